@@ -1,0 +1,115 @@
+"""The `smscast` console script: parses arguments and dispatches to `campaigns.commands.*`.
+
+Each subcommand lives in its own module under `campaigns/commands/` exposing
+`register(subparsers)` and `run(args) -> int`. Registration imports nothing heavy: textual,
+twilio and pandas are imported inside `run`, so `smscast --help` stays quick.
+
+Exit status: 0 success, 1 an error a person can fix (message + hint, never a traceback),
+2 usage errors (argparse), 3 a send that finished with failed recipients, 4 a send that was
+paused or stopped and can be resumed, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from campaigns import __version__
+from campaigns.errors import SmscastError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_FAILED_RECIPIENTS = 3
+EXIT_PAUSED = 4
+EXIT_INTERRUPTED = 130
+
+#: Subcommand modules, in the order `smscast --help` lists them.
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "check",
+    "preview",
+    "send",
+    "campaigns",
+    "resume",
+    "status",
+    "export",
+    "suppress",
+    "account",
+    "sandbox",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit status 2 and a pointer to --help on usage errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; importing it loads only the light `register` halves of commands."""
+    parser = _Parser(
+        prog="smscast",
+        description="Bulk SMS from a CSV of contacts, through Twilio, exactly once per person.",
+        epilog="Run 'smscast demo' to try everything on a built-in Twilio sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"smscast {__version__}")
+    parser.add_argument(
+        "contacts_file", nargs="?", metavar="CONTACTS.csv",
+        help="open the app straight on this contacts file",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        module = _command_module(name)
+        if module is not None:
+            module.register(sub)
+    return parser
+
+
+def _command_module(name: str):  # noqa: ANN202 - a module object
+    try:
+        return importlib.import_module(f"campaigns.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"campaigns.commands.{name}":
+            return None  # not written yet
+        raise
+
+
+def _split_argv(argv: list[str]) -> list[str]:
+    """`smscast FILE.csv` opens the app on that file; anything else is a subcommand."""
+    return argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in COMMANDS:
+        # `smscast contacts.csv`: the app on that file (positional before any subcommand).
+        args = argparse.Namespace(command=None, contacts_file=args_list[0])
+        if len(args_list) > 1:
+            parser.error(f"unexpected arguments after the contacts file: {' '.join(args_list[1:])}")
+    else:
+        args = parser.parse_args(args_list)
+    try:
+        if args.command is None:
+            from campaigns.commands import app as app_command
+
+            return app_command.run(args)
+        return int(args.handler(args))
+    except SmscastError as error:
+        print(f"smscast: {error.full()}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("smscast: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
