@@ -1,0 +1,7 @@
+"""`python -m campaigns` is the same as the `smscast` console script."""
+
+import sys
+
+from campaigns.cli import main
+
+sys.exit(main())

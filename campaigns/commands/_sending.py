@@ -1,0 +1,313 @@
+"""What `smscast send` and `smscast resume` share: running the engine from the command line.
+
+Runs `Engine.run` in an asyncio loop with Ctrl-C wired to a clean pause (a second Ctrl-C stops
+at once), renders the event stream (a progress bar on stderr, or JSON lines on stdout with
+`--json`), handles the canary question, and turns the outcome into the exit status and a
+footer that says how to go further.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from typing import IO, Any
+
+from campaigns.cli import EXIT_FAILED_RECIPIENTS, EXIT_OK, EXIT_PAUSED
+from campaigns.engine import Engine, EngineOptions, RunResult
+from campaigns.events import (
+    CampaignFinished,
+    CampaignPaused,
+    EngineError,
+    Event,
+    Progress,
+    RecipientChanged,
+)
+from campaigns.journal import FAILED_STATUSES, Journal
+
+_STATUS_ORDER = (
+    "pending",
+    "inflight",
+    "accepted",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "unknown",
+    "canceled",
+)
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser, *, resuming: bool = False) -> None:
+    """Flags that shape a run (shared by send and resume; resume defaults to the stored ones)."""
+    stored = " (default: as the campaign was started)" if resuming else ""
+    parser.add_argument(
+        "--rate",
+        default=None if resuming else "auto",
+        metavar="auto|N|max",
+        help="segments per second: auto = the sender's throughput (default), N = never more "
+        f"than N in any second, max = only the concurrency bound{stored}",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=None if resuming else 10,
+        metavar="N",
+        help=f"requests in flight at most (default 10){stored}",
+    )
+    parser.add_argument(
+        "--track",
+        type=float,
+        default=None if resuming else 120.0,
+        metavar="SECONDS",
+        help="wait up to this long after sending for delivery receipts (default 120; 0 = don't)"
+        + stored,
+    )
+    parser.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask for confirmation (for scripts)"
+    )
+    parser.add_argument("--json", action="store_true", help="JSON-lines events on stdout")
+    parser.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+class Renderer:
+    """Turns events into output: JSON lines, or a progress bar plus notable lines on stderr."""
+
+    def __init__(self, *, json_mode: bool, out: IO[str], err: IO[str]) -> None:
+        self.json_mode = json_mode
+        self.out = out
+        self.err = err
+        self.tty = err.isatty()
+        self._last_line = 0.0
+        self._bar_shown = False
+        self.last_progress: Progress | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self.json_mode:
+            self.out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+            if not isinstance(event, RecipientChanged):
+                self.out.flush()
+            return
+        if isinstance(event, Progress):
+            self.last_progress = event
+            self._progress(event)
+        elif isinstance(event, CampaignPaused):
+            self._clear()
+            self.err.write(f"Paused: {event.reason}\n")
+        elif isinstance(event, EngineError):
+            self._clear()
+            self.err.write(f"smscast: {event.message}\n")
+        elif isinstance(event, CampaignFinished):
+            self._clear()
+
+    def _progress(self, event: Progress) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self._last_line < 5.0 and event.done < event.total:
+            return
+        self._last_line = now
+        width = 30
+        filled = int(width * event.done / event.total) if event.total else width
+        counts = "  ".join(f"{event.counts[s]} {s}" for s in _STATUS_ORDER if event.counts.get(s))
+        eta = f"  ETA {_duration(event.eta_seconds)}" if event.eta_seconds else ""
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total}"
+            f"  {event.rate:.0f} msg/s{eta}  {counts}"
+        )
+        if self.tty:
+            self.err.write("\r\x1b[K" + line)
+            self._bar_shown = True
+        else:
+            self.err.write(line + "\n")
+        self.err.flush()
+
+    def _clear(self) -> None:
+        if self._bar_shown:
+            self.err.write("\n")
+            self._bar_shown = False
+
+    def say(self, text: str) -> None:
+        """A human sentence (stderr in JSON mode so stdout stays JSON lines)."""
+        self._clear()
+        (self.err if self.json_mode else self.out).write(text + "\n")
+        (self.err if self.json_mode else self.out).flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def run_engine(engine: Engine, render: Renderer) -> RunResult:
+    """Run the engine to its end; the first Ctrl-C pauses cleanly, the second stops at once."""
+
+    async def main() -> RunResult:
+        loop = asyncio.get_running_loop()
+        presses = 0
+
+        def on_sigint() -> None:
+            nonlocal presses
+            presses += 1
+            if presses == 1:
+                render.say(
+                    "Pausing: waiting for the requests in flight (Ctrl-C again to stop now)."
+                )
+                engine.pause(
+                    "Paused with Ctrl-C.",
+                    f"Run 'smscast resume {engine.campaign_id}' to go on.",
+                )
+            else:
+                engine.stop()
+
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        try:
+            return await engine.run(render)
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+
+    return asyncio.run(main())
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal; anything but y/yes is no (EOF too)."""
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def drive(
+    gateway: Any,
+    journal: Journal,
+    campaign_id: str,
+    options: EngineOptions,
+    render: Renderer,
+    *,
+    interactive: bool,
+) -> int:
+    """Run (and after an accepted canary, run again) the campaign; returns the exit status."""
+    while True:
+        engine = Engine(gateway, journal, campaign_id, options)
+        result = run_engine(engine, render)
+        if result.kind != "canary":
+            break
+        canary = journal.recipients(campaign_id)
+        tried = [r for r in canary if r.attempts > 0]
+        if not render.json_mode:
+            render.say(f"Canary: {result.reason}")
+            for r in tried:
+                detail = f" ({r.error_code}: {r.error_message})" if r.error_code else ""
+                render.say(f"  row {r.row}  {r.to}  {r.status}{detail}")
+        all_delivered = bool(tried) and all(r.status == "delivered" for r in tried)
+        go_on = confirm("Send to the rest?") if interactive else all_delivered
+        if not go_on:
+            break
+        options = EngineOptions(**{**_fields(options), "canary": 0})
+    footer(journal, campaign_id, result, render)
+    return exit_status(result)
+
+
+def _fields(options: EngineOptions) -> dict[str, Any]:
+    return {name: getattr(options, name) for name in options.__slots__}  # type: ignore[attr-defined]
+
+
+def exit_status(result: RunResult) -> int:
+    """0 all sent, 3 finished with failed recipients, 4 paused/stopped/canceled."""
+    if result.state == "finished":
+        failed = sum(result.counts.get(s, 0) for s in FAILED_STATUSES)
+        return EXIT_FAILED_RECIPIENTS if failed else EXIT_OK
+    return EXIT_PAUSED
+
+
+def footer(journal: Journal, campaign_id: str, result: RunResult, render: Renderer) -> None:
+    """Counts and the next commands, as a person would want them after a run."""
+    if render.json_mode:
+        return
+    counts = {k: v for k, v in result.counts.items() if v}
+    summary = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts.get(s))
+    lines = [f"Campaign {campaign_id}: {result.state}. {summary}."]
+    if result.state in ("paused", "stopped"):
+        if result.hint:
+            lines.append(result.hint)
+        lines.append(f"  smscast resume {campaign_id}      go on where it stopped")
+    failed = sum(counts.get(s, 0) for s in FAILED_STATUSES)
+    if failed:
+        lines.append(f"{failed} recipient(s) did not get the message; the export says why.")
+    live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
+    if live:
+        lines.append(f"  smscast status {campaign_id} --watch   follow delivery receipts")
+    lines.append(f"  smscast status {campaign_id}           counts and failures by error")
+    lines.append(f"  smscast export {campaign_id} -o results.csv   every recipient, for Excel")
+    render.say("\n".join(lines))
+
+
+def engine_options(
+    args: argparse.Namespace,
+    rate: float | None,
+    stored: dict[str, Any] | None = None,
+    **extra: Any,
+) -> EngineOptions:
+    """EngineOptions from the shared flags (falling back to a campaign's stored settings)."""
+    stored = stored or {}
+    concurrency = args.concurrency or stored.get("concurrency") or 10
+    track = args.track if args.track is not None else stored.get("track", 120.0)
+    return EngineOptions(
+        rate=rate,
+        concurrency=int(concurrency),
+        track_seconds=max(0.0, float(track)),
+        **extra,
+    )
+
+
+def is_interactive() -> bool:
+    """Both ends are a terminal: we may ask questions."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def resolve_rate(
+    text: str, gateway: Any, from_number: str | None, service_sid: str | None
+) -> float | None:
+    """`--rate` as segments per second (None = max). `auto` asks Twilio what the sender is:
+    a number's own throughput, or a Messaging Service's (the sum of its senders)."""
+    from campaigns.errors import InputError
+    from campaigns.pacing import SENDER_RATES, RateChoice
+
+    try:
+        choice = RateChoice.parse(text)
+    except ValueError as exc:
+        raise InputError(str(exc), "Use --rate auto, --rate max or e.g. --rate 10.") from None
+    if choice.mode != "auto":
+        return choice.segments_per_second
+    if service_sid:
+        with contextlib.suppress(Exception):
+            for service in gateway.messaging_services():
+                if service.address == service_sid and service.segments_per_second:
+                    return float(service.segments_per_second)
+        total = sum(s.segments_per_second for s in gateway.senders() if s.sms)
+        return float(total) or 1.0
+    for sender in gateway.senders():
+        if sender.address == from_number:
+            return float(sender.segments_per_second) or SENDER_RATES.get(sender.kind, 1.0)
+    from campaigns.twilio_gateway import segments_per_second, sender_kind
+
+    kind = sender_kind(from_number or "")
+    return float(segments_per_second(from_number or "", kind))

@@ -1,0 +1,144 @@
+"""`smscast status [ID] [--watch]`: where a campaign stands, and why recipients failed.
+
+Refreshes the delivery status of messages that are not final yet (one fetch each, when
+credentials are configured; `--no-refresh` skips it), then shows the counts by status and the
+failures grouped by error code with what each means and what to do. `--watch` refreshes every
+few seconds until every message is final (Ctrl-C stops watching). `--json` prints one object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `smscast status` (imports nothing heavy)."""
+    from campaigns.settings import add_credential_arguments
+
+    p = subparsers.add_parser(
+        "status",
+        help="a campaign's counts, failures by error, delivery receipts",
+        description="Show where a campaign stands; refresh delivery receipts from Twilio.",
+    )
+    p.add_argument("campaign_id", nargs="?", metavar="ID", help="campaign id (default: latest)")
+    p.add_argument("--watch", action="store_true", help="refresh until every message is final")
+    p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    p.add_argument("--no-refresh", action="store_true", help="show the journal only, ask no one")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
+    add_credential_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Show (and refresh) the campaign's status; exit 0."""
+    import asyncio
+
+    from campaigns.journal import LIVE_STATUSES, Journal
+    from campaigns.settings import settings_from_args
+    from campaigns.tracking import refresh_statuses
+
+    settings = settings_from_args(args)
+    db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
+    with Journal.open(db_path) as journal:
+        campaign = journal.campaign(args.campaign_id) if args.campaign_id else journal.latest()
+        gateway = None
+        if not args.no_refresh and settings.credentials is not None:
+            from campaigns.twilio_gateway import TwilioGateway
+
+            gateway = TwilioGateway(settings)
+        try:
+            while True:
+                if gateway is not None and any(
+                    journal.counts(campaign.id).get(s) for s in LIVE_STATUSES
+                ):
+                    asyncio.run(refresh_statuses(gateway, journal, campaign.id))
+                report = build_report(journal, campaign.id)
+                if args.json:
+                    sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+                else:
+                    sys.stdout.write(render(report, watching=args.watch) + "\n")
+                sys.stdout.flush()
+                live = sum(report["counts"].get(s, 0) for s in LIVE_STATUSES)
+                if not args.watch or not live or gateway is None:
+                    break
+                time.sleep(max(0.5, args.interval))
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
+    """The campaign's header, counts and failures by code, as a JSON-ready dict."""
+    from campaigns.twilio_errors import describe
+
+    campaign = journal.campaign(campaign_id)
+    counts = journal.counts(campaign_id)
+    failures: Counter[tuple[int | None, str]] = Counter()
+    prices = 0.0
+    for r in journal.recipients(campaign_id):
+        if r.status in ("failed", "undelivered", "unknown"):
+            failures[(r.error_code, r.status)] += 1
+        if r.price:
+            with contextlib.suppress(ValueError):
+                prices += abs(float(r.price))
+    groups = []
+    for (code, status), n in failures.most_common():
+        info = describe(code)
+        groups.append(
+            {
+                "code": code,
+                "status": status,
+                "count": n,
+                "meaning": info.meaning if info else "",
+                "advice": info.advice if info else "",
+            }
+        )
+    return {
+        "campaign_id": campaign.id,
+        "state": campaign.state,
+        "reason": campaign.state_reason,
+        "hint": campaign.state_hint,
+        "created_at": campaign.created_at.isoformat(),
+        "source": campaign.source_name,
+        "sender": campaign.messaging_service_sid or campaign.sender,
+        "counts": counts,
+        "total": sum(n for s, n in counts.items() if s != "skipped"),
+        "price": round(prices, 4),
+        "failures": groups,
+    }
+
+
+def render(report: dict[str, Any], *, watching: bool = False) -> str:
+    """The report as a few readable lines."""
+    counts = report["counts"]
+    lines = [
+        f"Campaign {report['campaign_id']} ({report['state']}), from {report['sender']}, "
+        f"created {report['created_at'][:19].replace('T', ' ')} UTC",
+        f"  {report['total']} recipient(s): "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1])),
+    ]
+    if report["price"]:
+        lines.append(f"  charged so far: {report['price']:.4f}")
+    if report["reason"] and report["state"] != "finished":
+        lines.append(f"  {report['reason']}")
+        if report["hint"]:
+            lines.append(f"  {report['hint']}")
+    for g in report["failures"]:
+        code = g["code"] if g["code"] is not None else "-"
+        lines.append(f"  {g['count']:>6} {g['status']} with {code}: {g['meaning']}")
+        if g["advice"]:
+            lines.append(f"         {g['advice']}")
+    cid = report["campaign_id"]
+    if counts.get("pending") or counts.get("inflight") or counts.get("unknown"):
+        lines.append(f"Go on with: smscast resume {cid}")
+    if not watching:
+        lines.append(f"Export: smscast export {cid} -o results.csv")
+    return "\n".join(lines)

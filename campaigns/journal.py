@@ -1,0 +1,513 @@
+"""The campaign journal: one SQLite file that records every campaign and every recipient's fate.
+
+Exactly-once sending rests on it. Before a request leaves, the recipient's *intent* is committed
+(status `inflight`, attempts + 1, attempt time); after the answer, the *outcome* (Twilio's
+status and SID, or the error). Both go in small group commits (`Journal.apply`) so that
+durability (WAL, `synchronous=FULL`: a commit survives power loss) does not cap throughput. A
+crash leaves at most the rows of one batch `inflight`; `smscast resume` reconciles those against
+Twilio before anything is resent.
+
+The file is created with mode 0600 (it holds phone numbers and message bodies), as are its
+`-wal` and `-shm` companions. The schema is versioned with `PRAGMA user_version`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from campaigns.errors import ConfigError, InputError
+
+SCHEMA_VERSION = 1
+
+#: Campaign states.
+PLANNED, RUNNING, PAUSED = "planned", "running", "paused"
+CANCELED, FINISHED = "canceled", "finished"
+CAMPAIGN_STATES = (PLANNED, RUNNING, PAUSED, CANCELED, FINISHED)
+
+#: Recipient statuses (Twilio's words where Twilio has one).
+PENDING, INFLIGHT, UNKNOWN, SKIPPED = "pending", "inflight", "unknown", "skipped"
+#: Twilio statuses after which a message never changes again.
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled"})
+#: Twilio statuses of a message that exists and may still change.
+LIVE_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending", "sent"})
+#: Statuses that count as "the person was (or is being) texted".
+SENT_STATUSES = LIVE_STATUSES | {"delivered"}
+#: Statuses of a recipient that did not get the message.
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    template TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    sender TEXT,
+    messaging_service_sid TEXT,
+    settings TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_reason TEXT,
+    state_hint TEXT,
+    started_at TEXT,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS recipients (
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+    row INTEGER NOT NULL,
+    to_number TEXT NOT NULL,
+    body TEXT NOT NULL,
+    segments INTEGER NOT NULL,
+    cost REAL NOT NULL,
+    status TEXT NOT NULL,
+    sid TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code INTEGER,
+    error_message TEXT,
+    price TEXT,
+    not_before TEXT,
+    attempted_at TEXT,
+    updated_at TEXT,
+    fields TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, row)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
+"""
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware UTC (the journal stores ISO 8601 UTC strings)."""
+    return datetime.now(UTC)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def default_db_path() -> Path:
+    """`SMSCAST_DB`, else `smscast.db` in the user data directory."""
+    env = os.environ.get("SMSCAST_DB")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("smscast", appauthor=False)) / "smscast.db"
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecipient:
+    """One recipient to store with a new campaign (from the plan, or an exclusion)."""
+
+    row: int
+    to: str
+    body: str
+    segments: int
+    cost: float
+    fields: Mapping[str, str] = field(default_factory=dict)
+    not_before: datetime | None = None
+    status: str = PENDING
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A recipient as the journal holds it."""
+
+    campaign_id: str
+    row: int
+    to: str
+    body: str
+    segments: int
+    cost: float
+    status: str
+    sid: str | None
+    attempts: int
+    error_code: int | None
+    error_message: str | None
+    price: str | None
+    not_before: datetime | None
+    attempted_at: datetime | None
+    updated_at: datetime | None
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A campaign's header: what was sent, from what, how, and where it stands."""
+
+    id: str
+    created_at: datetime
+    template: str
+    source_name: str
+    source_sha256: str
+    sender: str | None
+    messaging_service_sid: str | None
+    settings: Mapping[str, Any]
+    state: str
+    state_reason: str | None
+    state_hint: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A request about to leave for this row (committed before it does)."""
+
+    row: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of a row: a Twilio status with its SID, or an error, or back to pending.
+
+    `None` fields leave the stored value unchanged (a status poll does not erase the SID).
+    """
+
+    row: int
+    status: str
+    sid: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    price: str | None = None
+    segments: int | None = None
+
+
+_RECIPIENT_COLUMNS = (
+    "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
+    "error_message, price, not_before, attempted_at, updated_at, fields"
+)
+
+
+def _recipient(values: Sequence[Any]) -> Recipient:
+    return Recipient(
+        campaign_id=values[0],
+        row=values[1],
+        to=values[2],
+        body=values[3],
+        segments=values[4],
+        cost=values[5],
+        status=values[6],
+        sid=values[7],
+        attempts=values[8],
+        error_code=values[9],
+        error_message=values[10],
+        price=values[11],
+        not_before=_parse(values[12]),
+        attempted_at=_parse(values[13]),
+        updated_at=_parse(values[14]),
+        fields=json.loads(values[15]),
+    )
+
+
+def _campaign(values: Sequence[Any]) -> Campaign:
+    return Campaign(
+        id=values[0],
+        created_at=_parse(values[1]),  # type: ignore[arg-type]
+        template=values[2],
+        source_name=values[3],
+        source_sha256=values[4],
+        sender=values[5],
+        messaging_service_sid=values[6],
+        settings=json.loads(values[7]),
+        state=values[8],
+        state_reason=values[9],
+        state_hint=values[10],
+        started_at=_parse(values[11]),
+        finished_at=_parse(values[12]),
+    )
+
+
+def _secure(path: Path) -> None:
+    """chmod 0600 the database and its WAL companions (those that exist)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        target = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(target.stat().st_mode) != 0o600:
+                target.chmod(0o600)
+
+
+class Journal:
+    """The SQLite campaign store. Not thread-safe: use it from one thread at a time."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Journal:
+        """Open (creating if needed, mode 0600) the journal at `path` or the default place."""
+        target = Path(path).expanduser() if path is not None else default_db_path()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            old_umask = os.umask(0o077)  # the -wal/-shm files are born 0600 too
+            try:
+                db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute("PRAGMA busy_timeout=5000")
+                db.execute("PRAGMA foreign_keys=ON")
+                cls._migrate(db)
+            finally:
+                os.umask(old_umask)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"Cannot open the campaign journal {target}: {exc}.",
+                "Point --db (or SMSCAST_DB) at a writable SQLite file.",
+            ) from exc
+        _secure(target)
+        return cls(db, target)
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"The campaign journal was written by a newer smscast (schema {version}).",
+                "Upgrade smscast, or use another --db.",
+            )
+        if version < SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _statements():
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- campaigns ---------------------------------------------------------------------------
+
+    def create_campaign(
+        self,
+        *,
+        template: str,
+        source_name: str,
+        source_sha256: str,
+        sender: str | None,
+        messaging_service_sid: str | None,
+        settings: Mapping[str, Any],
+        recipients: Iterable[NewRecipient],
+    ) -> str:
+        """Store a planned campaign and its recipients in one transaction; returns its id."""
+        created = now_utc()
+        campaign_id = f"{created:%Y%m%d}-{secrets.token_hex(3)}"
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
+                " sender, messaging_service_sid, settings, state) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    campaign_id,
+                    _iso(created),
+                    template,
+                    source_name,
+                    source_sha256,
+                    sender,
+                    messaging_service_sid,
+                    json.dumps(dict(settings), sort_keys=True),
+                    PLANNED,
+                ),
+            )
+            db.executemany(
+                f"INSERT INTO recipients ({_RECIPIENT_COLUMNS}) VALUES "
+                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?)",
+                (
+                    (
+                        campaign_id,
+                        r.row,
+                        r.to,
+                        r.body,
+                        r.segments,
+                        r.cost,
+                        r.status,
+                        r.error_message,
+                        _iso(r.not_before),
+                        _iso(created),
+                        json.dumps(dict(r.fields), ensure_ascii=False),
+                    )
+                    for r in recipients
+                ),
+            )
+        return campaign_id
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        """The campaign with this id (or unique id prefix); InputError when there is none."""
+        rows = self._db.execute(
+            "SELECT * FROM campaigns WHERE id = ? OR id LIKE ? ORDER BY id = ? DESC",
+            (campaign_id, f"{campaign_id}%", campaign_id),
+        ).fetchall()
+        if not rows:
+            raise InputError(
+                f"No campaign '{campaign_id}' in {self.path}.",
+                "List them with 'smscast campaigns'.",
+            )
+        if len(rows) > 1 and rows[0][0] != campaign_id:
+            raise InputError(
+                f"'{campaign_id}' matches {len(rows)} campaigns.", "Give more of the id."
+            )
+        return _campaign(rows[0])
+
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, newest first."""
+        rows = self._db.execute("SELECT * FROM campaigns ORDER BY created_at DESC").fetchall()
+        return [_campaign(r) for r in rows]
+
+    def latest(self) -> Campaign:
+        """The newest campaign; InputError when the journal holds none."""
+        row = self._db.execute(
+            "SELECT * FROM campaigns ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise InputError(
+                f"No campaigns yet in {self.path}.", "Start one with 'smscast send CONTACTS'."
+            )
+        return _campaign(row)
+
+    def set_state(
+        self,
+        campaign_id: str,
+        state: str,
+        *,
+        reason: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """Move the campaign to `state` (remembering why), stamping start/finish times."""
+        if state not in CAMPAIGN_STATES:
+            raise ValueError(f"unknown campaign state {state!r}")
+        now = _iso(now_utc())
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE campaigns SET state = ?, state_reason = ?, state_hint = ?,"
+                " started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?)"
+                " ELSE started_at END,"
+                " finished_at = CASE WHEN ? IN ('finished', 'canceled') THEN ? ELSE NULL END"
+                " WHERE id = ?",
+                (state, reason, hint, state, now, state, now, campaign_id),
+            )
+
+    def update_settings(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
+        """Merge `changes` into the campaign's stored settings."""
+        settings = dict(self.campaign(campaign_id).settings)
+        settings.update(changes)
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE campaigns SET settings = ? WHERE id = ?",
+                (json.dumps(settings, sort_keys=True), campaign_id),
+            )
+
+    # -- recipients --------------------------------------------------------------------------
+
+    def counts(self, campaign_id: str) -> dict[str, int]:
+        """How many recipients are in each status."""
+        return dict(
+            self._db.execute(
+                "SELECT status, COUNT(*) FROM recipients WHERE campaign_id = ? GROUP BY status",
+                (campaign_id,),
+            ).fetchall()
+        )
+
+    def recipients(
+        self, campaign_id: str, statuses: Iterable[str] | None = None
+    ) -> list[Recipient]:
+        """The campaign's recipients in row order, optionally only those in `statuses`."""
+        sql = f"SELECT {_RECIPIENT_COLUMNS} FROM recipients WHERE campaign_id = ?"
+        params: list[Any] = [campaign_id]
+        if statuses is not None:
+            wanted = list(statuses)
+            sql += f" AND status IN ({','.join('?' * len(wanted))})"
+            params += wanted
+        rows = self._db.execute(sql + " ORDER BY row", params).fetchall()
+        return [_recipient(r) for r in rows]
+
+    def apply(
+        self,
+        campaign_id: str,
+        outcomes: Sequence[Outcome] = (),
+        intents: Sequence[Intent] = (),
+    ) -> None:
+        """One durable group commit: outcomes first, then new intents (`inflight`, attempts+1).
+
+        Intents must be committed before their requests leave; that is the whole point.
+        """
+        if not outcomes and not intents:
+            return
+        now = _iso(now_utc())
+        with self._transaction() as db:
+            if outcomes:
+                db.executemany(
+                    "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
+                    " error_code = ?, error_message = ?, price = COALESCE(?, price),"
+                    " segments = COALESCE(?, segments), updated_at = ?"
+                    " WHERE campaign_id = ? AND row = ?",
+                    [
+                        (
+                            o.status,
+                            o.sid,
+                            o.error_code,
+                            o.error_message,
+                            o.price,
+                            o.segments,
+                            now,
+                            campaign_id,
+                            o.row,
+                        )
+                        for o in outcomes
+                    ],
+                )
+            if intents:
+                db.executemany(
+                    "UPDATE recipients SET status = 'inflight', attempts = attempts + 1,"
+                    " attempted_at = ?, updated_at = ? WHERE campaign_id = ? AND row = ?",
+                    [(_iso(i.at), now, campaign_id, i.row) for i in intents],
+                )
+
+    def set_status(
+        self, campaign_id: str, from_statuses: Iterable[str], to_status: str, note: str | None
+    ) -> int:
+        """Move every recipient in `from_statuses` to `to_status`; returns how many moved."""
+        wanted = list(from_statuses)
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"UPDATE recipients SET status = ?, error_message = COALESCE(?, error_message),"
+                f" updated_at = ? WHERE campaign_id = ? AND status IN "
+                f"({','.join('?' * len(wanted))})",
+                [to_status, note, _iso(now_utc()), campaign_id, *wanted],
+            )
+        return cursor.rowcount
+
+
+def _statements() -> list[str]:
+    return [s.strip() for s in _SCHEMA.split(";") if s.strip()]

@@ -1,0 +1,158 @@
+"""The plan: exactly what each recipient will get, how it is encoded, and what it may cost.
+
+`build_plan(contacts, template, prices)` renders the template for every contact, analyzes the
+body (`campaigns.segments`) and prices it (`campaigns.pricing`, an estimate). A body over
+1,600 characters (UTF-16 code units) is a `Problem` of kind "body-too-long" and that
+recipient is left out; a row whose used placeholder is empty (no default) keeps its message
+and gets a `ContactWarning` of kind "empty-field", so nobody is surprised by "Hi ,".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from campaigns.contacts import Contact, ContactWarning, Problem
+from campaigns.pricing import PriceTable
+from campaigns.segments import GSM7, MAX_BODY_CHARS, analyze, smart_encode, utf16_length
+from campaigns.template import Template, snake_case
+
+__all__ = ["Plan", "PlanSummary", "PlannedMessage", "build_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMessage:
+    """One recipient's message: spreadsheet row, E.164 number, body, encoding, parts, cost."""
+
+    row: int
+    to: str
+    body: str
+    encoding: str
+    segments: int
+    cost: float
+
+    def to_json(self) -> dict[str, object]:
+        """The message as a JSON-ready dict (the `preview --json` line)."""
+        return {
+            "row": self.row,
+            "to": self.to,
+            "body": self.body,
+            "encoding": self.encoding,
+            "segments": self.segments,
+            "cost": round(self.cost, 6),
+        }
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """Totals over the planned messages; `cost` is an estimate in `currency`.
+
+    `histogram` maps segments per message to how many messages have that many (ascending).
+    `ucs2_messages` counts the messages Twilio sends as UCS-2, and `smart_segments` the total
+    segments if Twilio's Smart Encoding were on (equal to `segments` when it would not help).
+    """
+
+    messages: int
+    segments: int
+    cost: float
+    currency: str
+    histogram: dict[int, int]
+    ucs2_messages: int = 0
+    smart_segments: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """The summary as a JSON-ready dict (histogram keys become strings)."""
+        return {
+            "messages": self.messages,
+            "segments": self.segments,
+            "cost": round(self.cost, 6),
+            "currency": self.currency,
+            "estimate": True,
+            "histogram": {str(parts): count for parts, count in self.histogram.items()},
+            "ucs2_messages": self.ucs2_messages,
+            "smart_segments": self.smart_segments,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The planned messages in file order, their summary, and rows left out or worth a look."""
+
+    messages: Sequence[PlannedMessage]
+    summary: PlanSummary
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[ContactWarning] = field(default_factory=list)
+
+
+def build_plan(contacts: Iterable[Contact], template: Template, prices: PriceTable) -> Plan:
+    """Render, analyze and price one message per contact, in order."""
+    messages: list[PlannedMessage] = []
+    problems: list[Problem] = []
+    warnings: list[ContactWarning] = []
+    histogram: Counter[int] = Counter()
+    total_segments = 0
+    total_cost = 0.0
+    ucs2 = 0
+    smart_segments = 0
+    render, empty_fields, for_number = template.render, template.empty_fields, prices.for_number
+    check_empty = bool(template.placeholders)
+    for contact in contacts:
+        body = render(contact.fields)
+        if len(body) > MAX_BODY_CHARS // 2 and utf16_length(body) > MAX_BODY_CHARS:
+            problems.append(_too_long(contact, body))
+            continue
+        if check_empty:
+            empty = empty_fields(contact.fields)
+            if empty:
+                warnings.append(_empty_warning(contact, empty))
+        info = analyze(body)
+        segments = info.segments
+        cost = segments * for_number(contact.phone)
+        messages.append(
+            PlannedMessage(contact.row, contact.phone, body, info.encoding, segments, cost)
+        )
+        histogram[segments] += 1
+        total_segments += segments
+        total_cost += cost
+        if info.encoding == GSM7:
+            smart_segments += segments
+        else:
+            ucs2 += 1
+            smart_segments += min(segments, analyze(smart_encode(body)).segments)
+    summary = PlanSummary(
+        messages=len(messages),
+        segments=total_segments,
+        cost=total_cost,
+        currency=prices.currency,
+        histogram=dict(sorted(histogram.items())),
+        ucs2_messages=ucs2,
+        smart_segments=smart_segments,
+    )
+    return Plan(messages, summary, problems, warnings)
+
+
+def _too_long(contact: Contact, body: str) -> Problem:
+    length = utf16_length(body)
+    return Problem(
+        row=contact.row,
+        column="body",
+        value=f"{length} characters",
+        kind="body-too-long",
+        reason=(
+            f"the message for this row is {length:,} characters; Twilio refuses more than "
+            f"{MAX_BODY_CHARS:,} (error 21617)"
+        ),
+    )
+
+
+def _empty_warning(contact: Contact, columns: list[str]) -> ContactWarning:
+    names = ", ".join(repr(column) for column in columns)
+    return ContactWarning(
+        row=contact.row,
+        kind="empty-field",
+        message=(
+            f"{names} {'is' if len(columns) == 1 else 'are'} empty, so the message has a gap; "
+            f"fill the cell or give a default, like {{{snake_case(columns[0])}|...}}"
+        ),
+    )

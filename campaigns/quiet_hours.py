@@ -1,0 +1,185 @@
+"""When a recipient may be texted: the daily sending window, in the recipient's local time.
+
+Naming, so nobody is confused: the issue calls the option "quiet hours", but the string a
+person gives (`--quiet-hours 08:00-21:00`, the default) is the window in which sending is
+ALLOWED. Outside it is the quiet time. So `QuietHours.parse("08:00-21:00")` means "send between
+8 am and 9 pm local time, never between 9 pm and 8 am"; `"22:00-06:00"` (a window crossing
+midnight) means "send only between 10 pm and 6 am". The window is half-open: 21:00 itself is
+already quiet. `"off"` turns the filter off (`parse` returns None).
+
+A number may lie in several time zones (a US area code spanning two, a toll-free number in
+every zone of the plan). The most restrictive rule applies: the window must be open in ALL of
+the number's zones at once. `next_open` finds the first such instant within `HORIZON` (48 h),
+exactly, across daylight-saving changes (zoneinfo), or returns None when the zones never share
+an open moment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from campaigns.errors import InputError
+
+__all__ = ["DEFAULT_WINDOW", "HORIZON", "QuietHours", "zone"]
+
+#: The allowed sending window when the person says nothing (recipient's local time).
+DEFAULT_WINDOW = "08:00-21:00"
+#: How far ahead `next_open` looks for a moment open in every zone of a number.
+HORIZON = timedelta(hours=48)
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_OPTION = "--quiet-hours"
+_HINT = (
+    f"Give {_OPTION} the hours when sending is allowed, in the recipient's local time, as "
+    f"HH:MM-HH:MM (24-hour clock; the default is {DEFAULT_WINDOW}), or 'off' to send at any hour."
+)
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone called `name`, or None when this system's tz database lacks it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """The ALLOWED sending window `[send_from, send_until)` in local time; outside is quiet.
+
+    `send_from > send_until` is a window crossing midnight (22:00-06:00: from 10 pm to 6 am).
+    """
+
+    send_from: time
+    send_until: time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """`"HH:MM-HH:MM"` -> the window; `"off"` -> None (no quiet hours at all).
+
+        Raises `InputError` naming `--quiet-hours` for anything else, an impossible time or an
+        empty window.
+        """
+        cleaned = text.strip().lower()
+        if cleaned in ("off", "none", "no"):
+            return None
+        match = _WINDOW.match(cleaned)
+        if match is None:
+            raise InputError(f"{_OPTION} {text!r} is not a time window like 08:00-21:00.", _HINT)
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        for hour, minute in ((h1, m1), (h2, m2)):
+            if hour > 23 or minute > 59:
+                raise InputError(
+                    f"{_OPTION} {text!r}: {hour:02d}:{minute:02d} is not a time of day "
+                    "(hours 00-23, minutes 00-59).",
+                    _HINT,
+                )
+        send_from, send_until = time(h1, m1), time(h2, m2)
+        if send_from == send_until:
+            raise InputError(
+                f"{_OPTION} {text!r} starts and ends at the same time, which leaves no hour "
+                "to send in.",
+                _HINT,
+            )
+        return cls(send_from, send_until)
+
+    @classmethod
+    def default(cls) -> QuietHours:
+        """The default window, 08:00-21:00."""
+        window = cls.parse(DEFAULT_WINDOW)
+        assert window is not None
+        return window
+
+    def __str__(self) -> str:
+        return f"{self.send_from:%H:%M}-{self.send_until:%H:%M}"
+
+    @property
+    def crosses_midnight(self) -> bool:
+        """True for windows like 22:00-06:00."""
+        return self.send_from > self.send_until
+
+    def allows(self, local: time) -> bool:
+        """Whether sending is allowed at this local wall-clock time."""
+        local = local.replace(tzinfo=None, fold=0)
+        if self.crosses_midnight:
+            return local >= self.send_from or local < self.send_until
+        return self.send_from <= local < self.send_until
+
+    def is_open(self, when: datetime, zones: Iterable[ZoneInfo]) -> bool:
+        """Whether the aware instant `when` is inside the window in every one of `zones`."""
+        return all(self.allows(when.astimezone(tz).time()) for tz in zones)
+
+    def next_open(self, zones: Sequence[ZoneInfo], now: datetime) -> datetime | None:
+        """The first instant at or after `now` (aware) open in all `zones`, in UTC.
+
+        Returns `now` itself (in UTC) when the window is open everywhere already, and None
+        when no instant within `HORIZON` is open in all zones. With no zones there is nothing
+        to respect, and `now` is returned.
+
+        Exact, not sampled: the set of open instants is a union of half-open intervals, so its
+        first point after `now` is `now` or an instant at which one zone opens. A zone opens
+        either when its wall clock reaches `send_from` (each local date's `send_from`, both
+        folds) or when its clock jumps (a daylight-saving transition: a `send_from` inside a
+        spring-forward gap opens at the jump). Every such candidate is checked in order.
+        """
+        if now.tzinfo is None:
+            raise ValueError("next_open needs an aware datetime")
+        start = now.astimezone(UTC)
+        if self.is_open(start, zones):
+            return start
+        end = start + HORIZON
+        candidates: set[datetime] = set()
+        for tz in zones:
+            candidates.update(self._openings(tz, start, end))
+            candidates.update(_transitions(tz, start, end))
+        for candidate in sorted(c for c in candidates if start < c <= end):
+            if self.is_open(candidate, zones):
+                return candidate
+        return None
+
+    def _openings(self, tz: ZoneInfo, start: datetime, end: datetime) -> Iterable[datetime]:
+        """The UTC instants at which `tz`'s wall clock reads `send_from`, around [start, end]."""
+        first: date = start.astimezone(tz).date() - timedelta(days=1)
+        days = (end - start).days + 3
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            for fold in (0, 1):
+                local = datetime.combine(day, self.send_from, tzinfo=tz).replace(fold=fold)
+                yield local.astimezone(UTC)
+
+
+def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The instants in (start, end] at which `tz` changes its UTC offset, to the second.
+
+    Scans hour by hour (no zone changes its offset twice within an hour) and bisects each
+    change on whole POSIX seconds (tz database transitions fall on whole seconds).
+    """
+    found: list[datetime] = []
+
+    def offset_at(seconds: int) -> timedelta | None:
+        return datetime.fromtimestamp(seconds, tz).utcoffset()
+
+    first, last = int(start.timestamp()), int(end.timestamp()) + 1
+    before = first
+    offset = offset_at(before)
+    while before < last:
+        after = min(before + 3600, last)
+        after_offset = offset_at(after)
+        if after_offset != offset:
+            low, high = before, after  # offset_at(low) == offset != offset_at(high)
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset_at(middle) == offset:
+                    low = middle
+                else:
+                    high = middle
+            found.append(datetime.fromtimestamp(high, UTC))
+            offset = after_offset
+        before = after
+    return found

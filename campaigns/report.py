@@ -1,0 +1,215 @@
+"""Results export: one CSV row per recipient that opens cleanly, and safely, in Excel.
+
+What "cleanly" takes:
+- UTF-8 with a byte-order mark: without it Excel on Windows reads the file as cp1252 and
+  mangles every accented name. Lines end in CRLF.
+- Formula injection neutralised: a cell whose first non-blank character is `=`, `+`, `-`, `@`,
+  tab or carriage return would be run as a formula by Excel, LibreOffice or Google Sheets
+  (`=HYPERLINK(...)` in a name column is an attack). Such cells get a leading apostrophe, the
+  spreadsheet's own "this is text" mark (OWASP's advice). A plain negative number (`-0.0079`,
+  the price Twilio reports) is left alone: it cannot run anything and should stay a number.
+- Numbers kept as text: `+14155550100` starts with `+`, so the same rule writes it as
+  `'+14155550100`, which Excel shows as text with every digit, never as 1.41556E+10. Digit
+  strings Excel would damage (a leading zero, or 12 digits and more, shown in scientific
+  notation and rounded past 15) get the apostrophe too.
+
+Why not the other tricks: `="+14155550100"` displays well in Excel but IS a formula (exactly
+what the rule above forbids, and what a security review of the file would flag), and every
+other program (pandas, Google Sheets import, a text editor) shows the literal `="..."`. A leading
+tab keeps the digits but is itself one of the formula triggers (some programs strip it and then
+evaluate the rest) and leaves invisible whitespace in copied numbers. The apostrophe is one
+rule for every cell, formula-safe by construction, and trivially undone by a program (drop a
+leading `'` that precedes one of `=+-@`, tab, CR, or a digit).
+
+Files are written with mode 0600 (they hold phone numbers and message outcomes) through a
+temporary file renamed into place, so a reader never sees half a file. No secrets are ever
+written: the columns are the contact's own fields and the recipient's outcome, nothing from
+the settings or credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Protocol
+
+from campaigns.errors import InputError
+from campaigns.twilio_errors import describe
+
+__all__ = ["RESULT_COLUMNS", "ResultRow", "export", "result_columns", "safe_cell", "write_csv"]
+
+#: The columns smscast adds after the contact's own (renamed with " (smscast)" on a clash).
+RESULT_COLUMNS: tuple[str, ...] = (
+    "Row",
+    "E.164",
+    "Status",
+    "Message SID",
+    "Error code",
+    "Error meaning",
+    "Detail",
+    "Segments",
+    "Price",
+    "Sent at (UTC)",
+    "Updated at (UTC)",
+)
+
+_TRIGGERS = frozenset("=+-@\t\r")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+(?:\.\d+)?$")
+#: Digit strings Excel would turn into a number and damage: leading zero, or 12+ digits.
+_FRAGILE_DIGITS = re.compile(r"^(?:0\d+|\d{12,})$")
+_BOM = "\ufeff"
+
+
+class ResultRow(Protocol):
+    """What `export` reads from each recipient (`campaigns.journal.Recipient` fits)."""
+
+    @property
+    def row(self) -> int: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def sid(self) -> str | None: ...
+    @property
+    def error_code(self) -> int | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def segments(self) -> int: ...
+    @property
+    def price(self) -> str | None: ...
+    @property
+    def attempted_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def fields(self) -> Mapping[str, str]: ...
+
+
+def safe_cell(value: object) -> str:
+    """The text of one cell, neutralised against formula injection and number mangling."""
+    if value is None:
+        return ""
+    text = str(value)
+    stripped = text.lstrip(" ")
+    if not stripped:
+        return text
+    if stripped[0] in _TRIGGERS and not _NEGATIVE_NUMBER.match(text):
+        return "'" + text
+    if _FRAGILE_DIGITS.match(text):
+        return "'" + text
+    return text
+
+
+def write_csv(
+    path: str | os.PathLike[str] | None,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+) -> int:
+    """Write `header` and `rows`, every cell through `safe_cell`; returns the number of rows.
+
+    `path` None or "-" writes to standard output (plain UTF-8, no BOM, for pipes); a file gets
+    the BOM, mode 0600, and appears atomically.
+    """
+    if path is None or str(path) == "-":
+        return _write(sys.stdout, header, rows)
+    target = Path(path).expanduser()
+    try:
+        fd, temporary = tempfile.mkstemp(  # created 0600
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
+        )
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write {target}: {exc.strerror or exc}.", "Choose another file with -o."
+        ) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            stream.write(_BOM)
+            count = _write(stream, header, rows)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return count
+
+
+def _write(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow([safe_cell(name) for name in header])
+    count = 0
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        count += 1
+    return count
+
+
+def result_columns(contact_columns: Sequence[str]) -> list[str]:
+    """The contact's columns followed by ours, ours renamed where a name is already taken."""
+    taken = set(contact_columns)
+    ours = [f"{name} (smscast)" if name in taken else name for name in RESULT_COLUMNS]
+    return [*contact_columns, *ours]
+
+
+def export(
+    rows: Iterable[ResultRow],
+    path: str | os.PathLike[str] | None,
+    *,
+    columns: Sequence[str] | None = None,
+) -> int:
+    """Write one CSV row per recipient: its original fields, then number, status and outcome.
+
+    `columns` are the contact file's columns in order (default: the first row's field names,
+    extended by any new names later rows bring). Returns the number of rows written.
+    """
+    materialised = rows if isinstance(rows, Sequence) else list(rows)
+    contact_columns = list(columns) if columns is not None else _columns_of(materialised)
+    return write_csv(
+        path,
+        result_columns(contact_columns),
+        (_cells(row, contact_columns) for row in materialised),
+    )
+
+
+def _columns_of(rows: Sequence[ResultRow]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for name in row.fields:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def _cells(row: ResultRow, contact_columns: Sequence[str]) -> list[object]:
+    info = describe(row.error_code)
+    meaning = info.meaning if info is not None else ""
+    detail = row.error_message or ""
+    if detail == meaning:
+        detail = ""
+    return [
+        *(row.fields.get(name, "") for name in contact_columns),
+        row.row,
+        row.to,
+        row.status,
+        row.sid or "",
+        "" if row.error_code is None else row.error_code,
+        meaning,
+        detail,
+        row.segments,
+        row.price or "",
+        _when(row.attempted_at),
+        _when(row.updated_at),
+    ]
+
+
+def _when(moment: datetime | None) -> str:
+    """`2026-11-25 16:04:05`: a form Excel reads as a date and time (UTC)."""
+    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}"

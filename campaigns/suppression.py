@@ -1,0 +1,376 @@
+"""The suppression list: numbers that must never be texted (opted out, or removed by hand).
+
+It lives in the same SQLite file as the campaign journal (`Settings.db_path`), in its own table
+`suppressions`, created with `CREATE TABLE IF NOT EXISTS` so that either module may open the
+file first. The journal owns `PRAGMA user_version`; this module never touches it. The file is
+created with mode 0600 (it holds phone numbers) and runs in WAL mode, as the journal does.
+
+Numbers are stored in E.164. A Twilio 21610 answer ("the recipient replied STOP") is recorded
+with `record_opt_out`, noting the campaign, so that the audience can later say "replied STOP on
+2026-11-20 (campaign 20261120-1a2b3c)".
+
+For filtering a large audience, load the list once (`entries()` or `numbers()`) and pass that
+to `build_audience`: `in` on the list itself asks SQLite every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import sqlite3
+import stat
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from campaigns.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from campaigns.contacts import Problem
+
+__all__ = [
+    "SOURCE_IMPORT",
+    "SOURCE_MANUAL",
+    "SOURCE_OPT_OUT",
+    "Suppression",
+    "SuppressionList",
+]
+
+#: Where an entry came from.
+SOURCE_MANUAL = "manual"  # `smscast suppress add`, or the TUI
+SOURCE_IMPORT = "import"  # `smscast suppress import FILE`
+SOURCE_OPT_OUT = "opt-out"  # Twilio answered 21610: the recipient replied STOP
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS suppressions (
+    phone TEXT PRIMARY KEY,
+    added_at TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    campaign_id TEXT NULL,
+    source TEXT NOT NULL DEFAULT 'manual'
+)
+"""
+
+#: The columns of `export` (and what `import_file` understands besides the number).
+EXPORT_COLUMNS = ("phone", "added_at", "reason", "campaign_id", "source")
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+#: A cell neutralised against formula injection by `report.safe_cell` ("'+1415...").
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r\d])")
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """One number on the list, with when, why and where from."""
+
+    phone: str
+    added_at: datetime
+    reason: str
+    campaign_id: str | None
+    source: str
+
+    def sentence(self) -> str:
+        """Why this number is excluded, for a person ("opted out: replied STOP on ...")."""
+        day = f"{self.added_at:%Y-%m-%d}"
+        campaign = f" (campaign {self.campaign_id})" if self.campaign_id else ""
+        if self.source == SOURCE_OPT_OUT:
+            return f"opted out: replied STOP on {day}{campaign}"
+        how = "imported" if self.source == SOURCE_IMPORT else "added by hand"
+        why = f": {self.reason}" if self.reason else ""
+        return f"on the suppression list since {day} ({how}{why}){campaign}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SuppressionList:
+    """The `suppressions` table of the smscast database at `path` (created 0600 if missing).
+
+    `region` is the country assumed for numbers written without a `+` country code. Safe to
+    share between threads (one connection, one lock).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], region: str = "US") -> None:
+        self.path = Path(path).expanduser()
+        self.region = region
+        self._lock = threading.Lock()
+        self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(_SCHEMA)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise ConfigError(
+                f"Cannot open the suppression list in {self.path}: {exc}.",
+                "Point --db (or SMSCAST_DB) at a writable SQLite file.",
+            ) from exc
+        _secure(self.path)
+        return db
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> SuppressionList:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def __contains__(self, phone: object) -> bool:
+        if not isinstance(phone, str):
+            return False
+        number = self._lenient(phone)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM suppressions WHERE phone = ?", (number,)
+            ).fetchone()
+        return row is not None
+
+    def __len__(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM suppressions").fetchone()
+        return int(count)
+
+    def numbers(self) -> frozenset[str]:
+        """Every suppressed number (E.164), for fast membership tests."""
+        with self._lock:
+            rows = self._db.execute("SELECT phone FROM suppressions").fetchall()
+        return frozenset(phone for (phone,) in rows)
+
+    def entries(self) -> dict[str, Suppression]:
+        """Number -> entry; pass it to `build_audience` so exclusions can say when and why."""
+        return {entry.phone: entry for entry in self.list()}
+
+    def get(self, phone: str) -> Suppression | None:
+        """The entry for this number (any written form), or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT phone, added_at, reason, campaign_id, source FROM suppressions"
+                " WHERE phone = ?",
+                (self._lenient(phone),),
+            ).fetchone()
+        return None if row is None else _entry(row)
+
+    def list(self) -> list[Suppression]:
+        """Every entry, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT phone, added_at, reason, campaign_id, source FROM suppressions"
+                " ORDER BY added_at, phone"
+            ).fetchall()
+        return [_entry(row) for row in rows]
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add(
+        self,
+        phone: str,
+        reason: str = "",
+        campaign_id: str | None = None,
+        source: str = SOURCE_MANUAL,
+    ) -> bool:
+        """Put a number on the list; False if it was already there (the first entry stays).
+
+        Raises `InputError` when `phone` is not a valid number.
+        """
+        number = self._strict(phone)
+        return self._insert([(number, reason, campaign_id, source)]) == 1
+
+    def record_opt_out(self, phone: str, campaign_id: str | None, code: int = 21610) -> bool:
+        """Record that Twilio refused `phone` as opted out (21610) during `campaign_id`.
+
+        `phone` is the E.164 number the engine sent to; it is stored as given when the phone
+        library does not know it (Twilio's word wins). False if it was already listed.
+        """
+        number = self._lenient(phone)
+        reason = f"Twilio answered {code}: the recipient replied STOP"
+        return self._insert([(number, reason, campaign_id, SOURCE_OPT_OUT)]) == 1
+
+    def remove(self, phone: str) -> bool:
+        """Take a number off the list; False if it was not on it."""
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM suppressions WHERE phone = ?", (self._lenient(phone),)
+            )
+        return cursor.rowcount > 0
+
+    def _insert(self, rows: list[tuple[str, str, str | None, str]]) -> int:
+        added_at = _utc_now().isoformat(timespec="seconds")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._db.total_changes
+                self._db.executemany(
+                    "INSERT INTO suppressions (phone, added_at, reason, campaign_id, source)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(phone) DO NOTHING",
+                    [
+                        (phone, added_at, reason, campaign, source)
+                        for phone, reason, campaign, source in rows
+                    ],
+                )
+                added = self._db.total_changes - before
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return added
+
+    # -- files -------------------------------------------------------------------------------
+
+    def import_file(
+        self, path: str | os.PathLike[str], region: str | None = None
+    ) -> tuple[int, list[Problem]]:
+        """Add every number of a CSV or a one-number-per-line text file.
+
+        Returns (how many were newly added, the rows that are not valid numbers). A CSV's phone
+        column is found by its header (as for contacts); without a recognised header the first
+        column is used. A `reason` column, as `export` writes, is kept. Blank lines and lines
+        starting with `#` are skipped. Numbers already listed are left as they are.
+        """
+        from campaigns.contacts import PHONE_ALIASES, Problem
+        from campaigns.phones import check_number
+
+        region = region or self.region
+        text = _read_text(Path(path))
+        lines = text.splitlines()
+        delimiter = _delimiter(lines)
+        rows = (
+            list(csv.reader(io.StringIO(text), delimiter=delimiter))
+            if delimiter
+            else [[line] for line in lines]
+        )
+        phone_index, reason_index, first = 0, None, 0
+        header_name = "number"
+        if rows:
+            header = [cell.strip().lower() for cell in rows[0]]
+            for alias in PHONE_ALIASES:
+                if alias in header:
+                    phone_index, first = header.index(alias), 1
+                    header_name = rows[0][phone_index].strip()
+                    break
+            else:
+                if rows[0] and _looks_like_header(rows[0][0], region):
+                    first, header_name = 1, rows[0][0].strip()
+            if first and "reason" in header:
+                reason_index = header.index("reason")
+        default_reason = f"imported from {Path(path).name}"
+        problems: list[Problem] = []
+        good: list[tuple[str, str, str | None, str]] = []
+        for number, row in enumerate(rows[first:], start=first + 1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            raw = row[phone_index] if phone_index < len(row) else ""
+            check = check_number(_unneutralise(raw), region)
+            if check.e164 is None:
+                problems.append(
+                    Problem(number, header_name, raw, check.kind, check.reason, check.suggestion)
+                )
+                continue
+            reason = default_reason
+            if reason_index is not None and reason_index < len(row) and row[reason_index]:
+                reason = _unneutralise(row[reason_index].strip())
+            good.append((check.e164, reason, None, SOURCE_IMPORT))
+        return self._insert(good), problems
+
+    def export(self, path: str | os.PathLike[str] | None) -> int:
+        """Write the list as a CSV (Excel-safe, mode 0600; None or "-" = stdout).
+
+        Returns how many numbers were written. `import_file` reads the file back.
+        """
+        from campaigns.report import write_csv
+
+        entries = self.list()
+        rows = (
+            [e.phone, e.added_at.isoformat(), e.reason, e.campaign_id or "", e.source]
+            for e in entries
+        )
+        write_csv(path, EXPORT_COLUMNS, rows)
+        return len(entries)
+
+    # -- numbers -----------------------------------------------------------------------------
+
+    def _strict(self, phone: str) -> str:
+        from campaigns.phones import check_number
+
+        check = check_number(_unneutralise(phone), self.region)
+        if check.e164 is None:
+            raise InputError(
+                f"{phone!r} is not a valid phone number ({check.reason}).",
+                "Write it in international form, e.g. +14155550100"
+                + (f" (did you mean {check.suggestion}?)" if check.suggestion else "."),
+            )
+        return check.e164
+
+    def _lenient(self, phone: str) -> str:
+        """E.164 as-is (fast, no parsing); other forms normalised when they are valid."""
+        text = phone.strip()
+        if _E164.match(text):
+            return text
+        from campaigns.phones import check_number
+
+        check = check_number(_unneutralise(text), self.region)
+        return check.e164 or text
+
+
+def _entry(row: tuple[str, str, str, str | None, str]) -> Suppression:
+    phone, added_at, reason, campaign_id, source = row
+    return Suppression(phone, datetime.fromisoformat(added_at), reason, campaign_id, source)
+
+
+def _secure(path: Path) -> None:
+    """chmod 0600 the database and its WAL companions that exist (the journal does the same)."""
+    for suffix in ("", "-wal", "-shm"):
+        target = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if stat.S_IMODE(target.stat().st_mode) != 0o600:
+                target.chmod(0o600)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read {path}: {exc.strerror or exc}.",
+            "Give a CSV or a text file with one phone number per line.",
+        ) from exc
+    for encoding in ("utf-8-sig", "cp1252"):
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode(encoding)
+    return data.decode("latin-1")
+
+
+def _delimiter(lines: list[str]) -> str | None:
+    """The CSV delimiter of the first non-blank lines, or None for one value per line."""
+    sample = [line for line in lines[:20] if line.strip() and not line.startswith("#")]
+    counts = {d: sum(line.count(d) for line in sample) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else None
+
+
+def _looks_like_header(cell: str, region: str) -> bool:
+    from campaigns.phones import check_number
+
+    text = cell.strip()
+    return bool(text) and any(c.isalpha() for c in text) and check_number(text, region).e164 is None
+
+
+def _unneutralise(cell: str) -> str:
+    """Undo `report.safe_cell`'s leading apostrophe, so exported files import back."""
+    return _NEUTRALISED.sub("", cell.strip(), count=1) if cell else cell

@@ -1,0 +1,128 @@
+"""Delivery tracking by polling: when to ask Twilio again about each live message.
+
+A terminal has no public URL for status callbacks, so the engine fetches each non-final
+message with backoff (1 s, 2 s, 4 s ... up to `cap`), until it is final or the engine's time
+limit passes. This class is only the schedule; the engine decides how many polls it can afford.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class _Tracked:
+    row: int
+    sid: str
+    to: str
+    tries: int
+
+
+class PollSchedule:
+    """A heap of (due time, row) for the messages whose delivery status is still open."""
+
+    def __init__(self, *, track_seconds: float, first: float = 1.0, cap: float = 15.0) -> None:
+        self.track_seconds = track_seconds
+        self.first = first
+        self.cap = cap
+        self._tracked: dict[int, _Tracked] = {}
+        self._heap: list[tuple[float, int]] = []
+        self._out: set[int] = set()  # rows with a poll in flight
+
+    def __len__(self) -> int:
+        return len(self._tracked)
+
+    def add(self, row: int, sid: str, to: str, now: float) -> None:
+        """Start tracking a message (first poll after `first` seconds)."""
+        self._tracked[row] = _Tracked(row, sid, to, 0)
+        heapq.heappush(self._heap, (now + self.first, row))
+
+    def next_due(self) -> float | None:
+        """When the next poll is due (None when nothing waits for one)."""
+        while self._heap and (
+            self._heap[0][1] not in self._tracked or self._heap[0][1] in self._out
+        ):
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
+    def due(self, now: float, limit: int) -> list[tuple[int, str, str]]:
+        """Up to `limit` polls due by `now`, as (row, sid, to); they count as in flight."""
+        out: list[tuple[int, str, str]] = []
+        while self._heap and len(out) < limit and self._heap[0][0] <= now:
+            _, row = heapq.heappop(self._heap)
+            item = self._tracked.get(row)
+            if item is None or row in self._out:
+                continue
+            self._out.add(row)
+            out.append((row, item.sid, item.to))
+        return out
+
+    def retry(self, row: int, now: float) -> None:
+        """The message is not final yet: poll again later, a little later each time."""
+        self._out.discard(row)
+        item = self._tracked.get(row)
+        if item is None:
+            return
+        item.tries += 1
+        delay = min(self.cap, self.first * 2**item.tries)
+        heapq.heappush(self._heap, (now + delay, row))
+
+    def requeue(self, now: float) -> None:
+        """Polls that were in flight and got canceled: due again now."""
+        for row in list(self._out):
+            self._out.discard(row)
+            if row in self._tracked:
+                heapq.heappush(self._heap, (now, row))
+
+    def done(self, row: int) -> None:
+        """The message is final: stop tracking it."""
+        self._out.discard(row)
+        self._tracked.pop(row, None)
+
+
+async def refresh_statuses(
+    gateway: Any, journal: Any, campaign_id: str, *, concurrency: int = 10, timeout: float = 15.0
+) -> int:
+    """Fetch every live (not final) message of the campaign once and record what changed.
+
+    Used by `smscast status` after the engine has stopped tracking. Returns how many rows
+    changed. Twilio errors leave a row as it was (the next refresh tries again).
+    """
+    import asyncio
+
+    from campaigns.journal import LIVE_STATUSES, Outcome
+    from campaigns.twilio_errors import TwilioFailure, describe
+
+    rows = [r for r in journal.recipients(campaign_id, LIVE_STATUSES) if r.sid]
+    gate = asyncio.Semaphore(max(1, concurrency))
+    outcomes: list[Outcome] = []
+
+    async with gateway.async_session() as session:
+
+        async def one(row: Any) -> None:
+            async with gate:
+                try:
+                    record = await session.fetch(row.sid, timeout=timeout)
+                except TwilioFailure:
+                    return
+            if record.status != row.status or (record.price and not row.price):
+                info = describe(record.error_code)
+                outcomes.append(
+                    Outcome(
+                        row.row,
+                        record.status,
+                        sid=record.sid,
+                        error_code=record.error_code,
+                        error_message=(info.meaning if info else record.error_message)
+                        if record.error_code
+                        else None,
+                        price=record.price,
+                        segments=record.num_segments,
+                    )
+                )
+
+        await asyncio.gather(*(one(r) for r in rows))
+    journal.apply(campaign_id, outcomes)
+    return len(outcomes)

@@ -1,0 +1,782 @@
+"""The one door to Twilio: account, senders, verified numbers, send, fetch and look-ups.
+
+This is the only module that imports `twilio`. It builds the official SDK's clients from
+`Settings` (pointed at another API base, such as the sandbox, when `base_url` is set), turns
+every SDK resource into a small frozen value, and every failure into a
+`campaigns.twilio_errors.TwilioFailure` subclass the engine can act on:
+
+- an error answer from Twilio: classified by its code and HTTP status (`from_twilio_error`);
+- no connection at all (refused, DNS): `TransientError`, nothing was sent;
+- a send that timed out, or whose connection broke after the request was written:
+  `AmbiguousError`, the message may exist (reconcile with `messages_to` before resending);
+- the same trouble on a read (fetch, list): `TransientError`, reads are safe to repeat.
+
+Secrets never reach a message: every text is scrubbed of the auth token / API secret.
+
+SDK pitfalls handled here (see FACTS.md): the async http client is created inside the running
+loop and closed on exit, with one pooled aiohttp session whose connector allows as many
+connections as requests in flight; its `timeout` is ignored by the SDK, so each call is bounded
+with `asyncio.timeout`; its `max_retries` is never used (it would replay POSTs). Both http
+clients below return each call's own response instead of the SDK's shared
+`_test_only_last_response`, which other requests in flight (or threads) can overwrite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import json
+import re
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+import phonenumbers
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from campaigns.settings import Credentials, Settings, mask, require_credentials
+from campaigns.twilio_errors import (
+    AmbiguousError,
+    FatalError,
+    TransientError,
+    TwilioFailure,
+    describe,
+    from_twilio_error,
+)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 15.0
+#: aiohttp's default connector limit, which is also the SDK's.
+SDK_CONNECTION_LIMIT = 100
+#: Segments per second Twilio lets each kind of sender send (FACTS.md, "Throughput").
+SEGMENTS_PER_SECOND = {"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0}
+INTERNATIONAL_LONG_CODE_SPS = 10.0
+
+# The response of the request just made in this task/thread, so a failure can read its headers
+# (Retry-After): the SDK's exceptions do not carry them.
+_last_response: contextvars.ContextVar[Response | None] = contextvars.ContextVar(
+    "smscast_twilio_last_response", default=None
+)
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """The Twilio account the credentials belong to. `type` is "Trial" or "Full"."""
+
+    sid: str
+    friendly_name: str
+    type: str
+    status: str
+
+    @property
+    def trial(self) -> bool:
+        return self.type.lower() == "trial"
+
+    @property
+    def active(self) -> bool:
+        return self.status.lower() == "active"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Something messages can be sent from: a number, a short code or a Messaging Service."""
+
+    address: str
+    kind: str  # "long_code" | "toll_free" | "short_code" | "messaging_service"
+    sms: bool
+    segments_per_second: float
+    friendly_name: str = ""
+    sid: str = ""
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A Message resource as Twilio holds it."""
+
+    sid: str
+    to: str
+    from_: str | None
+    body: str
+    status: str
+    num_segments: int | None
+    price: str | None
+    error_code: int | None
+    error_message: str | None
+    date_created: datetime | None
+    date_sent: datetime | None = None
+    date_updated: datetime | None = None
+    price_unit: str | None = None
+    messaging_service_sid: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifiedNumbers:
+    """The account's verified caller IDs in E.164; `warnings` names entries that were skipped."""
+
+    numbers: frozenset[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- http clients ------------------------------------------------------------------------
+
+
+def _basic_auth(auth: tuple[str, str] | None) -> str | None:
+    if auth is None:
+        return None
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+class _SyncHttpClient(TwilioHttpClient):
+    """The SDK's requests-based client, returning each call's own response (thread-safe)."""
+
+    def __init__(self, *, timeout: float, trust_env: bool) -> None:
+        super().__init__(timeout=timeout)
+        assert self.session is not None
+        self.session.trust_env = trust_env
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        assert self.session is not None
+        answer = self.session.request(
+            method.upper(),
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout or self.timeout,
+            allow_redirects=allow_redirects,
+        )
+        response = Response(int(answer.status_code), answer.text, answer.headers)
+        _last_response.set(response)
+        return response
+
+
+class _AsyncHttpClient(AsyncTwilioHttpClient):
+    """The SDK's aiohttp client on a session we own: one pooled session, a connector limit as
+    large as the requests in flight, auth as a header (aiohttp's BasicAuth is deprecated)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        super().__init__(pool_connections=False)  # do not let the SDK open its own session
+        self.session = session
+
+    async def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        headers = dict(headers or {})
+        authorization = _basic_auth(auth)
+        if authorization:
+            headers["Authorization"] = authorization
+        assert self.session is not None
+        async with self.session.request(
+            method.upper(),
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            allow_redirects=allow_redirects,
+        ) as answer:
+            text = await answer.text()
+        response = Response(answer.status, text, answer.headers)
+        _last_response.set(response)
+        return response
+
+
+def _is_loopback(base_url: str | None) -> bool:
+    host = urlsplit(base_url).hostname if base_url else None
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+# --- error translation -------------------------------------------------------------------
+
+_SDK_PREFIX = re.compile(r"^Unable to (create|fetch|update|delete) (record|page)(: )?")
+
+
+def _retry_after(response: Response | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if there is one."""
+    if response is None or not response.headers:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _error_body(response: Response) -> tuple[int | None, str]:
+    """Twilio's code and message from an error answer's JSON body (None, "" if unreadable)."""
+    try:
+        body = json.loads(response.text)
+    except (TypeError, ValueError):
+        return None, ""
+    if not isinstance(body, dict):
+        return None, ""
+    code = body.get("code")
+    message = body.get("message") or body.get("detail") or body.get("title") or ""
+    return (code if isinstance(code, int) else None), str(message)
+
+
+class _Translator:
+    """Turns whatever the SDK, requests or aiohttp raised into a `TwilioFailure`."""
+
+    def __init__(self, credentials: Credentials, host: str) -> None:
+        self._secret = credentials.password
+        self._host = host
+
+    def scrub(self, text: str) -> str:
+        """`text` with the secret replaced by its mask (defence in depth: Twilio never echoes
+        it, but a URL or library message might)."""
+        return text.replace(self._secret, mask(self._secret)) if self._secret else text
+
+    def failure(self, exc: BaseException, *, sending: bool, what: str) -> TwilioFailure:
+        failure = self._classify(exc, sending=sending, what=what)
+        if not sending and isinstance(failure, AmbiguousError):
+            # A read that failed in flight changed nothing: it is safe to repeat.
+            failure = TransientError(
+                failure.message,
+                "smscast will try again.",
+                code=failure.code,
+                status=failure.status,
+                twilio_message=failure.twilio_message,
+            )
+        return failure
+
+    def from_answer(
+        self,
+        status: int | None,
+        code: int | None,
+        text: str,
+        response: Response | None,
+        what: str = "",
+        sending: bool = True,
+    ) -> TwilioFailure:
+        """Our class for an error answer, its message carrying the code and Twilio's words."""
+        text = self.scrub(_SDK_PREFIX.sub("", text or "").strip())
+        if code == status:  # the SDK puts the HTTP status where a body had no code
+            code = None
+        base = from_twilio_error(status, code, text)
+        message, hint = base.message, base.hint
+        if describe(code) is None and status == 404:
+            message = f"Twilio found nothing while {what} (HTTP 404)."
+            hint = "Check the SID, and that it belongs to this account (and the base URL)."
+        elif describe(code) is None and not isinstance(base, (TransientError, AmbiguousError)):
+            message = f"Twilio refused the request while {what} (HTTP {status})."
+        elif not sending and isinstance(base, AmbiguousError):
+            message = f"Twilio answered with a server error ({status}) while {what}."
+        if code is not None:
+            message += f" (Twilio error {code}" + (f": {text})" if text else ")")
+        elif text:
+            message += f" (Twilio: {text})"
+        kwargs: dict[str, Any] = {"code": code, "status": status, "twilio_message": text}
+        if isinstance(base, TransientError):
+            kwargs["retry_after"] = _retry_after(response) if status == 429 else None
+        return type(base)(message, hint, **kwargs)
+
+    def _classify(self, exc: BaseException, *, sending: bool, what: str) -> TwilioFailure:
+        response = _last_response.get()
+        if isinstance(exc, TwilioFailure):
+            return exc
+        if isinstance(exc, TwilioRestException):
+            code = exc.code if isinstance(exc.code, int) else None
+            return self.from_answer(exc.status, code, str(exc.msg or ""), response, what, sending)
+        if isinstance(exc, TwilioServiceException):
+            text = exc.detail or exc.title or ""
+            return self.from_answer(exc.status, exc.code, str(text), response, what, sending)
+        if isinstance(exc, TwilioException):
+            page = exc.args[1] if len(exc.args) > 1 else None
+            if isinstance(page, Response):
+                code, text = _error_body(page)
+                return self.from_answer(page.status_code, code, text, page, what, sending)
+            return self._network(
+                "Twilio sent an answer smscast cannot read", exc, sending=sending, what=what
+            )
+        if isinstance(
+            exc,
+            (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError, requests.ConnectTimeout),
+        ) or _never_connected(exc):
+            reason = self.scrub(str(exc)) or type(exc).__name__
+            return TransientError(
+                f"Could not connect to Twilio ({self._host}) while {what}"
+                + ("; nothing was sent." if sending else "."),
+                f"Check the network connection ({reason}); smscast tries again.",
+            )
+        if isinstance(exc, (TimeoutError, requests.Timeout)):
+            return self._network("No answer from Twilio in time", exc, sending=sending, what=what)
+        if isinstance(exc, (aiohttp.ClientError, requests.RequestException, OSError)):
+            return self._network("The connection to Twilio broke", exc, sending=sending, what=what)
+        if isinstance(exc, ValueError):  # a 2xx body that is not the JSON expected
+            return self._network(
+                "Twilio sent an answer smscast cannot read", exc, sending=sending, what=what
+            )
+        raise exc
+
+    def _network(self, lead: str, exc: BaseException, *, sending: bool, what: str) -> TwilioFailure:
+        detail = self.scrub(str(exc)) or type(exc).__name__
+        if sending:
+            return AmbiguousError(
+                f"{lead} while {what}: the message may or may not have been created ({detail}).",
+                "smscast checks with Twilio before sending to this recipient again.",
+            )
+        return TransientError(f"{lead} while {what} ({detail}).", "smscast will try again.")
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True for a requests ConnectionError raised before any byte left (refused, DNS)."""
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    text = repr(exc)
+    return any(
+        marker in text
+        for marker in (
+            "NewConnectionError",
+            "NameResolutionError",
+            "Connection refused",
+            "Failed to resolve",
+        )
+    )
+
+
+# --- conversions -------------------------------------------------------------------------
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _record(message: Any) -> MessageRecord:
+    """A MessageRecord from the SDK's MessageInstance."""
+    return MessageRecord(
+        sid=message.sid,
+        to=message.to,
+        from_=message.from_,
+        body=message.body or "",
+        status=str(message.status or ""),
+        num_segments=_int_or_none(message.num_segments),
+        price=message.price,
+        error_code=_int_or_none(message.error_code),
+        error_message=message.error_message,
+        date_created=message.date_created,
+        date_sent=message.date_sent,
+        date_updated=message.date_updated,
+        price_unit=message.price_unit,
+        messaging_service_sid=message.messaging_service_sid,
+    )
+
+
+def sender_kind(address: str) -> str:
+    """ "short_code", "toll_free" or "long_code", from the number itself."""
+    digits = address.lstrip("+")
+    if digits.isdigit() and len(digits) <= 8 and not address.startswith("+"):
+        return "short_code"
+    try:
+        number = phonenumbers.parse(address if address.startswith("+") else "+" + digits)
+    except phonenumbers.NumberParseException:
+        return "short_code" if digits.isdigit() and len(digits) <= 8 else "long_code"
+    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.TOLL_FREE:
+        return "toll_free"
+    return "long_code"
+
+
+def segments_per_second(address: str, kind: str) -> float:
+    """Twilio's send rate for a sender: long code 1 (10 outside US/CA), toll-free 3, short 100."""
+    if kind == "long_code" and not address.startswith("+1"):
+        return INTERNATIONAL_LONG_CODE_SPS
+    return SEGMENTS_PER_SECOND.get(kind, 1.0)
+
+
+def _sender(number: Any) -> Sender:
+    capabilities = number.capabilities or {}
+    sms = bool(capabilities.get("sms") or capabilities.get("SMS"))
+    kind = sender_kind(number.phone_number)
+    return Sender(
+        address=number.phone_number,
+        kind=kind,
+        sms=sms,
+        segments_per_second=segments_per_second(number.phone_number, kind),
+        friendly_name=number.friendly_name or "",
+        sid=number.sid or "",
+    )
+
+
+def normalize_verified(entries: Iterable[tuple[str, str]]) -> VerifiedNumbers:
+    """E.164 numbers from (sid, phone_number) pairs; malformed entries skipped with a warning."""
+    numbers: set[str] = set()
+    warnings: list[str] = []
+    for sid, raw in entries:
+        text = (raw or "").strip()
+        try:
+            parsed = phonenumbers.parse(text, None if text.startswith("+") else "US")
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_possible_number(parsed):
+            warnings.append(
+                f"Skipped verified caller ID {sid or '?'}: {text!r} is not a phone number."
+            )
+            continue
+        numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return VerifiedNumbers(frozenset(numbers), warnings)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _day_before(since: datetime) -> str:
+    """The `DateSent>` filter value: a day of margin, as YYYY-MM-DD (Twilio's documented form)."""
+    return (_aware(since).astimezone(UTC) - timedelta(days=1)).date().isoformat()
+
+
+def _since_filter(records: Iterable[Any], since: datetime) -> list[MessageRecord]:
+    """The records created at or after `since`. Twilio's dates have whole seconds, so `since`
+    is floored to its second: a message created 0.3 s after `since` must not be missed."""
+    since = _aware(since).replace(microsecond=0)
+    out = []
+    for message in records:
+        record = _record(message)
+        if record.date_created is None or _aware(record.date_created) >= since:
+            out.append(record)
+    return out
+
+
+# --- the gateway -------------------------------------------------------------------------
+
+
+class TwilioGateway:
+    """Synchronous calls to Twilio (account, senders, verified numbers, look-ups), and the
+    factory of `AsyncGatewaySession`s for sending.
+
+    `TwilioGateway(settings)` or `TwilioGateway(credentials, base_url=...)`. The sync SDK client
+    is built on first use and reused (its connection pool with it); `close()` releases it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | Credentials,
+        base_url: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if isinstance(settings, Settings):
+            self.credentials = require_credentials(settings)
+            self.base_url = base_url or settings.base_url
+        else:
+            self.credentials = settings
+            self.base_url = base_url
+        self.base_url = self.base_url.rstrip("/") if self.base_url else None
+        self.timeout = timeout
+        host = urlsplit(self.base_url).netloc if self.base_url else "api.twilio.com"
+        self._errors = _Translator(self.credentials, host)
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"TwilioGateway({self.credentials!r}, base_url={self.base_url!r})"
+
+    def __enter__(self) -> TwilioGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the sync client's connection pool (safe to call twice)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None and isinstance(client.http_client, TwilioHttpClient):
+            session = client.http_client.session
+            if session is not None:
+                session.close()
+
+    def make_client(self, http_client: Any) -> Client:
+        """An SDK client on `http_client`, pointed at `base_url` when one is set."""
+        creds = self.credentials
+        client = Client(creds.username, creds.password, creds.account_sid, http_client=http_client)
+        if self.base_url:
+            # TWILIO_EDGE / TWILIO_REGION would rewrite the host (127.0.0.1 -> 127.ie1.0.1).
+            client.edge = None
+            client.region = None
+            client.api.base_url = self.base_url
+            client.messaging.base_url = self.base_url
+        return client
+
+    @property
+    def client(self) -> Client:
+        with self._lock:
+            if self._client is None:
+                http = _SyncHttpClient(
+                    timeout=self.timeout, trust_env=not _is_loopback(self.base_url)
+                )
+                self._client = self.make_client(http)
+            return self._client
+
+    def _call(self, what: str, operation: Callable[[Client], T]) -> T:
+        _last_response.set(None)
+        try:
+            return operation(self.client)
+        except Exception as exc:
+            raise self._errors.failure(exc, sending=False, what=what) from None
+
+    # --- reads ---
+
+    def account(self) -> AccountInfo:
+        """The account the credentials belong to (type Trial/Full, status)."""
+        sid = self.credentials.account_sid
+        account = self._call("reading the account", lambda c: c.api.v2010.accounts(sid).fetch())
+        return AccountInfo(
+            sid=account.sid,
+            friendly_name=account.friendly_name or "",
+            type=str(account.type or ""),
+            status=str(account.status or ""),
+        )
+
+    def require_active(self, account: AccountInfo | None = None) -> AccountInfo:
+        """The account, or a `FatalError` when it is suspended or closed."""
+        account = account or self.account()
+        if not account.active:
+            failure = from_twilio_error(None, 20005, f"Account status: {account.status}")
+            raise FatalError(
+                f"The Twilio account {account.sid} is {account.status}: it cannot send.",
+                failure.hint,
+                code=20005,
+                twilio_message=failure.twilio_message,
+            )
+        return account
+
+    def senders(self, *, sms_only: bool = True, page_size: int = 1000) -> list[Sender]:
+        """The account's own numbers (IncomingPhoneNumbers: long codes and toll-free, kind told
+        by the number) and its short codes (SMS/ShortCodes); SMS-capable ones only unless
+        `sms_only` is False."""
+        numbers = self._call(
+            "listing the account's phone numbers",
+            lambda c: c.api.v2010.account.incoming_phone_numbers.list(page_size=page_size),
+        )
+        short_codes = self._call(
+            "listing the account's short codes",
+            lambda c: c.api.v2010.account.short_codes.list(page_size=page_size),
+        )
+        senders = [_sender(number) for number in numbers]
+        senders += [
+            Sender(
+                address=code.short_code,
+                kind="short_code",
+                sms=True,
+                segments_per_second=SEGMENTS_PER_SECOND["short_code"],
+                friendly_name=code.friendly_name or "",
+                sid=code.sid or "",
+            )
+            for code in short_codes
+        ]
+        return [s for s in senders if s.sms] if sms_only else senders
+
+    def messaging_services(self, page_size: int = 100) -> list[Sender]:
+        """The account's Messaging Services, each as a sender (their combined pace is unknown
+        here, so `segments_per_second` is 1 per service: a lower bound)."""
+        services = self._call(
+            "listing Messaging Services",
+            lambda c: c.messaging.v1.services.list(page_size=page_size),
+        )
+        return [
+            Sender(
+                address=s.sid,
+                kind="messaging_service",
+                sms=True,
+                segments_per_second=1.0,
+                friendly_name=s.friendly_name or "",
+                sid=s.sid,
+            )
+            for s in services
+        ]
+
+    def verified_numbers(self, page_size: int = 1000) -> VerifiedNumbers:
+        """Every page of the account's verified caller IDs, normalized to E.164."""
+        entries = self._call(
+            "listing verified caller IDs",
+            lambda c: [
+                (e.sid, e.phone_number)
+                for e in c.api.v2010.account.outgoing_caller_ids.list(page_size=page_size)
+            ],
+        )
+        return normalize_verified(entries)
+
+    def fetch(self, sid: str) -> MessageRecord:
+        """The message `sid` as Twilio holds it now."""
+        return _record(
+            self._call(
+                f"reading message {sid}", lambda c: c.api.v2010.account.messages(sid).fetch()
+            )
+        )
+
+    def messages_to(
+        self, to: str, since: datetime, *, page_size: int = 1000
+    ) -> list[MessageRecord]:
+        """Messages to `to` created at or after `since` (all pages), for reconciliation."""
+        records = self._call(
+            f"looking up messages to {to}",
+            lambda c: c.api.v2010.account.messages.list(
+                to=to, date_sent_after=_day_before(since), page_size=page_size
+            ),
+        )
+        return _since_filter(records, since)
+
+    # --- async ---
+
+    def async_session(self, max_in_flight: int = SDK_CONNECTION_LIMIT) -> AsyncGatewaySession:
+        """`async with gateway.async_session(max_in_flight=N) as session:` for sending."""
+        return AsyncGatewaySession(self, max_in_flight=max_in_flight)
+
+
+class AsyncGatewaySession:
+    """An async SDK client on one aiohttp session, alive for an `async with` block.
+
+    Created inside the running loop (aiohttp requires it) and closed on exit. The connector
+    allows `max_in_flight` connections (at least the SDK's 100), so that many requests can be
+    in flight at once without queueing inside aiohttp.
+    """
+
+    def __init__(self, gateway: TwilioGateway, *, max_in_flight: int = SDK_CONNECTION_LIMIT):
+        self._gateway = gateway
+        self._errors = gateway._errors
+        self.max_in_flight = max(SDK_CONNECTION_LIMIT, max_in_flight)
+        self._session: aiohttp.ClientSession | None = None
+        self._client: Client | None = None
+
+    async def __aenter__(self) -> AsyncGatewaySession:
+        connector = aiohttp.TCPConnector(limit=self.max_in_flight, limit_per_host=0)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            trust_env=not _is_loopback(self._gateway.base_url),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+        )
+        self._client = self._gateway.make_client(_AsyncHttpClient(self._session))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        session, self._session, self._client = self._session, None, None
+        if session is not None:
+            await session.close()
+
+    async def _bounded(
+        self,
+        what: str,
+        timeout: float,
+        sending: bool,
+        operation: Callable[[Client], Awaitable[T]],
+    ) -> T:
+        if self._client is None:
+            raise RuntimeError("use 'async with gateway.async_session() as session:'")
+        _last_response.set(None)
+        try:
+            async with asyncio.timeout(timeout):
+                return await operation(self._client)
+        except TimeoutError as exc:
+            failure = self._errors.failure(exc, sending=sending, what=what)
+            failure.message = failure.message.replace(
+                "No answer from Twilio in time", f"No answer from Twilio within {timeout:g} s"
+            )
+            raise failure from None
+        except Exception as exc:
+            raise self._errors.failure(exc, sending=sending, what=what) from None
+
+    async def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        **extra: Any,
+    ) -> MessageRecord:
+        """Create one message. Raises a `TwilioFailure`: Ambiguous when it may exist anyway.
+
+        `extra` passes further create parameters (e.g. `smart_encoded=True`,
+        `validity_period=3600`) straight to the SDK.
+        """
+        if not from_ and not messaging_service_sid:
+            raise ValueError("send() needs from_ or messaging_service_sid")
+        message = await self._bounded(
+            f"sending to {to}",
+            timeout,
+            True,
+            lambda c: c.api.v2010.account.messages.create_async(
+                to=to, body=body, from_=from_, messaging_service_sid=messaging_service_sid, **extra
+            ),
+        )
+        return _record(message)
+
+    async def fetch(self, sid: str, timeout: float = DEFAULT_TIMEOUT) -> MessageRecord:
+        """The message `sid` as Twilio holds it now (for delivery polling)."""
+        message = await self._bounded(
+            f"reading message {sid}",
+            timeout,
+            False,
+            lambda c: c.api.v2010.account.messages(sid).fetch_async(),
+        )
+        return _record(message)
+
+    async def messages_to(
+        self,
+        to: str,
+        since: datetime,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        page_size: int = 1000,
+    ) -> list[MessageRecord]:
+        """Messages to `to` created at or after `since` (all pages), for reconciliation."""
+        records = await self._bounded(
+            f"looking up messages to {to}",
+            timeout,
+            False,
+            lambda c: c.api.v2010.account.messages.list_async(
+                to=to, date_sent_after=_day_before(since), page_size=page_size
+            ),
+        )
+        return _since_filter(records, since)

@@ -1,0 +1,194 @@
+"""The campaign journal: durable, private, versioned, and consistent at every crash point."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from campaigns import journal as J
+from campaigns.errors import ConfigError, InputError
+
+
+def _recipients(n: int) -> list[J.NewRecipient]:
+    return [
+        J.NewRecipient(i + 2, f"+1415200{i:04d}", f"Hi {i}", 1, 0.0079, {"name": f"N{i}"})
+        for i in range(n)
+    ]
+
+
+def _campaign(journal: J.Journal, n: int = 5) -> str:
+    return journal.create_campaign(
+        template="Hi {name}",
+        source_name="/tmp/c.csv",
+        source_sha256="ab" * 32,
+        sender="+15017122661",
+        messaging_service_sid=None,
+        settings={"rate": "auto", "concurrency": 10},
+        recipients=_recipients(n),
+    )
+
+
+def test_files_are_private_and_durable(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "smscast.db"
+    with J.Journal.open(db) as journal:
+        _campaign(journal)
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(f"{db}{suffix}")
+            assert path.exists(), suffix
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, suffix
+        con = journal._db
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert con.execute("PRAGMA user_version").fetchone()[0] == J.SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "j.db"
+    J.Journal.open(db).close()
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version={J.SCHEMA_VERSION + 1}")
+    con.commit()
+    con.close()
+    with pytest.raises(ConfigError, match="newer smscast"):
+        J.Journal.open(db)
+
+
+def test_campaign_roundtrip_and_lookup_by_prefix(tmp_path: Path) -> None:
+    with J.Journal.open(tmp_path / "j.db") as journal:
+        cid = _campaign(journal, 3)
+        c = journal.campaign(cid[:-2])
+        assert c.id == cid
+        assert c.state == J.PLANNED
+        assert c.settings["concurrency"] == 10
+        assert c.template == "Hi {name}"
+        rows = journal.recipients(cid)
+        assert [r.row for r in rows] == [2, 3, 4]
+        assert rows[0].fields == {"name": "N0"}
+        assert journal.counts(cid) == {"pending": 3}
+        journal.set_state(cid, J.RUNNING)
+        assert journal.campaign(cid).started_at is not None
+        journal.set_state(cid, J.PAUSED, reason="why", hint="do this")
+        paused = journal.campaign(cid)
+        assert (paused.state, paused.state_reason, paused.state_hint) == (
+            J.PAUSED,
+            "why",
+            "do this",
+        )
+        assert journal.latest().id == cid
+        with pytest.raises(InputError, match="No campaign"):
+            journal.campaign("nope")
+
+
+def test_intent_then_outcome(tmp_path: Path) -> None:
+    with J.Journal.open(tmp_path / "j.db") as journal:
+        cid = _campaign(journal, 3)
+        at = J.now_utc()
+        journal.apply(cid, intents=[J.Intent(2, at), J.Intent(3, at)])
+        rows = {r.row: r for r in journal.recipients(cid)}
+        assert rows[2].status == J.INFLIGHT and rows[2].attempts == 1
+        assert rows[2].attempted_at == at
+        assert rows[4].status == J.PENDING and rows[4].attempts == 0
+        journal.apply(
+            cid,
+            outcomes=[
+                J.Outcome(2, "queued", sid="SM" + "1" * 32, segments=2),
+                J.Outcome(3, "failed", error_code=21211, error_message="bad number"),
+            ],
+        )
+        journal.apply(cid, outcomes=[J.Outcome(2, "delivered", price="-0.0079")])
+        rows = {r.row: r for r in journal.recipients(cid)}
+        assert (rows[2].status, rows[2].sid, rows[2].segments) == ("delivered", "SM" + "1" * 32, 2)
+        assert rows[2].price == "-0.0079"
+        assert (rows[3].status, rows[3].error_code) == ("failed", 21211)
+        assert journal.recipients(cid, [J.INFLIGHT]) == []
+
+
+_CRASH = """
+import os, sys
+from campaigns import journal as J
+journal = J.Journal.open(sys.argv[1])
+cid = journal.campaigns()[0].id
+at = J.now_utc()
+journal.apply(cid, intents=[J.Intent(2, at), J.Intent(3, at)])
+if sys.argv[2] == "after-outcome":
+    journal.apply(cid, outcomes=[J.Outcome(2, "queued", sid="SM" + "2" * 32)])
+elif sys.argv[2] == "mid-batch":
+    journal._db.execute("BEGIN IMMEDIATE")
+    journal._db.execute("UPDATE recipients SET status='queued' WHERE row=3")
+os._exit(9)  # a crash: no close, no checkpoint, an open transaction is lost
+"""
+
+
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [
+        # intent committed, request maybe out, no outcome: both rows stay inflight
+        ("after-intent", {2: J.INFLIGHT, 3: J.INFLIGHT, 4: J.PENDING}),
+        # one outcome committed, the other not yet
+        ("after-outcome", {2: "queued", 3: J.INFLIGHT, 4: J.PENDING}),
+        # an outcome batch lost mid-transaction: nothing of it survives
+        ("mid-batch", {2: J.INFLIGHT, 3: J.INFLIGHT, 4: J.PENDING}),
+    ],
+)
+def test_crash_points(tmp_path: Path, point: str, expected: dict[int, str]) -> None:
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal, 3)
+    proc = subprocess.run([sys.executable, "-c", _CRASH, str(db), point], check=False)
+    assert proc.returncode == 9
+    with J.Journal.open(db) as journal:
+        got = {r.row: r.status for r in journal.recipients(cid)}
+        assert got == expected
+        # every row that may have a request out is visible for reconciliation
+        assert {r.row for r in journal.recipients(cid, [J.INFLIGHT])} == {
+            row for row, status in expected.items() if status == J.INFLIGHT
+        }
+
+
+def test_set_status_and_settings(tmp_path: Path) -> None:
+    with J.Journal.open(tmp_path / "j.db") as journal:
+        cid = _campaign(journal, 4)
+        journal.apply(cid, outcomes=[J.Outcome(2, J.UNKNOWN)])
+        assert journal.set_status(cid, [J.UNKNOWN], J.PENDING, None) == 1
+        assert journal.counts(cid) == {"pending": 4}
+        journal.update_settings(cid, {"canary": 0})
+        assert journal.campaign(cid).settings["canary"] == 0
+
+
+def test_deferred_and_skipped_rows_are_stored(tmp_path: Path) -> None:
+    later = J.now_utc() + timedelta(hours=3)
+    with J.Journal.open(tmp_path / "j.db") as journal:
+        cid = journal.create_campaign(
+            template="x",
+            source_name="c.csv",
+            source_sha256="0" * 64,
+            sender="+15017122661",
+            messaging_service_sid=None,
+            settings={},
+            recipients=[
+                J.NewRecipient(2, "+14152000001", "x", 1, 0.01, not_before=later),
+                J.NewRecipient(3, "12", "", 0, 0.0, status=J.SKIPPED, error_message="invalid"),
+            ],
+        )
+        a, b = journal.recipients(cid)
+        assert a.not_before == later
+        assert (b.status, b.error_message) == (J.SKIPPED, "invalid")
+
+
+def test_default_path_honours_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMSCAST_DB", str(tmp_path / "env.db"))
+    assert J.default_db_path() == tmp_path / "env.db"
+    monkeypatch.delenv("SMSCAST_DB")
+    assert J.default_db_path().name == "smscast.db"
+
+
+def test_unusable_location_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(ConfigError, match="Cannot open the campaign journal"):
+        J.Journal.open(tmp_path / "dir.db")

@@ -1,0 +1,182 @@
+"""Templates: placeholders over columns, defaults, braces, errors that say what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from campaigns.errors import InputError
+from campaigns.template import Template, TemplateError, read_template_arg, snake_case
+
+COLUMNS = ["Phone", "First Name", "Last Name", "CustomerID", "E-mail", "Discount %"]
+
+
+def parse(text: str, columns: list[str] = COLUMNS) -> Template:
+    return Template.parse(text, columns)
+
+
+@pytest.mark.parametrize(
+    ("column", "snake"),
+    [
+        ("First Name", "first_name"),
+        ("  Last   Name ", "last_name"),
+        ("CustomerID", "customer_id"),
+        ("customerId", "customer_id"),
+        ("E-mail", "e_mail"),
+        ("Discount %", "discount"),
+        ("Straße", "straße"),
+        ("already_snake", "already_snake"),
+    ],
+)
+def test_snake_case(column: str, snake: str) -> None:
+    assert snake_case(column) == snake
+
+
+def test_columns_as_written_and_in_snake_case() -> None:
+    template = parse("Hi {First Name} {last_name} ({customer_id}, {E-mail}) {discount}%")
+    fields = {
+        "First Name": "Ana",
+        "Last Name": "Lima",
+        "CustomerID": "42",
+        "E-mail": "a@b.c",
+        "Discount %": "10",
+    }
+    assert template.render(fields) == "Hi Ana Lima (42, a@b.c) 10%"
+    assert template.placeholders == (
+        "First Name",
+        "Last Name",
+        "CustomerID",
+        "E-mail",
+        "Discount %",
+    )
+
+
+def test_placeholders_are_unique_in_order_of_appearance() -> None:
+    template = parse("{last_name} {first_name} {LAST NAME} {Last Name}")
+    assert template.placeholders == ("Last Name", "First Name")
+
+
+def test_literal_braces_and_percent_signs() -> None:
+    template = parse("{{code}} 100% {first_name}}} %s %% {{")
+    assert template.render({"First Name": "Ana"}) == "{code} 100% Ana} %s %% {"
+    assert template.placeholders == ("First Name",)
+
+
+def test_template_without_placeholders() -> None:
+    template = parse("Sale: 50% off {{today}}")
+    assert template.render({}) == "Sale: 50% off {today}"
+    assert template.empty_fields({}) == []
+
+
+def test_default_for_empty_and_blank_cells() -> None:
+    template = parse("Hi {first_name|there}!")
+    assert template.render({"First Name": "Ana"}) == "Hi Ana!"
+    assert template.render({"First Name": ""}) == "Hi there!"
+    assert template.render({"First Name": "   "}) == "Hi there!"
+    assert template.render({}) == "Hi there!"
+    assert parse("{first_name|}x").render({"First Name": ""}) == "x"
+    assert parse("{first_name| dear friend }").render({}) == " dear friend "
+
+
+def test_empty_fields_lists_used_columns_without_default() -> None:
+    template = parse("Hi {first_name} {last_name|} {first_name}, id {customer_id}")
+    fields = {"First Name": " ", "Last Name": "", "CustomerID": "7"}
+    assert template.empty_fields(fields) == ["First Name"]
+    assert template.render(fields) == "Hi     , id 7"
+    assert template.empty_fields({"First Name": "Ana", "CustomerID": "7"}) == []
+    assert template.empty_fields({"First Name": "Ana"}) == ["CustomerID"]
+
+
+def test_values_are_inserted_verbatim_never_interpreted() -> None:
+    template = parse("{first_name} / {last_name}")
+    fields = {"First Name": "{last_name} %s %(x)s {0}", "Last Name": "{{}}"}
+    assert template.render(fields) == "{last_name} %s %(x)s {0} / {{}}"
+
+
+def test_exact_column_beats_snake_case_match() -> None:
+    template = parse("{first_name}", ["First Name", "first_name"])
+    assert template.placeholders == ("first_name",)
+
+
+def test_ambiguous_snake_case_names_both_columns() -> None:
+    with pytest.raises(TemplateError) as error:
+        parse("{first_name}", ["First Name", "FIRST-NAME"])
+    assert "'First Name'" in str(error.value) and "'FIRST-NAME'" in str(error.value)
+
+
+def test_unknown_placeholder_names_it_and_the_closest_columns() -> None:
+    with pytest.raises(TemplateError) as error:
+        parse("Hi {frist_name}")
+    assert isinstance(error.value, InputError)
+    assert "{frist_name}" in str(error.value)
+    assert "{first_name} ('First Name')" in (error.value.hint or "")
+
+
+def test_unknown_placeholder_without_close_match_lists_columns() -> None:
+    with pytest.raises(TemplateError) as error:
+        parse("Hi {zzz}")
+    assert "{zzz}" in str(error.value)
+    assert "Columns:" in (error.value.hint or "") and "{customer_id}" in (error.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("{first_name.upper}", "attribute access"),
+        ("{first_name.__class__}", "attribute access"),
+        ("{first_name[0]}", "index access"),
+        ("{first_name!r}", "conversions"),
+        ("{first_name:>10}", "format specs"),
+        ("{0}", "names no column"),
+        ("{a.b}", "attribute access"),
+    ],
+)
+def test_templates_execute_nothing(text: str, what: str) -> None:
+    with pytest.raises(TemplateError) as error:
+        parse(text)
+    assert what in str(error.value)
+
+
+def test_column_whose_name_has_a_dot_or_colon_is_usable() -> None:
+    template = parse("{No.} at {Time: start}", ["No.", "Time: start"])
+    assert template.render({"No.": "7", "Time: start": "9:00"}) == "7 at 9:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Hi } there", "lone '}'"),
+        ("Hi { there", "unclosed '{'"),
+        ("Hi {first_name", "unclosed '{'"),
+        ("Hi {first{name}", "unclosed '{'"),
+        ("Hi {}", "empty placeholder"),
+        ("Hi { |x}", "empty placeholder"),
+        ("", "empty"),
+        ("  \n", "empty"),
+    ],
+)
+def test_syntax_errors(text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as error:
+        parse(text)
+    assert message in str(error.value)
+    assert error.value.hint
+
+
+def test_read_template_arg_text_and_file(tmp_path: Path) -> None:
+    assert read_template_arg("Hi {first_name}") == "Hi {first_name}"
+    assert read_template_arg("@@home") == "@home"
+    path = tmp_path / "message.txt"
+    path.write_bytes("\ufeffHi {first_name},\nsee you “soon”\n\n".encode())
+    assert read_template_arg(f"@{path}") == "Hi {first_name},\nsee you “soon”"
+
+
+def test_read_template_arg_errors(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="does not exist"):
+        read_template_arg(f"@{tmp_path / 'missing.txt'}")
+    with pytest.raises(TemplateError, match="directory"):
+        read_template_arg(f"@{tmp_path}")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Olá".encode("latin-1"))
+    with pytest.raises(TemplateError, match="not UTF-8"):
+        read_template_arg(f"@{latin}")

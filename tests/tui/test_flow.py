@@ -1,0 +1,225 @@
+"""Pilot tests of the whole campaign flow against the real sandbox over loopback.
+
+Load, filter, compose, confirm, send, watch it finish, export; pause and resume; quit
+mid-send and reopen the campaign from History. The journal lives in `tmp_path`; the sandbox
+is checked afterwards for exactly one message per recipient.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from campaigns.engine import EngineOptions
+from campaigns.journal import FINAL_STATUSES, Journal
+from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.settings import load_settings
+from tui.app import SmscastApp
+from tui.screens.dialogs import ConfirmDialog
+
+CONTACTS = """first_name,last_name,phone
+Ana,Silva,+14155550100
+Bob,Jones,+14155550101
+Cleo,,+14155550102
+Dan,Brown,+12025550143
+Eve,White,+16175551212
+Finn,Gray,+12125550199
+Gus,Lee,12345
+"""
+#: The verified numbers of the sandbox's trial account among CONTACTS (Finn is not verified).
+VERIFIED = ("+14155550100", "+14155550101", "+14155550102", "+12025550143", "+16175551212")
+TEMPLATE = "Hi {first_name|there}, your order is ready. Reply STOP to opt out."
+FAST = EngineOptions(rate=None, concurrency=4, track_seconds=30.0)
+SLOW = EngineOptions(rate=1.0, concurrency=1, track_seconds=30.0)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A trial account; some messages end undelivered or failed so statuses vary."""
+    config = SandboxConfig(speedup=50, undelivered_share=0.2, failed_share=0.2, seed=3)
+    with Sandbox(config) as running:
+        yield running
+
+
+@pytest.fixture
+def contacts(tmp_path: Path) -> Path:
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS, encoding="utf-8")
+    return path
+
+
+def make_app(sandbox: Sandbox, data_dir: Path, contacts: Path | None, options: EngineOptions):
+    """The app on the sandbox, its journal in `data_dir` (never the person's home)."""
+    settings = load_settings(
+        account_sid=sandbox.account_sid,
+        auth_token=sandbox.auth_token,
+        base_url=sandbox.base_url,
+        data_dir=data_dir,
+        db_path=data_dir / "journal.db",
+        config_path=data_dir / "no-config.toml",
+        env={},
+        cwd=data_dir,
+    )
+    return SmscastApp(
+        settings=settings, contacts_file=contacts, engine_options=options, quiet_hours=False
+    )
+
+
+async def until(pilot, condition: Callable[[], object], tries: int = 600) -> bool:
+    """Let the app run until `condition()` holds (bounded); returns whether it did."""
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return bool(condition())
+
+
+async def compose_and_send(app: SmscastApp, pilot) -> None:
+    """From a loaded app: check the audience, write the template, confirm with SEND."""
+    assert await until(
+        pilot, lambda: app.draft.account is not None and app.draft.audience is not None
+    )
+    await pilot.press("3")
+    assert await until(pilot, lambda: len(app.draft.audience.included) == len(VERIFIED))
+    await pilot.press("4")
+    app.screen.query_one("#template", TextArea).text = TEMPLATE
+    assert await until(pilot, lambda: app.draft.template_text == TEMPLATE)
+    assert await until(
+        pilot,
+        lambda: app.draft.plan is not None and app.draft.plan.summary.messages == len(VERIFIED),
+    )
+    await pilot.press("5")
+    await pilot.pause()
+    await pilot.press("s")  # focus the confirmation
+    confirm = app.screen.query_one("#confirm", Input)
+    assert confirm.has_focus
+    await pilot.press(*"SEND")
+    await pilot.press("enter")
+    assert await until(pilot, lambda: app.runner is not None)
+    assert app.current_mode == "send"
+
+
+def sent_to(sandbox: Sandbox) -> Counter[str]:
+    """How many messages the sandbox holds per number."""
+    return Counter(message["to"] for message in sandbox.messages())
+
+
+async def test_whole_flow_load_filter_compose_send_finish_export(
+    sandbox: Sandbox, tmp_path: Path, contacts: Path
+) -> None:
+    app = make_app(sandbox, tmp_path, contacts, FAST)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await compose_and_send(app, pilot)
+        screen = app.send_screen
+        assert screen is not None
+        assert await until(pilot, lambda: screen.state == "finished" and not app.draft.sending)
+        campaign_id = app.draft.campaign_id
+        # exactly one message per included recipient, none to the unverified contact
+        assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))
+        with Journal.open(tmp_path / "journal.db") as journal:
+            recipients = journal.recipients(campaign_id)
+        assert {r.to for r in recipients} == set(VERIFIED)
+        assert all(r.status in FINAL_STATUSES for r in recipients)
+        table = screen.query_one("#status")
+        assert table.total_count == len(VERIFIED)
+        assert {table.get_row(r.row).status for r in recipients} == {r.status for r in recipients}
+        failed = [r for r in recipients if r.status in ("failed", "undelivered")]
+        failures = str(screen.query_one("#failures").render())
+        for recipient in failed:
+            assert str(recipient.error_code) in failures
+        # filter and search act on the table
+        await pilot.press("f")  # problems only
+        assert table.shown_count == len(failed)
+        await pilot.press("f", "f", "f", "f", "f")  # back to everyone
+        assert table.shown_count == len(VERIFIED)
+        await pilot.press("slash", *"Cleo", "enter")
+        assert table.shown_count == 1 and table.selected_row.phone == "+14155550102"
+        assert table.has_focus
+        screen.query_one("#search", Input).value = ""
+        await pilot.pause()
+        assert table.shown_count == len(VERIFIED)
+        # export
+        await pilot.press("e")
+        assert await until(pilot, lambda: app.last_export is not None)
+    exported = Path(app.last_export)
+    assert exported.parent == tmp_path
+    raw = exported.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(rows) == len(VERIFIED)
+    assert {row["first_name"] for row in rows} == {"Ana", "Bob", "Cleo", "Dan", "Eve"}
+
+
+async def test_pause_and_resume(sandbox: Sandbox, tmp_path: Path, contacts: Path) -> None:
+    app = make_app(sandbox, tmp_path, contacts, SLOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await compose_and_send(app, pilot)
+        screen = app.send_screen
+        assert await until(pilot, lambda: screen.state == "running")
+        await pilot.press("p")
+        assert await until(pilot, lambda: screen.state == "paused")
+        paused_at = sum(sent_to(sandbox).values())
+        assert paused_at < len(VERIFIED)
+        with Journal.open(tmp_path / "journal.db") as journal:
+            assert journal.campaign(app.draft.campaign_id).state == "paused"
+        await pilot.pause(0.5)
+        assert sum(sent_to(sandbox).values()) == paused_at  # nothing goes out while paused
+        await pilot.press("r")
+        assert await until(pilot, lambda: screen.state == "finished" and not app.draft.sending)
+    assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))
+
+
+async def test_quit_mid_send_asks_then_reopen_and_resume_from_history(
+    sandbox: Sandbox, tmp_path: Path, contacts: Path
+) -> None:
+    app = make_app(sandbox, tmp_path, contacts, SLOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await compose_and_send(app, pilot)
+        assert await until(pilot, lambda: app.send_screen.state == "running")
+        campaign_id = app.draft.campaign_id
+        await pilot.press("ctrl+q")
+        assert await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")  # keep sending: nothing happens
+        assert await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+        assert app.runner is not None and app.runner.running
+        await pilot.press("ctrl+q")
+        assert await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        assert await until(pilot, lambda: app.return_value is not None)
+    assert app.return_value == 4
+    first_run = sum(sent_to(sandbox).values())
+    assert first_run < len(VERIFIED)
+    with Journal.open(tmp_path / "journal.db") as journal:
+        assert journal.campaign(campaign_id).state == "paused"
+
+    reopened = make_app(sandbox, tmp_path, None, FAST)
+    async with reopened.run_test(size=(100, 30)) as pilot:
+        await pilot.press("7")
+        assert await until(
+            pilot, lambda: [r.campaign.id for r in reopened.draft.history] == [campaign_id]
+        )
+        await pilot.pause()
+        await pilot.press("enter")  # open it on the status table
+        assert await until(pilot, lambda: reopened.current_mode == "send")
+        screen = reopened.send_screen
+        assert await until(pilot, lambda: screen.campaign_id == campaign_id)
+        assert screen.query_one("#status").total_count == len(VERIFIED)
+        assert screen.state == "paused"
+        await pilot.press("r")  # resume
+        assert await until(pilot, lambda: screen.state == "finished" and not reopened.draft.sending)
+        # back in History: export the results, and refresh delivery statuses from Twilio
+        await pilot.press("7")
+        assert await until(
+            pilot, lambda: [r.campaign.state for r in reopened.draft.history] == ["finished"]
+        )
+        await pilot.press("e")
+        assert await until(pilot, lambda: reopened.last_export is not None)
+        assert Path(reopened.last_export).is_file()
+        await pilot.press("u")
+        assert await until(pilot, lambda: reopened.current_mode == "send")
+    assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))

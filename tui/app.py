@@ -1,0 +1,605 @@
+"""`SmscastApp`: the Textual face of smscast, and `run_app`, its entry point.
+
+The app owns the state (`tui.state.Draft`) and changes it only on the event loop, in message
+handlers. Everything that may block (reading a CSV, Twilio calls, journal queries, the engine)
+runs in thread workers that post `tui.messages` back. Screens are thin: they lay out widgets,
+read the draft in `sync()` and call the app's `choose_*` / `start_*` methods.
+
+Each of the seven steps is a Textual mode, so each screen keeps its state while the person
+moves between them with the keys 1-7 (or the command palette).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ScreenStackError
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+
+from tui import messages as msg
+from tui.commands import SmscastCommands
+from tui.engine_runner import EngineRunner
+from tui.errors_text import describe_error
+from tui.screens.account import AccountScreen
+from tui.screens.audience import AudienceScreen
+from tui.screens.compose import ComposeScreen
+from tui.screens.contacts import ContactsScreen
+from tui.screens.dialogs import ConfirmDialog
+from tui.screens.history import HistoryScreen
+from tui.screens.review import ReviewScreen
+from tui.screens.send import SendScreen
+from tui.state import STEPS, Draft
+
+#: How often buffered engine events are applied to the screen (at most 4 Hz).
+DRAIN_INTERVAL = 0.25
+
+
+class SmscastApp(App[int]):
+    """The whole campaign flow: account, contacts, audience, compose, review, send, history."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "smscast"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {SmscastCommands}
+    MODES: ClassVar[dict[str, Any]] = {
+        "account": AccountScreen,
+        "contacts": ContactsScreen,
+        "audience": AudienceScreen,
+        "compose": ComposeScreen,
+        "review": ReviewScreen,
+        "send": SendScreen,
+        "history": HistoryScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(str(i), f"go('{name}')", title, show=False, id=f"go-{name}")
+            for i, (name, title) in enumerate(STEPS, start=1)
+        ),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        settings: Any = None,
+        contacts_file: str | os.PathLike[str] | None = None,
+        db_path: str | os.PathLike[str] | None = None,
+        demo: bool = False,
+        engine_options: Any = None,
+        quiet_hours: bool | None = None,
+    ) -> None:
+        """`settings` None = `load_settings()`; `db_path` overrides the journal's location;
+        `engine_options` (an `EngineOptions`) replaces the default pacing (tests, benchmarks);
+        `quiet_hours` starts the quiet-hours filter on or off (None: on, except in the demo,
+        which must finish whatever the time of day).
+        """
+        super().__init__()
+        self.settings = settings
+        self.settings_error: str | None = None
+        self.contacts_file = str(contacts_file) if contacts_file else None
+        self.db_path = Path(db_path) if db_path else None
+        self.demo = demo
+        self.draft = Draft()
+        self.draft.filters.quiet_hours = (not demo) if quiet_hours is None else quiet_hours
+        self.base_engine_options = engine_options
+        self.runner: EngineRunner | None = None
+        self.last_export: str | None = None
+        self._drain_timer: Timer | None = None
+        self._sandbox: Any = None
+        #: The Send screen registers itself here on mount (it keeps its table while hidden).
+        self.send_screen: SendScreen | None = None
+        self._canary_count = 0
+
+    # ----------------------------------------------------------------- start-up
+    def on_mount(self) -> None:
+        """Load settings, then open on Contacts (a file was given) or on Account."""
+        if self.settings is None:
+            try:
+                from campaigns.settings import load_settings
+
+                self.settings = load_settings()
+            except Exception as error:
+                self.settings_error = describe_error(error)
+        if self.settings is not None and self.db_path is None:
+            db = getattr(self.settings, "db_path", None)
+            self.db_path = Path(db) if db else None
+        self.switch_mode("contacts" if self.contacts_file else "account")
+        if self.has_credentials:
+            self.load_account()
+        if self.contacts_file:
+            self.load_contacts(self.contacts_file)
+        self._drain_timer = self.set_interval(DRAIN_INTERVAL, self._drain_events, pause=True)
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when settings hold Twilio credentials (or the demo sandbox's)."""
+        return getattr(self.settings, "credentials", None) is not None
+
+    def on_unmount(self) -> None:
+        """Stop the engine (pausing the campaign) and the demo sandbox, if any."""
+        if self.runner is not None:
+            self.runner.stop()
+        if self._sandbox is not None:
+            self._sandbox.__exit__(None, None, None)
+            self._sandbox = None
+
+    # --------------------------------------------------------------- navigation
+    def action_go(self, mode: str) -> None:
+        """Show one of the seven steps."""
+        if mode in self.MODES and self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def refresh_screen(self) -> None:
+        """Ask the visible screen to re-read the draft (not while starting or closing)."""
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return
+        sync = getattr(screen, "sync", None)
+        if sync is not None and screen.is_mounted:
+            sync()
+
+    def fail(self, title: str, text: str) -> None:
+        """Tell the person what went wrong and what to do next."""
+        self.notify(text, title=title, severity="error", timeout=10, markup=False)
+
+    def on_work_failed(self, message: msg.WorkFailed) -> None:
+        """A worker reported an error."""
+        self.fail(message.title, message.text)
+        self.refresh_screen()
+
+    # ------------------------------------------------------------------ account
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def load_account(self) -> None:
+        """Fetch the account, its senders and its verified numbers from Twilio."""
+        try:
+            from campaigns.twilio_gateway import TwilioGateway
+
+            gateway = TwilioGateway(self.settings)
+            account = gateway.account()
+            senders = [s for s in gateway.senders() if getattr(s, "sms", True)]
+            verified = gateway.verified_numbers()
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Account", describe_error(error)))
+            return
+        self.post_message(msg.AccountLoaded(account, senders, verified))
+
+    def on_account_loaded(self, message: msg.AccountLoaded) -> None:
+        """Keep the account; pick the configured sender or the first SMS-capable one."""
+        draft = self.draft
+        draft.account, draft.senders, draft.verified = (
+            message.account,
+            message.senders,
+            message.verified,
+        )
+        draft.filters.verified_only = draft.is_trial
+        configured = getattr(self.settings, "messaging_service_sid", None) or getattr(
+            self.settings, "from_number", None
+        )
+        addresses = [s.address for s in draft.senders]
+        if configured and configured in addresses:
+            draft.sender = configured
+        elif draft.sender not in addresses:
+            draft.sender = configured or (addresses[0] if addresses else None)
+        for warning in getattr(message.verified, "warnings", []) or []:
+            self.notify(str(warning), title="Verified numbers", severity="warning", markup=False)
+        self.refresh_screen()
+        self.rebuild_audience()
+
+    def choose_sender(self, address: str | None) -> None:
+        """The sender (a number or a Messaging Service SID) the campaign will use."""
+        self.draft.sender = address
+        self.refresh_screen()
+
+    def start_demo(self) -> None:
+        """Start the built-in sandbox and use it as the account (offered when unconfigured)."""
+        if self._sandbox is not None:
+            return
+        self.notify("Starting the demo sandbox...", markup=False)
+        self._start_demo_worker()
+
+    @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
+    def _start_demo_worker(self) -> None:
+        try:
+            from campaigns.demo import DemoEnvironment
+
+            env = DemoEnvironment.start(contacts_file=self.contacts_file)
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Demo", describe_error(error)))
+            return
+        self.post_message(msg.DemoStarted(env, env.contacts_file))
+
+    def on_demo_started(self, message: msg.DemoStarted) -> None:
+        """Point the app at the demo sandbox and its journal, then load its contacts."""
+        env = message.settings
+        self._sandbox = env
+        self.settings = env.settings
+        self.db_path = Path(env.settings.db_path)
+        self.demo = True
+        self.draft.filters.quiet_hours = False
+        self.load_account()
+        if message.contacts_file and self.draft.book is None:
+            self.contacts_file = message.contacts_file
+            self.load_contacts(message.contacts_file)
+        self.refresh_screen()
+
+    # ----------------------------------------------------------------- contacts
+    def load_contacts(self, path: str, phone_column: str | None = None) -> None:
+        """Read a contacts file in a worker; `ContactsLoaded` follows."""
+        self.contacts_file = path
+        self._load_contacts_worker(path, phone_column)
+
+    @work(thread=True, exclusive=True, group="contacts", exit_on_error=False)
+    def _load_contacts_worker(self, path: str, phone_column: str | None) -> None:
+        try:
+            from campaigns.contacts import load_contacts
+
+            region = getattr(self.settings, "region", None) or "US"
+            book = load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Contacts", describe_error(error)))
+            return
+        self.post_message(msg.ContactsLoaded(book))
+
+    def on_contacts_loaded(self, message: msg.ContactsLoaded) -> None:
+        """Keep the book and recount the audience."""
+        self.draft.book = message.book
+        self.draft.preview_index = 0
+        self.draft.audience = None
+        self.draft.audience_builder = None
+        self.draft.plan = None
+        self._parse_template()
+        self.refresh_screen()
+        self.rebuild_audience()
+
+    # ----------------------------------------------------------------- audience
+    def set_filters(self, **changes: Any) -> None:
+        """Change audience filters (verified_only, suppression, quiet_hours) and recount."""
+        for key, value in changes.items():
+            setattr(self.draft.filters, key, value)
+        self.rebuild_audience()
+
+    def rebuild_audience(self) -> None:
+        """Recount the audience for the current book and filters, in a worker."""
+        if self.draft.book is None:
+            return
+        self.draft.audience_generation += 1
+        self._audience_worker(self.draft.audience_generation)
+
+    @work(thread=True, exclusive=True, group="audience", exit_on_error=False)
+    def _audience_worker(self, generation: int) -> None:
+        try:
+            from tui.core import build_audience_for
+
+            region = getattr(self.settings, "region", None) or "US"
+            builder, audience = build_audience_for(
+                self.draft, self.draft.audience_builder, self.db_path, region
+            )
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Audience", describe_error(error)))
+            return
+        self.post_message(msg.AudienceBuilt(audience, generation, builder))
+
+    def on_audience_built(self, message: msg.AudienceBuilt) -> None:
+        """Keep the newest audience and re-plan."""
+        if message.generation != self.draft.audience_generation:
+            return
+        self.draft.audience = message.audience
+        self.draft.audience_builder = message.builder
+        self.refresh_screen()
+        self.rebuild_plan()
+
+    # ------------------------------------------------------------------ compose
+    def set_template(self, text: str) -> None:
+        """The template changed in the editor: parse it now, re-plan in a worker."""
+        self.draft.template_text = text
+        self._parse_template()
+        self.refresh_screen()
+        self.rebuild_plan()
+
+    def _parse_template(self) -> None:
+        draft = self.draft
+        draft.template, draft.template_error = None, None
+        if draft.book is None:
+            return
+        try:
+            from campaigns.template import Template
+
+            draft.template = Template.parse(draft.template_text, draft.book.columns)
+        except Exception as error:
+            draft.template_error = describe_error(error)
+
+    def rebuild_plan(self) -> None:
+        """Build the plan (every recipient's message, segments and cost) in a worker."""
+        draft = self.draft
+        draft.plan_generation += 1
+        if draft.audience is None or draft.template is None:
+            draft.plan = None
+            return
+        self._plan_worker(draft.plan_generation, draft.audience, draft.template)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _plan_worker(self, generation: int, audience: Any, template: Any) -> None:
+        try:
+            from tui.core import build_plan_for
+
+            plan = build_plan_for(audience, template, self.settings)
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Plan", describe_error(error)))
+            return
+        self.post_message(msg.PlanBuilt(plan, generation))
+
+    def on_plan_built(self, message: msg.PlanBuilt) -> None:
+        """Keep the newest plan."""
+        if message.generation != self.draft.plan_generation:
+            return
+        self.draft.plan = message.plan
+        self.refresh_screen()
+
+    def step_preview(self, delta: int) -> None:
+        """Show the previous or next contact's message in the preview."""
+        audience = self.draft.audience
+        count = len(getattr(audience, "included", ()) or ())
+        if count:
+            self.draft.preview_index = (self.draft.preview_index + delta) % count
+        self.refresh_screen()
+
+    # ------------------------------------------------------------------- send
+    def start_campaign(self, canary: str | None = None, first_n: int | None = None) -> None:
+        """Write the campaign to the journal and start the engine (Review's confirmation).
+
+        `canary`: also send to this number first; `first_n`: send only the first N now.
+        """
+        if self.draft.sending:
+            self.notify("A campaign is already sending.", severity="warning")
+            return
+        if self.draft.plan is None or not self.draft.plan.messages:
+            self.fail("Review", "There is nothing to send yet.\nLoad contacts and compose first.")
+            return
+        self.draft.sending = True
+        self._canary_count = (1 if canary else 0) + (first_n or 0)
+        self._create_campaign_worker(canary, first_n)
+
+    @work(thread=True, exclusive=True, group="campaign", exit_on_error=False)
+    def _create_campaign_worker(self, canary: str | None, first_n: int | None) -> None:
+        try:
+            from tui.core import create_campaign_for
+
+            campaign_id = create_campaign_for(
+                self.draft, self.settings, self.db_path, canary=canary, first_n=first_n
+            )
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Send", describe_error(error)))
+            self.post_message(msg.EngineStopped(None, describe_error(error)))
+            return
+        self.post_message(msg.CampaignReady(campaign_id))
+
+    def on_campaign_ready(self, message: msg.CampaignReady) -> None:
+        """The campaign is in the journal: run the engine on it and show the Send screen."""
+        self.run_campaign(message.campaign_id, canary=self._canary_count)
+
+    def engine_options(self, canary: int = 0) -> Any:
+        """How the engine sends: paced at the sender's throughput (the demo: unpaced)."""
+        from dataclasses import replace
+
+        from campaigns.engine import EngineOptions
+
+        if self.base_engine_options is not None:
+            return replace(self.base_engine_options, canary=canary)
+        sender = next((s for s in self.draft.senders if s.address == self.draft.sender), None)
+        rate = getattr(sender, "segments_per_second", None)
+        return EngineOptions(rate=None if self.demo else rate or None, canary=canary)
+
+    def run_campaign(self, campaign_id: str, canary: int = 0) -> None:
+        """Run (or resume) a journal campaign: load its recipients, then start the engine."""
+        if self.runner is not None and self.runner.running:
+            self.notify("A campaign is already sending.", severity="warning")
+            return
+        self.draft.campaign_id = campaign_id
+        self.draft.sending = True
+        self._open_campaign_worker(campaign_id, self.engine_options(canary))
+
+    def _start_runner(self, campaign_id: str, options: Any) -> None:
+        self.runner = EngineRunner(
+            settings=self.settings,
+            db_path=self.db_path,
+            campaign_id=campaign_id,
+            options=options,
+            on_stopped=lambda error: self.post_message(msg.EngineStopped(campaign_id, error)),
+        )
+        self.runner.start()
+        if self._drain_timer is not None:
+            self._drain_timer.resume()
+
+    def _drain_events(self) -> None:
+        """Apply buffered engine events to the Send screen (runs at most 4 times a second)."""
+        if self.runner is None:
+            return
+        events = self.runner.drain()
+        if events and self.send_screen is not None:
+            self.send_screen.apply(events)
+
+    def on_engine_stopped(self, message: msg.EngineStopped) -> None:
+        """The engine's thread ended: apply the last events, say how it ended."""
+        self._drain_events()
+        self.draft.sending = False
+        if self._drain_timer is not None:
+            self._drain_timer.pause()
+        result = getattr(self.runner, "result", None)
+        if self.send_screen is not None:
+            self.send_screen.engine_ended(getattr(result, "state", None) or "failed")
+        if message.error:
+            self.fail("Send", message.error)
+        self.refresh_screen()
+        self.load_history()
+
+    def pause_campaign(self) -> None:
+        """Pause the running campaign (it stays resumable)."""
+        if self.runner is not None and self.runner.running:
+            self.runner.pause()
+
+    def resume_campaign(self, campaign_id: str | None = None) -> None:
+        """Resume the paused campaign, or start the engine on it again if it stopped."""
+        if self.runner is not None and self.runner.running:
+            self.runner.resume()
+        elif (campaign_id or self.draft.campaign_id) is not None:
+            self.run_campaign(campaign_id or self.draft.campaign_id)
+
+    def cancel_campaign(self) -> None:
+        """Cancel the running campaign: nothing more is sent."""
+        if self.runner is not None and self.runner.running:
+            self.runner.cancel()
+
+    # ---------------------------------------------------------------- history
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def load_history(self) -> None:
+        """Read past campaigns from the journal."""
+        try:
+            from tui.core import list_campaigns
+
+            campaigns = list_campaigns(self.db_path)
+        except Exception as error:
+            self.post_message(msg.WorkFailed("History", describe_error(error)))
+            return
+        self.post_message(msg.HistoryLoaded(campaigns))
+
+    def on_history_loaded(self, message: msg.HistoryLoaded) -> None:
+        """Keep the campaign list."""
+        self.draft.history = message.campaigns
+        self.refresh_screen()
+
+    def open_campaign(self, campaign_id: str) -> None:
+        """Show a past campaign on the Send screen's status table."""
+        if self.draft.sending and campaign_id != self.draft.campaign_id:
+            self.notify("Another campaign is sending; open this one when it ends.")
+            return
+        if self.draft.sending:
+            self.action_go("send")
+            return
+        self.draft.campaign_id = campaign_id
+        self._open_campaign_worker(campaign_id, None)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open_campaign_worker(self, campaign_id: str, options: Any) -> None:
+        """Read the campaign's recipients; with `options`, the engine starts afterwards."""
+        try:
+            from tui.core import campaign_recipients, campaign_state
+
+            recipients = campaign_recipients(self.db_path, campaign_id)
+            state = campaign_state(self.db_path, campaign_id)
+        except Exception as error:
+            self.post_message(msg.WorkFailed("History", describe_error(error)))
+            if options is not None:
+                self.post_message(msg.EngineStopped(campaign_id, None))
+            return
+        self.post_message(msg.CampaignOpened(campaign_id, recipients, state, options))
+
+    def on_campaign_opened(self, message: msg.CampaignOpened) -> None:
+        """Show the campaign's recipients on the Send screen; start the engine if asked."""
+        self.action_go("send")
+        self.call_after_refresh(self._show_opened, message)
+
+    def _show_opened(self, message: msg.CampaignOpened) -> None:
+        if self.send_screen is not None:
+            state = "running" if message.options is not None else message.state
+            self.send_screen.show_recipients(message.campaign_id, message.recipients, state)
+        if message.options is not None:
+            self._start_runner(message.campaign_id, message.options)
+
+    def refresh_statuses(self, campaign_id: Any) -> None:
+        """Ask Twilio for the latest delivery status of a campaign's messages."""
+        self.notify("Refreshing delivery statuses...", markup=False)
+        self._refresh_worker(campaign_id)
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def _refresh_worker(self, campaign_id: Any) -> None:
+        try:
+            from tui.core import campaign_recipients, campaign_state, refresh_statuses
+
+            refresh_statuses(self.settings, self.db_path, campaign_id)
+            recipients = campaign_recipients(self.db_path, campaign_id)
+            state = campaign_state(self.db_path, campaign_id)
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Refresh", describe_error(error)))
+            return
+        self.post_message(msg.CampaignOpened(campaign_id, recipients, state, None))
+        self.load_history()
+
+    def export_campaign(self, campaign_id: Any, path: str | None = None) -> None:
+        """Export a campaign's results to CSV (next to the contacts file by default)."""
+        self._export_worker(campaign_id, path)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export_worker(self, campaign_id: Any, path: str | None) -> None:
+        try:
+            from tui.core import export_campaign
+
+            written = export_campaign(self.db_path, campaign_id, path, self._export_dir())
+        except Exception as error:
+            self.post_message(msg.WorkFailed("Export", describe_error(error)))
+            return
+        self.post_message(msg.ExportDone(str(written)))
+
+    def _export_dir(self) -> Path:
+        """Where exports go when the contacts file's folder cannot take them."""
+        if self.db_path is not None:
+            return self.db_path.parent
+        return Path(getattr(self.settings, "data_dir", None) or Path.home())
+
+    def on_export_done(self, message: msg.ExportDone) -> None:
+        """Say where the results went."""
+        self.last_export = message.path
+        self.notify(f"Results exported to {message.path}", title="Export", markup=False)
+
+    # -------------------------------------------------------------------- quit
+    async def action_quit(self) -> None:
+        """Quit; mid-send, ask first (the campaign pauses and stays resumable)."""
+        if self.runner is not None and self.runner.running:
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.notify("Pausing the campaign...", markup=False)
+                    self._stop_and_exit()
+
+            self.push_screen(
+                ConfirmDialog(
+                    "A campaign is sending. Quit now?\n"
+                    "It will be paused; resume it later from History or `smscast resume`.",
+                    yes="Quit",
+                    no="Keep sending",
+                ),
+                answered,
+            )
+            return
+        self.exit(0)
+
+    @work(thread=True, exclusive=True, group="quit", exit_on_error=False)
+    def _stop_and_exit(self) -> None:
+        """Pause the engine (waiting for requests in flight) off the event loop, then exit 4."""
+        if self.runner is not None:
+            self.runner.stop()
+        self.call_from_thread(self.exit, 4)
+
+
+def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
+    """Run the app in the terminal; with `demo`, on an in-process sandbox. Returns the exit code."""
+    if demo:
+        from campaigns.demo import DemoEnvironment
+
+        with DemoEnvironment.start(contacts_file=contacts_file) as env:
+            app = SmscastApp(
+                settings=env.settings,
+                contacts_file=env.contacts_file,
+                db_path=env.settings.db_path,
+                demo=True,
+            )
+            return int(app.run() or 0)
+    app = SmscastApp(contacts_file=contacts_file)
+    return int(app.run() or 0)
+
+
+__all__ = ["SmscastApp", "describe_error", "run_app"]

@@ -1,0 +1,131 @@
+"""Runs `campaigns.engine.Engine` on its own thread and event loop, for the Textual app.
+
+The engine is asyncio code that may keep a CPU busy; the app's event loop must never block, so
+the engine gets a thread with its own loop. Its `emit` callback (on the engine's thread) only
+appends to a thread-safe buffer; the app drains the buffer on a timer (at most 4 Hz) and
+applies the batch to the Send screen. Pause, resume and cancel cross threads with
+`loop.call_soon_threadsafe`. No textual here, so the runner is testable on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tui.event_buffer import EventBuffer, key_by_fields
+
+#: Coalescing: the latest status per recipient and the latest progress per campaign.
+EVENT_KEYS = {
+    "RecipientChanged": ("campaign_id", "row"),
+    "Progress": ("campaign_id",),
+}
+
+
+class EngineRunner:
+    """One engine run (a send or a resume) of one campaign, on a background thread."""
+
+    def __init__(
+        self,
+        *,
+        settings: Any,
+        db_path: Path | None,
+        campaign_id: str,
+        on_stopped: Callable[[str | None], None],
+        options: Any = None,
+    ) -> None:
+        """`on_stopped(error_text)` is called on the runner's thread when the run ends."""
+        self.settings = settings
+        self.db_path = db_path
+        self.campaign_id = campaign_id
+        self.options = options
+        self.buffer: EventBuffer[Any] = EventBuffer(key_by_fields(EVENT_KEYS))
+        self._on_stopped = on_stopped
+        self._thread: threading.Thread | None = None
+        self.result: Any = None  # the engine's RunResult once it returned
+        self._engine: Any = None
+        self._ready = threading.Event()
+
+    @property
+    def running(self) -> bool:
+        """True while the engine's thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the engine's thread (returns at once)."""
+        self._thread = threading.Thread(
+            target=self._main, name=f"engine-{self.campaign_id}", daemon=True
+        )
+        self._thread.start()
+
+    def drain(self) -> list[Any]:
+        """The events buffered since the last call, coalesced, in order ([] when none)."""
+        return self.buffer.drain()
+
+    def pause(self) -> None:
+        """Ask the engine to pause after the requests in flight."""
+        self._call("pause")
+
+    def resume(self) -> None:
+        """Ask a paused engine to go on."""
+        self._call("resume")
+
+    def cancel(self) -> None:
+        """Ask the engine to stop for good: nothing more is sent."""
+        self._call("cancel")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the run, leaving the campaign resumable (quitting the app mid-send).
+
+        Pausing lets the requests in flight finish; if that takes too long the engine stops at
+        once and the next run reconciles what was in flight.
+        """
+        self.pause()
+        if self._thread is not None:
+            self._thread.join(min(timeout, 2.0))
+        self._call("stop")
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _call(self, method: str) -> None:
+        """Call an engine control method (the engine hops onto its own loop)."""
+        self._ready.wait(5.0)
+        if self._engine is not None:
+            getattr(self._engine, method)()
+
+    def _main(self) -> None:
+        error: str | None = None
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # reported to the person, never raised on a thread
+            from tui.errors_text import describe_error
+
+            error = describe_error(exc)
+        finally:
+            self._ready.set()
+            self._on_stopped(error)
+
+    async def _run(self) -> None:
+        from campaigns.engine import Engine, EngineOptions
+        from campaigns.journal import Journal
+        from campaigns.suppression import SuppressionList
+        from campaigns.twilio_gateway import TwilioGateway
+
+        journal = Journal.open(self.db_path)
+        suppression = SuppressionList(journal.path, getattr(self.settings, "region", "US"))
+        try:
+            gateway = TwilioGateway(self.settings)
+            options = replace(
+                self.options if self.options is not None else EngineOptions(),
+                exit_on_pause=False,
+                opted_out=lambda phone, campaign: suppression.record_opt_out(phone, campaign),
+            )
+            self._engine = Engine(gateway, journal, self.campaign_id, options)
+            self._ready.set()
+            self.result = await self._engine.run(self.buffer.put)
+        finally:
+            suppression.close()
+            journal.close()

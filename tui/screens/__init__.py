@@ -1,0 +1,1 @@
+"""The seven screens of the campaign flow, plus dialogs. Thin: widgets do the work."""

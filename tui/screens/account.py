@@ -1,0 +1,140 @@
+"""Step 1, Account: which Twilio account (or the sandbox), Trial or Full, the sender, the
+verified numbers. Without credentials it says how to set them and offers the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Select, Static
+
+from tui.screens.base import StepScreen
+
+
+def credentials_help(settings: object) -> str:
+    """How to set credentials, naming the config file, and the demo as the way to try it."""
+    try:
+        from campaigns.settings import CREDENTIALS_HELP, default_config_path
+
+        config = getattr(settings, "config_path", None) or default_config_path()
+        text = CREDENTIALS_HELP.format(config=config)
+    except ImportError:
+        text = "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment."
+    problem = getattr(settings, "credential_problem", None)
+    return (
+        "No Twilio account is configured.\n\n"
+        + (f"{problem}\n\n" if problem else "")
+        + text
+        + "\n\nPress d to start the demo now: a built-in sandbox account, nothing leaves "
+        "this machine."
+    )
+
+
+class AccountScreen(StepScreen):
+    """The account, the sender and the verified numbers."""
+
+    STEP = "account"
+    AUTO_FOCUS = None
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reload", "Reload", id="account-reload"),
+        Binding("d", "demo", "Demo", id="account-demo"),
+        Binding("s", "focus_sender", "Sender", id="account-sender"),
+        Binding("n", "app.go('contacts')", "Next", id="account-next"),
+    ]
+
+    _shown: ClassVar[list[str]] = []
+
+    def body(self) -> Iterable[Widget]:
+        with VerticalScroll(id="account-body"):
+            yield Static("", id="account-info", markup=False)
+            yield Static("Sender (s):", classes="label")
+            yield Select[str]([], id="sender", prompt="Choose a sender")
+            yield Static("", id="verified", markup=False)
+
+    def sync(self) -> None:
+        app, draft = self.smscast, self.draft
+        info = self.query_one("#account-info", Static)
+        select = self.query_one("#sender", Select)
+        verified = self.query_one("#verified", Static)
+        if app.settings_error:
+            info.update(f"Settings could not be read.\n{app.settings_error}")
+            return
+        if not app.has_credentials:
+            info.update(credentials_help(app.settings))
+            select.display = False
+            verified.update("")
+            return
+        select.display = True
+        self.refresh_bindings()
+        account = draft.account
+        if account is None:
+            where = getattr(app.settings, "base_url", None)
+            info.update(f"Connecting to {'the sandbox at ' + where if where else 'Twilio'}...")
+        else:
+            where = "sandbox (demo)" if app.demo else getattr(app.settings, "base_url", None)
+            info.update(
+                f"Account: {account.friendly_name}  ({account.sid})\n"
+                f"Type: {account.type}   Status: {account.status}"
+                + (f"   Endpoint: {where}" if where else "")
+                + (
+                    "\nTrial account: it may text verified numbers only, and Twilio adds "
+                    "'Sent from your Twilio trial account' to each message."
+                    if draft.is_trial
+                    else ""
+                )
+            )
+        options = [(self._sender_label(s), s.address) for s in draft.senders]
+        service = getattr(app.settings, "messaging_service_sid", None)
+        if service and service not in [value for _, value in options]:
+            options.append((f"Messaging Service {service}", service))
+        current = [value for _, value in options]
+        if self._shown != current:
+            self._shown = current
+            with select.prevent(Select.Changed):
+                select.set_options(options)
+        if draft.sender in current and select.value != draft.sender:
+            with select.prevent(Select.Changed):
+                select.value = draft.sender
+        numbers = sorted(draft.verified_numbers())
+        if draft.verified is None:
+            verified.update("Verified numbers: ...")
+        elif numbers:
+            verified.update(
+                f"Verified numbers ({len(numbers)}):\n" + "\n".join(f"  {n}" for n in numbers)
+            )
+        else:
+            verified.update("Verified numbers: none.")
+
+    @staticmethod
+    def _sender_label(sender: object) -> str:
+        kind = str(getattr(sender, "kind", "")).replace("_", " ")
+        rate = getattr(sender, "segments_per_second", None)
+        per_second = f", {rate:g} segments/s" if rate else ""
+        return f"{getattr(sender, 'address', '?')} ({kind}{per_second})"
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "sender":
+            value = event.value
+            self.smscast.choose_sender(None if value == Select.BLANK else str(value))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer the demo only while no account is configured."""
+        if action == "demo":
+            return not self.smscast.has_credentials
+        return True
+
+    def action_reload(self) -> None:
+        """Ask Twilio again."""
+        if self.smscast.has_credentials:
+            self.smscast.load_account()
+
+    def action_demo(self) -> None:
+        """Use the built-in sandbox."""
+        self.smscast.start_demo()
+
+    def action_focus_sender(self) -> None:
+        """Move to the sender list."""
+        self.query_one("#sender", Select).focus()

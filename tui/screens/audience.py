@@ -1,0 +1,134 @@
+"""Step 3, Audience: the filters (verified only, suppression list, quiet hours) with their
+counts, and the included and excluded contacts with a reason each. A toggle recounts at once
+(in a worker; the screen shows the new counts when they arrive)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import DataTable, Static, Switch, TabbedContent, TabPane
+
+from tui.screens.base import StepScreen
+
+
+def contact_name(fields: Any) -> str:
+    """A display name from a contact's fields (first + last name, or name), else ""."""
+    lowered = {str(k).strip().lower().replace("_", " "): v for k, v in dict(fields).items()}
+    for key in ("name", "full name"):
+        if lowered.get(key):
+            return str(lowered[key])
+    parts = [lowered.get(k, "") for k in ("first name", "last name")]
+    return " ".join(str(p) for p in parts if p)
+
+
+class AudienceScreen(StepScreen):
+    """Who will get the message, who will not, and why."""
+
+    STEP = "audience"
+    AUTO_FOCUS = "#included-table"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "toggle('verified_only')", "Verified only", id="audience-verified"),
+        Binding("s", "toggle('suppression')", "Suppression", id="audience-suppression"),
+        Binding("h", "toggle('quiet_hours')", "Quiet hours", id="audience-quiet"),
+        Binding("i", "tab('included')", "Included", id="audience-included"),
+        Binding("x", "tab('excluded')", "Excluded", id="audience-excluded"),
+        Binding("n", "app.go('compose')", "Next", id="audience-next"),
+    ]
+
+    SWITCHES: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("verified_only", "Verified numbers only (v)"),
+        ("suppression", "Suppression list (s)"),
+        ("quiet_hours", "Quiet hours (h)"),
+    )
+
+    def body(self) -> Iterable[Widget]:
+        with Vertical(id="filters"):
+            for key, label in self.SWITCHES:
+                with Horizontal(classes="filter-row"):
+                    yield Switch(id=f"switch-{key}", animate=False)
+                    yield Static(label, id=f"label-{key}", classes="filter-label", markup=False)
+        yield Static("Load a contacts file first (2).", id="audience-summary", markup=False)
+        with TabbedContent(id="audience-tabs", initial="included"):
+            with TabPane("Included (i)", id="included"):
+                table: DataTable[str] = DataTable(id="included-table", cursor_type="row")
+                table.add_columns("Row", "Number", "Name", "Sends")
+                yield table
+            with TabPane("Excluded (x)", id="excluded"):
+                excluded: DataTable[str] = DataTable(id="excluded-table", cursor_type="row")
+                excluded.add_columns("Row", "Number", "Reason")
+                yield excluded
+
+    def sync(self) -> None:
+        draft = self.draft
+        filters = draft.filters
+        for key, _label in self.SWITCHES:
+            switch = self.query_one(f"#switch-{key}", Switch)
+            if switch.value != getattr(filters, key):
+                with switch.prevent(Switch.Changed):
+                    switch.value = getattr(filters, key)
+        audience = draft.audience
+        if audience is None:
+            if draft.book is not None:
+                self.query_one("#audience-summary", Static).update("Counting...")
+            return
+        counts = audience.counts
+        deferred = audience.deferred
+        verified_out = counts.get("unverified", 0)
+        suppressed_out = counts.get("suppressed", 0)
+        quiet_out = counts.get("quiet-hours", 0)
+        problems = sum(
+            n
+            for k, n in counts.items()
+            if k not in ("included", "deferred", "unverified", "suppressed", "quiet-hours")
+        )
+        trial = " (on by default: trial account)" if draft.is_trial else ""
+        labels = {
+            "verified_only": f"Verified numbers only{trial} (v): {verified_out} excluded",
+            "suppression": f"Suppression list (s): {suppressed_out} excluded",
+            "quiet_hours": f"Quiet hours: send {filters.quiet_window} local time (h): "
+            f"{len(deferred)} deferred" + (f", {quiet_out} excluded" if quiet_out else ""),
+        }
+        for key, text in labels.items():
+            word = "ON " if getattr(filters, key) else "OFF"
+            self.query_one(f"#label-{key}", Static).update(f"{word} {text}")
+        summary = (
+            f"{len(audience.included)} included ({len(deferred)} deferred to their window), "
+            f"{len(audience.excluded)} excluded ({problems} for problems in the file)."
+        )
+        hints = "\n".join(audience.hints)
+        self.query_one("#audience-summary", Static).update(
+            summary + (f"\n{hints}" if hints else "")
+        )
+        self._fill(audience, deferred)
+
+    def _fill(self, audience: Any, deferred: dict[int, Any]) -> None:
+        included = self.query_one("#included-table", DataTable)
+        included.clear()
+        for contact in audience.included:
+            when = deferred.get(contact.row)
+            sends = f"after {when:%a %H:%M} UTC" if when is not None else "now"
+            included.add_row(str(contact.row), contact.phone, contact_name(contact.fields), sends)
+        excluded = self.query_one("#excluded-table", DataTable)
+        excluded.clear()
+        for exclusion in audience.excluded:
+            excluded.add_row(str(exclusion.row), exclusion.phone or "", exclusion.reason)
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        key = (event.switch.id or "").removeprefix("switch-")
+        if key:
+            self.smscast.set_filters(**{key: event.value})
+            self.query_one("#audience-summary", Static).update("Counting...")
+
+    def action_toggle(self, key: str) -> None:
+        """Flip a filter."""
+        switch = self.query_one(f"#switch-{key}", Switch)
+        switch.value = not switch.value
+
+    def action_tab(self, tab: str) -> None:
+        """Show the included or excluded contacts."""
+        self.query_one("#audience-tabs", TabbedContent).active = tab
+        self.query_one(f"#{tab}-table", DataTable).focus()

@@ -1,0 +1,51 @@
+"""`StepScreen`: the frame every step of the flow shares (step bar, body, footer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from tui.widgets.steps import StepBar
+
+if TYPE_CHECKING:
+    from tui.app import SmscastApp
+    from tui.state import Draft
+
+
+class StepScreen(Screen[None]):
+    """A step: `STEP` names its mode; subclasses give `body()` and re-read state in `sync()`."""
+
+    STEP: ClassVar[str] = ""
+
+    @property
+    def smscast(self) -> SmscastApp:
+        """The app, typed."""
+        return cast("SmscastApp", self.app)
+
+    @property
+    def draft(self) -> Draft:
+        """The app's working state."""
+        return self.smscast.draft
+
+    def compose(self) -> ComposeResult:
+        yield StepBar(self.STEP)
+        yield from self.body()
+        yield Footer()
+
+    def body(self) -> Iterable[Widget]:
+        """The screen's own widgets."""
+        return ()
+
+    def on_mount(self) -> None:
+        self.sync()
+
+    def on_screen_resume(self) -> None:
+        self.sync()
+
+    def sync(self) -> None:
+        """Re-read the draft into the widgets (called on show and after every change)."""

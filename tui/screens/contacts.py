@@ -1,0 +1,134 @@
+"""Step 2, Contacts: open a CSV (a path with completion), see what was detected (encoding,
+delimiter, phone column, changeable), the counts, and every problem by row with its reason and
+suggested repair."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Select, Static
+
+from tui.screens.base import StepScreen
+from tui.widgets.path_input import PathSuggester
+
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+class ContactsScreen(StepScreen):
+    """The contacts file, what was found in it, and its problems."""
+
+    STEP = "contacts"
+    AUTO_FOCUS = None
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "focus_path", "Open file", id="contacts-open"),
+        Binding("c", "focus_column", "Phone column", id="contacts-column"),
+        Binding("t", "focus_problems", "Problems", id="contacts-problems"),
+        Binding("n", "app.go('audience')", "Next", id="contacts-next"),
+    ]
+
+    _columns_shown: tuple[str, ...] = ()
+
+    def body(self) -> Iterable[Widget]:
+        with Vertical(id="contacts-body"):
+            with Horizontal(id="path-row"):
+                yield Static("File (o):", classes="label")
+                yield Input(
+                    placeholder="path to a CSV file; → completes, Enter opens",
+                    suggester=PathSuggester(),
+                    id="path",
+                )
+            with Horizontal(id="column-row"):
+                yield Static("Phone column (c):", classes="label")
+                yield Select[str]([], id="phone-column", prompt="detected automatically")
+            yield Static(
+                "No file loaded yet. Press o and type a path.", id="file-summary", markup=False
+            )
+            table: DataTable[str] = DataTable(id="problems", cursor_type="row", zebra_stripes=True)
+            table.add_columns("Row", "Column", "Value", "Problem", "Suggestion")
+            yield table
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).cursor_blink = False
+        super().on_mount()
+        if self.smscast.contacts_file:
+            self.query_one("#problems", DataTable).focus()
+        else:
+            self.query_one("#path", Input).focus()
+
+    def sync(self) -> None:
+        book = self.draft.book
+        path_input = self.query_one("#path", Input)
+        if self.smscast.contacts_file and not path_input.value:
+            path_input.value = self.smscast.contacts_file
+        summary = self.query_one("#file-summary", Static)
+        if book is None:
+            return
+        summary.update(self._summary(book))
+        self._sync_columns(book)
+        self._fill_problems(book)
+
+    @staticmethod
+    def _summary(book: Any) -> str:
+        delimiter = DELIMITER_NAMES.get(book.delimiter, repr(book.delimiter))
+        lines = [
+            f"{book.path.name}: encoding {book.encoding}, {delimiter}-separated, "
+            f"phone column '{book.phone_column}', region {book.region}",
+            f"{book.rows} rows: {book.valid} valid, {book.invalid} with problems, "
+            f"{book.duplicates} duplicates; {len(book.warnings)} warnings",
+        ]
+        return "\n".join(lines)
+
+    def _sync_columns(self, book: Any) -> None:
+        select = self.query_one("#phone-column", Select)
+        columns = tuple(book.columns)
+        if columns != self._columns_shown:
+            self._columns_shown = columns
+            with select.prevent(Select.Changed):
+                select.set_options([(c, c) for c in columns])
+        if book.phone_column in columns and select.value != book.phone_column:
+            with select.prevent(Select.Changed):
+                select.value = book.phone_column
+
+    def _fill_problems(self, book: Any) -> None:
+        table = self.query_one("#problems", DataTable)
+        table.clear()
+        for problem in book.problems:
+            table.add_row(
+                str(problem.row),
+                problem.column,
+                problem.value,
+                f"{problem.kind}: {problem.reason}",
+                problem.suggestion or "",
+            )
+        for warning in book.warnings:
+            table.add_row(
+                str(warning.row), "", "", f"warning ({warning.kind}): {warning.message}", ""
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "path" and event.value.strip():
+            self._columns_shown = ()
+            self.smscast.load_contacts(event.value.strip())
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "phone-column" or event.value == Select.BLANK:
+            return
+        book = self.draft.book
+        if book is not None and event.value != book.phone_column:
+            self.smscast.load_contacts(str(book.path), phone_column=str(event.value))
+
+    def action_focus_path(self) -> None:
+        """Type a path."""
+        self.query_one("#path", Input).focus()
+
+    def action_focus_column(self) -> None:
+        """Choose the phone column."""
+        self.query_one("#phone-column", Select).focus()
+
+    def action_focus_problems(self) -> None:
+        """Move to the problems table."""
+        self.query_one("#problems", DataTable).focus()

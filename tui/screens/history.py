@@ -1,0 +1,130 @@
+"""Step 7, History: past campaigns from the journal; open one on its status table, resume it,
+refresh its delivery statuses from Twilio, export its results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from tui.screens.base import StepScreen
+
+DELIVERED = ("delivered", "read")
+FAILED = ("failed", "undelivered", "unknown")
+
+
+class HistoryScreen(StepScreen):
+    """The journal's campaigns, newest first."""
+
+    STEP = "history"
+    AUTO_FOCUS = "#campaigns"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", id="history-open"),
+        Binding("r", "resume", "Resume", id="history-resume"),
+        Binding("u", "refresh_statuses", "Update statuses", id="history-update"),
+        Binding("e", "export", "Export", id="history-export"),
+        Binding("g", "reload", "Reload", id="history-reload"),
+    ]
+
+    def body(self) -> Iterable[Widget]:
+        yield Static("Reading the journal...", id="history-summary", markup=False)
+        table: DataTable[str] = DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
+        table.add_column("Campaign", key="id")
+        table.add_columns("Created (UTC)", "State", "File", "To", "Delivered", "Failed")
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.smscast.load_history()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.smscast.load_history()
+        self.query_one("#campaigns", DataTable).focus()
+
+    def sync(self) -> None:
+        rows = self.draft.history
+        table = self.query_one("#campaigns", DataTable)
+        selected = self.selected_id()
+        table.clear()
+        for item in rows:
+            campaign, counts = item.campaign, item.counts
+            table.add_row(
+                campaign.id,
+                f"{campaign.created_at:%Y-%m-%d %H:%M}",
+                campaign.state,
+                _file_name(campaign.source_name),
+                str(item.total),
+                str(sum(counts.get(s, 0) for s in DELIVERED)),
+                str(sum(counts.get(s, 0) for s in FAILED)),
+                key=campaign.id,
+            )
+        if selected is not None and selected in [r.campaign.id for r in rows]:
+            table.move_cursor(row=table.get_row_index(selected))
+        summary = self.query_one("#history-summary", Static)
+        summary.update(
+            f"{len(rows)} campaigns. Enter opens one; r resumes it; u asks Twilio for the "
+            "latest delivery statuses; e exports the results to CSV."
+            if rows
+            else "No campaigns yet."
+        )
+
+    def selected_id(self) -> str | None:
+        """The id of the campaign under the cursor."""
+        table = self.query_one("#campaigns", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return str(key.value) if key.value is not None else None
+
+    def _selected_campaign(self) -> Any:
+        wanted = self.selected_id()
+        return next((r.campaign for r in self.draft.history if r.campaign.id == wanted), None)
+
+    def action_open(self) -> None:
+        """Show the campaign on the status table."""
+        campaign = self._selected_campaign()
+        if campaign is not None:
+            self.smscast.open_campaign(campaign.id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_resume(self) -> None:
+        """Send what the campaign has left to send."""
+        campaign = self._selected_campaign()
+        if campaign is None:
+            return
+        if campaign.state in ("finished", "canceled"):
+            self.notify(
+                f"Campaign {campaign.id} is {campaign.state}: nothing to resume.", markup=False
+            )
+            return
+        self.smscast.run_campaign(campaign.id)
+
+    def action_refresh_statuses(self) -> None:
+        """Ask Twilio for the latest status of its messages."""
+        campaign = self._selected_campaign()
+        if campaign is not None:
+            self.smscast.refresh_statuses(campaign.id)
+
+    def action_export(self) -> None:
+        """Export the campaign's results to CSV."""
+        campaign = self._selected_campaign()
+        if campaign is not None:
+            self.smscast.export_campaign(campaign.id)
+
+    def action_reload(self) -> None:
+        """Read the journal again."""
+        self.smscast.load_history()
+
+
+def _file_name(source: str) -> str:
+    return source.replace("\\", "/").rsplit("/", 1)[-1]

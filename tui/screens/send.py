@@ -1,0 +1,249 @@
+"""Step 6, Send: progress (bar, counts, rate, ETA), the status table of every recipient
+(filter, search, sort), pause / resume / cancel, and the failures grouped by error code.
+
+The app hands this screen batches of engine events (`apply`), at most four times a second;
+the progress panel and the table are updated separately, the table only for changed rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from tui.screens.audience import contact_name
+from tui.screens.base import StepScreen
+from tui.screens.dialogs import ConfirmDialog
+from tui.widgets.failure_summary import FailureSummary
+from tui.widgets.progress_panel import ProgressPanel
+from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
+
+#: The filters `f` cycles through (None = everything).
+FILTERS: tuple[str | None, ...] = (None, "problems", "in-progress", "done", "delivered", "failed")
+FAILED = frozenset({"failed", "undelivered", "unknown"})
+
+
+def recipient_row(recipient: Any) -> RecipientRow:
+    """A journal `Recipient` as a status-table row (the spreadsheet row is its id)."""
+    return RecipientRow(
+        recipient_id=recipient.row,
+        row=recipient.row,
+        name=contact_name(recipient.fields),
+        phone=recipient.to,
+        status=recipient.status,
+        segments=recipient.segments,
+        sid=recipient.sid,
+        error_code=recipient.error_code,
+    )
+
+
+class SendScreen(StepScreen):
+    """Watch the campaign go out, and steer it."""
+
+    STEP = "send"
+    AUTO_FOCUS = "#status"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "pause", "Pause", id="send-pause"),
+        Binding("r", "resume", "Resume", id="send-resume"),
+        Binding("c", "cancel", "Cancel", id="send-cancel"),
+        Binding("f", "cycle_filter", "Filter", id="send-filter"),
+        Binding("slash", "search", "Search", id="send-search"),
+        Binding("o", "cycle_sort", "Sort", id="send-sort"),
+        Binding("e", "export", "Export", id="send-export"),
+        Binding("escape", "table", "Table", show=False, id="send-table"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.campaign_id: str | None = None
+        self.state = "idle"
+        self.total = 0
+        self.counts: dict[str, int] = {}
+        self.rate: float | None = None
+        self.eta: float | None = None
+        self.failures: dict[int, int | None] = {}
+        self._filter = 0
+        self._sort = 0
+
+    def body(self) -> Iterable[Widget]:
+        yield Static(
+            "No campaign yet: review and confirm one (5), or open one from History (7).",
+            id="send-title",
+            markup=False,
+        )
+        yield ProgressPanel(id="progress")
+        with Horizontal(id="search-row"):
+            yield Static("Search (/):", classes="label")
+            yield Input(placeholder="name or number; Enter returns to the table", id="search")
+        yield StatusTable(id="status")
+        yield FailureSummary(id="failures")
+
+    def on_mount(self) -> None:
+        self.smscast.send_screen = self
+        self.query_one("#search", Input).cursor_blink = False
+        super().on_mount()
+        self.query_one("#status", StatusTable).focus()
+
+    def sync(self) -> None:
+        self._show_progress()
+
+    # -- data from the app ------------------------------------------------------------------
+    def show_recipients(self, campaign_id: str, recipients: Sequence[Any], state: str) -> None:
+        """Show a campaign's recipients as read from the journal."""
+        self.campaign_id = campaign_id
+        self.state = state
+        rows = [recipient_row(r) for r in recipients]
+        self.total = len(rows)
+        self.counts = dict(Counter(r.status for r in rows))
+        self.failures = {r.row: r.error_code for r in rows if r.status in FAILED}
+        self.rate, self.eta = None, None
+        self.query_one("#status", StatusTable).load(rows)
+        self.query_one("#send-title", Static).update(f"Campaign {campaign_id}")
+        self._show_progress()
+        self._show_failures()
+
+    def apply(self, events: Sequence[Any]) -> None:
+        """Apply a batch of engine events (already coalesced by the event buffer)."""
+        table = self.query_one("#status", StatusTable)
+        changes: list[RecipientRow] = []
+        for event in events:
+            kind = type(event).__name__
+            if kind == "RecipientChanged":
+                changes.append(self._changed_row(table, event))
+            elif kind == "Progress":
+                self.counts, self.total = dict(event.counts), event.total
+                self.rate, self.eta = event.rate, event.eta_seconds
+                if self.state not in ("paused", "canceling"):
+                    self.state = "running"
+            elif kind == "CampaignStarted":
+                self.state, self.total = "running", event.total
+            elif kind == "CampaignPaused":
+                self.state = "paused"
+                text = event.reason + (f"\n{event.hint}" if event.hint else "")
+                self.notify(
+                    text + "\nPress r to resume.",
+                    title="Paused",
+                    markup=False,
+                    severity="warning",
+                    timeout=8,
+                )
+            elif kind == "CampaignFinished":
+                self.state = "canceled" if event.canceled else "finished"
+                self.counts = dict(event.counts) or self.counts
+                self.eta = None
+            elif kind == "EngineError":
+                text = event.message + (f"\n{event.hint}" if event.hint else "")
+                self.notify(text, title="Sending", severity="error", markup=False, timeout=10)
+        if changes:
+            table.apply_changes(changes)
+            self._show_failures()
+        self._show_progress()
+
+    def _changed_row(self, table: StatusTable, event: Any) -> RecipientRow:
+        current = table.get_row(event.row)
+        if event.status in FAILED:
+            self.failures[event.row] = event.error_code
+        else:
+            self.failures.pop(event.row, None)
+        if current is None:
+            return RecipientRow(
+                event.row, event.row, "", event.to, event.status, 0, event.sid, event.error_code
+            )
+        return replace(
+            current,
+            status=event.status,
+            sid=event.sid or current.sid,
+            error_code=event.error_code,
+        )
+
+    def engine_ended(self, state: str) -> None:
+        """The engine's thread ended (it finished, was canceled, paused or failed)."""
+        if self.state in ("running", "canceling", "idle"):
+            self.state = state
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one("#progress", ProgressPanel).update_progress(
+            self.counts, self.total, self.rate, self.eta, self.state
+        )
+
+    def _show_failures(self) -> None:
+        self.query_one("#failures", FailureSummary).update(Counter(self.failures.values()))
+
+    # -- keys -------------------------------------------------------------------------------
+    def action_pause(self) -> None:
+        """Pause sending (in-flight requests finish; resumable)."""
+        if self.smscast.runner is not None and self.smscast.runner.running:
+            self.smscast.pause_campaign()
+            self.notify("Pausing after the requests in flight...", markup=False)
+
+    def action_resume(self) -> None:
+        """Resume sending."""
+        if self.campaign_id is None:
+            return
+        self.state = "running"
+        self.smscast.resume_campaign(self.campaign_id)
+        self._show_progress()
+
+    def action_cancel(self) -> None:
+        """Cancel the campaign for good, after asking."""
+        if self.smscast.runner is None or not self.smscast.runner.running:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.state = "canceling"
+                self.smscast.cancel_campaign()
+                self._show_progress()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Cancel this campaign? Recipients not yet sent will never get it.",
+                yes="Cancel campaign",
+                no="Keep it",
+            ),
+            answered,
+        )
+
+    def action_cycle_filter(self) -> None:
+        """Show all, problems, in progress, done, delivered or failed recipients."""
+        self._filter = (self._filter + 1) % len(FILTERS)
+        status = FILTERS[self._filter]
+        self.query_one("#status", StatusTable).set_filter(status)
+        self.notify(f"Showing: {status or 'everyone'}", markup=False, timeout=2)
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        self._sort = (self._sort + 1) % len(COLUMNS)
+        column = COLUMNS[self._sort]
+        self.query_one("#status", StatusTable).sort_by(column)
+        self.notify(f"Sorted by {column}", markup=False, timeout=2)
+
+    def action_search(self) -> None:
+        """Search by name or number."""
+        self.query_one("#search", Input).focus()
+
+    def action_table(self) -> None:
+        """Back to the table."""
+        self.query_one("#status", StatusTable).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.query_one("#status", StatusTable).set_search(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.action_table()
+
+    def action_export(self) -> None:
+        """Export this campaign's results to CSV."""
+        if self.campaign_id is not None:
+            self.smscast.export_campaign(self.campaign_id)

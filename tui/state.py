@@ -1,0 +1,68 @@
+"""The app's working state: what the person has chosen so far, screen by screen.
+
+A plain mutable object owned by `SmscastApp` and changed only on the event loop (by message
+handlers); screens read it in `sync()`. It holds core objects (`ContactBook`, `Audience`,
+`Plan`, ...) typed loosely so the app still opens while a core module is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The screens of the flow, in order: mode name and title.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("account", "Account"),
+    ("contacts", "Contacts"),
+    ("audience", "Audience"),
+    ("compose", "Compose"),
+    ("review", "Review"),
+    ("send", "Send"),
+    ("history", "History"),
+)
+
+DEFAULT_TEMPLATE = "Hi {first_name|there}, your appointment is confirmed. Reply STOP to opt out."
+
+
+@dataclass
+class Filters:
+    """The audience filters as toggled on the Audience screen."""
+
+    verified_only: bool = True
+    suppression: bool = True
+    quiet_hours: bool = True
+    quiet_window: str = "08:00-21:00"
+
+
+@dataclass
+class Draft:
+    """Everything chosen so far; `None` means "not yet known"."""
+
+    account: Any = None
+    senders: list[Any] = field(default_factory=list)
+    verified: Any = None  # VerifiedNumbers
+    sender: str | None = None  # an address or a Messaging Service SID
+    book: Any = None  # ContactBook
+    filters: Filters = field(default_factory=Filters)
+    audience: Any = None  # Audience
+    audience_builder: Any = None  # AudienceBuilder for `book` (recounts cheaply)
+    audience_generation: int = 0
+    template_text: str = DEFAULT_TEMPLATE
+    template: Any = None  # Template, when it parses
+    template_error: str | None = None
+    plan: Any = None  # Plan
+    plan_generation: int = 0
+    preview_index: int = 0
+    campaign_id: Any = None
+    sending: bool = False
+    history: list[Any] = field(default_factory=list)
+
+    @property
+    def is_trial(self) -> bool:
+        """True when the account is a Trial account (or not known yet: the safer guess)."""
+        kind = getattr(self.account, "type", None)
+        return kind != "Full"
+
+    def verified_numbers(self) -> frozenset[str]:
+        """The verified numbers as a set (empty when unknown)."""
+        return frozenset(getattr(self.verified, "numbers", ()) or ())

@@ -1,0 +1,14 @@
+"""smscast's widgets, each with its own DEFAULT_CSS and a stable public API in its docstring.
+
+- `StatusTable` (+ `RecipientRow`): every recipient with live status; Line API, 100k rows.
+- `ProgressPanel`: bar, counts by status, rate, ETA, run state.
+- `SegmentHistogram`: segments per message, for the compose screen.
+- `FailureSummary`: failures by error code with meaning and fix.
+"""
+
+from tui.widgets.failure_summary import FailureSummary
+from tui.widgets.progress_panel import ProgressPanel
+from tui.widgets.segment_histogram import SegmentHistogram
+from tui.widgets.status_table import RecipientRow, StatusTable
+
+__all__ = ["FailureSummary", "ProgressPanel", "RecipientRow", "SegmentHistogram", "StatusTable"]
