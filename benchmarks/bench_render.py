@@ -30,7 +30,7 @@ from campaigns.template import Template
 
 TEMPLATE = (
     "Hi {first_name|there}, your appointment in {city} is on {date} at {time}. "
-    "Reply C to confirm or R to reschedule.{extra}"
+    "Reply C to confirm or R to reschedule.{extra|}"
 )
 COLUMNS = ["Phone", "First Name", "City", "Date", "Time", "Extra"]
 ASCII_NAMES = ["Maria", "James", "Aisha", "Wei", "Olivia", "Liam", "Noah", "Emma", "Ava", ""]

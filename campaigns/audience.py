@@ -80,12 +80,15 @@ class _Book(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """A row that will not be texted: its number as written, the filter's kind, a sentence."""
+    """A row that will not be texted: its number as written, the filter's kind, a sentence.
+
+    `kind` is the contact book's problem kind ("missing", "invalid", "scientific-notation",
+    "duplicate") or one of "suppressed", "unverified", "quiet-hours".
+    """
 
     row: int
     phone: str
-    kind: str  # a Problem kind ("invalid", "duplicate", ...), "suppressed", "unverified",
-    # "quiet-hours"
+    kind: str
     reason: str
 
 

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from campaigns import __version__
 from campaigns.errors import SmscastError
@@ -54,14 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser; importing it loads only the light `register` halves of commands."""
     parser = _Parser(
         prog="smscast",
+        usage="smscast [-h] [--version] [CONTACTS.csv | COMMAND ...]",
         description="Bulk SMS from a CSV of contacts, through Twilio, exactly once per person.",
-        epilog="Run 'smscast demo' to try everything on a built-in Twilio sandbox.",
+        epilog="With no command, smscast opens the app (on CONTACTS.csv if given). "
+        "Run 'smscast demo' to try everything on a built-in Twilio sandbox.",
     )
     parser.add_argument("--version", action="version", version=f"smscast {__version__}")
-    parser.add_argument(
-        "contacts_file", nargs="?", metavar="CONTACTS.csv",
-        help="open the app straight on this contacts file",
-    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         module = _command_module(name)
@@ -70,18 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_module(name: str):  # noqa: ANN202 - a module object
+def _command_module(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(f"campaigns.commands.{name}")
     except ModuleNotFoundError as exc:
         if exc.name == f"campaigns.commands.{name}":
             return None  # not written yet
         raise
-
-
-def _split_argv(argv: list[str]) -> list[str]:
-    """`smscast FILE.csv` opens the app on that file; anything else is a subcommand."""
-    return argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unexpected arguments after the contacts file: {' '.join(args_list[1:])}")
     else:
         args = parser.parse_args(args_list)
+        if args.command is None:
+            args.contacts_file = None
     try:
         if args.command is None:
             from campaigns.commands import app as app_command

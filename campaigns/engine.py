@@ -404,7 +404,7 @@ class Engine:
         return self.options.canary <= 0 or self._canary_left > 0
 
     def _due_polls(self, now: float, free: int) -> list[tuple[int, str, str]]:
-        if free <= 0 or self.options.track_seconds <= 0:
+        if free <= 0 or (self.options.track_seconds <= 0 and not self._canary_rows):
             return []
         sending = bool(self._queue) or self._active_sends > 0
         budget = free
@@ -448,10 +448,12 @@ class Engine:
     # -- finishing ---------------------------------------------------------------------------
 
     def _check_done(self, now: float) -> RunResult | None:
-        if self._queue or self._active_sends or self._request is not None:
+        if self._active_sends or self._request is not None:
             return None
         if self._canary_holding():
             return self._check_canary(now)
+        if self._queue:
+            return None
         if self._later:
             first = self._later[0][0]
             if first - now <= self.options.max_defer_wait:
@@ -501,7 +503,10 @@ class Engine:
         self._emit_progress(time.monotonic())
         self._emit(CampaignPaused(self.campaign_id, reason=reason, hint=hint, kind=kind))
         self._request = None
-        return RunResult(state_name, dict(self._counts), reason, hint, kind)
+        return RunResult(state_name, self._nonzero(), reason, hint, kind)
+
+    def _nonzero(self) -> dict[str, int]:
+        return {status: n for status, n in self._counts.items() if n}
 
     def _finish(self, *, canceled: bool) -> RunResult:
         self._flush()
@@ -522,8 +527,8 @@ class Engine:
         else:
             self._set_campaign_state(J.FINISHED)
         self._emit_progress(time.monotonic())
-        self._emit(CampaignFinished(self.campaign_id, counts=dict(self._counts), canceled=canceled))
-        return RunResult(J.CANCELED if canceled else J.FINISHED, dict(self._counts))
+        self._emit(CampaignFinished(self.campaign_id, counts=self._nonzero(), canceled=canceled))
+        return RunResult(J.CANCELED if canceled else J.FINISHED, self._nonzero())
 
     # -- journal + events --------------------------------------------------------------------
 
@@ -582,7 +587,7 @@ class Engine:
         self._emit(
             Progress(
                 self.campaign_id,
-                counts={k: v for k, v in self._counts.items() if v},
+                counts=self._nonzero(),
                 total=total,
                 done=total - left,
                 rate=round(rate, 1),
@@ -678,7 +683,8 @@ class Engine:
         )
 
     def _track(self, item: _Row, record: Any) -> None:
-        if self.options.track_seconds > 0 and record.status not in J.FINAL_STATUSES:
+        wanted = self.options.track_seconds > 0 or item.row in self._canary_rows
+        if wanted and record.status not in J.FINAL_STATUSES:
             self._polls.add(item.row, record.sid, item.to, time.monotonic())
 
     def _on_transient(self, item: _Row, exc: TransientError) -> None:

@@ -96,7 +96,7 @@ def build_plan(contacts: Iterable[Contact], template: Template, prices: PriceTab
     ucs2 = 0
     smart_segments = 0
     render, empty_fields, for_number = template.render, template.empty_fields, prices.for_number
-    check_empty = bool(template.placeholders)
+    check_empty = bool(template.required)
     for contact in contacts:
         body = render(contact.fields)
         if len(body) > MAX_BODY_CHARS // 2 and utf16_length(body) > MAX_BODY_CHARS:

@@ -64,7 +64,7 @@ class PriceTable:
     that says which entry is wrong. Immutable once built.
     """
 
-    __slots__ = ("_by_country_code", "_default", "_prices", "currency")
+    __slots__ = ("_by_prefix", "_default", "_prices", "currency")
 
     def __init__(
         self,
@@ -87,7 +87,7 @@ class PriceTable:
         self._prices: Mapping[str, float] = MappingProxyType(prices)
         self._default = default
         self.currency = currency
-        self._by_country_code: dict[str, float | None] = {}
+        self._by_prefix: dict[str, float] = {}
 
     @property
     def prices(self) -> Mapping[str, float]:
@@ -121,21 +121,30 @@ class PriceTable:
     def for_number(self, e164: str) -> float:
         """Price per segment to an E.164 number, by the region phonenumbers gives it.
 
-        Cached by country calling code when every region sharing that code costs the same
-        (nearly always), so pricing a million recipients costs a dict lookup each.
+        Cached by the number's first five characters ("+1415", "+4479"...) whenever they
+        decide the price: always in North America (the area code decides the country) and
+        wherever every region sharing the calling code costs the same. So pricing a million
+        recipients costs a dict lookup each.
         """
+        prefix = e164[:5]
+        price = self._by_prefix.get(prefix)
+        if price is None:
+            price, prefix_decides = self._lookup(e164)
+            if prefix_decides:
+                self._by_prefix[prefix] = price
+        return price
+
+    def _lookup(self, e164: str) -> tuple[float, bool]:
         code = _country_code(e164)
         if code is None:
-            return self._default
-        try:
-            price = self._by_country_code[code]
-        except KeyError:
-            regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(code), ())
-            distinct = {self.for_region(region) for region in regions} or {self._default}
-            price = self._by_country_code[code] = distinct.pop() if len(distinct) == 1 else None
-        if price is None:
-            return self.for_region(region_for_number(e164))
-        return price
+            return self._default, True
+        if code == "1":
+            return self.for_region(region_for_number(e164)), True
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(code), ())
+        prices = {self.for_region(region) for region in regions} or {self._default}
+        if len(prices) == 1:
+            return prices.pop(), True
+        return self.for_region(region_for_number(e164)), False
 
 
 def region_for_number(e164: str) -> str | None:

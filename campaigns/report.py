@@ -9,9 +9,10 @@ What "cleanly" takes:
   spreadsheet's own "this is text" mark (OWASP's advice). A plain negative number (`-0.0079`,
   the price Twilio reports) is left alone: it cannot run anything and should stay a number.
 - Numbers kept as text: `+14155550100` starts with `+`, so the same rule writes it as
-  `'+14155550100`, which Excel shows as text with every digit, never as 1.41556E+10. Digit
-  strings Excel would damage (a leading zero, or 12 digits and more, shown in scientific
-  notation and rounded past 15) get the apostrophe too.
+  `'+14155550100`, which Excel keeps as text with every digit (never 1.41556E+10); some
+  versions hide the apostrophe, others show it, both are readable. Digit strings Excel would
+  damage (a leading zero, or 12 digits and more, shown in scientific notation and rounded
+  past 15) get the apostrophe too.
 
 Why not the other tricks: `="+14155550100"` displays well in Excel but IS a formula (exactly
 what the rule above forbids, and what a security review of the file would flag), and every
@@ -136,9 +137,13 @@ def write_csv(
             count = _write(stream, header, rows)
         os.chmod(temporary, 0o600)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise InputError(
+                f"Cannot write {target}: {exc.strerror or exc}.", "Choose another file with -o."
+            ) from exc
         raise
     return count
 

@@ -40,7 +40,6 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -138,8 +137,8 @@ class Settings:
     """Everything smscast needs to know before it talks to Twilio, resolved once.
 
     `base_url` None means real Twilio. `region` is the country (ISO 3166 alpha-2) assumed for
-    numbers written without a country code. `price_overrides` is the `[prices]` table of the
-    config file; `prices` / `price_table()` build the `campaigns.pricing.PriceTable` from it.
+    numbers written without a country code. `prices` is the `campaigns.pricing.PriceTable`:
+    its defaults overridden by the config file's `[prices]` table (kept as `price_overrides`).
     `credential_problem` explains incomplete credentials; `warnings` lists harmless oddities
     found while loading (a malformed `.env` line, an unknown config key).
     """
@@ -150,6 +149,7 @@ class Settings:
     base_url: str | None = None
     region: str = DEFAULT_REGION
     price_overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    prices: PriceTable = field(default_factory=lambda: _price_table({}, None))
     data_dir: Path = field(default_factory=lambda: platformdirs.user_data_path(APP_NAME))
     db_path: Path = field(
         default_factory=lambda: platformdirs.user_data_path(APP_NAME) / "smscast.db"
@@ -158,31 +158,32 @@ class Settings:
     credential_problem: str | None = None
     warnings: tuple[str, ...] = ()
 
-    @cached_property
-    def prices(self) -> PriceTable:
-        """The price table: defaults from `campaigns.pricing`, overridden by `[prices]`."""
-        return self.price_table()
-
     def price_table(self) -> PriceTable:
-        """Build the `PriceTable` from the config's `[prices]` table (imported lazily)."""
-        from campaigns.pricing import PriceTable
-
-        overrides = dict(self.price_overrides)
-        if not overrides:
-            return PriceTable()
-        try:
-            return PriceTable(overrides)
-        except (TypeError, ValueError) as exc:
-            where = f" in {self.config_path}" if self.config_path else ""
-            raise ConfigError(
-                f"The [prices] table{where} is not usable: {exc}",
-                "Give each region code (US, GB, ...) a price per segment, e.g. US = 0.0083.",
-            ) from exc
+        """The price table (the same as `prices`)."""
+        return self.prices
 
     def ensure_data_dir(self) -> Path:
         """Create the data directory (private to the user) if needed and return it."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.data_dir
+
+
+def _price_table(overrides: Mapping[str, Any], config_path: Path | None) -> PriceTable:
+    """The default prices with the `[prices]` overrides; a bad entry is a `ConfigError`.
+
+    `campaigns.pricing` is imported here, not at the top, so that `smscast --help` (which
+    imports this module through the commands' flags) stays light.
+    """
+    from campaigns.pricing import PriceTable
+
+    try:
+        return PriceTable(dict(overrides))
+    except (TypeError, ValueError) as exc:
+        where = f" in {config_path}" if config_path else ""
+        raise ConfigError(
+            f"The [prices] table{where} is not usable: {exc}",
+            "Give each region code (US, GB, ...) a price per segment, e.g. US = 0.0083.",
+        ) from exc
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -404,6 +405,7 @@ def load_settings(
         base_url=_base_url(*layers.get("base_url")),
         region=_region(*layers.get("region")),
         price_overrides=prices,
+        prices=_price_table(prices, config_file),
         data_dir=resolved_data_dir,
         db_path=Path(db_value).expanduser() if db_value else resolved_data_dir / "smscast.db",
         config_path=config_file,

@@ -15,6 +15,7 @@ to `build_audience`: `in` on the list itself asks SQLite every time.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import csv
 import io
@@ -167,8 +168,8 @@ class SuppressionList:
             ).fetchone()
         return None if row is None else _entry(row)
 
-    def list(self) -> list[Suppression]:
-        """Every entry, oldest first."""
+    def list(self) -> builtins.list[Suppression]:
+        """Every entry, oldest first. (Named as the CLI's verb; `builtins.list` below.)"""
         with self._lock:
             rows = self._db.execute(
                 "SELECT phone, added_at, reason, campaign_id, source FROM suppressions"
@@ -210,7 +211,7 @@ class SuppressionList:
             )
         return cursor.rowcount > 0
 
-    def _insert(self, rows: list[tuple[str, str, str | None, str]]) -> int:
+    def _insert(self, rows: builtins.list[tuple[str, str, str | None, str]]) -> int:
         added_at = _utc_now().isoformat(timespec="seconds")
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -235,7 +236,7 @@ class SuppressionList:
 
     def import_file(
         self, path: str | os.PathLike[str], region: str | None = None
-    ) -> tuple[int, list[Problem]]:
+    ) -> tuple[int, builtins.list[Problem]]:
         """Add every number of a CSV or a one-number-per-line text file.
 
         Returns (how many were newly added, the rows that are not valid numbers). A CSV's phone
@@ -270,13 +271,19 @@ class SuppressionList:
             if first and "reason" in header:
                 reason_index = header.index("reason")
         default_reason = f"imported from {Path(path).name}"
-        problems: list[Problem] = []
-        good: list[tuple[str, str, str | None, str]] = []
-        for number, row in enumerate(rows[first:], start=first + 1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            raw = row[phone_index] if phone_index < len(row) else ""
-            check = check_number(_unneutralise(raw), region)
+        body = [
+            (number, row)
+            for number, row in enumerate(rows[first:], start=first + 1)
+            if row and "".join(row).strip() and not row[0].lstrip().startswith("#")
+        ]
+        raws = [
+            _unneutralise(row[phone_index]) if phone_index < len(row) else "" for _, row in body
+        ]
+        checked = {raw: check_number(raw, region) for raw in dict.fromkeys(raws)}
+        problems: builtins.list[Problem] = []
+        good: builtins.list[tuple[str, str, str | None, str]] = []
+        for (number, row), raw in zip(body, raws, strict=True):
+            check = checked[raw]
             if check.e164 is None:
                 problems.append(
                     Problem(number, header_name, raw, check.kind, check.reason, check.suggestion)

@@ -25,6 +25,7 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class TemplateError(InputError):
     """A template that cannot be used: bad syntax or a placeholder naming no column."""
 
 
+@lru_cache(maxsize=4096)
 def snake_case(name: str) -> str:
     """The snake_case form of a column name: "First Name" -> "first_name", "CustomerID" ->
     "customer_id", "E-mail" -> "e_mail"."""
@@ -89,6 +91,11 @@ class Template:
             if slot.default is not None
         )
         self._required = tuple(dict.fromkeys(s.column for s in self._slots if s.default is None))
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The columns used without a default (an empty cell there leaves a gap)."""
+        return self._required
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"

@@ -26,57 +26,145 @@ class ErrorInfo:
 
 
 _CODES: tuple[ErrorInfo, ...] = (
-    ErrorInfo(20003, "fatal", "Twilio rejected the credentials (authentication failed).",
-              "Check the account SID and auth token (or API key and secret), then resume."),
-    ErrorInfo(20005, "fatal", "The Twilio account is not active.",
-              "Reactivate the account in the Twilio Console, then resume."),
-    ErrorInfo(20429, "transient", "Too many concurrent requests to Twilio (rate limited).",
-              "Nothing to do: smscast slows down and retries automatically."),
-    ErrorInfo(21211, "permanent", "The 'To' number is not a valid phone number.",
-              "Correct the number in the contacts file."),
-    ErrorInfo(21212, "fatal", "The 'From' number is not a valid phone number or short code.",
-              "Choose one of the account's SMS-capable numbers with --from."),
-    ErrorInfo(21408, "permanent", "Sending to this country or region is not enabled.",
-              "Enable the country in Console > Messaging > Settings > Geo permissions."),
-    ErrorInfo(21602, "permanent", "The message body is missing.",
-              "Give the template some text."),
-    ErrorInfo(21604, "permanent", "The 'To' number is missing.",
-              "Fill in the phone number for this contact."),
-    ErrorInfo(21606, "fatal", "The 'From' number is not an SMS-capable number of this account.",
-              "Choose one of the numbers `smscast account` lists with --from."),
-    ErrorInfo(21608, "permanent",
-              "The number is not verified, and trial accounts may text verified numbers only.",
-              "Verify it in Console > Phone Numbers > Verified Caller IDs, or upgrade the account."),
-    ErrorInfo(21610, "permanent", "The recipient has opted out (replied STOP).",
-              "Nothing: the number is now on the suppression list and will be skipped."),
-    ErrorInfo(21611, "transient", "The sender's message queue is full.",
-              "smscast slows down; use a lower --rate or more senders."),
-    ErrorInfo(21612, "permanent", "Twilio cannot route a message between these two numbers.",
-              "Try another sender, or check the number's country and type."),
-    ErrorInfo(21614, "permanent", "The number is not a mobile number (it cannot receive SMS).",
-              "Use a mobile number for this contact."),
-    ErrorInfo(21617, "permanent", "The message body is over 1,600 characters.",
-              "Shorten the template."),
-    ErrorInfo(21619, "permanent", "The message has no body, media or content.",
-              "Give the template some text."),
-    ErrorInfo(30001, "permanent", "The sender's queue overflowed before the message went out.",
-              "Resend later at a lower --rate."),
-    ErrorInfo(30002, "fatal", "The Twilio account is suspended.",
-              "Contact Twilio support, then resume."),
-    ErrorInfo(30003, "permanent", "The handset is unreachable (off or out of coverage).",
-              "Try again later; the number itself is fine."),
-    ErrorInfo(30004, "permanent", "The message was blocked by the carrier or the recipient.",
-              "Remove the contact or reach them another way."),
-    ErrorInfo(30005, "permanent", "Unknown destination handset (the number may not exist).",
-              "Check the number with the contact."),
-    ErrorInfo(30006, "permanent", "Landline or unreachable carrier.",
-              "Use a mobile number for this contact."),
-    ErrorInfo(30007, "permanent", "The carrier filtered the message as spam.",
-              "Reword the template, register the sender (A2P 10DLC / toll-free verification)."),
-    ErrorInfo(30008, "permanent", "Unknown delivery error.",
-              "Try again later; if it repeats, contact Twilio support."),
-    ErrorInfo(30036, "permanent", "The message expired in the queue (validity period).",
-              "Send at a lower --rate so the queue drains in time."),
+    ErrorInfo(
+        20003,
+        "fatal",
+        "Twilio rejected the credentials (authentication failed).",
+        "Check the account SID and auth token (or API key and secret), then resume.",
+    ),
+    ErrorInfo(
+        20005,
+        "fatal",
+        "The Twilio account is not active.",
+        "Reactivate the account in the Twilio Console, then resume.",
+    ),
+    ErrorInfo(
+        20429,
+        "transient",
+        "Too many concurrent requests to Twilio (rate limited).",
+        "Nothing to do: smscast slows down and retries automatically.",
+    ),
+    ErrorInfo(
+        21211,
+        "permanent",
+        "The 'To' number is not a valid phone number.",
+        "Correct the number in the contacts file.",
+    ),
+    ErrorInfo(
+        21212,
+        "fatal",
+        "The 'From' number is not a valid phone number or short code.",
+        "Choose one of the account's SMS-capable numbers with --from.",
+    ),
+    ErrorInfo(
+        21408,
+        "permanent",
+        "Sending to this country or region is not enabled.",
+        "Enable the country in Console > Messaging > Settings > Geo permissions.",
+    ),
+    ErrorInfo(21602, "permanent", "The message body is missing.", "Give the template some text."),
+    ErrorInfo(
+        21604,
+        "permanent",
+        "The 'To' number is missing.",
+        "Fill in the phone number for this contact.",
+    ),
+    ErrorInfo(
+        21606,
+        "fatal",
+        "The 'From' number is not an SMS-capable number of this account.",
+        "Choose one of the numbers `smscast account` lists with --from.",
+    ),
+    ErrorInfo(
+        21608,
+        "permanent",
+        "The number is not verified, and trial accounts may text verified numbers only.",
+        "Verify it in Console > Phone Numbers > Verified Caller IDs, or upgrade the account.",
+    ),
+    ErrorInfo(
+        21610,
+        "permanent",
+        "The recipient has opted out (replied STOP).",
+        "Nothing: the number is now on the suppression list and will be skipped.",
+    ),
+    ErrorInfo(
+        21611,
+        "transient",
+        "The sender's message queue is full.",
+        "smscast slows down; use a lower --rate or more senders.",
+    ),
+    ErrorInfo(
+        21612,
+        "permanent",
+        "Twilio cannot route a message between these two numbers.",
+        "Try another sender, or check the number's country and type.",
+    ),
+    ErrorInfo(
+        21614,
+        "permanent",
+        "The number is not a mobile number (it cannot receive SMS).",
+        "Use a mobile number for this contact.",
+    ),
+    ErrorInfo(
+        21617, "permanent", "The message body is over 1,600 characters.", "Shorten the template."
+    ),
+    ErrorInfo(
+        21619,
+        "permanent",
+        "The message has no body, media or content.",
+        "Give the template some text.",
+    ),
+    ErrorInfo(
+        30001,
+        "permanent",
+        "The sender's queue overflowed before the message went out.",
+        "Resend later at a lower --rate.",
+    ),
+    ErrorInfo(
+        30002, "fatal", "The Twilio account is suspended.", "Contact Twilio support, then resume."
+    ),
+    ErrorInfo(
+        30003,
+        "permanent",
+        "The handset is unreachable (off or out of coverage).",
+        "Try again later; the number itself is fine.",
+    ),
+    ErrorInfo(
+        30004,
+        "permanent",
+        "The message was blocked by the carrier or the recipient.",
+        "Remove the contact or reach them another way.",
+    ),
+    ErrorInfo(
+        30005,
+        "permanent",
+        "Unknown destination handset (the number may not exist).",
+        "Check the number with the contact.",
+    ),
+    ErrorInfo(
+        30006,
+        "permanent",
+        "Landline or unreachable carrier.",
+        "Use a mobile number for this contact.",
+    ),
+    ErrorInfo(
+        30007,
+        "permanent",
+        "The carrier filtered the message as spam.",
+        "Reword the template, register the sender (A2P 10DLC / toll-free verification).",
+    ),
+    ErrorInfo(
+        30008,
+        "permanent",
+        "Unknown delivery error.",
+        "Try again later; if it repeats, contact Twilio support.",
+    ),
+    ErrorInfo(
+        30036,
+        "permanent",
+        "The message expired in the queue (validity period).",
+        "Send at a lower --rate so the queue drains in time.",
+    ),
 )
 
 ERROR_CODES: dict[int, ErrorInfo] = {info.code: info for info in _CODES}
@@ -158,18 +246,29 @@ def from_twilio_error(
         kind: ErrorKind = info.kind
         sentence, advice = info.meaning, info.advice
     elif status == 429:
-        kind, sentence, advice = ("transient", "Twilio rate-limited the request (HTTP 429).",
-                                  "Nothing to do: smscast slows down and retries.")
+        kind, sentence, advice = (
+            "transient",
+            "Twilio rate-limited the request (HTTP 429).",
+            "Nothing to do: smscast slows down and retries.",
+        )
     elif status in (401, 403):
-        kind, sentence, advice = ("fatal", f"Twilio refused the request (HTTP {status}).",
-                                  "Check the credentials and the account's permissions.")
+        kind, sentence, advice = (
+            "fatal",
+            f"Twilio refused the request (HTTP {status}).",
+            "Check the credentials and the account's permissions.",
+        )
     elif status is not None and status >= 500:
-        kind, sentence, advice = ("ambiguous", f"Twilio answered with a server error ({status});"
-                                  " the message may or may not have been created.",
-                                  "smscast checks with Twilio before sending again.")
+        kind, sentence, advice = (
+            "ambiguous",
+            f"Twilio answered with a server error ({status});"
+            " the message may or may not have been created.",
+            "smscast checks with Twilio before sending again.",
+        )
     else:
-        kind, sentence, advice = ("permanent",
-                                  f"Twilio refused the message (HTTP {status}, code {code}).",
-                                  "See Twilio's error page for this code.")
+        kind, sentence, advice = (
+            "permanent",
+            f"Twilio refused the message (HTTP {status}, code {code}).",
+            "See Twilio's error page for this code.",
+        )
     cls = _KIND_CLASS[kind]
     return cls(sentence, advice, code=code, status=status, twilio_message=twilio_message)

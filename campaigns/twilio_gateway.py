@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -466,11 +466,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _day_before(since: datetime) -> str:
-    """The `DateSent>` filter value: a day of margin, as YYYY-MM-DD (Twilio's documented form)."""
-    return (_aware(since).astimezone(UTC) - timedelta(days=1)).date().isoformat()
-
-
 def _since_filter(records: Iterable[Any], since: datetime) -> list[MessageRecord]:
     """The records created at or after `since`. Twilio's dates have whole seconds, so `since`
     is floored to its second: a message created 0.3 s after `since` must not be missed."""
@@ -655,11 +650,11 @@ class TwilioGateway:
         self, to: str, since: datetime, *, page_size: int = 1000
     ) -> list[MessageRecord]:
         """Messages to `to` created at or after `since` (all pages), for reconciliation."""
+        # No DateSent filter: Twilio filters on date_sent, which a still-queued message does not
+        # have yet, so a date filter could hide exactly the message we are looking for.
         records = self._call(
             f"looking up messages to {to}",
-            lambda c: c.api.v2010.account.messages.list(
-                to=to, date_sent_after=_day_before(since), page_size=page_size
-            ),
+            lambda c: c.api.v2010.account.messages.list(to=to, page_size=page_size),
         )
         return _since_filter(records, since)
 
@@ -775,8 +770,7 @@ class AsyncGatewaySession:
             f"looking up messages to {to}",
             timeout,
             False,
-            lambda c: c.api.v2010.account.messages.list_async(
-                to=to, date_sent_after=_day_before(since), page_size=page_size
-            ),
+            # No DateSent filter: see TwilioGateway.messages_to.
+            lambda c: c.api.v2010.account.messages.list_async(to=to, page_size=page_size),
         )
         return _since_filter(records, since)

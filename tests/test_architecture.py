@@ -26,7 +26,10 @@ def _core_modules() -> list[str]:
 def _modules_loaded_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 

@@ -116,7 +116,7 @@ async def test_breaker_pauses_after_the_same_code_many_times(
 
 
 async def test_rate_limits_never_fail_anyone_and_lower_concurrency(tmp_path: Path) -> None:
-    config = SandboxConfig(**FAST, faults=Faults(rate_limit=0.4), seed=7)
+    config = SandboxConfig(**FAST, faults=Faults(rate_limit=0.25), seed=7)
     with Sandbox(config) as sb:
         journal = open_journal(tmp_path)
         cid = campaign(journal, numbers(80, 600))

@@ -181,3 +181,7 @@ def test_an_unwritable_place_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="Cannot write"):
         write_csv(tmp_path / "no" / "such" / "dir" / "r.csv", ["a"], [])
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(InputError, match="Cannot write"):
+        write_csv(tmp_path / "taken", ["a"], [])
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]

@@ -174,6 +174,18 @@ GB = 0.04
     assert settings.region == "GB"
     assert settings.db_path == place / "db" / "x.db"
     assert dict(settings.price_overrides) == {"US": 0.0083, "GB": 0.04}
+    assert settings.prices.for_region("GB") == 0.04
+    assert settings.price_table() is settings.prices
+
+
+def test_default_prices_and_bad_prices(place: Path) -> None:
+    from campaigns.pricing import PriceTable
+
+    assert load(place).prices == PriceTable()
+    path = write_config(place, '[prices]\nUS = "cheap"\n')
+    with pytest.raises(ConfigError) as info:
+        load(place)
+    assert str(path) in str(info.value) and "[prices]" in str(info.value)
 
 
 def test_base_url_and_paths_from_environment(place: Path) -> None:

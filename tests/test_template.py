@@ -86,6 +86,7 @@ def test_empty_fields_lists_used_columns_without_default() -> None:
     assert template.render(fields) == "Hi     , id 7"
     assert template.empty_fields({"First Name": "Ana", "CustomerID": "7"}) == []
     assert template.empty_fields({"First Name": "Ana"}) == ["CustomerID"]
+    assert template.required == ("First Name", "CustomerID")
 
 
 def test_values_are_inserted_verbatim_never_interpreted() -> None:

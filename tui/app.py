@@ -12,6 +12,8 @@ moves between them with the keys 1-7 (or the command palette).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,7 +43,7 @@ DRAIN_INTERVAL = 0.25
 class SmscastApp(App[int]):
     """The whole campaign flow: account, contacts, audience, compose, review, send, history."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "smscast"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {SmscastCommands}
@@ -89,10 +91,9 @@ class SmscastApp(App[int]):
         self.runner: EngineRunner | None = None
         self.last_export: str | None = None
         self._drain_timer: Timer | None = None
-        self._sandbox: Any = None
+        self._demo_env: Any = None  # a DemoEnvironment started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
-        self._canary_count = 0
 
     # ----------------------------------------------------------------- start-up
     def on_mount(self) -> None:
@@ -123,9 +124,9 @@ class SmscastApp(App[int]):
         """Stop the engine (pausing the campaign) and the demo sandbox, if any."""
         if self.runner is not None:
             self.runner.stop()
-        if self._sandbox is not None:
-            self._sandbox.__exit__(None, None, None)
-            self._sandbox = None
+        if self._demo_env is not None:
+            self._demo_env.__exit__(None, None, None)
+            self._demo_env = None
 
     # --------------------------------------------------------------- navigation
     def action_go(self, mode: str) -> None:
@@ -149,6 +150,8 @@ class SmscastApp(App[int]):
 
     def on_work_failed(self, message: msg.WorkFailed) -> None:
         """A worker reported an error."""
+        if message.title == "Account":
+            self.on_account_failed(message.text)
         self.fail(message.title, message.text)
         self.refresh_screen()
 
@@ -168,9 +171,14 @@ class SmscastApp(App[int]):
             return
         self.post_message(msg.AccountLoaded(account, senders, verified))
 
+    def on_account_failed(self, text: str) -> None:
+        """Keep the reason the account could not be read, for the Account screen."""
+        self.draft.account_error = text
+
     def on_account_loaded(self, message: msg.AccountLoaded) -> None:
         """Keep the account; pick the configured sender or the first SMS-capable one."""
         draft = self.draft
+        draft.account_error = None
         draft.account, draft.senders, draft.verified = (
             message.account,
             message.senders,
@@ -197,7 +205,7 @@ class SmscastApp(App[int]):
 
     def start_demo(self) -> None:
         """Start the built-in sandbox and use it as the account (offered when unconfigured)."""
-        if self._sandbox is not None:
+        if self._demo_env is not None:
             return
         self.notify("Starting the demo sandbox...", markup=False)
         self._start_demo_worker()
@@ -216,7 +224,7 @@ class SmscastApp(App[int]):
     def on_demo_started(self, message: msg.DemoStarted) -> None:
         """Point the app at the demo sandbox and its journal, then load its contacts."""
         env = message.settings
-        self._sandbox = env
+        self._demo_env = env
         self.settings = env.settings
         self.db_path = Path(env.settings.db_path)
         self.demo = True
@@ -268,16 +276,16 @@ class SmscastApp(App[int]):
         if self.draft.book is None:
             return
         self.draft.audience_generation += 1
-        self._audience_worker(self.draft.audience_generation)
+        self._audience_worker(self.draft.audience_generation, self.draft.snapshot())
 
     @work(thread=True, exclusive=True, group="audience", exit_on_error=False)
-    def _audience_worker(self, generation: int) -> None:
+    def _audience_worker(self, generation: int, draft: Draft) -> None:
         try:
             from tui.core import build_audience_for
 
             region = getattr(self.settings, "region", None) or "US"
             builder, audience = build_audience_for(
-                self.draft, self.draft.audience_builder, self.db_path, region
+                draft, draft.audience_builder, self.db_path, region
             )
         except Exception as error:
             self.post_message(msg.WorkFailed("Audience", describe_error(error)))
@@ -352,7 +360,8 @@ class SmscastApp(App[int]):
     def start_campaign(self, canary: str | None = None, first_n: int | None = None) -> None:
         """Write the campaign to the journal and start the engine (Review's confirmation).
 
-        `canary`: also send to this number first; `first_n`: send only the first N now.
+        `canary`: the person's own number, texted first; `first_n`: send that many first.
+        Either way the engine then pauses until the person resumes (r on Send).
         """
         if self.draft.sending:
             self.notify("A campaign is already sending.", severity="warning")
@@ -361,47 +370,56 @@ class SmscastApp(App[int]):
             self.fail("Review", "There is nothing to send yet.\nLoad contacts and compose first.")
             return
         self.draft.sending = True
-        self._canary_count = (1 if canary else 0) + (first_n or 0)
-        self._create_campaign_worker(canary, first_n)
+        options = self.engine_options(canary=(1 if canary else 0) + (first_n or 0))
+        self._create_campaign_worker(self.draft.snapshot(), options, canary)
 
     @work(thread=True, exclusive=True, group="campaign", exit_on_error=False)
-    def _create_campaign_worker(self, canary: str | None, first_n: int | None) -> None:
+    def _create_campaign_worker(self, draft: Draft, options: Any, canary: str | None) -> None:
         try:
             from tui.core import create_campaign_for
 
             campaign_id = create_campaign_for(
-                self.draft, self.settings, self.db_path, canary=canary, first_n=first_n
+                draft, self.settings, self.db_path, options, canary=canary
             )
         except Exception as error:
             self.post_message(msg.WorkFailed("Send", describe_error(error)))
-            self.post_message(msg.EngineStopped(None, describe_error(error)))
+            self.post_message(msg.EngineStopped(None))
             return
-        self.post_message(msg.CampaignReady(campaign_id))
+        self.post_message(msg.CampaignReady(campaign_id, options))
 
     def on_campaign_ready(self, message: msg.CampaignReady) -> None:
         """The campaign is in the journal: run the engine on it and show the Send screen."""
-        self.run_campaign(message.campaign_id, canary=self._canary_count)
+        self.run_campaign(message.campaign_id, message.options)
 
-    def engine_options(self, canary: int = 0) -> Any:
-        """How the engine sends: paced at the sender's throughput (the demo: unpaced)."""
-        from dataclasses import replace
-
+    def engine_options(self, canary: int = 0, stored: Mapping[str, Any] | None = None) -> Any:
+        """How the engine sends. A new campaign is paced at its sender's throughput (the demo
+        is not paced: its sandbox is sped up); a resumed one as its stored settings say."""
         from campaigns.engine import EngineOptions
 
         if self.base_engine_options is not None:
             return replace(self.base_engine_options, canary=canary)
+        if stored is not None:
+            rate = stored.get("rate_segments_per_second")
+            return EngineOptions(
+                rate=float(rate) if rate else None,
+                concurrency=int(stored.get("concurrency") or 10),
+                track_seconds=float(stored.get("track") or 120.0),
+            )
         sender = next((s for s in self.draft.senders if s.address == self.draft.sender), None)
         rate = getattr(sender, "segments_per_second", None)
         return EngineOptions(rate=None if self.demo else rate or None, canary=canary)
 
-    def run_campaign(self, campaign_id: str, canary: int = 0) -> None:
-        """Run (or resume) a journal campaign: load its recipients, then start the engine."""
+    def run_campaign(self, campaign_id: str, options: Any = None) -> None:
+        """Run (or resume) a journal campaign: load its recipients, then start the engine.
+
+        `options` None: as the campaign's stored settings say (resuming from History).
+        """
         if self.runner is not None and self.runner.running:
             self.notify("A campaign is already sending.", severity="warning")
             return
         self.draft.campaign_id = campaign_id
         self.draft.sending = True
-        self._open_campaign_worker(campaign_id, self.engine_options(canary))
+        self._open_campaign_worker(campaign_id, start=True, options=options)
 
     def _start_runner(self, campaign_id: str, options: Any) -> None:
         self.runner = EngineRunner(
@@ -430,7 +448,7 @@ class SmscastApp(App[int]):
         if self._drain_timer is not None:
             self._drain_timer.pause()
         result = getattr(self.runner, "result", None)
-        if self.send_screen is not None:
+        if self.send_screen is not None and message.campaign_id is not None:
             self.send_screen.engine_ended(getattr(result, "state", None) or "failed")
         if message.error:
             self.fail("Send", message.error)
@@ -481,22 +499,26 @@ class SmscastApp(App[int]):
             self.action_go("send")
             return
         self.draft.campaign_id = campaign_id
-        self._open_campaign_worker(campaign_id, None)
+        self._open_campaign_worker(campaign_id, start=False, options=None)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open_campaign_worker(self, campaign_id: str, options: Any) -> None:
-        """Read the campaign's recipients; with `options`, the engine starts afterwards."""
+    def _open_campaign_worker(self, campaign_id: str, *, start: bool, options: Any) -> None:
+        """Read the campaign and its recipients; with `start`, the engine starts afterwards."""
         try:
-            from tui.core import campaign_recipients, campaign_state
+            from tui.core import campaign_info, campaign_recipients
 
             recipients = campaign_recipients(self.db_path, campaign_id)
-            state = campaign_state(self.db_path, campaign_id)
+            campaign = campaign_info(self.db_path, campaign_id)
+            if start and options is None:
+                options = self.engine_options(stored=campaign.settings)
         except Exception as error:
             self.post_message(msg.WorkFailed("History", describe_error(error)))
-            if options is not None:
+            if start:
                 self.post_message(msg.EngineStopped(campaign_id, None))
             return
-        self.post_message(msg.CampaignOpened(campaign_id, recipients, state, options))
+        self.post_message(
+            msg.CampaignOpened(campaign_id, recipients, campaign.state, options if start else None)
+        )
 
     def on_campaign_opened(self, message: msg.CampaignOpened) -> None:
         """Show the campaign's recipients on the Send screen; start the engine if asked."""
@@ -518,11 +540,11 @@ class SmscastApp(App[int]):
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _refresh_worker(self, campaign_id: Any) -> None:
         try:
-            from tui.core import campaign_recipients, campaign_state, refresh_statuses
+            from tui.core import campaign_info, campaign_recipients, refresh_statuses
 
             refresh_statuses(self.settings, self.db_path, campaign_id)
             recipients = campaign_recipients(self.db_path, campaign_id)
-            state = campaign_state(self.db_path, campaign_id)
+            state = campaign_info(self.db_path, campaign_id).state
         except Exception as error:
             self.post_message(msg.WorkFailed("Refresh", describe_error(error)))
             return
@@ -543,6 +565,13 @@ class SmscastApp(App[int]):
             self.post_message(msg.WorkFailed("Export", describe_error(error)))
             return
         self.post_message(msg.ExportDone(str(written)))
+
+    def export_current(self) -> None:
+        """Export the campaign on the Send screen (the palette's "Export results")."""
+        if self.draft.campaign_id is None:
+            self.notify("No campaign yet: send one, or open one from History (7).")
+            return
+        self.export_campaign(self.draft.campaign_id)
 
     def _export_dir(self) -> Path:
         """Where exports go when the contacts file's folder cannot take them."""
@@ -598,7 +627,7 @@ def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
                 demo=True,
             )
             return int(app.run() or 0)
-    app = SmscastApp(contacts_file=contacts_file)
+    app = SmscastApp(contacts_file=contacts_file)  # settings are loaded on mount
     return int(app.run() or 0)
 
 

@@ -38,6 +38,11 @@ class SmscastCommands(Provider):
                 app.cancel_campaign,
             ),
             ("Refresh history", "Read past campaigns from the journal", app.load_history),
+            (
+                "Export results",
+                "Write the current campaign's results to a CSV file",
+                app.export_current,
+            ),
         ]
         return commands
 

@@ -64,7 +64,8 @@ def build_audience_for(
         builder = AudienceBuilder(draft.book)
     filters = draft.filters
     suppressed = suppression_entries(db_path, region) if filters.suppression else {}
-    verified = draft.verified_numbers() if filters.verified_only else None
+    known = draft.verified is not None  # no account yet: nothing to filter against
+    verified = draft.verified_numbers() if filters.verified_only and known else None
     quiet = QuietHours.parse(filters.quiet_window) if filters.quiet_hours else None
     audience = builder.build(
         suppressed=suppressed,
@@ -84,51 +85,45 @@ def build_plan_for(audience: Any, template: Any, settings: Any) -> Any:
     return build_plan(audience.included, template, prices)
 
 
-def create_campaign_for(
-    draft: Draft,
-    settings: Any,
-    db_path: Path | None,
-    *,
-    canary: str | None = None,
-    first_n: int | None = None,
-) -> str:
-    """Write the draft's plan to the journal as a new campaign; returns its id.
-
-    `canary`: a number of the person's own that gets the first contact's message first (row
-    0); `first_n`: the engine sends that many first and pauses for the person to look.
-    """
+def canary_number(raw: str, region: str) -> str:
+    """The person's own number for a canary, in E.164; InputError with a next step if unusable."""
     from campaigns.errors import InputError
-    from campaigns.journal import NewRecipient
     from campaigns.phones import check_number
 
-    plan, book = draft.plan, draft.book
-    if canary:
-        checked = check_number(canary, getattr(settings, "region", None) or "US")
-        if checked.e164 is None:
-            raise InputError(
-                f"The canary number {canary} is not usable: {checked.reason}.",
-                "Give your own mobile number with its country code, e.g. +14155550100, "
-                "or leave the canary empty.",
-            )
-        canary = checked.e164
-    contacts = {contact.row: contact for contact in draft.audience.included}
-    deferred = dict(getattr(draft.audience, "deferred", {}) or {})
-    recipients: list[NewRecipient] = []
+    checked = check_number(raw, region)
+    if checked.e164 is None:
+        raise InputError(
+            f"The canary number {raw} is not usable: {checked.reason}.",
+            "Give your own mobile number with its country code, e.g. +14155550100, "
+            "or leave the canary empty.",
+        )
+    return checked.e164
+
+
+def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
+    """Journal rows for the draft, as `smscast send` writes them: the planned messages
+    (quiet-hours deferrals with `not_before`), then every excluded row as `skipped` with its
+    reason so the export shows everyone; a canary to the person's own number is row 0."""
+    from campaigns.journal import SKIPPED, NewRecipient
+
+    plan, book, audience = draft.plan, draft.book, draft.audience
+    by_row = {contact.row: contact for contact in book.contacts}
+    out: list[NewRecipient] = []
     if canary:
         first = plan.messages[0]
-        recipients.append(
+        out.append(
             NewRecipient(
                 row=0,
                 to=canary,
                 body=first.body,
                 segments=first.segments,
                 cost=first.cost,
-                fields={"canary": "yes"},
+                fields={"canary": "your own number"},
             )
         )
     for message in plan.messages:
-        contact = contacts.get(message.row)
-        recipients.append(
+        contact = by_row.get(message.row)
+        out.append(
             NewRecipient(
                 row=message.row,
                 to=message.to,
@@ -136,23 +131,74 @@ def create_campaign_for(
                 segments=message.segments,
                 cost=message.cost,
                 fields=dict(contact.fields) if contact is not None else {},
-                not_before=deferred.get(message.row),
+                not_before=audience.deferred.get(message.row),
             )
         )
+    planned = {message.row for message in plan.messages}
+    skipped: dict[int, tuple[str, str]] = {}
+    for exclusion in audience.excluded:
+        skipped.setdefault(exclusion.row, (exclusion.phone, exclusion.reason))
+    for problem in plan.problems:
+        if problem.row not in planned:
+            skipped.setdefault(problem.row, (problem.value, problem.reason))
+    for row, (phone, reason) in sorted(skipped.items()):
+        contact = by_row.get(row)
+        out.append(
+            NewRecipient(
+                row=row,
+                to=(contact.phone if contact is not None else phone) or "",
+                body="",
+                segments=0,
+                cost=0.0,
+                fields=dict(contact.fields) if contact is not None else {},
+                status=SKIPPED,
+                error_message=reason,
+            )
+        )
+    return out
+
+
+def create_campaign_for(
+    draft: Draft,
+    settings: Any,
+    db_path: Path | None,
+    options: Any,
+    *,
+    canary: str | None = None,
+) -> str:
+    """Write the draft's plan to the journal as a new campaign; returns its id.
+
+    `options` (the `EngineOptions` it will run with) are stored with it, under the keys
+    `smscast send` uses, so `smscast resume` goes on at the same pace. `canary`: a number of
+    the person's own that gets the first contact's message first (row 0).
+    """
+    region = getattr(settings, "region", None) or "US"
+    canary = canary_number(canary, region) if canary else None
     sender = draft.sender
     service = sender if sender and sender.startswith("MG") else None
-    stored_settings: dict[str, Any] = {"region": getattr(settings, "region", "US")}
-    canary_count = (1 if canary else 0) + (first_n or 0)
-    if canary_count:
-        stored_settings["canary"] = canary_count
+    filters = draft.filters
+    stored: dict[str, Any] = {
+        "source": "tui",
+        "rate_segments_per_second": options.rate,
+        "concurrency": options.concurrency,
+        "track": options.track_seconds,
+        "canary": options.canary,
+        "region": region,
+        "phone_column": draft.book.phone_column,
+        "quiet_hours": filters.quiet_window if filters.quiet_hours else "off",
+        "verified_only": "on" if filters.verified_only else "off",
+        "account_type": getattr(draft.account, "type", None),
+        "columns": list(draft.book.columns),
+    }
+    recipients = campaign_recipients_for(draft, canary)
     with _journal(db_path) as journal:
         return journal.create_campaign(
             template=draft.template_text,
-            source_name=str(book.path),
-            source_sha256=book.sha256,
+            source_name=str(Path(draft.book.path).resolve()),
+            source_sha256=draft.book.sha256,
             sender=None if service else sender,
             messaging_service_sid=service,
-            settings=stored_settings,
+            settings=stored,
             recipients=recipients,
         )
 
@@ -169,10 +215,10 @@ def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Any]:
         return journal.recipients(campaign_id)
 
 
-def campaign_state(db_path: Path | None, campaign_id: str) -> str:
-    """The campaign's state in the journal (planned, running, paused, canceled, finished)."""
+def campaign_info(db_path: Path | None, campaign_id: str) -> Any:
+    """The journal's `Campaign` (state, stored settings, ...)."""
     with _journal(db_path) as journal:
-        return str(journal.campaign(campaign_id).state)
+        return journal.campaign(campaign_id)
 
 
 def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> None:

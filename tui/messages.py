@@ -55,9 +55,10 @@ class PlanBuilt(Message):
 
 @dataclass
 class CampaignReady(Message):
-    """A campaign was written to the journal and can be sent."""
+    """A campaign was written to the journal and can be sent with `options`."""
 
     campaign_id: Any
+    options: Any
 
 
 @dataclass

@@ -7,7 +7,7 @@ handlers); screens read it in `sync()`. It holds core objects (`ContactBook`, `A
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 #: The screens of the flow, in order: mode name and title.
@@ -39,6 +39,7 @@ class Draft:
     """Everything chosen so far; `None` means "not yet known"."""
 
     account: Any = None
+    account_error: str | None = None  # why the account could not be read
     senders: list[Any] = field(default_factory=list)
     verified: Any = None  # VerifiedNumbers
     sender: str | None = None  # an address or a Messaging Service SID
@@ -56,6 +57,13 @@ class Draft:
     campaign_id: Any = None
     sending: bool = False
     history: list[Any] = field(default_factory=list)
+
+    def snapshot(self) -> Draft:
+        """A copy for a worker thread: the draft may change on the event loop meanwhile.
+
+        Shallow: the core objects it holds (book, audience, plan, template) are never mutated.
+        """
+        return replace(self, filters=replace(self.filters), history=list(self.history))
 
     @property
     def is_trial(self) -> bool:

@@ -44,45 +44,6 @@ _STATUS_ORDER = (
 )
 
 
-def add_engine_arguments(parser: argparse.ArgumentParser, *, resuming: bool = False) -> None:
-    """Flags that shape a run (shared by send and resume; resume defaults to the stored ones)."""
-    stored = " (default: as the campaign was started)" if resuming else ""
-    parser.add_argument(
-        "--rate",
-        default=None if resuming else "auto",
-        metavar="auto|N|max",
-        help="segments per second: auto = the sender's throughput (default), N = never more "
-        f"than N in any second, max = only the concurrency bound{stored}",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        default=None if resuming else 10,
-        metavar="N",
-        help=f"requests in flight at most (default 10){stored}",
-    )
-    parser.add_argument(
-        "--track",
-        type=float,
-        default=None if resuming else 120.0,
-        metavar="SECONDS",
-        help="wait up to this long after sending for delivery receipts (default 120; 0 = don't)"
-        + stored,
-    )
-    parser.add_argument(
-        "--yes", "-y", action="store_true", help="do not ask for confirmation (for scripts)"
-    )
-    parser.add_argument("--json", action="store_true", help="JSON-lines events on stdout")
-    parser.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 class Renderer:
     """Turns events into output: JSON lines, or a progress bar plus notable lines on stderr."""
 
@@ -93,6 +54,7 @@ class Renderer:
         self.tty = err.isatty()
         self._last_line = 0.0
         self._bar_shown = False
+        self._final_shown = False
         self.last_progress: Progress | None = None
 
     def __call__(self, event: Event) -> None:
@@ -115,8 +77,11 @@ class Renderer:
 
     def _progress(self, event: Progress) -> None:
         now = time.monotonic()
-        if not self.tty and now - self._last_line < 5.0 and event.done < event.total:
-            return
+        if not self.tty:
+            final = event.done >= event.total
+            if now - self._last_line < 5.0 and (not final or self._final_shown):
+                return
+            self._final_shown = final
         self._last_line = now
         width = 30
         filled = int(width * event.done / event.total) if event.total else width
@@ -274,6 +239,7 @@ def engine_options(
         rate=rate,
         concurrency=int(concurrency),
         track_seconds=max(0.0, float(track)),
+        request_timeout=max(0.1, args.timeout),
         **extra,
     )
 

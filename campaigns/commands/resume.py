@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast resume` (imports nothing heavy)."""
-    from campaigns.commands._sending import add_engine_arguments
+    from campaigns.commands._send_flags import add_engine_arguments
     from campaigns.settings import add_credential_arguments
 
     p = subparsers.add_parser(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 
 def _share(text: str) -> float:
@@ -16,6 +17,18 @@ def _share(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
     return value
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: a number of `kind` above zero."""
+
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+        return value
+
+    return parse
 
 
 def _numbers(text: str) -> tuple[str, ...]:
@@ -30,7 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run a local implementation of Twilio's REST API on 127.0.0.1. Point smscast"
         " (or any Twilio SDK) at it with the environment variables it prints.",
     )
-    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    p.add_argument(
+        "--port",
+        type=int,
+        choices=range(65536),
+        metavar="P",
+        default=0,
+        help="TCP port (default: any free port)",
+    )
     p.add_argument("--account-sid", help="account SID (default: generated)")
     p.add_argument("--auth-token", help="auth token (default: generated)")
     kind = p.add_mutually_exclusive_group()
@@ -118,14 +138,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--concurrency-limit",
-        type=int,
+        type=_positive(int),
         default=100,
         metavar="N",
         help="requests in flight before 429 (default 100)",
     )
     p.add_argument(
         "--speedup",
-        type=float,
+        type=_positive(float),
         default=1.0,
         metavar="F",
         help="multiply sender throughput and shorten delivery (default 1)",

@@ -27,7 +27,7 @@ _SHOW_EXCLUDED = 20
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast send` (imports nothing heavy)."""
-    from campaigns.commands._sending import add_engine_arguments
+    from campaigns.commands._send_flags import add_engine_arguments
     from campaigns.settings import add_credential_arguments
 
     p = subparsers.add_parser(

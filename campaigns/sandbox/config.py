@@ -94,7 +94,11 @@ class Faults:
 
 @dataclass(frozen=True, slots=True)
 class SandboxConfig:
-    """Everything a sandbox run needs; defaults make a working trial account."""
+    """Everything a sandbox run needs; defaults make a working trial account.
+
+    Extends the architecture contract compatibly: `faults` is a `Faults` value, and the
+    senders, prices, delivery delay and trial prefix are configurable too.
+    """
 
     account_sid: str = field(default_factory=lambda: new_sid("AC"))
     auth_token: str = field(default_factory=lambda: secrets.token_hex(16))

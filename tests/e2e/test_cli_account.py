@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -154,11 +154,13 @@ def test_unreachable_api(
 
 
 def test_suspended_account_exits_1_after_showing_it(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    clean_env: Path,
+    sandbox_factory: Callable[..., Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with Sandbox(SandboxConfig(status="suspended")) as suspended:
-        use_sandbox(monkeypatch, suspended)
-        assert main(["account"]) == 1
+    use_sandbox(monkeypatch, sandbox_factory(status="suspended"))
+    assert main(["account"]) == 1
     out, err = capsys.readouterr()
     assert "(suspended)" in out
     assert "suspended" in err and "cannot send" in err

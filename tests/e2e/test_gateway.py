@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,10 +33,7 @@ KEY = "SK" + "ab" * 16
 KEY_SECRET = "key-secret-" + "7" * 24
 
 
-@contextmanager
-def sandbox(**config: Any) -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(**config)) as running:
-        yield running
+Factory = Callable[..., Sandbox]
 
 
 def gateway_for(sb: Sandbox, token: str | None = None, **kwargs: Any) -> TwilioGateway:
@@ -58,15 +54,15 @@ def assert_no_secret(error: BaseException, *secrets: str) -> None:
 
 @pytest.fixture(scope="module")
 def shared() -> Iterator[Sandbox]:
-    """One trial sandbox for the read-only and magic-number tests."""
-    with sandbox() as sb:
+    """One trial sandbox for the read-only and magic-number tests (module-wide: cheaper)."""
+    with Sandbox(SandboxConfig()) as sb:
         yield sb
 
 
 # --- account, senders, verified numbers ----------------------------------------------------
 
 
-def test_account_trial_and_full(shared: Sandbox) -> None:
+def test_account_trial_and_full(shared: Sandbox, sandbox_factory: Factory) -> None:
     with gateway_for(shared) as gw:
         account = gw.account()
     assert account.sid == shared.account_sid
@@ -76,35 +72,37 @@ def test_account_trial_and_full(shared: Sandbox) -> None:
         True,
         True,
     )
-    with sandbox(trial=False, friendly_name="Acme") as sb, gateway_for(sb) as gw:
+    sb = sandbox_factory(trial=False, friendly_name="Acme")
+    with gateway_for(sb) as gw:
         account = gw.account()
     assert (account.type, account.friendly_name, account.trial) == ("Full", "Acme", False)
 
 
-def test_api_key_credentials(tmp_path: Any) -> None:
-    with sandbox(api_keys={KEY: KEY_SECRET}) as sb:
-        settings = load_settings(
-            env={
-                "TWILIO_ACCOUNT_SID": sb.account_sid,
-                "TWILIO_API_KEY": KEY,
-                "TWILIO_API_SECRET": KEY_SECRET,
-                "SMSCAST_TWILIO_BASE_URL": sb.base_url,
-                "SMSCAST_CONFIG": str(tmp_path / "none.toml"),
-            },
-            cwd=tmp_path,
-        )
-        with TwilioGateway(settings) as gw:
-            assert gw.account().sid == sb.account_sid
-            assert KEY_SECRET not in repr(gw)
-            bad = gateway_for(sb)
-            bad.credentials = Credentials(sb.account_sid, KEY, "wrong-" + KEY_SECRET)
-            with pytest.raises(FatalError) as info:
-                bad.account()
-            assert_no_secret(info.value, "wrong-" + KEY_SECRET)
+def test_api_key_credentials(tmp_path: Any, sandbox_factory: Factory) -> None:
+    sb = sandbox_factory(api_keys={KEY: KEY_SECRET})
+    settings = load_settings(
+        env={
+            "TWILIO_ACCOUNT_SID": sb.account_sid,
+            "TWILIO_API_KEY": KEY,
+            "TWILIO_API_SECRET": KEY_SECRET,
+            "SMSCAST_TWILIO_BASE_URL": sb.base_url,
+            "SMSCAST_CONFIG": str(tmp_path / "none.toml"),
+        },
+        cwd=tmp_path,
+    )
+    with TwilioGateway(settings) as gw:
+        assert gw.account().sid == sb.account_sid
+        assert KEY_SECRET not in repr(gw)
+        wrong = Credentials(sb.account_sid, KEY, "wrong-" + KEY_SECRET)
+        bad = TwilioGateway(wrong, base_url=sb.base_url)
+        with pytest.raises(FatalError) as info:
+            bad.account()
+        assert_no_secret(info.value, "wrong-" + KEY_SECRET)
 
 
-def test_suspended_account_is_fatal() -> None:
-    with sandbox(status="suspended") as sb, gateway_for(sb) as gw:
+def test_suspended_account_is_fatal(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory(status="suspended")
+    with gateway_for(sb) as gw:
         account = gw.account()
         assert account.status == "suspended" and not account.active
         with pytest.raises(FatalError) as info:
@@ -135,9 +133,10 @@ def test_sender_kind_from_the_number() -> None:
     assert sender_kind("55501") == "short_code"
 
 
-def test_verified_numbers_across_pages_with_malformed_entries() -> None:
+def test_verified_numbers_across_pages_with_malformed_entries(sandbox_factory: Factory) -> None:
     numbers = tuple(f"+1415555{n:04d}" for n in range(23))
-    with sandbox(verified=(*numbers, "not a number", "12")) as sb, gateway_for(sb) as gw:
+    sb = sandbox_factory(verified=(*numbers, "not a number", "12"))
+    with gateway_for(sb) as gw:
         verified = gw.verified_numbers(page_size=5)
     assert verified.numbers == frozenset(numbers)
     assert len(verified.warnings) == 2
@@ -147,41 +146,41 @@ def test_verified_numbers_across_pages_with_malformed_entries() -> None:
 # --- send, fetch, look-ups -----------------------------------------------------------------
 
 
-async def test_async_send_fetch_and_messages_to_across_pages() -> None:
-    with sandbox() as sb:
-        gw = gateway_for(sb)
-        start = datetime.now(UTC)
-        async with gw.async_session() as session:
-            sent = [await session.send(to=TO, body=f"hello {i}", from_=FROM) for i in range(7)]
-            await session.send(to="+14155550101", body="other", from_=FROM)
-            first = sent[0]
-            assert first.sid.startswith("SM") and first.status == "queued"
-            assert first.to == TO and first.from_ == FROM and first.num_segments == 1
-            assert first.body.endswith("hello 0")
-            fetched = await session.fetch(first.sid)
-            assert fetched.sid == first.sid
-            found = await session.messages_to(TO, start - timedelta(seconds=1), page_size=3)
-            assert sorted(r.sid for r in found) == sorted(r.sid for r in sent)
-            # `since` is precise (to the second), not just the day of the DateSent> filter.
-            assert await session.messages_to(TO, start + timedelta(hours=1), page_size=3) == []
-            # A message created within `since`'s second is found (Twilio dates are whole
-            # seconds).
-            assert first.date_created is not None
-            later = first.date_created + timedelta(milliseconds=999)
-            assert first.sid in {r.sid for r in await session.messages_to(TO, later)}
-        # The sync client sees the same, also across pages.
-        found_sync = gw.messages_to(TO, start - timedelta(seconds=1), page_size=2)
-        assert {r.sid for r in found_sync} == {r.sid for r in sent}
-        assert gw.fetch(first.sid).body == first.body
-        gw.close()
+async def test_async_send_fetch_and_messages_to_across_pages(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory()
+    gw = gateway_for(sb)
+    start = datetime.now(UTC)
+    async with gw.async_session() as session:
+        sent = [await session.send(to=TO, body=f"hello {i}", from_=FROM) for i in range(7)]
+        await session.send(to="+14155550101", body="other", from_=FROM)
+        first = sent[0]
+        assert first.sid.startswith("SM") and first.status == "queued"
+        assert first.to == TO and first.from_ == FROM and first.num_segments == 1
+        assert first.body.endswith("hello 0")
+        fetched = await session.fetch(first.sid)
+        assert fetched.sid == first.sid
+        found = await session.messages_to(TO, start - timedelta(seconds=1), page_size=3)
+        assert sorted(r.sid for r in found) == sorted(r.sid for r in sent)
+        # `since` is precise (to the second), not just the day of the DateSent> filter.
+        assert await session.messages_to(TO, start + timedelta(hours=1), page_size=3) == []
+        # A message created within `since`'s second is found (Twilio dates are whole
+        # seconds).
+        assert first.date_created is not None
+        later = first.date_created + timedelta(milliseconds=999)
+        assert first.sid in {r.sid for r in await session.messages_to(TO, later)}
+    # The sync client sees the same, also across pages.
+    found_sync = gw.messages_to(TO, start - timedelta(seconds=1), page_size=2)
+    assert {r.sid for r in found_sync} == {r.sid for r in sent}
+    assert gw.fetch(first.sid).body == first.body
+    gw.close()
 
 
-async def test_messaging_service_send() -> None:
-    with sandbox() as sb:
-        async with gateway_for(sb).async_session() as session:
-            record = await session.send(
-                to=TO, body="via service", messaging_service_sid=sb.messaging_service_sid
-            )
+async def test_messaging_service_send(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory()
+    async with gateway_for(sb).async_session() as session:
+        record = await session.send(
+            to=TO, body="via service", messaging_service_sid=sb.messaging_service_sid
+        )
     assert record.status == "accepted"
     assert record.messaging_service_sid == sb.messaging_service_sid
 
@@ -255,9 +254,9 @@ async def test_full_queue_is_transient(shared: Sandbox) -> None:
     assert type(error) is TransientError and error.code == 21611
 
 
-async def test_opted_out_recipient() -> None:
-    with sandbox(opted_out=(TO,)) as sb:
-        error = await _send_error(sb)
+async def test_opted_out_recipient(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory(opted_out=(TO,))
+    error = await _send_error(sb)
     assert type(error) is PermanentError and error.code == 21610
 
 
@@ -289,79 +288,83 @@ async def test_wrong_token_is_fatal_everywhere(shared: Sandbox) -> None:
             assert_no_secret(info.value, wrong)
 
 
-async def test_rate_limit_fault_is_transient_for_sends_and_reads() -> None:
-    with sandbox(faults=Faults(rate_limit=1.0)) as sb:
-        error = await _send_error(sb)
-        assert type(error) is TransientError
-        assert (error.code, error.status, error.retry_after) == (20429, 429, None)
-        with gateway_for(sb) as gw, pytest.raises(TransientError):
-            gw.verified_numbers()
+async def test_rate_limit_fault_is_transient_for_sends_and_reads(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory(faults=Faults(rate_limit=1.0))
+    error = await _send_error(sb)
+    assert type(error) is TransientError
+    assert (error.code, error.status, error.retry_after) == (20429, 429, None)
+    with gateway_for(sb) as gw, pytest.raises(TransientError):
+        gw.verified_numbers()
 
 
-async def test_concurrency_over_the_limit_gets_429() -> None:
-    with sandbox(trial=False, concurrency_limit=3, latency_ms=150) as sb:
-        async with gateway_for(sb).async_session() as session:
-            results = await asyncio.gather(
-                *(session.send(to=TO, body=str(i), from_=FROM) for i in range(12)),
-                return_exceptions=True,
-            )
+async def test_concurrency_over_the_limit_gets_429(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory(trial=False, concurrency_limit=3, latency_ms=150)
+    async with gateway_for(sb).async_session() as session:
+        results = await asyncio.gather(
+            *(session.send(to=TO, body=str(i), from_=FROM) for i in range(12)),
+            return_exceptions=True,
+        )
     errors = [r for r in results if isinstance(r, BaseException)]
     assert 0 < len(errors) < 12
     assert all(isinstance(e, TransientError) and e.code == 20429 for e in errors)
 
 
-async def test_more_than_100_in_flight_needs_and_gets_a_bigger_pool() -> None:
+async def test_more_than_100_in_flight_needs_and_gets_a_bigger_pool(
+    sandbox_factory: Factory,
+) -> None:
     """With 150 sends at once against a limit of 120, a pool of 150 connections overflows the
     limit (some 429s) while the SDK's default pool of 100 never does."""
-    with sandbox(trial=False, concurrency_limit=120, latency_ms=500) as sb:
-        gw = gateway_for(sb)
-        for max_in_flight, expect_429 in ((150, True), (100, False)):
-            async with gw.async_session(max_in_flight=max_in_flight) as session:
-                results = await asyncio.gather(
-                    *(session.send(to=TO, body=str(i), from_=FROM) for i in range(150)),
-                    return_exceptions=True,
-                )
-            errors = [r for r in results if isinstance(r, BaseException)]
-            assert all(isinstance(e, TransientError) and e.code == 20429 for e in errors)
-            assert bool(errors) is expect_429, (max_in_flight, len(errors))
+    sb = sandbox_factory(trial=False, concurrency_limit=120, latency_ms=500)
+    gw = gateway_for(sb)
+    for max_in_flight, expect_429 in ((150, True), (100, False)):
+        async with gw.async_session(max_in_flight=max_in_flight) as session:
+            results = await asyncio.gather(
+                *(session.send(to=TO, body=str(i), from_=FROM) for i in range(150)),
+                return_exceptions=True,
+            )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert all(isinstance(e, TransientError) and e.code == 20429 for e in errors)
+        assert bool(errors) is expect_429, (max_in_flight, len(errors))
 
 
 @pytest.mark.parametrize("faults", [Faults(error_after=1.0), Faults(drop_after=1.0)])
 async def test_failures_after_creating_are_ambiguous_and_the_message_exists(
-    faults: Faults,
+    sandbox_factory: Factory, faults: Faults
 ) -> None:
-    with sandbox(faults=faults) as sb:
-        error = await _send_error(sb)
-        assert type(error) is AmbiguousError
-        assert len(sb.messages(TO)) == 1  # it was created anyway: reconcile, never resend
+    sb = sandbox_factory(faults=faults)
+    error = await _send_error(sb)
+    assert type(error) is AmbiguousError
+    assert len(sb.messages(TO)) == 1  # it was created anyway: reconcile, never resend
 
 
-async def test_server_error_before_is_ambiguous_for_sends_transient_for_reads() -> None:
-    with sandbox(faults=Faults(error_before=1.0)) as sb:
-        error = await _send_error(sb)
-        assert type(error) is AmbiguousError and error.status in (500, 503)
-        assert sb.messages(TO) == []
-        async with gateway_for(sb).async_session() as session:
-            with pytest.raises(TransientError) as info:
-                await session.fetch("SM" + "1" * 32)
-            assert info.value.status in (500, 503)
-            with pytest.raises(TransientError):
-                await session.messages_to(TO, datetime.now(UTC))
-        with gateway_for(sb) as gw, pytest.raises(TransientError) as info:
-            gw.verified_numbers()  # a page error: plain TwilioException with the response
-        assert info.value.code in (20500, 20503)
+async def test_server_error_before_is_ambiguous_for_sends_transient_for_reads(
+    sandbox_factory: Factory,
+) -> None:
+    sb = sandbox_factory(faults=Faults(error_before=1.0))
+    error = await _send_error(sb)
+    assert type(error) is AmbiguousError and error.status in (500, 503)
+    assert sb.messages(TO) == []
+    async with gateway_for(sb).async_session() as session:
+        with pytest.raises(TransientError) as info:
+            await session.fetch("SM" + "1" * 32)
+        assert info.value.status in (500, 503)
+        with pytest.raises(TransientError):
+            await session.messages_to(TO, datetime.now(UTC))
+    with gateway_for(sb) as gw, pytest.raises(TransientError) as info:
+        gw.verified_numbers()  # a page error: plain TwilioException with the response
+    assert info.value.code in (20500, 20503)
 
 
-async def test_hang_is_ambiguous_for_sends_transient_for_reads() -> None:
-    with sandbox(faults=Faults(hang=1.0)) as sb:
-        error = await _send_error(sb, timeout=0.3)
-        assert type(error) is AmbiguousError
-        assert "0.3 s" in str(error)
-        async with gateway_for(sb).async_session() as session:
-            with pytest.raises(TransientError):
-                await session.fetch("SM" + "1" * 32, timeout=0.3)
-        with gateway_for(sb, timeout=0.3) as gw, pytest.raises(TransientError):
-            gw.account()
+async def test_hang_is_ambiguous_for_sends_transient_for_reads(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory(faults=Faults(hang=1.0))
+    error = await _send_error(sb, timeout=0.3)
+    assert type(error) is AmbiguousError
+    assert "0.3 s" in str(error)
+    async with gateway_for(sb).async_session() as session:
+        with pytest.raises(TransientError):
+            await session.fetch("SM" + "1" * 32, timeout=0.3)
+    with gateway_for(sb, timeout=0.3) as gw, pytest.raises(TransientError):
+        gw.account()
 
 
 def _closed_port() -> int:
@@ -384,17 +387,17 @@ async def test_connection_refused_is_transient() -> None:
     assert_no_secret(info.value, "t" * 32)
 
 
-async def test_session_lifecycle() -> None:
-    with sandbox() as sb:
-        gw = gateway_for(sb)
-        session = gw.async_session(max_in_flight=250)
-        assert isinstance(session, AsyncGatewaySession) and session.max_in_flight == 250
-        with pytest.raises(RuntimeError):
-            await session.send(to=TO, body="x", from_=FROM)  # not entered yet
-        async with session:
-            await session.send(to=TO, body="x", from_=FROM)
-        with pytest.raises(RuntimeError):
-            await session.send(to=TO, body="x", from_=FROM)  # closed
+async def test_session_lifecycle(sandbox_factory: Factory) -> None:
+    sb = sandbox_factory()
+    gw = gateway_for(sb)
+    session = gw.async_session(max_in_flight=250)
+    assert isinstance(session, AsyncGatewaySession) and session.max_in_flight == 250
+    with pytest.raises(RuntimeError):
+        await session.send(to=TO, body="x", from_=FROM)  # not entered yet
+    async with session:
+        await session.send(to=TO, body="x", from_=FROM)
+    with pytest.raises(RuntimeError):
+        await session.send(to=TO, body="x", from_=FROM)  # closed
 
 
 def test_retry_after_header_is_read() -> None:

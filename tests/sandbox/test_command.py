@@ -123,3 +123,26 @@ def test_both_or_neither_credential_flag(capsys) -> None:
 
     assert main(["sandbox", "--account-sid", "AC" + "1" * 32]) == 1
     assert "--auth-token" in capsys.readouterr().err
+
+
+def test_busy_port_is_a_clear_error(capsys) -> None:
+    import socket
+
+    from campaigns.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["sandbox", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+
+
+async def test_binds_loopback_only() -> None:
+    import pytest
+
+    from campaigns.sandbox import Sandbox
+
+    with pytest.raises(ValueError, match="loopback"):
+        await Sandbox().start(host="0.0.0.0")

@@ -242,3 +242,36 @@ def test_path_completion(tmp_path: Path) -> None:
     assert complete_path(str(tmp_path / "contacts")) == str(tmp_path / "contacts.csv")
     assert complete_path(str(tmp_path / "nothing-here")) is None
     assert complete_path("") is None
+
+
+class RecordingApp(SmscastApp):
+    """The app, remembering what it told the person."""
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self.told: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:  # noqa: ANN003
+        self.told.append((severity, message))
+        super().notify(message, severity=severity, **kwargs)
+
+
+async def test_bad_canary_number_is_refused_with_a_next_step(
+    sandbox: Sandbox, tmp_path: Path, contacts: Path
+) -> None:
+    app = RecordingApp(
+        settings=sandbox_settings(sandbox, tmp_path), contacts_file=contacts, quiet_hours=False
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await until(pilot, lambda: app.draft.plan is not None and app.draft.sender)
+        await pilot.press("5")
+        await pilot.press("c", *"12", "enter")  # Enter moves on to the confirmation
+        assert app.screen.query_one("#confirm", Input).has_focus
+        await pilot.press(*"SEND", "enter")
+        assert await until(pilot, lambda: any(s == "error" for s, _ in app.told))
+        assert await until(pilot, lambda: not app.draft.sending)
+        errors = [text for severity, text in app.told if severity == "error"]
+        assert "canary number 12" in errors[0] and "country code" in errors[0]
+        assert "Traceback" not in errors[0]
+        assert app.runner is None  # nothing was sent
+    assert sandbox.messages() == []  # no test in this module sends

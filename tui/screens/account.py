@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -33,6 +34,16 @@ def credentials_help(settings: object) -> str:
     )
 
 
+def endpoint_name(demo: bool, base_url: str | None) -> str | None:
+    """Where the API is, in words; None for real Twilio. No port: it changes every run."""
+    if demo:
+        return "sandbox (demo)"
+    if not base_url:
+        return None
+    host = urlsplit(base_url).hostname or base_url
+    return "local sandbox" if host in ("127.0.0.1", "localhost", "::1") else host
+
+
 class AccountScreen(StepScreen):
     """The account, the sender and the verified numbers."""
 
@@ -45,13 +56,13 @@ class AccountScreen(StepScreen):
         Binding("n", "app.go('contacts')", "Next", id="account-next"),
     ]
 
-    _shown: ClassVar[list[str]] = []
+    _shown: tuple[str, ...] = ()  # sender addresses in the Select, to refill only on change
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="account-body"):
             yield Static("", id="account-info", markup=False)
-            yield Static("Sender (s):", classes="label")
-            yield Select[str]([], id="sender", prompt="Choose a sender")
+            yield Static("Sender (s):", classes="label", id="sender-label")
+            yield Select[str]([], id="sender", prompt="Choose a sender", compact=True)
             yield Static("", id="verified", markup=False)
 
     def sync(self) -> None:
@@ -65,16 +76,22 @@ class AccountScreen(StepScreen):
         if not app.has_credentials:
             info.update(credentials_help(app.settings))
             select.display = False
+            self.query_one("#sender-label").display = False
             verified.update("")
             return
         select.display = True
+        self.query_one("#sender-label").display = True
         self.refresh_bindings()
         account = draft.account
-        if account is None:
-            where = getattr(app.settings, "base_url", None)
-            info.update(f"Connecting to {'the sandbox at ' + where if where else 'Twilio'}...")
+        if account is None and draft.account_error:
+            info.update(
+                f"The account could not be read.\n{draft.account_error}\n\nPress r to try again."
+            )
+        elif account is None:
+            where = endpoint_name(app.demo, getattr(app.settings, "base_url", None))
+            info.update(f"Connecting to {where or 'Twilio'}...")
         else:
-            where = "sandbox (demo)" if app.demo else getattr(app.settings, "base_url", None)
+            where = endpoint_name(app.demo, getattr(app.settings, "base_url", None))
             info.update(
                 f"Account: {account.friendly_name}  ({account.sid})\n"
                 f"Type: {account.type}   Status: {account.status}"
@@ -91,8 +108,8 @@ class AccountScreen(StepScreen):
         if service and service not in [value for _, value in options]:
             options.append((f"Messaging Service {service}", service))
         current = [value for _, value in options]
-        if self._shown != current:
-            self._shown = current
+        if self._shown != tuple(current):
+            self._shown = tuple(current)
             with select.prevent(Select.Changed):
                 select.set_options(options)
         if draft.sender in current and select.value != draft.sender:
@@ -124,6 +141,8 @@ class AccountScreen(StepScreen):
         """Offer the demo only while no account is configured."""
         if action == "demo":
             return not self.smscast.has_credentials
+        if action in ("reload", "focus_sender"):
+            return self.smscast.has_credentials
         return True
 
     def action_reload(self) -> None:

@@ -79,7 +79,6 @@ class ComposeScreen(StepScreen):
         editor.border_title = "Template (ctrl+e edits, Esc leaves)"
         columns = self.query_one("#columns", OptionList)
         columns.border_title = "Columns (Enter inserts)"
-        super().on_mount()
         columns.focus()
 
     def sync(self) -> None:

@@ -22,7 +22,7 @@ class ContactsScreen(StepScreen):
     """The contacts file, what was found in it, and its problems."""
 
     STEP = "contacts"
-    AUTO_FOCUS = None
+    AUTO_FOCUS = "#problems"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "focus_path", "Open file", id="contacts-open"),
         Binding("c", "focus_column", "Phone column", id="contacts-column"),
@@ -40,24 +40,25 @@ class ContactsScreen(StepScreen):
                     placeholder="path to a CSV file; → completes, Enter opens",
                     suggester=PathSuggester(),
                     id="path",
+                    compact=True,
                 )
             with Horizontal(id="column-row"):
                 yield Static("Phone column (c):", classes="label")
-                yield Select[str]([], id="phone-column", prompt="detected automatically")
+                yield Select[str](
+                    [], id="phone-column", prompt="detected automatically", compact=True
+                )
             yield Static(
                 "No file loaded yet. Press o and type a path.", id="file-summary", markup=False
             )
             table: DataTable[str] = DataTable(id="problems", cursor_type="row", zebra_stripes=True)
             table.add_columns("Row", "Column", "Value", "Problem", "Suggestion")
             yield table
+            yield Static("", id="problem-detail", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).cursor_blink = False
-        super().on_mount()
-        if self.smscast.contacts_file:
-            self.query_one("#problems", DataTable).focus()
-        else:
-            self.query_one("#path", Input).focus()
+        if not self.smscast.contacts_file:
+            self.call_after_refresh(self.action_focus_path)
 
     def sync(self) -> None:
         book = self.draft.book
@@ -108,6 +109,13 @@ class ContactsScreen(StepScreen):
             table.add_row(
                 str(warning.row), "", "", f"warning ({warning.kind}): {warning.message}", ""
             )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the highlighted problem in full (the table may be narrower than its text)."""
+        row = event.data_table.get_row_at(event.cursor_row)
+        suggestion = f"\nSuggested: {row[4]} (not applied: fix the file)" if row[4] else ""
+        where = f"Row {row[0]}" + (f", {row[1]} = {row[2]!r}" if row[1] else "")
+        self.query_one("#problem-detail", Static).update(f"{where}: {row[3]}{suggestion}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "path" and event.value.strip():

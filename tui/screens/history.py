@@ -37,11 +37,9 @@ class HistoryScreen(StepScreen):
         yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.smscast.load_history()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self.smscast.load_history()
         self.query_one("#campaigns", DataTable).focus()
 
@@ -54,7 +52,7 @@ class HistoryScreen(StepScreen):
             campaign, counts = item.campaign, item.counts
             table.add_row(
                 campaign.id,
-                f"{campaign.created_at:%Y-%m-%d %H:%M}",
+                f"{campaign.created_at:%m-%d %H:%M}",
                 campaign.state,
                 _file_name(campaign.source_name),
                 str(item.total),
@@ -66,8 +64,9 @@ class HistoryScreen(StepScreen):
             table.move_cursor(row=table.get_row_index(selected))
         summary = self.query_one("#history-summary", Static)
         summary.update(
-            f"{len(rows)} campaigns. Enter opens one; r resumes it; u asks Twilio for the "
-            "latest delivery statuses; e exports the results to CSV."
+            f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}. Enter opens one; "
+            "r resumes it; u asks Twilio for the latest delivery statuses; "
+            "e exports the results to CSV."
             if rows
             else "No campaigns yet."
         )

@@ -33,24 +33,28 @@ class ReviewScreen(StepScreen):
             with Horizontal(classes="field-row"):
                 yield Static("Canary number (c):", classes="label")
                 yield Input(
-                    placeholder="optional: your own number, texted first", id="canary-number"
+                    placeholder="optional: your own number, texted first",
+                    id="canary-number",
+                    compact=True,
                 )
             with Horizontal(classes="field-row"):
                 yield Static("Send first N (f):", classes="label")
                 yield Input(
                     placeholder="optional: send N, then pause to look",
                     id="canary-first",
+                    compact=True,
                     type="integer",
                 )
             with Horizontal(classes="field-row"):
                 yield Static("Confirm (s):", classes="label")
-                yield Input(placeholder=f"type {CONFIRM_WORD} and press Enter", id="confirm")
+                yield Input(
+                    placeholder=f"type {CONFIRM_WORD} and press Enter", id="confirm", compact=True
+                )
             yield Button("Send", id="send-button", variant="error", disabled=True)
 
     def on_mount(self) -> None:
         for field in self.query(Input):
             field.cursor_blink = False
-        super().on_mount()
 
     def sync(self) -> None:
         draft = self.draft
@@ -110,6 +114,8 @@ class ReviewScreen(StepScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "confirm":
             self._send()
+        else:  # Enter in a canary field: on to the confirmation
+            self.query_one("#confirm", Input).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "send-button":

@@ -80,14 +80,15 @@ class SendScreen(StepScreen):
         yield ProgressPanel(id="progress")
         with Horizontal(id="search-row"):
             yield Static("Search (/):", classes="label")
-            yield Input(placeholder="name or number; Enter returns to the table", id="search")
+            yield Input(
+                placeholder="name or number; Enter returns to the table", id="search", compact=True
+            )
         yield StatusTable(id="status")
         yield FailureSummary(id="failures")
 
     def on_mount(self) -> None:
         self.smscast.send_screen = self
         self.query_one("#search", Input).cursor_blink = False
-        super().on_mount()
         self.query_one("#status", StatusTable).focus()
 
     def sync(self) -> None:
@@ -119,7 +120,7 @@ class SendScreen(StepScreen):
             elif kind == "Progress":
                 self.counts, self.total = dict(event.counts), event.total
                 self.rate, self.eta = event.rate, event.eta_seconds
-                if self.state not in ("paused", "canceling"):
+                if self.state == "idle":
                     self.state = "running"
             elif kind == "CampaignStarted":
                 self.state, self.total = "running", event.total
@@ -189,6 +190,9 @@ class SendScreen(StepScreen):
         """Resume sending."""
         if self.campaign_id is None:
             return
+        if self.state in ("finished", "canceled"):
+            self.notify(f"This campaign is {self.state}: nothing left to send.", markup=False)
+            return
         self.state = "running"
         self.smscast.resume_campaign(self.campaign_id)
         self._show_progress()
@@ -242,6 +246,20 @@ class SendScreen(StepScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
             self.action_table()
+
+    def on_status_table_selected(self, event: StatusTable.Selected) -> None:
+        """Enter on a recipient: what happened to them, in words."""
+        from tui.widgets.failure_summary import explain
+
+        row = event.row
+        lines = [f"Row {row.row}: {row.name or row.phone} ({row.phone})", f"Status: {row.status}"]
+        if row.sid:
+            lines.append(f"Message SID: {row.sid}")
+        if row.error_code is not None or row.status in FAILED:
+            meaning, advice = explain(row.error_code)
+            code = f"{row.error_code}: " if row.error_code is not None else ""
+            lines += [f"{code}{meaning}", f"-> {advice}"]
+        self.notify("\n".join(lines), title="Recipient", markup=False, timeout=8)
 
     def action_export(self) -> None:
         """Export this campaign's results to CSV."""

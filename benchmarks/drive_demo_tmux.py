@@ -1,0 +1,344 @@
+"""Drive `smscast demo` in a real terminal (tmux), from launch to a finished campaign.
+
+    python benchmarks/drive_demo_tmux.py [--size 100x30] [--timeout 90] [--quiet]
+
+It starts `smscast demo` in a detached tmux session of exactly that size, on a private tmux
+server (`tmux -L <unique name>`, no config file, no status line) so it never touches another
+session, then types what a person would: look at the contacts, open the audience and toggle
+the verified-only filter off and on again (the counts change), open Compose, then Review, type
+SEND and Enter, watch the campaign finish on the Send screen, and quit with ctrl+q. After each
+key it reads the screen with `capture-pane -p` and waits (polling, with a deadline) for the
+text that proves the key worked; it prints the screen at the key points.
+
+Nothing outside a temporary directory is touched: HOME, the XDG directories, TMPDIR (where the
+demo makes its private data directory) and SMSCAST_DB all point inside it, and Twilio
+credentials are removed from the environment. The script checks the demo removed its data
+directory on exit. The tmux server is killed in a `finally`.
+
+It prints the time from launch to the first screen and to the finished campaign (the demo's
+speed as a person sees it; noisy on a loaded machine). Exit status 0 when every step was
+seen, 1 otherwise. `tests/e2e/test_demo_tmux.py` runs it under pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+POLL = 0.1
+
+
+class DriveError(RuntimeError):
+    """A step did not show what it should have; carries the last screen seen."""
+
+    def __init__(self, message: str, screen: str) -> None:
+        super().__init__(f"{message}\n--- last screen ---\n{screen}\n-------------------")
+        self.screen = screen
+
+
+@dataclass
+class DriveResult:
+    """What the run saw: the screens at the key points, the exit status and the timings."""
+
+    size: tuple[int, int]
+    screens: dict[str, str] = field(default_factory=dict)
+    exit_status: int | None = None
+    first_screen_seconds: float = 0.0
+    finished_seconds: float = 0.0
+    included: int = 0
+    included_unfiltered: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    leftovers: list[str] = field(default_factory=list)
+
+
+class Terminal:
+    """One tmux session on a private server: send keys, read the screen."""
+
+    def __init__(self, socket: str, size: tuple[int, int], workdir: Path) -> None:
+        self.socket = socket
+        self.size = size
+        self.config = workdir / "tmux.conf"
+        self.config.write_text(
+            "set -g status off\nset -g remain-on-exit on\nset -g history-limit 0\n",
+            encoding="utf-8",
+        )
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        """Run a tmux command on this private server; its stdout."""
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=20,
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def start(self, command: Sequence[str], env: dict[str, str], cwd: Path) -> None:
+        """Open the session running `command` (the pane stays after it exits)."""
+        width, height = self.size
+        exports = [f"{key}={value}" for key, value in env.items()]
+        self.tmux(
+            "new-session",
+            "-d",
+            "-s",
+            "demo",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "-c",
+            str(cwd),
+            "--",
+            "env",
+            "-i",
+            *exports,
+            *command,
+        )
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        """Type keys (tmux names: Enter, C-q, Down...; `literal` sends text as is)."""
+        self.tmux("send-keys", "-t", "demo", *(["-l"] if literal else []), *keys)
+
+    def screen(self) -> str:
+        """The visible screen as text."""
+        return self.tmux("capture-pane", "-p", "-t", "demo", check=False)
+
+    def dead_status(self) -> int | None:
+        """The exit status of the program in the pane, or None while it runs."""
+        out = self.tmux(
+            "display-message", "-p", "-t", "demo", "#{pane_dead} #{pane_dead_status}", check=False
+        ).split()
+        if out and out[0] == "1":
+            return int(out[1]) if len(out) > 1 and out[1].lstrip("-").isdigit() else -1
+        return None
+
+    def wait(self, what: str, test: Callable[[str], object], timeout: float) -> str:
+        """Poll the screen until `test(screen)` is true; the screen. DriveError at the deadline."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if test(screen):
+                return screen
+            if self.dead_status() is not None:
+                raise DriveError(f"smscast exited while waiting for {what}", self.screen())
+            time.sleep(POLL)
+        raise DriveError(f"timed out after {timeout:.0f}s waiting for {what}", screen)
+
+    def wait_text(self, *texts: str, timeout: float) -> str:
+        """Wait until every one of `texts` is on the screen."""
+        return self.wait(
+            " and ".join(map(repr, texts)), lambda s: all(t in s for t in texts), timeout
+        )
+
+    def close(self) -> None:
+        """Kill the private tmux server (and smscast with it, if still running)."""
+        self.tmux("kill-server", check=False)
+
+
+def smscast_command() -> list[str]:
+    """`smscast demo` from this interpreter's environment (the console script if installed)."""
+    script = Path(sys.executable).parent / "smscast"
+    if script.is_file():
+        return [str(script), "demo"]
+    return [sys.executable, "-m", "campaigns.cli", "demo"]
+
+
+def clean_env(home: Path, size: tuple[int, int]) -> dict[str, str]:
+    """A minimal environment pointing every data location inside `home`."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "TMPDIR": str(home / "tmp"),
+        "SMSCAST_DB": str(home / "data" / "smscast.db"),
+        "TERM": "tmux-256color",
+        "COLORTERM": "truecolor",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "COLUMNS": str(size[0]),
+        "LINES": str(size[1]),
+    }
+    for name in ("VIRTUAL_ENV", "PYENV_VERSION", "PYENV_ROOT"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    for folder in ("data", "config", "cache", "state", "tmp"):
+        (home / folder).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def footer(screen: str) -> str:
+    """The last non-blank line of the screen (Textual's footer: the keys on offer)."""
+    lines = [line for line in screen.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def number(pattern: str, screen: str) -> int:
+    """The integer captured by `pattern` on the screen (0 when absent)."""
+    found = re.search(pattern, screen)
+    return int(found.group(1)) if found else 0
+
+
+def status_counts(screen: str) -> dict[str, int]:
+    """The counts line of the Send screen: `✓ delivered 12  ✗ undelivered 4` -> dict."""
+    words = "queued|accepted|sending|sent|delivered|undelivered|failed|canceled|unknown|skipped"
+    return {w: int(n) for w, n in re.findall(rf"\b({words}) (\d+)\b", screen.split("\n", 6)[3])}
+
+
+def drive(
+    size: tuple[int, int] = (100, 30),
+    timeout: float = 90.0,
+    show: Callable[[str, str], None] | None = None,
+) -> DriveResult:
+    """Run the demo in tmux from launch to a finished campaign and back out; the result.
+
+    `show(title, screen)` is called at each key point (printing, in the script).
+    """
+    result = DriveResult(size)
+    home = Path(tempfile.mkdtemp(prefix="smscast-tmux-"))
+    term = Terminal(f"smscast-drive-{os.getpid()}-{time.monotonic_ns()}", size, home)
+
+    def keep(title: str, screen: str) -> None:
+        result.screens[title] = screen
+        if show is not None:
+            show(title, screen)
+
+    try:
+        env = clean_env(home, size)
+        started = time.monotonic()
+        term.start(smscast_command(), env, REPO)
+        # 1. Contacts: the sample file read, its problems listed.
+        screen = term.wait_text("sample_contacts.csv: encoding", " rows: ", timeout=timeout)
+        result.first_screen_seconds = time.monotonic() - started
+        keep("contacts (launch)", screen)
+        # 2. Audience: counts; the verified-only filter off and on again recounts at once.
+        term.keys("3")
+        screen = term.wait(
+            "the audience counted",
+            lambda s: re.search(r"\d+ included \(", s) and "Verified numbers only" in s,
+            timeout,
+        )
+        included = number(r"(\d+) included \(", screen)
+        keep("audience", screen)
+        term.keys("v")
+        screen = term.wait(
+            "more included with verified-only off",
+            lambda s: number(r"(\d+) included \(", s) > included,
+            timeout,
+        )
+        result.included_unfiltered = number(r"(\d+) included \(", screen)
+        keep("audience, verified-only off", screen)
+        term.keys("v")
+        screen = term.wait(
+            "the verified-only filter back on",
+            lambda s: number(r"(\d+) included \(", s) == included,
+            timeout,
+        )
+        result.included = included
+        term.keys("x")
+        screen = term.wait_text("verified", timeout=timeout)
+        keep("audience, excluded tab", screen)
+        # 3. Compose: the preview of the first contact's message and its segments.
+        term.keys("4")
+        screen = term.wait(
+            "the compose preview",
+            lambda s: re.search(r"Preview 1/\d+", s) and "segment" in s,
+            timeout,
+        )
+        keep("compose", screen)
+        # 4. Review: type SEND, Enter.
+        term.keys("5")
+        screen = term.wait_text("type SEND", timeout=timeout)
+        keep("review", screen)
+        term.keys("s")  # focus the confirmation (the footer drops the screen's letter keys)
+        term.wait("the confirmation focused", lambda s: "s Confirm" not in footer(s), timeout)
+        term.keys("SEND", literal=True)
+        term.wait("SEND typed", lambda s: re.search(r"Confirm \(s\):\s+SEND\s*$", s, re.M), timeout)
+        term.keys("Enter")
+        # 5. Send: watch it go, then finish.
+        screen = term.wait_text("Campaign ", "Status", timeout=timeout)
+        keep("send (started)", screen)
+        screen = term.wait(
+            "the campaign to finish",
+            lambda s: re.search(r"✓ finished|\bfinished\b", "\n".join(s.splitlines()[:6])),
+            timeout,
+        )
+        result.finished_seconds = time.monotonic() - started
+        screen = term.wait_text(f"{included}/{included}", timeout=timeout)
+        keep("send (finished)", screen)
+        result.counts = status_counts(screen)
+        # 6. History lists it; then quit cleanly.
+        term.keys("7")
+        screen = term.wait_text("finished", "sample_contacts.csv", timeout=timeout)
+        keep("history", screen)
+        term.keys("C-q")
+        term.wait("smscast to exit", lambda _s: term.dead_status() is not None, timeout)
+        result.exit_status = term.dead_status()
+        result.leftovers = sorted(p.name for p in (home / "tmp").glob("smscast-demo-*"))
+    except DriveError:
+        raise
+    finally:
+        term.close()
+        shutil.rmtree(home, ignore_errors=True)
+    return result
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'100x30' -> (100, 30)."""
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match:
+        raise argparse.ArgumentTypeError("give the size as COLUMNSxLINES, e.g. 80x24")
+    return int(match.group(1)), int(match.group(2))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the drive and print the screens, the counts and the timings."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=parse_size, default=(100, 30), help="COLUMNSxLINES")
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds per step")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    args = parser.parse_args(argv)
+    if shutil.which("tmux") is None:
+        print("tmux is not installed (apt-get install tmux).", file=sys.stderr)
+        return 1
+
+    def show(title: str, screen: str) -> None:
+        if not args.quiet:
+            print(f"=== {title} ".ljust(args.size[0], "="))
+            print(screen.rstrip("\n"))
+
+    try:
+        result = drive(args.size, args.timeout, show)
+    except DriveError as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    width, height = result.size
+    print(f"size {width}x{height}")
+    print(f"launch to first screen: {result.first_screen_seconds:.1f} s")
+    print(f"launch to finished campaign: {result.finished_seconds:.1f} s (includes the keys)")
+    print(f"included {result.included} (verified-only off: {result.included_unfiltered})")
+    print("final counts: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
+    print(f"exit status {result.exit_status}; demo data left behind: {result.leftovers or 'none'}")
+    ok = result.exit_status == 0 and not result.leftovers
+    ok = ok and sum(result.counts.values()) == result.included
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Deterministic apps for the snapshot tests and the documentation screenshots.
+
+A snapshot must be byte-identical on every run and every machine, so everything the screens
+show that would otherwise vary is fixed here, and only here:
+
+- the sandbox (the real `campaigns.sandbox.Sandbox`, the demo's seeded configuration) gets a
+  fixed account SID and Messaging Service SID instead of random ones;
+- the message SIDs the sandbox hands out come from a counter (`counting_sids`), and the engine
+  sends one message at a time, so the same recipient always gets the same SID;
+- the journal's clock and campaign-id suffix are fixed (`fixed_journal_clock`): the app cannot
+  be given a clock, and the History and Send screens show the campaign's id and creation time;
+- the contacts file is `sample_contacts.csv` copied into the working directory and given by
+  its relative name, so the path shown does not depend on where the checkout lives.
+
+`prepare(...)` applies all of that and returns a ready `SmscastApp`; the `goto_*` coroutines
+drive it with the keyboard (`pilot.press`), waiting (bounded, never timed) until each screen
+has the data it shows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from campaigns.demo import demo_numbers, demo_sandbox_config
+from campaigns.engine import EngineOptions
+from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.settings import load_settings
+from tui.app import SmscastApp
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample_contacts.csv"
+CONTACTS_NAME = "sample_contacts.csv"
+ACCOUNT_SID = "AC" + "5a17" * 8
+AUTH_TOKEN = "0123456789abcdef" * 2
+SERVICE_SID = "MG" + "5e7c" * 8
+#: The instant every journal timestamp takes (the campaign's id is derived from it).
+FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+CAMPAIGN_SUFFIX = "c0ffee"
+#: A config file that does not exist, named the same on every machine (the help text shows it).
+NO_CONFIG = Path("/nonexistent/smscast/config.toml")
+#: One request at a time: message SIDs are handed out in file order.
+ENGINE = EngineOptions(rate=None, concurrency=1, track_seconds=30.0)
+
+
+def snapshot_sandbox_config() -> SandboxConfig:
+    """The demo's trial account (seeded outcomes, verified share, speed-up) with fixed SIDs."""
+    config = demo_sandbox_config(demo_numbers(SAMPLE))
+    return replace(
+        config, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, messaging_service_sid=SERVICE_SID
+    )
+
+
+def counting_sids() -> Callable[[str], str]:
+    """A stand-in for the sandbox's random `new_sid`: prefix + a 32-hex-digit counter."""
+    counter = itertools.count(1)
+    return lambda prefix: f"{prefix}{next(counter):032x}"
+
+
+@contextmanager
+def deterministic(workdir: Path) -> Iterator[None]:
+    """Fix the journal clock, the campaign-id suffix and the message SIDs; work in `workdir`
+    with a copy of the sample contacts. Everything is restored on exit."""
+    import os
+
+    import campaigns.journal as journal
+    import campaigns.sandbox.server as server
+
+    saved = (journal.now_utc, journal.secrets, server.new_sid, Path.cwd())
+    journal.now_utc = lambda: FIXED_NOW  # type: ignore[assignment]
+    journal.secrets = SimpleNamespace(token_hex=lambda n: CAMPAIGN_SUFFIX[: 2 * n])  # type: ignore[assignment]
+    server.new_sid = counting_sids()  # type: ignore[assignment]
+    shutil.copyfile(SAMPLE, workdir / CONTACTS_NAME)
+    os.chdir(workdir)
+    try:
+        yield
+    finally:
+        journal.now_utc, journal.secrets, server.new_sid = saved[:3]  # type: ignore[assignment]
+        os.chdir(saved[3])
+
+
+def settings_for(sandbox: Sandbox | None, data_dir: Path) -> Any:
+    """Settings for the sandbox (None: no credentials at all), ignoring env, .env and config."""
+    credentials = (
+        {}
+        if sandbox is None
+        else {
+            "account_sid": sandbox.account_sid,
+            "auth_token": sandbox.auth_token,
+            "base_url": sandbox.base_url,
+        }
+    )
+    return load_settings(
+        **credentials,
+        data_dir=data_dir,
+        db_path=data_dir / "demo.db",
+        config_path=NO_CONFIG,
+        env={},
+        cwd=data_dir,
+    )
+
+
+@contextmanager
+def demo_app(workdir: Path, *, credentials: bool = True) -> Iterator[SmscastApp]:
+    """The app as `smscast demo` opens it (demo mode, sample contacts loaded), made
+    deterministic; without `credentials`, the unconfigured app on the Account screen."""
+    with ExitStack() as stack:
+        stack.enter_context(deterministic(workdir))
+        if not credentials:
+            settings = settings_for(None, workdir)
+            yield SmscastApp(settings=settings, db_path=workdir / "demo.db")
+            return
+        sandbox = stack.enter_context(Sandbox(snapshot_sandbox_config()))
+        settings = settings_for(sandbox, workdir)
+        yield SmscastApp(
+            settings=settings,
+            contacts_file=CONTACTS_NAME,
+            db_path=settings.db_path,
+            demo=True,
+            engine_options=ENGINE,
+        )
+
+
+# -- driving ----------------------------------------------------------------------------------
+
+
+async def until(pilot: Any, condition: Callable[[], object], tries: int = 600) -> None:
+    """Let the app run until `condition()` holds; fail loudly after `tries` short pauses."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    if not condition():
+        raise AssertionError(f"the app never reached: {condition.__doc__ or condition}")
+
+
+def no_blink(app: SmscastApp) -> None:
+    """Turn off cursor blinking on the visible screen (a blinking cursor is not stable)."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+async def settle(pilot: Any) -> None:
+    """Let pending refreshes and animations finish."""
+    no_blink(pilot.app)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def loaded(pilot: Any) -> None:
+    """Wait until the account, contacts, audience and plan are all known."""
+    app: SmscastApp = pilot.app
+    draft = app.draft
+
+    def ready() -> bool:
+        """account, contacts, audience and plan loaded"""
+        return (
+            draft.account is not None
+            and draft.book is not None
+            and draft.audience is not None
+            and draft.plan is not None
+        )
+
+    await until(pilot, ready)
+
+
+async def goto(pilot: Any, key: str, mode: str) -> None:
+    """Press a step's number key and wait for its screen."""
+    await pilot.press(key)
+    app: SmscastApp = pilot.app
+
+    def shown() -> bool:
+        """the screen switched"""
+        return app.current_mode == mode
+
+    await until(pilot, shown)
+    await settle(pilot)
+
+
+async def goto_account(pilot: Any) -> None:
+    """Account, with the sender and verified numbers loaded."""
+    await loaded(pilot)
+    await goto(pilot, "1", "account")
+
+
+async def goto_missing_credentials(pilot: Any) -> None:
+    """The unconfigured app's Account screen (how to set credentials, and the demo)."""
+    await settle(pilot)
+
+
+async def goto_contacts(pilot: Any) -> None:
+    """Contacts, with the sample file read and its problems listed."""
+    await loaded(pilot)
+    await goto(pilot, "2", "contacts")
+
+
+async def goto_audience(pilot: Any) -> None:
+    """Audience, filters counted."""
+    await loaded(pilot)
+    await goto(pilot, "3", "audience")
+
+
+async def goto_compose(pilot: Any) -> None:
+    """Compose, the default template previewed for the first contact."""
+    await loaded(pilot)
+    await goto(pilot, "4", "compose")
+
+
+async def goto_review(pilot: Any) -> None:
+    """Review, nothing typed yet."""
+    await loaded(pilot)
+    await goto(pilot, "5", "review")
+
+
+async def send_all(pilot: Any) -> str:
+    """Confirm the campaign on Review (s, SEND, Enter) and wait for it to finish."""
+    app: SmscastApp = pilot.app
+    await goto_review(pilot)
+    await pilot.press("s", *"SEND", "enter")
+
+    def finished() -> bool:
+        """the campaign finished sending"""
+        screen = app.send_screen
+        return (
+            screen is not None
+            and app.runner is not None
+            and not app.draft.sending
+            and screen.state == "finished"
+        )
+
+    await until(pilot, finished)
+    return str(app.draft.campaign_id)
+
+
+async def goto_history(pilot: Any) -> None:
+    """History after one finished campaign."""
+    app: SmscastApp = pilot.app
+    campaign_id = await send_all(pilot)
+    await goto(pilot, "7", "history")
+
+    def listed() -> bool:
+        """History lists the finished campaign"""
+        rows = app.draft.history
+        return [(r.campaign.id, r.campaign.state) for r in rows] == [(campaign_id, "finished")]
+
+    await until(pilot, listed)
+    await settle(pilot)
+
+
+async def goto_send_finished(pilot: Any) -> None:
+    """Send: the finished campaign opened from History (Enter), its statuses from the journal.
+
+    Opened from History rather than watched live so the rate (a measurement) is not shown.
+    """
+    app: SmscastApp = pilot.app
+    await goto_history(pilot)
+    await pilot.press("enter")
+
+    def opened() -> bool:
+        """the Send screen shows the campaign read back from the journal"""
+        screen = app.send_screen
+        return (
+            app.current_mode == "send"
+            and screen is not None
+            and screen.campaign_id == app.draft.campaign_id
+            and screen.rate is None
+            and screen.state == "finished"
+        )
+
+    await until(pilot, opened)
+    await settle(pilot)
