@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import stat
 from pathlib import Path
@@ -12,28 +10,6 @@ import pytest
 
 from campaigns.cli import main
 from campaigns.suppression import SuppressionList
-
-
-def _cli_swallows_subcommands() -> bool:
-    """True while campaigns/cli.py's optional CONTACTS.csv positional takes the subcommand's
-    name (`smscast suppress list` parsed as file 'suppress', command 'list'): reported to the
-    lead. The tests that need a positional after the command are expected to fail until then.
-    """
-    from campaigns.cli import build_parser
-
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            build_parser().parse_args(["suppress", "list"])
-        except SystemExit:
-            return True
-    return False
-
-
-needs_cli_fix = pytest.mark.xfail(
-    _cli_swallows_subcommands(),
-    reason="campaigns/cli.py: the CONTACTS.csv positional swallows the subcommand",
-    strict=True,
-)
 
 
 @pytest.fixture
@@ -53,7 +29,6 @@ def smscast(*argv: str) -> int:
         return int(exit_info.code or 0)
 
 
-@needs_cli_fix
 def test_add_list_remove(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert smscast("suppress", "add", "(415) 555-0100", "--reason", "asked", "--db", str(db)) == 0
     assert "Added +14155550100" in capsys.readouterr().out
@@ -70,7 +45,6 @@ def test_add_list_remove(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
 
 
-@needs_cli_fix
 def test_list_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with SuppressionList(db) as suppressions:
         suppressions.record_opt_out("+15005550004", "20261125-abcdef")
@@ -80,7 +54,6 @@ def test_list_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert entry["source"] == "opt-out" and entry["campaign_id"] == "20261125-abcdef"
 
 
-@needs_cli_fix
 def test_empty_list(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert smscast("suppress", "list", "--db", str(db)) == 0
     assert "empty" in capsys.readouterr().out
@@ -88,7 +61,6 @@ def test_empty_list(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out) == []
 
 
-@needs_cli_fix
 def test_db_defaults_to_smscast_db_env(
     db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -98,14 +70,12 @@ def test_db_defaults_to_smscast_db_env(
         assert "+14155550100" in suppressions
 
 
-@needs_cli_fix
 def test_an_invalid_number_exits_1(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert smscast("suppress", "add", "hello", "--db", str(db)) == 1
     err = capsys.readouterr().err
     assert "not a valid phone number" in err and "Traceback" not in err
 
 
-@needs_cli_fix
 def test_import_reports_bad_rows_and_exits_1(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -123,7 +93,6 @@ def test_import_reports_bad_rows_and_exits_1(
     assert "Cannot read" in capsys.readouterr().err
 
 
-@needs_cli_fix
 def test_export_to_stdout_and_to_a_file(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -75,7 +75,7 @@ def test_dry_run_send_json_and_followups(
     names = [e["event"] for e in events]
     assert {"campaign_started", "recipient_changed", "progress", "campaign_finished"} <= set(names)
     assert events[-1]["event"] == "campaign_finished"
-    assert events[-1]["counts"] == {"delivered": 12}
+    assert events[-1]["counts"] == {"delivered": 12, "skipped": 1}
     assert sorted(m["to"] for m in sb.messages()) == sorted(phones[:12])
 
     listed = _run([*SMSCAST, "campaigns", "--json"], env, tmp_path)

@@ -13,7 +13,7 @@ from twilio.rest import Client
 
 from campaigns.sandbox import Sandbox
 from campaigns.sandbox.rules import TRIAL_PREFIX
-from tests.sandbox.conftest import sdk_client
+from tests.sandbox.sdk import sdk_client
 
 TO = "+14155550100"
 

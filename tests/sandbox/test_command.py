@@ -10,7 +10,7 @@ from pathlib import Path
 
 from campaigns.cli import build_parser
 from campaigns.commands.sandbox import config_from_args
-from tests.sandbox.conftest import sdk_client
+from tests.sandbox.sdk import sdk_client
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from twilio.rest import Client
 
 from campaigns.sandbox import Faults, Sandbox, SandboxConfig
 from campaigns.sandbox.server import _App
-from tests.sandbox.conftest import sdk_client
+from tests.sandbox.sdk import sdk_client
 
 TO = "+14155550100"
 

@@ -10,7 +10,7 @@ import pytest
 from campaigns.sandbox import Sandbox, SandboxConfig, SenderSpec
 from campaigns.sandbox.config import DELIVERY_ERROR_CODES
 from campaigns.sandbox.store import MessageStore
-from tests.sandbox.conftest import sdk_client
+from tests.sandbox.sdk import sdk_client
 
 ORDER = ["queued", "sending", "sent", "delivered"]
 FINAL = {"delivered", "undelivered", "failed"}

@@ -122,12 +122,17 @@ async def test_whole_flow_load_filter_compose_send_finish_export(
         # exactly one message per included recipient, none to the unverified contact
         assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))
         with Journal.open(tmp_path / "journal.db") as journal:
-            recipients = journal.recipients(campaign_id)
+            rows = journal.recipients(campaign_id)
+        recipients = [r for r in rows if r.status != "skipped"]
         assert {r.to for r in recipients} == set(VERIFIED)
         assert all(r.status in FINAL_STATUSES for r in recipients)
+        # the excluded contacts are recorded too, with their reasons (for the export)
+        skipped = {r.row: r.error_message for r in rows if r.status == "skipped"}
+        assert set(skipped) == {7, 8}  # Finn (unverified) and Gus (invalid)
+        assert "verified" in skipped[7]
         table = screen.query_one("#status")
-        assert table.total_count == len(VERIFIED)
-        assert {table.get_row(r.row).status for r in recipients} == {r.status for r in recipients}
+        assert table.total_count == len(rows)
+        assert all(table.get_row(r.row).status == r.status for r in rows)
         failed = [r for r in recipients if r.status in ("failed", "undelivered")]
         failures = str(screen.query_one("#failures").render())
         for recipient in failed:
@@ -136,13 +141,13 @@ async def test_whole_flow_load_filter_compose_send_finish_export(
         await pilot.press("f")  # problems only
         assert table.shown_count == len(failed)
         await pilot.press("f", "f", "f", "f", "f")  # back to everyone
-        assert table.shown_count == len(VERIFIED)
+        assert table.shown_count == len(rows)
         await pilot.press("slash", *"Cleo", "enter")
         assert table.shown_count == 1 and table.selected_row.phone == "+14155550102"
         assert table.has_focus
         screen.query_one("#search", Input).value = ""
         await pilot.pause()
-        assert table.shown_count == len(VERIFIED)
+        assert table.shown_count == len(rows)
         # export
         await pilot.press("e")
         assert await until(pilot, lambda: app.last_export is not None)
@@ -150,9 +155,11 @@ async def test_whole_flow_load_filter_compose_send_finish_export(
     assert exported.parent == tmp_path
     raw = exported.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
-    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert len(rows) == len(VERIFIED)
-    assert {row["first_name"] for row in rows} == {"Ana", "Bob", "Cleo", "Dan", "Eve"}
+    exported_rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(exported_rows) == len(CONTACTS.splitlines()) - 1  # everyone, texted or not
+    names = {row["first_name"] for row in exported_rows}
+    # an invalid row has no contact: its number is exported, its other fields are not known
+    assert names == {"Ana", "Bob", "Cleo", "Dan", "Eve", "Finn", ""}
 
 
 async def test_pause_and_resume(sandbox: Sandbox, tmp_path: Path, contacts: Path) -> None:
@@ -208,7 +215,7 @@ async def test_quit_mid_send_asks_then_reopen_and_resume_from_history(
         assert await until(pilot, lambda: reopened.current_mode == "send")
         screen = reopened.send_screen
         assert await until(pilot, lambda: screen.campaign_id == campaign_id)
-        assert screen.query_one("#status").total_count == len(VERIFIED)
+        assert screen.query_one("#status").total_count == len(CONTACTS.splitlines()) - 1
         assert screen.state == "paused"
         await pilot.press("r")  # resume
         assert await until(pilot, lambda: screen.state == "finished" and not reopened.draft.sending)
@@ -223,3 +230,29 @@ async def test_quit_mid_send_asks_then_reopen_and_resume_from_history(
         await pilot.press("u")
         assert await until(pilot, lambda: reopened.current_mode == "send")
     assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))
+
+
+async def test_canary_first_n_pauses_for_a_look_then_sends_the_rest(
+    sandbox: Sandbox, tmp_path: Path, contacts: Path
+) -> None:
+    app = make_app(sandbox, tmp_path, contacts, FAST)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await until(pilot, lambda: app.draft.plan is not None and app.draft.account)
+        await pilot.press("5")
+        await pilot.press("f", "2", "enter")  # send the first 2, then pause
+        await pilot.press(*"SEND", "enter")
+        screen = await _send_screen(app, pilot)
+        assert await until(pilot, lambda: screen.state == "paused")
+        assert sum(sent_to(sandbox).values()) == 2
+        with Journal.open(tmp_path / "journal.db") as journal:
+            campaign = journal.campaign(app.draft.campaign_id)
+        assert campaign.state == "paused" and campaign.settings["canary"] == 2
+        await pilot.press("r")
+        assert await until(pilot, lambda: screen.state == "finished" and not app.draft.sending)
+    assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))
+
+
+async def _send_screen(app: SmscastApp, pilot):  # noqa: ANN001, ANN202
+    """The Send screen once the engine runs on the new campaign."""
+    assert await until(pilot, lambda: app.runner is not None and app.send_screen is not None)
+    return app.send_screen

@@ -100,7 +100,7 @@ class SendScreen(StepScreen):
         self.campaign_id = campaign_id
         self.state = state
         rows = [recipient_row(r) for r in recipients]
-        self.total = len(rows)
+        self.total = sum(1 for r in rows if r.status != "skipped")  # as the engine counts
         self.counts = dict(Counter(r.status for r in rows))
         self.failures = {r.row: r.error_code for r in rows if r.status in FAILED}
         self.rate, self.eta = None, None

@@ -1,10 +1,7 @@
-"""Helpers for the sandbox tests: real twilio SDK clients pointed at a sandbox."""
+"""Real twilio SDK clients pointed at a sandbox (for the sandbox tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
 from twilio.rest import Client
 
 from campaigns.sandbox import Sandbox
@@ -19,9 +16,3 @@ def sdk_client(sb: Sandbox, username: str | None = None, password: str | None = 
     client.edge = None
     client.region = None
     return client
-
-
-@pytest.fixture
-def client_for() -> Callable[..., Client]:
-    """`client_for(sandbox, username=None, password=None)` -> a sync SDK client."""
-    return sdk_client
