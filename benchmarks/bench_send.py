@@ -129,6 +129,29 @@ def engine_run(
     return elapsed, cpu, starts, cid
 
 
+def gateway_alone(info: dict[str, str], count: int, start: int) -> tuple[float, float]:
+    """The gateway's async sends, 100 in flight, no journal, no engine: (msg/s, CPU s/msg)."""
+    gateway = TwilioGateway(
+        Credentials(info["sid"], info["sid"], info["token"]), base_url=info["base_url"]
+    )
+
+    async def main() -> float:
+        gate = asyncio.Semaphore(100)
+        async with gateway.async_session() as session:
+
+            async def one(to: str) -> None:
+                async with gate:
+                    await session.send(to=to, body="gateway alone", from_=info["from"])
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(one(to) for to in numbers(count, start)))
+            return time.perf_counter() - t0
+
+    cpu0 = time.process_time()
+    elapsed = asyncio.run(main())
+    return count / elapsed, (time.process_time() - cpu0) / count
+
+
 def max_in_window(times: list[float], window: float = 1.0) -> int:
     """The most events in any closed window [t, t + window] starting at an event."""
     best = 0
@@ -172,6 +195,13 @@ def main() -> None:
                 f"baseline (seed: sequential client.messages.create, {args.baseline_messages} "
                 f"messages): {base:.1f} msg/s -> {args.messages} messages in "
                 f"{args.messages / base / 60:.1f} min",
+                flush=True,
+            )
+
+            rate, cpu = gateway_alone(info, 5_000, 6_000_000)
+            print(
+                f"reference (no engine, no journal): the gateway's async sends, 100 in flight, "
+                f"5000 messages: {rate:.0f} msg/s, client CPU {cpu * 1e6:.0f} us/message",
                 flush=True,
             )
 

@@ -36,6 +36,21 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 POLL = 0.1
+#: The recipient statuses the Send screen counts.
+STATUSES = (
+    "pending",
+    "inflight",
+    "queued",
+    "accepted",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "canceled",
+    "unknown",
+    "skipped",
+)
 #: Printed by the shell after smscast exits, with the exit status.
 EXIT_MARK = "[smscast exited with status]"
 
@@ -207,9 +222,12 @@ def number(pattern: str, screen: str) -> int:
 
 
 def status_counts(screen: str) -> dict[str, int]:
-    """The counts line of the Send screen: `✓ delivered 12  ✗ undelivered 4` -> dict."""
-    words = "queued|accepted|sending|sent|delivered|undelivered|failed|canceled|unknown|skipped"
-    return {w: int(n) for w, n in re.findall(rf"\b({words}) (\d+)\b", screen.split("\n", 6)[3])}
+    """The counts by status at the top of the Send screen (`✓ delivered 12  ✗ undelivered 4`)."""
+    words = "|".join(STATUSES)
+    return {
+        w: int(n)
+        for w, n in re.findall(rf"\b({words}) (\d+)\b", "\n".join(screen.splitlines()[:6]))
+    }
 
 
 def drive(

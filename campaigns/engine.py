@@ -60,6 +60,9 @@ from campaigns.twilio_errors import (
 
 Emit = Callable[[Event], None]
 
+#: Share of `--rate` the pacer aims at.
+RATE_MARGIN = 0.98
+
 #: Codes that never trip the circuit breaker: they are about one person, not the campaign.
 _BREAKER_EXEMPT = frozenset({21610})
 
@@ -194,12 +197,15 @@ class Engine:
             self._loop_thread = threading.get_ident()
             queued, self._pending_control = self._pending_control, []
         self._init_state()
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="smscast-journal")
         for action in queued:
             action()
         campaign = self.journal.campaign(self.campaign_id)
         if campaign.state == J.CANCELED:
+            with self._lock:
+                self._loop = None
             return self._refuse("This campaign was canceled; it cannot be resumed.")
+        # Group commits run on this one thread (the connection is never used concurrently).
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="smscast-journal")
         self._from = campaign.sender if not campaign.messaging_service_sid else None
         self._service = campaign.messaging_service_sid
         try:
@@ -238,7 +244,9 @@ class Engine:
     def _init_state(self) -> None:
         opts = self.options
         self._limit = AdaptiveLimit(opts.concurrency)
-        self._pacer = SegmentPacer(opts.rate) if opts.rate else None
+        # A 2% margin under a fixed rate absorbs network jitter, so that even counted where the
+        # messages arrive no one-second window exceeds the rate.
+        self._pacer = SegmentPacer(opts.rate * RATE_MARGIN) if opts.rate else None
         self._queue: deque[_Row] = deque()
         self._later: list[tuple[float, int, _Row]] = []  # retries and quiet-hours deferrals
         self._polls = PollSchedule(track_seconds=opts.track_seconds)
@@ -250,6 +258,7 @@ class Engine:
         self._active_sends = 0
         self._at_gate = 0
         self._gate = asyncio.Lock()
+        self._slot_freed = asyncio.Event()
         self._sends_started = 0
         self._polls_started = 0
         self._transient_streak = 0
@@ -351,10 +360,12 @@ class Engine:
             intents: list[_Row] = []
             wait = opts.progress_interval
             if request is None:
-                free = self._limit.value - self._active
+                # Sends wait at the gate (`_admit`) once their intent is durable, so a freed
+                # slot is refilled at once, not at the next group commit. Keep at most one
+                # concurrency's worth waiting there (a fifth of a second's worth when paced).
+                limit = self._limit.value
+                free = 2 * limit - self._active_sends
                 if self._pacer is not None:
-                    # Paced sends wait at the gate (`_paced`) once their intent is durable;
-                    # keep only about a fifth of a second of them waiting there.
                     ahead = max(1, math.ceil(self._pacer.rate * 0.2)) - self._at_gate
                     free = min(free, ahead)
                 while free > 0 and self._queue and self._canary_allows():
@@ -365,7 +376,7 @@ class Engine:
                     if self._canary_left > 0:
                         self._canary_left -= 1
                         self._canary_rows.add(item.row)
-                polls = self._due_polls(now, free)
+                polls = self._due_polls(now, self._limit.value - self._active)
             else:
                 polls = []
             at = J.now_utc()
@@ -599,25 +610,23 @@ class Engine:
 
     async def _send(self, item: _Row) -> None:
         opts = self.options
-        if self._pacer is not None and not await self._paced(item):
+        if not await self._admit(item):
             self._active_sends -= 1
             self._record(item, J.Outcome(item.row, J.PENDING))
             self._queue.appendleft(item)
+            self._wake()
             return
-        self._active += 1
         self._sends_started += 1
         self._change(item.row, item.to, J.INFLIGHT)
         try:
             try:
-                record = await asyncio.wait_for(
-                    self._session.send(
-                        to=item.to,
-                        body=item.body,
-                        from_=self._from,
-                        messaging_service_sid=self._service,
-                        timeout=opts.request_timeout,
-                    ),
-                    opts.request_timeout + 5.0,
+                # The session bounds the call with `timeout` (no extra task per message here).
+                record = await self._session.send(
+                    to=item.to,
+                    body=item.body,
+                    from_=self._from,
+                    messaging_service_sid=self._service,
+                    timeout=opts.request_timeout,
                 )
             except TransientError as exc:
                 self._on_transient(item, exc)
@@ -645,26 +654,37 @@ class Engine:
             self._emit(EngineError(self.campaign_id, f"Unexpected error: {exc!r}"))
             await self._on_ambiguous(item, None)
         finally:
-            self._active -= 1
+            self._release()
             self._active_sends -= 1
             self._wake()
 
-    async def _paced(self, item: _Row) -> bool:
-        """Wait (in FIFO order) until the pacer lets this message start; False when the
-        campaign is pausing or stopping meanwhile (the request must not leave)."""
-        assert self._pacer is not None
+    def _release(self) -> None:
+        self._active -= 1
+        self._slot_freed.set()
+
+    async def _admit(self, item: _Row) -> bool:
+        """Wait, in FIFO order, for a request slot (the AIMD bound) and the pacer; then take
+        the slot. False when the campaign is pausing or stopping meanwhile: the request must
+        not leave."""
         self._at_gate += 1
         try:
             async with self._gate:
                 while True:
                     if self._request is not None:
                         return False
-                    now = time.monotonic()
-                    delay = self._pacer.delay(item.segments, now)
-                    if delay <= 0:
+                    if self._active >= self._limit.value:
+                        self._slot_freed.clear()
+                        await self._slot_freed.wait()
+                        continue
+                    if self._pacer is not None:
+                        now = time.monotonic()
+                        delay = self._pacer.delay(item.segments, now)
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                            continue
                         self._pacer.take(item.segments, now)
-                        return True
-                    await asyncio.sleep(delay)
+                    self._active += 1
+                    return True
         finally:
             self._at_gate -= 1
 
@@ -695,7 +715,8 @@ class Engine:
         else:
             self._transient_streak += 1
         item.retries += 1
-        delay = backoff(item.retries)
+        # A 429 is about requests in flight, which AIMD is already lowering: retry soon.
+        delay = backoff(item.retries, base=0.2, cap=5.0) if throttled else backoff(item.retries)
         if exc.retry_after:
             delay = max(delay, exc.retry_after)
         self._record(item, J.Outcome(item.row, J.PENDING))
@@ -761,7 +782,7 @@ class Engine:
                 timeout=self.options.request_timeout,
             )
         finally:
-            self._active -= 1
+            self._release()
 
     def _apply_lookup(self, item: _Row, result: LookupResult, exc: TwilioFailure | None) -> None:
         self.stats[_lookup_stat(result)] += 1
@@ -839,7 +860,7 @@ class Engine:
             else:
                 self._polls.retry(row, time.monotonic())
         finally:
-            self._active -= 1
+            self._release()
             self._wake()
 
 

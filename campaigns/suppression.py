@@ -244,7 +244,8 @@ class SuppressionList:
         column is used. A `reason` column, as `export` writes, is kept. Blank lines and lines
         starting with `#` are skipped. Numbers already listed are left as they are.
         """
-        from campaigns.contacts import PHONE_ALIASES, Problem
+        from campaigns.contacts import Problem, find_phone_column
+        from campaigns.errors import InputError
         from campaigns.phones import check_number
 
         region = region or self.region
@@ -260,14 +261,15 @@ class SuppressionList:
         header_name = "number"
         if rows:
             header = [cell.strip().lower() for cell in rows[0]]
-            for alias in PHONE_ALIASES:
-                if alias in header:
-                    phone_index, first = header.index(alias), 1
-                    header_name = rows[0][phone_index].strip()
-                    break
-            else:
+            try:
+                # The same header rules as contacts files ("Phone Number", "phone_number", ...).
+                found = find_phone_column([cell.strip() for cell in rows[0]])
+            except InputError:
                 if rows[0] and _looks_like_header(rows[0][0], region):
                     first, header_name = 1, rows[0][0].strip()
+            else:
+                phone_index, first = [c.strip() for c in rows[0]].index(found), 1
+                header_name = found
             if first and "reason" in header:
                 reason_index = header.index("reason")
         default_reason = f"imported from {Path(path).name}"

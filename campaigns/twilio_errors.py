@@ -64,6 +64,12 @@ _CODES: tuple[ErrorInfo, ...] = (
     ),
     ErrorInfo(21602, "permanent", "The message body is missing.", "Give the template some text."),
     ErrorInfo(
+        21603,
+        "fatal",
+        "No sender: the message has neither a 'From' number nor a Messaging Service.",
+        "Choose a sender with --from or --messaging-service.",
+    ),
+    ErrorInfo(
         21604,
         "permanent",
         "The 'To' number is missing.",
@@ -113,6 +119,12 @@ _CODES: tuple[ErrorInfo, ...] = (
         "permanent",
         "The message has no body, media or content.",
         "Give the template some text.",
+    ),
+    ErrorInfo(
+        21701,
+        "fatal",
+        "The Messaging Service SID is not one of this account's services.",
+        "Choose a service that `smscast account` lists, with --messaging-service.",
     ),
     ErrorInfo(
         30001,

@@ -194,3 +194,14 @@ def test_export_round_trips_and_is_safe(suppressions: SuppressionList, tmp_path:
         assert other.numbers() == suppressions.numbers()
         entry = other.get("+14155550100")
         assert entry is not None and entry.reason.startswith("=HYPERLINK")
+
+
+def test_import_finds_the_phone_column_by_the_contacts_rules(
+    suppressions: SuppressionList, tmp_path: Path
+) -> None:
+    """`phone_number` (snake case, second column) is found as in contacts files."""
+    source = tmp_path / "stops.csv"
+    source.write_text("name,phone_number\nAda,+14155550100\n", encoding="utf-8")
+    added, problems = suppressions.import_file(source)
+    assert (added, problems) == (1, [])
+    assert "+14155550100" in suppressions

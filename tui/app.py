@@ -11,6 +11,7 @@ moves between them with the keys 1-7 (or the command palette).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -22,6 +23,7 @@ from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
+from campaigns.errors import SmscastError
 from tui import messages as msg
 from tui.commands import SmscastCommands
 from tui.engine_runner import EngineRunner
@@ -148,6 +150,10 @@ class SmscastApp(App[int]):
         """Tell the person what went wrong and what to do next."""
         self.notify(text, title=title, severity="error", timeout=10, markup=False)
 
+    def on_notice(self, message: msg.Notice) -> None:
+        """A worker's news for the person."""
+        self.notify(message.text, markup=False)
+
     def on_work_failed(self, message: msg.WorkFailed) -> None:
         """A worker reported an error."""
         if message.title == "Account":
@@ -163,9 +169,15 @@ class SmscastApp(App[int]):
             from campaigns.twilio_gateway import TwilioGateway
 
             gateway = TwilioGateway(self.settings)
-            account = gateway.account()
-            senders = [s for s in gateway.senders() if getattr(s, "sms", True)]
-            verified = gateway.verified_numbers()
+            try:
+                account = gateway.account()
+                senders = [s for s in gateway.senders() if getattr(s, "sms", True)]
+                verified = gateway.verified_numbers()
+                # optional: needs the Messaging API (the sandbox and some API keys lack it)
+                with contextlib.suppress(SmscastError):
+                    senders += gateway.messaging_services()
+            finally:
+                gateway.close()
         except Exception as error:
             self.post_message(msg.WorkFailed("Account", describe_error(error)))
             return
@@ -405,8 +417,11 @@ class SmscastApp(App[int]):
                 concurrency=int(stored.get("concurrency") or 10),
                 track_seconds=float(stored.get("track") or 120.0),
             )
-        sender = next((s for s in self.draft.senders if s.address == self.draft.sender), None)
+        senders = self.draft.senders
+        sender = next((s for s in senders if s.address == self.draft.sender), None)
         rate = getattr(sender, "segments_per_second", None)
+        if getattr(sender, "kind", "") == "messaging_service":  # its numbers' combined pace
+            rate = sum(s.segments_per_second for s in senders if s.kind != "messaging_service")
         return EngineOptions(rate=None if self.demo else rate or None, canary=canary)
 
     def run_campaign(self, campaign_id: str, options: Any = None) -> None:
@@ -524,6 +539,8 @@ class SmscastApp(App[int]):
         """Show the campaign's recipients on the Send screen; start the engine if asked."""
         self.action_go("send")
         self.call_after_refresh(self._show_opened, message)
+        if message.options is None:  # opened or refreshed: History's counts may have moved
+            self.load_history()
 
     def _show_opened(self, message: msg.CampaignOpened) -> None:
         if self.send_screen is not None:
@@ -542,14 +559,14 @@ class SmscastApp(App[int]):
         try:
             from tui.core import campaign_info, campaign_recipients, refresh_statuses
 
-            refresh_statuses(self.settings, self.db_path, campaign_id)
+            changed = refresh_statuses(self.settings, self.db_path, campaign_id)
             recipients = campaign_recipients(self.db_path, campaign_id)
             state = campaign_info(self.db_path, campaign_id).state
         except Exception as error:
             self.post_message(msg.WorkFailed("Refresh", describe_error(error)))
             return
         self.post_message(msg.CampaignOpened(campaign_id, recipients, state, None))
-        self.load_history()
+        self.post_message(msg.Notice(f"Delivery statuses refreshed: {changed} changed."))
 
     def export_campaign(self, campaign_id: Any, path: str | None = None) -> None:
         """Export a campaign's results to CSV (next to the contacts file by default)."""
@@ -594,12 +611,14 @@ class SmscastApp(App[int]):
                     self.notify("Pausing the campaign...", markup=False)
                     self._stop_and_exit()
 
+            paused = self.runner.paused
             self.push_screen(
                 ConfirmDialog(
-                    "A campaign is sending. Quit now?\n"
-                    "It will be paused; resume it later from History or `smscast resume`.",
+                    ("A campaign is paused." if paused else "A campaign is sending.")
+                    + " Quit now?\nIt stays paused; resume it later from History (7) or with "
+                    "'smscast resume'.",
                     yes="Quit",
-                    no="Keep sending",
+                    no="Stay" if paused else "Keep sending",
                 ),
                 answered,
             )

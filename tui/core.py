@@ -24,8 +24,8 @@ class CampaignRow:
 
     @property
     def total(self) -> int:
-        """Recipients in the campaign."""
-        return sum(self.counts.values())
+        """Recipients the campaign texts (the excluded, `skipped`, rows left out)."""
+        return sum(n for status, n in self.counts.items() if status != "skipped")
 
 
 def _journal(db_path: Path | None) -> Any:
@@ -221,30 +221,20 @@ def campaign_info(db_path: Path | None, campaign_id: str) -> Any:
         return journal.campaign(campaign_id)
 
 
-def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> None:
-    """Fetch the latest status of each message not yet final and record it."""
-    from campaigns.journal import LIVE_STATUSES, Outcome
+def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> int:
+    """Fetch the latest status of each message not yet final and record it (as `smscast
+    status` does: `campaigns.tracking.refresh_statuses`); returns how many rows changed."""
+    import asyncio
+
+    from campaigns.tracking import refresh_statuses as refresh
     from campaigns.twilio_gateway import TwilioGateway
 
     gateway = TwilioGateway(settings)
-    with _journal(db_path) as journal:
-        live = [r for r in journal.recipients(campaign_id, LIVE_STATUSES) if r.sid]
-        outcomes: list[Outcome] = []
-        for recipient in live:
-            record = gateway.fetch(recipient.sid)
-            outcomes.append(
-                Outcome(
-                    row=recipient.row,
-                    status=record.status,
-                    sid=record.sid,
-                    error_code=record.error_code,
-                    error_message=record.error_message,
-                    price=record.price,
-                    segments=record.num_segments,
-                )
-            )
-        if outcomes:
-            journal.apply(campaign_id, outcomes)
+    try:
+        with _journal(db_path) as journal:
+            return asyncio.run(refresh(gateway, journal, campaign_id))
+    finally:
+        gateway.close()
 
 
 def export_campaign(

@@ -3,8 +3,9 @@
 The engine is asyncio code that may keep a CPU busy; the app's event loop must never block, so
 the engine gets a thread with its own loop. Its `emit` callback (on the engine's thread) only
 appends to a thread-safe buffer; the app drains the buffer on a timer (at most 4 Hz) and
-applies the batch to the Send screen. Pause, resume and cancel cross threads with
-`loop.call_soon_threadsafe`. No textual here, so the runner is testable on its own.
+applies the batch to the Send screen. Pause, resume, cancel and stop may be called from the
+app's thread: the engine hops onto its own loop (and queues calls made before it runs).
+No textual here, so the runner is testable on its own.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ class EngineRunner:
         self._on_stopped = on_stopped
         self._thread: threading.Thread | None = None
         self.result: Any = None  # the engine's RunResult once it returned
+        self.paused = False  # the engine said CampaignPaused (and waits for resume)
         self._engine: Any = None
-        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: list[str] = []  # control calls made before the engine existed
 
     @property
     def running(self) -> bool:
@@ -83,18 +86,32 @@ class EngineRunner:
         Pausing lets the requests in flight finish; if that takes too long the engine stops at
         once and the next run reconciles what was in flight.
         """
-        self.pause()
-        if self._thread is not None:
-            self._thread.join(min(timeout, 2.0))
+        if not self.paused:
+            self.pause()
+            if self._thread is not None:
+                self._thread.join(min(timeout, 2.0))
         self._call("stop")
         if self._thread is not None:
             self._thread.join(timeout)
 
     def _call(self, method: str) -> None:
-        """Call an engine control method (the engine hops onto its own loop)."""
-        self._ready.wait(5.0)
-        if self._engine is not None:
-            getattr(self._engine, method)()
+        """Call an engine control method (the engine hops onto its own loop). Never waits:
+        before the engine exists the call is kept and made as soon as it does."""
+        with self._lock:
+            engine = self._engine
+            if engine is None:
+                self._pending.append(method)
+                return
+        getattr(engine, method)()
+
+    def _emit(self, event: Any) -> None:
+        """The engine's `emit` (its thread): note whether it is paused, buffer the event."""
+        name = type(event).__name__
+        if name == "CampaignPaused":
+            self.paused = True
+        elif name == "CampaignStarted":
+            self.paused = False
+        self.buffer.put(event)
 
     def _main(self) -> None:
         error: str | None = None
@@ -105,7 +122,6 @@ class EngineRunner:
 
             error = describe_error(exc)
         finally:
-            self._ready.set()
             self._on_stopped(error)
 
     async def _run(self) -> None:
@@ -116,6 +132,7 @@ class EngineRunner:
 
         journal = Journal.open(self.db_path)
         suppression = SuppressionList(journal.path, getattr(self.settings, "region", "US"))
+        gateway = None
         try:
             gateway = TwilioGateway(self.settings)
             options = replace(
@@ -123,9 +140,15 @@ class EngineRunner:
                 exit_on_pause=False,
                 opted_out=lambda phone, campaign: suppression.record_opt_out(phone, campaign),
             )
-            self._engine = Engine(gateway, journal, self.campaign_id, options)
-            self._ready.set()
-            self.result = await self._engine.run(self.buffer.put)
+            engine = Engine(gateway, journal, self.campaign_id, options)
+            with self._lock:
+                self._engine = engine
+                pending, self._pending = self._pending, []
+            for method in pending:  # the engine queues them until its loop runs
+                getattr(engine, method)()
+            self.result = await self._engine.run(self._emit)
         finally:
+            if gateway is not None:
+                gateway.close()
             suppression.close()
             journal.close()

@@ -21,6 +21,13 @@ class WorkFailed(Message):
 
 
 @dataclass
+class Notice(Message):
+    """Something a worker wants the person to know (not an error)."""
+
+    text: str
+
+
+@dataclass
 class AccountLoaded(Message):
     """The account, its SMS-capable senders and its verified numbers (gateway objects)."""
 

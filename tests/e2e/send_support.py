@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SMSCAST = [sys.executable, "/tmp/eng/sm.py"]  # DEV-ONLY
+SMSCAST = [sys.executable, "-m", "campaigns"]
 
 
 @dataclass(frozen=True)

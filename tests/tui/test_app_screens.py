@@ -247,11 +247,11 @@ def test_path_completion(tmp_path: Path) -> None:
 class RecordingApp(SmscastApp):
     """The app, remembering what it told the person."""
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.told: list[tuple[str, str]] = []
 
-    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:  # noqa: ANN003
+    def notify(self, message: str, *, severity: str = "information", **kwargs) -> None:
         self.told.append((severity, message))
         super().notify(message, severity=severity, **kwargs)
 

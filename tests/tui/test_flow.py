@@ -252,7 +252,28 @@ async def test_canary_first_n_pauses_for_a_look_then_sends_the_rest(
     assert sent_to(sandbox) == Counter(dict.fromkeys(VERIFIED, 1))
 
 
-async def _send_screen(app: SmscastApp, pilot):  # noqa: ANN001, ANN202
+async def _send_screen(app: SmscastApp, pilot):
     """The Send screen once the engine runs on the new campaign."""
     assert await until(pilot, lambda: app.runner is not None and app.send_screen is not None)
     return app.send_screen
+
+
+async def test_cancel_asks_then_stops_for_good(
+    sandbox: Sandbox, tmp_path: Path, contacts: Path
+) -> None:
+    app = make_app(sandbox, tmp_path, contacts, SLOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await compose_and_send(app, pilot)
+        screen = app.send_screen
+        assert await until(pilot, lambda: screen.state == "running")
+        await pilot.press("c")
+        assert await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        assert await until(pilot, lambda: screen.state == "canceled" and not app.draft.sending)
+        with Journal.open(tmp_path / "journal.db") as journal:
+            campaign = journal.campaign(app.draft.campaign_id)
+            counts = journal.counts(campaign.id)
+        assert campaign.state == "canceled"
+        assert counts.get("canceled", 0) >= 1  # the ones not yet sent never will be
+        assert counts.get("pending", 0) == 0
+    assert sum(sent_to(sandbox).values()) < len(VERIFIED)

@@ -129,8 +129,9 @@ class AccountScreen(StepScreen):
     def _sender_label(sender: object) -> str:
         kind = str(getattr(sender, "kind", "")).replace("_", " ")
         rate = getattr(sender, "segments_per_second", None)
-        per_second = f", {rate:g} segments/s" if rate else ""
-        return f"{getattr(sender, 'address', '?')} ({kind}{per_second})"
+        name = getattr(sender, "friendly_name", "") if kind == "messaging service" else ""
+        pace = f", {rate:g} seg/s" if rate and kind != "messaging service" else ""
+        return f"{getattr(sender, 'address', '?')} ({kind}{pace})" + (f" {name}" if name else "")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "sender":

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, Switch, TabbedContent, TabPane
 
 from tui.screens.base import StepScreen
+from tui.screens.contacts import MAX_ROWS
 
 
 def contact_name(fields: Any) -> str:
@@ -38,6 +39,8 @@ class AudienceScreen(StepScreen):
         Binding("x", "tab('excluded')", "Excluded", id="audience-excluded"),
         Binding("n", "app.go('compose')", "Next", id="audience-next"),
     ]
+
+    _filled_for: Any = None
 
     SWITCHES: ClassVar[tuple[tuple[str, str], ...]] = (
         ("verified_only", "Verified numbers only (v)"),
@@ -103,19 +106,26 @@ class AudienceScreen(StepScreen):
         self.query_one("#audience-summary", Static).update(
             summary + (f"\n{hints}" if hints else "")
         )
-        self._fill(audience, deferred)
+        if audience is not self._filled_for:  # refill only for a new count (keeps the cursor)
+            self._filled_for = audience
+            self._fill(audience, deferred)
 
     def _fill(self, audience: Any, deferred: dict[int, Any]) -> None:
+        """Both tables, at most MAX_ROWS rows each (the counts above cover everyone)."""
         included = self.query_one("#included-table", DataTable)
         included.clear()
-        for contact in audience.included:
+        for contact in audience.included[:MAX_ROWS]:
             when = deferred.get(contact.row)
             sends = f"after {when:%a %H:%M} UTC" if when is not None else "now"
             included.add_row(str(contact.row), contact.phone, contact_name(contact.fields), sends)
+        if len(audience.included) > MAX_ROWS:
+            included.add_row("", f"... {len(audience.included) - MAX_ROWS} more", "", "")
         excluded = self.query_one("#excluded-table", DataTable)
         excluded.clear()
-        for exclusion in audience.excluded:
+        for exclusion in audience.excluded[:MAX_ROWS]:
             excluded.add_row(str(exclusion.row), exclusion.phone or "", exclusion.reason)
+        if len(audience.excluded) > MAX_ROWS:
+            excluded.add_row("", f"... {len(audience.excluded) - MAX_ROWS} more", "")
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         key = (event.switch.id or "").removeprefix("switch-")

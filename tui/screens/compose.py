@@ -43,9 +43,9 @@ class ComposeScreen(StepScreen):
     STEP = "compose"
     AUTO_FOCUS = "#columns"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "step(1)", "Next contact", id="compose-next-contact", priority=True),
-        Binding("ctrl+b", "step(-1)", "Prev contact", id="compose-prev-contact", priority=True),
-        Binding("ctrl+f", "smart_fix", "Fix encoding", id="compose-smart-fix", priority=True),
+        Binding("ctrl+n", "step(1)", "Contact+", id="compose-next-contact", priority=True),
+        Binding("ctrl+b", "step(-1)", "Contact-", id="compose-prev-contact", priority=True),
+        Binding("ctrl+f", "smart_fix", "GSM fix", id="compose-smart-fix", priority=True),
         Binding("ctrl+o", "columns", "Columns", id="compose-columns", priority=True),
         Binding("ctrl+e", "edit", "Edit", id="compose-edit", priority=True),
         Binding("escape", "columns", "Done", id="compose-done", show=False),
@@ -78,7 +78,7 @@ class ComposeScreen(StepScreen):
         editor.cursor_blink = False
         editor.border_title = "Template (ctrl+e edits, Esc leaves)"
         columns = self.query_one("#columns", OptionList)
-        columns.border_title = "Columns (Enter inserts)"
+        columns.border_title = "Columns (⏎ inserts)"
         columns.focus()
 
     def sync(self) -> None:

@@ -15,6 +15,9 @@ from textual.widgets import DataTable, Input, Select, Static
 from tui.screens.base import StepScreen
 from tui.widgets.path_input import PathSuggester
 
+#: Rows a table shows at most (a DataTable of 100,000 rows would stall the app).
+MAX_ROWS = 1000
+
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -31,6 +34,7 @@ class ContactsScreen(StepScreen):
     ]
 
     _columns_shown: tuple[str, ...] = ()
+    _filled_for: Any = None
 
     def body(self) -> Iterable[Widget]:
         with Vertical(id="contacts-body"):
@@ -70,7 +74,9 @@ class ContactsScreen(StepScreen):
             return
         summary.update(self._summary(book))
         self._sync_columns(book)
-        self._fill_problems(book)
+        if book is not self._filled_for:  # refill only for a new file (keeps the cursor)
+            self._filled_for = book
+            self._fill_problems(book)
 
     @staticmethod
     def _summary(book: Any) -> str:
@@ -95,9 +101,11 @@ class ContactsScreen(StepScreen):
                 select.value = book.phone_column
 
     def _fill_problems(self, book: Any) -> None:
+        """The problems, then the warnings; at most MAX_ROWS (the rest are counted)."""
         table = self.query_one("#problems", DataTable)
         table.clear()
-        for problem in book.problems:
+        shown = 0
+        for problem in book.problems[:MAX_ROWS]:
             table.add_row(
                 str(problem.row),
                 problem.column,
@@ -105,10 +113,15 @@ class ContactsScreen(StepScreen):
                 f"{problem.kind}: {problem.reason}",
                 problem.suggestion or "",
             )
-        for warning in book.warnings:
+            shown += 1
+        for warning in book.warnings[: MAX_ROWS - shown]:
             table.add_row(
                 str(warning.row), "", "", f"warning ({warning.kind}): {warning.message}", ""
             )
+            shown += 1
+        hidden = len(book.problems) + len(book.warnings) - shown
+        if hidden > 0:
+            table.add_row("", "", "", f"... and {hidden} more: 'smscast check FILE' lists all", "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the highlighted problem in full (the table may be narrower than its text)."""

@@ -82,6 +82,11 @@ class ReviewScreen(StepScreen):
                 f"{summary.cost:.2f} {summary.currency}"
             )
             lines.append(f"Template: {draft.template_text}")
+            if draft.is_trial and account is not None:
+                lines.append(
+                    "Trial account: Twilio starts each message with 'Sent from your Twilio "
+                    "trial account - ', which may add segments."
+                )
         if draft.sending:
             lines.append("A campaign is sending now: see Send (6).")
         elif not ready:
