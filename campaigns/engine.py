@@ -85,7 +85,7 @@ class EngineOptions:
     max_defer_wait: float = 60.0
     reconcile_margin: float = 120.0
     reconcile_grace: float = 0.5
-    lookup_attempts: int = 4
+    lookup_attempts: int = 6
     transient_pause_after: int = 12
     opted_out: Callable[[str, str], None] | None = field(default=None, compare=False)
 
@@ -211,9 +211,10 @@ class Engine:
         try:
             async with self.gateway.async_session() as session:
                 self._session = session
-                await self._reconcile_inflight()
                 if self.options.retry_unknown:
-                    self.journal.set_status(self.campaign_id, [J.UNKNOWN], J.PENDING, None)
+                    # Ask Twilio again first: found -> recorded, absent -> sent, else unknown.
+                    self.journal.set_status(self.campaign_id, [J.UNKNOWN], J.INFLIGHT, None)
+                await self._reconcile_inflight()
                 self._load()
                 while True:
                     result = await self._drive()
@@ -532,7 +533,8 @@ class Engine:
                 f"{self._counts[J.UNKNOWN]} recipient(s) may or may not have been texted: "
                 "Twilio could not be asked.",
                 f"Check them with 'smscast status {self.campaign_id}', then "
-                f"'smscast resume {self.campaign_id} --retry-unknown' to send them again.",
+                f"'smscast resume {self.campaign_id} --retry-unknown' to ask Twilio again "
+                "(those it does not have are sent).",
                 "unknown",
             )
         else:
@@ -666,6 +668,14 @@ class Engine:
         """Wait, in FIFO order, for a request slot (the AIMD bound) and the pacer; then take
         the slot. False when the campaign is pausing or stopping meanwhile: the request must
         not leave."""
+        if (
+            self._pacer is None
+            and self._request is None
+            and self._active < self._limit.value
+            and not self._gate.locked()
+        ):
+            self._active += 1  # the common case: a free slot and no one queued before us
+            return True
         self._at_gate += 1
         try:
             async with self._gate:

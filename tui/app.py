@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -35,7 +36,7 @@ from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.history import HistoryScreen
 from tui.screens.review import ReviewScreen
-from tui.screens.send import SendScreen
+from tui.screens.send import SendScreen, recipient_row
 from tui.state import STEPS, Draft
 
 #: How often buffered engine events are applied to the screen (at most 4 Hz).
@@ -522,7 +523,7 @@ class SmscastApp(App[int]):
         try:
             from tui.core import campaign_info, campaign_recipients
 
-            recipients = campaign_recipients(self.db_path, campaign_id)
+            recipients = [recipient_row(r) for r in campaign_recipients(self.db_path, campaign_id)]
             campaign = campaign_info(self.db_path, campaign_id)
             if start and options is None:
                 options = self.engine_options(stored=campaign.settings)
@@ -560,7 +561,7 @@ class SmscastApp(App[int]):
             from tui.core import campaign_info, campaign_recipients, refresh_statuses
 
             changed = refresh_statuses(self.settings, self.db_path, campaign_id)
-            recipients = campaign_recipients(self.db_path, campaign_id)
+            recipients = [recipient_row(r) for r in campaign_recipients(self.db_path, campaign_id)]
             state = campaign_info(self.db_path, campaign_id).state
         except Exception as error:
             self.post_message(msg.WorkFailed("Refresh", describe_error(error)))
@@ -634,7 +635,8 @@ class SmscastApp(App[int]):
 
 
 def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
-    """Run the app in the terminal; with `demo`, on an in-process sandbox. Returns the exit code."""
+    """Run the app in the terminal; with `demo`, on an in-process sandbox. Returns the exit code
+    (4 when the person quit mid-send: the campaign is paused and resumable)."""
     if demo:
         from campaigns.demo import DemoEnvironment
 
@@ -645,9 +647,21 @@ def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
                 db_path=env.settings.db_path,
                 demo=True,
             )
-            return int(app.run() or 0)
-    app = SmscastApp(contacts_file=contacts_file)  # settings are loaded on mount
-    return int(app.run() or 0)
+            return _run(app)
+    return _run(SmscastApp(contacts_file=contacts_file))  # settings are loaded on mount
+
+
+def _run(app: SmscastApp) -> int:
+    """Run `app`; a closed terminal (SIGHUP) exits it cleanly, so the engine pauses the
+    campaign and the demo's sandbox and temporary files are cleaned up."""
+    previous = None
+    with contextlib.suppress(AttributeError, ValueError):  # no SIGHUP (Windows), not main
+        previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: app.exit(4))
+    try:
+        return int(app.run() or 0)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGHUP, previous)
 
 
 __all__ = ["SmscastApp", "describe_error", "run_app"]

@@ -85,7 +85,7 @@ class HistoryLoaded(Message):
 
 @dataclass
 class CampaignOpened(Message):
-    """A campaign's recipients were read from the journal to show on the status table."""
+    """A campaign's recipients were read from the journal (as status-table rows)."""
 
     campaign_id: Any
     recipients: list[Any]

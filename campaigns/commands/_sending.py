@@ -152,11 +152,10 @@ def run_engine(engine: Engine, render: Renderer) -> RunResult:
 
 
 def confirm(question: str) -> bool:
-    """Ask on the terminal; anything but y/yes is no (EOF too)."""
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
+    """Ask on the terminal (on stderr, so stdout stays data); anything but y/yes is no."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()  # "" at end of input: no
     return answer.strip().lower() in ("y", "yes")
 
 

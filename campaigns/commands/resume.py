@@ -2,7 +2,8 @@
 
 Rows left `inflight` by a crash are reconciled with Twilio first (found -> recorded, absent ->
 sent again, Twilio unreachable -> `unknown`). `unknown` rows are never resent automatically:
-`--retry-unknown` says the person checked and wants them sent again. Resuming refuses a
+`--retry-unknown` asks Twilio about them once more: found -> recorded, absent -> sent, still
+no answer -> unknown again (so it can never double-send). Resuming refuses a
 contacts file or template that changed since the campaign was planned (SHA-256 / text).
 Without ID: the newest campaign that still has work to do.
 """
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--retry-unknown",
         action="store_true",
-        help="send again to recipients whose earlier request had an unknown outcome",
+        help="ask Twilio again about recipients with an unknown outcome; send if absent",
     )
     p.add_argument("--contacts", metavar="CONTACTS.csv", help="check this file is unchanged")
     p.add_argument(

@@ -160,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
         included, limited_out = included[: args.limit], included[args.limit :]
     plan = build_plan(included, template, settings.prices)
 
-    _show_plan(render, book, audience, plan, notes, limited_out, args)
+    if not (args.json and args.send):  # with --send --json the plan names its campaign
+        _show_plan(render, book, audience, plan, notes, limited_out, args)
     if not args.send:
         if not args.json:
             render.say(
@@ -219,7 +220,9 @@ def run(args: argparse.Namespace) -> int:
             },
             recipients=_recipients(book, audience, plan, limited_out),
         )
-        if not args.json:
+        if args.json:
+            _show_plan(render, book, audience, plan, notes, limited_out, args, campaign_id)
+        else:
             render.say(f"Campaign {campaign_id} stored in {db_path}. Sending (Ctrl-C pauses).")
         with SuppressionList(db_path, region=settings.region) as suppression:
             options = _sending.engine_options(
@@ -294,6 +297,7 @@ def _show_plan(
     notes: list[str],
     limited_out: Sequence[Any],
     args: argparse.Namespace,
+    campaign_id: str | None = None,
 ) -> None:
     summary = plan.summary
     excluded = list(audience.excluded)
@@ -302,6 +306,7 @@ def _show_plan(
             json.dumps(
                 {
                     "event": "plan",
+                    "campaign_id": campaign_id,
                     "dry_run": not args.send,
                     "contacts": book.rows,
                     "messages": summary.messages,

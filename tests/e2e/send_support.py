@@ -26,17 +26,26 @@ class SandboxProcess:
     phone_number: str
 
     def messages(self) -> list[dict[str, object]]:
-        """Every message the sandbox holds (all pages of GET Messages.json)."""
+        """Every message the sandbox holds (all pages of GET Messages.json). The sandbox's
+        injected faults hit this listing too, so it is retried until one listing succeeds."""
+        from twilio.base.exceptions import TwilioException
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        client = Client(self.account_sid, self.auth_token)
+        client = Client(self.account_sid, self.auth_token, http_client=TwilioHttpClient(timeout=5))
         client.api.base_url = self.base_url
         client.edge = None
         client.region = None
-        return [
-            {"sid": m.sid, "to": m.to, "body": m.body, "status": m.status}
-            for m in client.messages.list(page_size=1000)
-        ]
+        for attempt in range(50):
+            try:
+                return [
+                    {"sid": m.sid, "to": m.to, "body": m.body, "status": m.status}
+                    for m in client.messages.list(page_size=1000)
+                ]
+            except (TwilioException, OSError):
+                if attempt == 49:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def smscast_env(sb: Any, home: Path, db: Path) -> dict[str, str]:

@@ -60,7 +60,8 @@ def test_fault_run_sends_exactly_once(tmp_path: Path, mode: str) -> None:
         while run.returncode == 4 and runs < 5:
             runs += 1
             run = subprocess.run(
-                [*SMSCAST, "resume", "--yes", "--track", "0", "--timeout", "1"],
+                # unknown outcomes pause it too: --retry-unknown asks Twilio again first
+                [*SMSCAST, "resume", "--yes", "--track", "0", "--timeout", "1", "--retry-unknown"],
                 capture_output=True,
                 text=True,
                 env=env,

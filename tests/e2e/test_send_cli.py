@@ -70,8 +70,8 @@ def test_dry_run_send_json_and_followups(
     assert sent.returncode == 0, sent.stderr
     events = [json.loads(line) for line in sent.stdout.splitlines()]
     assert events[0]["event"] == "plan"
-    cid = events[1]["campaign_id"]
-    assert all(e["event"] and e["campaign_id"] == cid for e in events[1:])
+    cid = events[0]["campaign_id"]
+    assert cid and all(e["event"] and e["campaign_id"] == cid for e in events)
     names = [e["event"] for e in events]
     assert {"campaign_started", "recipient_changed", "progress", "campaign_finished"} <= set(names)
     assert events[-1]["event"] == "campaign_finished"
