@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Run 'smscast demo' to try everything on a built-in Twilio sandbox.",
     )
     parser.add_argument("--version", action="version", version=f"smscast {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, prog="smscast"
+    )
     for name in COMMANDS:
         module = _command_module(name)
         if module is not None:
