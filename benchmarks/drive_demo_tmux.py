@@ -4,11 +4,13 @@
 
 It starts `smscast demo` in a detached tmux session of exactly that size, on a private tmux
 server (`tmux -L <unique name>`, no config file, no status line) so it never touches another
-session, then types what a person would: look at the contacts, open the audience and toggle
-the verified-only filter off and on again (the counts change), open Compose, then Review, type
-SEND and Enter, watch the campaign finish on the Send screen, and quit with ctrl+q. After each
-key it reads the screen with `capture-pane -p` and waits (polling, with a deadline) for the
-text that proves the key worked; it prints the screen at the key points.
+session, then types what a person would: look at the contacts and the account (waiting for
+it to load: a filter toggled before then is reset to the account's default), open the
+audience and toggle the verified-only filter off and on again (the counts change), open
+Compose, then Review, type SEND and Enter, watch the campaign finish on the Send screen, and
+quit with ctrl+q. After each key it reads the screen with `capture-pane -p` and waits
+(polling, with a deadline) for the text that proves the key worked; it prints the screen at
+the key points.
 
 Nothing outside a temporary directory is touched: HOME, the XDG directories, TMPDIR (where the
 demo makes its private data directory) and SMSCAST_DB all point inside it, and Twilio
@@ -140,10 +142,16 @@ class Terminal:
     def dead_status(self) -> int | None:
         """The exit status of the program in the pane, or None while it runs.
 
-        The command runs under `sh` (which then echoes the status): tmux fills in
-        `pane_dead_status` reliably only for a process it reaps itself after the pane's pty
-        closes, and `sh` outlives smscast's pty use.
+        The command runs under `sh`, which echoes smscast's status (`EXIT_MARK`); tmux's own
+        `pane_dead_status` and its "Pane is dead (status N)" line are the fallbacks (the
+        status stays empty when the pane's pty closes before tmux reaps the process).
         """
+        screen = self.screen()
+        found = re.search(re.escape(EXIT_MARK) + r" (\d+)", screen) or re.search(
+            r"Pane is dead \(status (\d+)", screen
+        )
+        if found:
+            return int(found.group(1))
         out = self.tmux(
             "display-message", "-p", "-t", "demo", "#{pane_dead} #{pane_dead_status}", check=False
         ).split()
@@ -163,6 +171,16 @@ class Terminal:
                 raise DriveError(f"smscast exited while waiting for {what}", self.screen())
             time.sleep(POLL)
         raise DriveError(f"timed out after {timeout:.0f}s waiting for {what}", screen)
+
+    def wait_exit(self, timeout: float) -> int:
+        """Wait for smscast to exit; its exit status. DriveError at the deadline."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.dead_status()
+            if status is not None:
+                return status
+            time.sleep(POLL)
+        raise DriveError(f"smscast did not exit within {timeout:.0f}s", self.screen())
 
     def wait_text(self, *texts: str, timeout: float) -> str:
         """Wait until every one of `texts` is on the screen."""
@@ -256,7 +274,11 @@ def drive(
         screen = term.wait_text("sample_contacts.csv: encoding", " rows: ", timeout=timeout)
         result.first_screen_seconds = time.monotonic() - started
         keep("contacts (launch)", screen)
-        # 2. Audience: counts; the verified-only filter off and on again recounts at once.
+        # 2. Account: the sandbox's trial account, its sender and verified numbers.
+        term.keys("1")
+        screen = term.wait_text("Type: Trial", "Verified numbers (", timeout=timeout)
+        keep("account", screen)
+        # 3. Audience: counts; the verified-only filter off and on again recounts at once.
         term.keys("3")
         screen = term.wait(
             "the audience counted",
@@ -283,7 +305,7 @@ def drive(
         term.keys("x")
         screen = term.wait_text("verified", timeout=timeout)
         keep("audience, excluded tab", screen)
-        # 3. Compose: the preview of the first contact's message and its segments.
+        # 4. Compose: the preview of the first contact's message and its segments.
         term.keys("4")
         screen = term.wait(
             "the compose preview",
@@ -291,7 +313,7 @@ def drive(
             timeout,
         )
         keep("compose", screen)
-        # 4. Review: type SEND, Enter.
+        # 5. Review: type SEND, Enter.
         term.keys("5")
         screen = term.wait_text("type SEND", timeout=timeout)
         keep("review", screen)
@@ -300,7 +322,7 @@ def drive(
         term.keys("SEND", literal=True)
         term.wait("SEND typed", lambda s: re.search(r"Confirm \(s\):\s+SEND\s*$", s, re.M), timeout)
         term.keys("Enter")
-        # 5. Send: watch it go, then finish.
+        # 6. Send: watch it go, then finish.
         screen = term.wait_text("Campaign ", "Status", timeout=timeout)
         keep("send (started)", screen)
         screen = term.wait(
@@ -312,13 +334,12 @@ def drive(
         screen = term.wait_text(f"{included}/{included}", timeout=timeout)
         keep("send (finished)", screen)
         result.counts = status_counts(screen)
-        # 6. History lists it; then quit cleanly.
+        # 7. History lists it; then quit cleanly.
         term.keys("7")
         screen = term.wait_text("finished", "sample_contacts.csv", timeout=timeout)
         keep("history", screen)
         term.keys("C-q")
-        term.wait("smscast to exit", lambda _s: term.dead_status() is not None, timeout)
-        result.exit_status = term.dead_status()
+        result.exit_status = term.wait_exit(timeout)
         result.leftovers = sorted(p.name for p in (home / "tmp").glob("smscast-demo-*"))
     finally:
         term.close()

@@ -178,6 +178,11 @@ class Engine:
             self._request = request
         if self._resumed is not None and not self._resumed.done() and request.action != "pause":
             self._resumed.set_result(request.action)
+        waiters = getattr(self, "_waiters", None)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(False)
         self._wake()
 
     def _do_resume(self) -> None:
@@ -260,6 +265,9 @@ class Engine:
         self._at_gate = 0
         self._gate = asyncio.Lock()
         self._slot_freed = asyncio.Event()
+        #: Unpaced sends waiting for a slot, in FIFO order: `_release` hands a freed slot
+        #: straight to the first (True), a pause/cancel/stop turns them all away (False).
+        self._waiters: deque[asyncio.Future[bool]] = deque()
         self._sends_started = 0
         self._polls_started = 0
         self._transient_streak = 0
@@ -663,19 +671,36 @@ class Engine:
     def _release(self) -> None:
         self._active -= 1
         self._slot_freed.set()
+        waiters = self._waiters
+        while waiters and self._active < self._limit.value and self._request is None:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                self._active += 1  # the slot passes straight to the first send waiting
+                waiter.set_result(True)
 
     async def _admit(self, item: _Row) -> bool:
         """Wait, in FIFO order, for a request slot (the AIMD bound) and the pacer; then take
         the slot. False when the campaign is pausing or stopping meanwhile: the request must
         not leave."""
-        if (
-            self._pacer is None
-            and self._request is None
-            and self._active < self._limit.value
-            and not self._gate.locked()
-        ):
-            self._active += 1  # the common case: a free slot and no one queued before us
-            return True
+        if self._pacer is None:
+            if self._request is not None:
+                return False
+            if self._active < self._limit.value and not self._waiters:
+                self._active += 1  # the common case: a free slot and no one queued before us
+                return True
+            # Wait in line: `_release` hands us a slot (already counted), or a pause turns
+            # us away. One wake-up per send, no lock hand-offs.
+            waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            self._at_gate += 1
+            try:
+                return await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.result():
+                    self._release()  # handed a slot just as we were canceled: give it back
+                raise
+            finally:
+                self._at_gate -= 1
         self._at_gate += 1
         try:
             async with self._gate:
