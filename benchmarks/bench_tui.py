@@ -12,7 +12,8 @@ Runs, in one process:
   3. the baseline: Textual's built-in DataTable, same rows, same change stream, ``update_cell``.
 
 Python's full garbage collections walk every live object, and 100,000 rows make each one a
-pause of 100-400 ms; so, like the app after it loads a large campaign (tui/screens/send.py), each run calls
+pause of 100-400 ms; so, like the app after it loads a large campaign
+(tui/screens/send.py), each run calls
 ``gc.collect(); gc.freeze()`` after loading (``--no-gc-freeze`` shows the difference), and the
 full collections that still happen are counted and timed.
 

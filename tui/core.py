@@ -101,61 +101,11 @@ def canary_number(raw: str, region: str) -> str:
 
 
 def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
-    """Journal rows for the draft, as `smscast send` writes them: the planned messages
-    (quiet-hours deferrals with `not_before`), then every excluded row as `skipped` with its
-    reason so the export shows everyone; a canary to the person's own number is row 0."""
-    from campaigns.journal import SKIPPED, NewRecipient
+    """Journal rows for the draft, exactly as `smscast send` writes them
+    (`campaigns.recipients.journal_recipients`); a canary to the person's own number is row 0."""
+    from campaigns.recipients import journal_recipients
 
-    plan, book, audience = draft.plan, draft.book, draft.audience
-    by_row = {contact.row: contact for contact in book.contacts}
-    out: list[NewRecipient] = []
-    if canary:
-        first = plan.messages[0]
-        out.append(
-            NewRecipient(
-                row=0,
-                to=canary,
-                body=first.body,
-                segments=first.segments,
-                cost=first.cost,
-                fields={"canary": "your own number"},
-            )
-        )
-    for message in plan.messages:
-        contact = by_row.get(message.row)
-        out.append(
-            NewRecipient(
-                row=message.row,
-                to=message.to,
-                body=message.body,
-                segments=message.segments,
-                cost=message.cost,
-                fields=dict(contact.fields) if contact is not None else {},
-                not_before=audience.deferred.get(message.row),
-            )
-        )
-    planned = {message.row for message in plan.messages}
-    skipped: dict[int, tuple[str, str]] = {}
-    for exclusion in audience.excluded:
-        skipped.setdefault(exclusion.row, (exclusion.phone, exclusion.reason))
-    for problem in plan.problems:
-        if problem.row not in planned:
-            skipped.setdefault(problem.row, (problem.value, problem.reason))
-    for row, (phone, reason) in sorted(skipped.items()):
-        contact = by_row.get(row)
-        out.append(
-            NewRecipient(
-                row=row,
-                to=(contact.phone if contact is not None else phone) or "",
-                body="",
-                segments=0,
-                cost=0.0,
-                fields=dict(contact.fields) if contact is not None else {},
-                status=SKIPPED,
-                error_message=reason,
-            )
-        )
-    return out
+    return journal_recipients(draft.book, draft.audience, draft.plan, canary=canary)
 
 
 def create_campaign_for(

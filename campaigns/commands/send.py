@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.journal import Journal
     from campaigns.plan import build_plan
     from campaigns.quiet_hours import QuietHours
+    from campaigns.recipients import journal_recipients
     from campaigns.settings import settings_from_args
     from campaigns.suppression import SuppressionList
     from campaigns.template import Template, read_template_arg
@@ -218,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
                 "limit": args.limit,
                 "columns": list(book.columns),
             },
-            recipients=_recipients(book, audience, plan, limited_out),
+            recipients=journal_recipients(book, audience, plan, limited_out=limited_out),
         )
         if args.json:
             _show_plan(render, book, audience, plan, notes, limited_out, args, campaign_id)
@@ -241,52 +242,6 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         journal.close()
-
-
-def _recipients(book: Any, audience: Any, plan: Any, limited_out: Sequence[Any]) -> list[Any]:
-    """Journal rows: the planned messages (pending, quiet-hours deferrals with `not_before`)
-    and every excluded row as `skipped` with its reason, so the export shows everyone."""
-    from campaigns.journal import SKIPPED, NewRecipient
-
-    by_row = {c.row: c for c in book.contacts}
-    out: list[NewRecipient] = []
-    for m in plan.messages:
-        contact = by_row.get(m.row)
-        out.append(
-            NewRecipient(
-                row=m.row,
-                to=m.to,
-                body=m.body,
-                segments=m.segments,
-                cost=m.cost,
-                fields=dict(contact.fields) if contact is not None else {},
-                not_before=audience.deferred.get(m.row),
-            )
-        )
-    planned = {m.row for m in plan.messages}
-    skipped: dict[int, tuple[str, str]] = {}
-    for e in audience.excluded:
-        skipped.setdefault(e.row, (e.phone, e.reason))
-    for problem in plan.problems:
-        if problem.row not in planned:
-            skipped.setdefault(problem.row, (problem.value, problem.reason))
-    for c in limited_out:
-        skipped.setdefault(c.row, (c.phone, "left out by --limit"))
-    for row, (phone, reason) in skipped.items():
-        contact = by_row.get(row)
-        out.append(
-            NewRecipient(
-                row=row,
-                to=(contact.phone if contact is not None else phone) or "",
-                body="",
-                segments=0,
-                cost=0.0,
-                fields=dict(contact.fields) if contact else {},
-                status=SKIPPED,
-                error_message=reason,
-            )
-        )
-    return out
 
 
 def _show_plan(

@@ -1,5 +1,6 @@
 """Every sandbox answer smscast relies on validates against Twilio's OpenAPI description
-(vendored in `tests/sandbox/spec/`, the same as `../shared/twilio/twilio_api_v2010.json`): resources, list pages and error bodies.
+(vendored in `tests/sandbox/spec/`, the same as `../shared/twilio/twilio_api_v2010.json`):
+resources, list pages and error bodies.
 
 Beyond the schema (which allows anything nullable), each resource carries exactly the
 properties the spec lists, dates are RFC 2822 and list pages have one records key.
