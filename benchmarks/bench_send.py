@@ -12,7 +12,12 @@ Runs, in one go:
    launched, i.e. its `inflight` event) and, as a cross-check, from the sandbox's own message
    list (`date_created`, whole seconds).
 
-Usage: python benchmarks/bench_send.py [--messages 20000] [--rate-messages 1000]
+Two references, no engine and no journal: the bare SDK (`messages.create_async` on the SDK's own
+`AsyncTwilioHttpClient`, 100 in flight: FACTS.md's figure) and our gateway's async sends, so the
+gateway's own cost shows against the SDK's in the same run.
+
+Usage: python benchmarks/bench_send.py [--messages 20000] [--rate-messages 1000] [--profile]
+`--profile` runs the engine under cProfile and prints where the time went (slower numbers).
 Numbers on a shared 2-core machine are noisy; run it twice.
 """
 
@@ -21,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import cProfile
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -89,7 +96,12 @@ def baseline(info: dict[str, str], count: int) -> float:
 
 
 def engine_run(
-    info: dict[str, str], db: Path, count: int, start: int, options: EngineOptions
+    info: dict[str, str],
+    db: Path,
+    count: int,
+    start: int,
+    options: EngineOptions,
+    profile: cProfile.Profile | None = None,
 ) -> tuple[float, float, list[float], str]:
     """One campaign through the engine. Returns (seconds, CPU seconds, send times, id)."""
     journal = Journal.open(db)
@@ -120,13 +132,49 @@ def engine_run(
 
     engine = Engine(gateway, journal, cid, options)
     cpu0, t0 = time.process_time(), time.perf_counter()
+    if profile is not None:
+        profile.enable()
     result = asyncio.run(engine.run(emit))
+    if profile is not None:
+        profile.disable()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     counts = journal.counts(cid)
     journal.close()
     if result.state != "finished" or counts.get("queued", 0) != count:
         raise SystemExit(f"run did not finish cleanly: {result} {counts}")
     return elapsed, cpu, starts, cid
+
+
+def sdk_alone(info: dict[str, str], count: int, start: int) -> tuple[float, float]:
+    """The bare SDK, as FACTS.md measured it: `create_async` on its own aiohttp client, 100 in
+    flight, no engine, no journal: (msg/s, CPU s/msg)."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.rest import Client
+
+    async def main() -> float:
+        http = AsyncTwilioHttpClient()
+        client = Client(info["sid"], info["token"], http_client=http)
+        client.api.base_url = info["base_url"]
+        client.edge = None
+        client.region = None
+        gate = asyncio.Semaphore(100)
+
+        async def one(to: str) -> None:
+            async with gate:
+                await client.api.v2010.account.messages.create_async(
+                    to=to, body="sdk alone", from_=info["from"]
+                )
+
+        try:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(one(to) for to in numbers(count, start)))
+            return time.perf_counter() - t0
+        finally:
+            await http.close()
+
+    cpu0 = time.process_time()
+    elapsed = asyncio.run(main())
+    return count / elapsed, (time.process_time() - cpu0) / count
 
 
 def gateway_alone(info: dict[str, str], count: int, start: int) -> tuple[float, float]:
@@ -182,6 +230,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--rate-messages", type=int, default=1_000)
     parser.add_argument("--baseline-messages", type=int, default=200)
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the engine run (cProfile, top 30)"
+    )
     args = parser.parse_args()
 
     proc, info = start_sandbox(latency_ms=50, limit=200)
@@ -198,6 +249,13 @@ def main() -> None:
                 flush=True,
             )
 
+            rate, cpu = sdk_alone(info, 5_000, 4_000_000)
+            print(
+                f"reference (no engine, no journal): the bare SDK's create_async, 100 in flight, "
+                f"5000 messages: {rate:.0f} msg/s, client CPU {cpu * 1e6:.0f} us/message",
+                flush=True,
+            )
+
             rate, cpu = gateway_alone(info, 5_000, 6_000_000)
             print(
                 f"reference (no engine, no journal): the gateway's async sends, 100 in flight, "
@@ -206,14 +264,18 @@ def main() -> None:
             )
 
             opts = EngineOptions(rate=None, concurrency=100, track_seconds=0)
-            elapsed, cpu, _, _ = engine_run(info, db, args.messages, 0, opts)
+            profile = cProfile.Profile() if args.profile else None
+            elapsed, cpu, _, _ = engine_run(info, db, args.messages, 0, opts, profile)
             print(
                 f"engine --rate max --concurrency 100, {args.messages} recipients, journal "
                 f"WAL+synchronous=FULL: {args.messages / elapsed:.0f} msg/s end to end "
                 f"({elapsed:.1f} s), client CPU {cpu / args.messages * 1e6:.0f} us/message, "
-                f"{args.messages / elapsed / base:.0f}x the baseline",
+                f"{args.messages / elapsed / base:.0f}x the baseline"
+                + (" (under cProfile: slower)" if profile is not None else ""),
                 flush=True,
             )
+            if profile is not None:
+                pstats.Stats(profile, stream=sys.stdout).sort_stats("tottime").print_stats(30)
 
             n = args.rate_messages
             opts = EngineOptions(rate=50, concurrency=100, track_seconds=0)

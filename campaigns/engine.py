@@ -139,6 +139,7 @@ class Engine:
         self._resumed: asyncio.Future[str] | None = None
         self._pending_control: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self._wake_event = asyncio.Event()  # replaced by `run`; here so `_wake` always works
 
     # -- control, from any thread ------------------------------------------------------------
 
@@ -288,8 +289,7 @@ class Engine:
         self._sending_done_at: float | None = None
 
     def _wake(self) -> None:
-        with contextlib.suppress(AttributeError):
-            self._wake_event.set()
+        self._wake_event.set()
 
     def _load(self) -> None:
         """Queue the pending rows (deferring those with a future `not_before`) and track live
@@ -300,7 +300,8 @@ class Engine:
         now = time.monotonic()
         self._status.clear()
         self._counts.clear()
-        for r in self.journal.recipients(self.campaign_id):
+        # The lean read (no JSON fields, no dates but not_before): 20,000 rows load quickly.
+        for r in self.journal.send_rows(self.campaign_id):
             self._status[r.row] = r.status
             self._counts[r.status] += 1
             if r.status == J.PENDING:

@@ -145,6 +145,19 @@ class Recipient:
 
 
 @dataclass(frozen=True, slots=True)
+class SendRow:
+    """The part of a recipient the engine needs to (re)start a campaign (`Journal.send_rows`)."""
+
+    row: int
+    to: str
+    body: str
+    segments: int
+    status: str
+    sid: str | None
+    not_before: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Campaign:
     """A campaign's header: what was sent, from what, how, and where it stands."""
 
@@ -452,6 +465,19 @@ class Journal:
         rows = self._db.execute(sql + " ORDER BY row", params).fetchall()
         return [_recipient(r) for r in rows]
 
+    def send_rows(self, campaign_id: str) -> list[SendRow]:
+        """Every recipient of the campaign in row order, only the columns the engine needs
+        (a cheaper read than `recipients` for large campaigns)."""
+        rows = self._db.execute(
+            "SELECT row, to_number, body, segments, status, sid, not_before FROM recipients"
+            " WHERE campaign_id = ? ORDER BY row",
+            (campaign_id,),
+        ).fetchall()
+        return [
+            SendRow(row, to, body, segments, status, sid, None if nb is None else _parse(nb))
+            for row, to, body, segments, status, sid, nb in rows
+        ]
+
     def apply(
         self,
         campaign_id: str,
@@ -488,10 +514,15 @@ class Journal:
                     ],
                 )
             if intents:
+                at = intents[0].at  # a batch of intents usually shares one time: format it once
+                at_text = _iso(at)
                 db.executemany(
                     "UPDATE recipients SET status = 'inflight', attempts = attempts + 1,"
                     " attempted_at = ?, updated_at = ? WHERE campaign_id = ? AND row = ?",
-                    [(_iso(i.at), now, campaign_id, i.row) for i in intents],
+                    [
+                        (at_text if i.at is at else _iso(i.at), now, campaign_id, i.row)
+                        for i in intents
+                    ],
                 )
 
     def set_status(

@@ -286,9 +286,9 @@ class _RelaxedGC:
     Each request allocates a few hundred short-lived objects (aiohttp, the SDK), and with 100
     requests in flight many of them are still alive at each of Python's default gen-0
     collections (every 700 allocations): they get promoted and rescanned, ~10% of the client's
-    CPU. Collecting every 20,000 allocations lets them die first. Objects alive when the first
-    session opens are frozen out of the scans (`gc.freeze`). Reference counted, so sessions in
-    several threads nest; the thresholds are restored when the last one closes.
+    CPU. Collecting every 20,000 allocations lets them die first. Only the gen-0 threshold
+    changes (no `gc.freeze`/`unfreeze`: the TUI freezes its own objects). Reference counted, so
+    sessions in several threads nest; the thresholds are restored when the last one closes.
     """
 
     THRESHOLD0 = 20_000
@@ -303,7 +303,6 @@ class _RelaxedGC:
             self._depth += 1
             if self._depth == 1:
                 self._saved = gc.get_threshold()
-                gc.freeze()
                 gc.set_threshold(max(self._saved[0], self.THRESHOLD0), *self._saved[1:])
 
     def exit(self) -> None:
@@ -311,7 +310,6 @@ class _RelaxedGC:
             self._depth -= 1
             if self._depth == 0 and self._saved is not None:
                 gc.set_threshold(*self._saved)
-                gc.unfreeze()
                 self._saved = None
 
 
