@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 #: Sender throughput in segments per second (Twilio's defaults for US/CA senders).
 SENDER_RATES: dict[str, float] = {
@@ -130,9 +132,23 @@ def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0, jitter: float
     return delay * (1 - jitter) + random.uniform(0, delay * jitter)
 
 
-def auto_rate(kinds_and_rates: list[tuple[str, float]]) -> float:
-    """The `--rate auto` pace: the sum of the senders' throughputs in segments per second."""
-    total = 0.0
-    for kind, rate in kinds_and_rates:
-        total += rate if rate > 0 else SENDER_RATES.get(kind, 1.0)
+def sender_rate(senders: Iterable[Any], address: str | None) -> float | None:
+    """The `--rate auto` pace, in segments per second, of the sender at `address`.
+
+    A number paces at its own throughput (US/CA long code 1, toll-free 3, short code 100). A
+    Messaging Service (kind "messaging_service") paces at its own figure when Twilio gives one,
+    else at the sum of the account's SMS-capable numbers, which it spreads the load over. None
+    when `address` is not among `senders`. The command line and the app both ask this.
+    """
+    senders = list(senders)
+    chosen = next((s for s in senders if s.address == address), None)
+    if chosen is None:
+        return None
+    own = float(chosen.segments_per_second or 0)
+    if chosen.kind != "messaging_service":
+        return own or SENDER_RATES.get(chosen.kind, 1.0)
+    if own > 0:
+        return own
+    numbers = [s for s in senders if s.kind != "messaging_service" and getattr(s, "sms", True)]
+    total = sum(float(s.segments_per_second or 0) or SENDER_RATES.get(s.kind, 1.0) for s in numbers)
     return total or 1.0

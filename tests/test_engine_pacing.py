@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from campaigns.pacing import AdaptiveLimit, RateChoice, SegmentPacer, auto_rate, backoff
+from campaigns.pacing import AdaptiveLimit, RateChoice, SegmentPacer, backoff, sender_rate
 from campaigns.tracking import PollSchedule
 
 
@@ -89,7 +89,21 @@ def test_rate_choice_parsing() -> None:
     for bad in ("0", "-3", "fast", "nan"):
         with pytest.raises(ValueError):
             RateChoice.parse(bad)
-    assert auto_rate([("long_code", 0), ("toll_free", 0), ("short_code", 0)]) == 104
+
+
+def test_sender_rate_is_the_numbers_own_or_a_services_sum() -> None:
+    from campaigns.twilio_gateway import Sender
+
+    senders = [
+        Sender("+15017122661", "long_code", True, 1.0),
+        Sender("+18445550100", "toll_free", True, 3.0),
+        Sender("55501", "short_code", True, 100.0),
+        Sender("MG0123", "messaging_service", True, 0.0),
+    ]
+    assert sender_rate(senders, "+15017122661") == 1.0
+    assert sender_rate(senders, "+18445550100") == 3.0
+    assert sender_rate(senders, "MG0123") == 104.0
+    assert sender_rate(senders, "+19999999999") is None
 
 
 def test_poll_schedule_backs_off_and_finishes() -> None:

@@ -408,6 +408,7 @@ class SmscastApp(App[int]):
         """How the engine sends. A new campaign is paced at its sender's throughput (the demo
         is not paced: its sandbox is sped up); a resumed one as its stored settings say."""
         from campaigns.engine import EngineOptions
+        from campaigns.pacing import sender_rate
 
         if self.base_engine_options is not None:
             return replace(self.base_engine_options, canary=canary)
@@ -418,12 +419,8 @@ class SmscastApp(App[int]):
                 concurrency=int(stored.get("concurrency") or 10),
                 track_seconds=float(stored.get("track") or 120.0),
             )
-        senders = self.draft.senders
-        sender = next((s for s in senders if s.address == self.draft.sender), None)
-        rate = getattr(sender, "segments_per_second", None)
-        if getattr(sender, "kind", "") == "messaging_service":  # its numbers' combined pace
-            rate = sum(s.segments_per_second for s in senders if s.kind != "messaging_service")
-        return EngineOptions(rate=None if self.demo else rate or None, canary=canary)
+        rate = sender_rate(self.draft.senders, self.draft.sender)  # as `smscast send` paces
+        return EngineOptions(rate=None if self.demo else rate, canary=canary)
 
     def run_campaign(self, campaign_id: str, options: Any = None) -> None:
         """Run (or resume) a journal campaign: load its recipients, then start the engine.

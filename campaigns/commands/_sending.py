@@ -254,7 +254,7 @@ def resolve_rate(
     """`--rate` as segments per second (None = max). `auto` asks Twilio what the sender is:
     a number's own throughput, or a Messaging Service's (the sum of its senders)."""
     from campaigns.errors import InputError
-    from campaigns.pacing import SENDER_RATES, RateChoice
+    from campaigns.pacing import RateChoice, sender_rate
 
     try:
         choice = RateChoice.parse(text)
@@ -262,16 +262,17 @@ def resolve_rate(
         raise InputError(str(exc), "Use --rate auto, --rate max or e.g. --rate 10.") from None
     if choice.mode != "auto":
         return choice.segments_per_second
+    senders = list(gateway.senders())
     if service_sid:
-        with contextlib.suppress(Exception):
-            for service in gateway.messaging_services():
-                if service.address == service_sid and service.segments_per_second:
-                    return float(service.segments_per_second)
-        total = sum(s.segments_per_second for s in gateway.senders() if s.sms)
-        return float(total) or 1.0
-    for sender in gateway.senders():
-        if sender.address == from_number:
-            return float(sender.segments_per_second) or SENDER_RATES.get(sender.kind, 1.0)
+        with contextlib.suppress(Exception):  # not every account lists its services
+            senders += list(gateway.messaging_services())
+        if not any(s.address == service_sid for s in senders):
+            from campaigns.twilio_gateway import Sender
+
+            senders.append(Sender(service_sid, "messaging_service", True, 0.0))
+    rate = sender_rate(senders, service_sid or from_number)
+    if rate is not None:
+        return rate
     from campaigns.twilio_gateway import segments_per_second, sender_kind
 
     kind = sender_kind(from_number or "")

@@ -265,6 +265,8 @@ async def test_bad_canary_number_is_refused_with_a_next_step(
     async with app.run_test(size=(100, 30)) as pilot:
         assert await until(pilot, lambda: app.draft.plan is not None and app.draft.sender)
         await pilot.press("5")
+        # The first visit to a screen takes a while under load: type only once it is there.
+        assert await until(pilot, lambda: bool(app.screen.query("#confirm")))
         await pilot.press("c", *"12", "enter")  # Enter moves on to the confirmation
         assert app.screen.query_one("#confirm", Input).has_focus
         await pilot.press(*"SEND", "enter")

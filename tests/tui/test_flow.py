@@ -94,7 +94,8 @@ async def compose_and_send(app: SmscastApp, pilot) -> None:
         lambda: app.draft.plan is not None and app.draft.plan.summary.messages == len(VERIFIED),
     )
     await pilot.press("5")
-    await pilot.pause()
+    # The first visit to a screen takes a while under load: press keys once it is there.
+    assert await until(pilot, lambda: bool(app.screen.query("#confirm")))
     await pilot.press("s")  # focus the confirmation
     confirm = app.screen.query_one("#confirm", Input)
     assert confirm.has_focus
