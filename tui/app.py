@@ -88,6 +88,7 @@ class SmscastApp(App[int]):
         self.contacts_file = str(contacts_file) if contacts_file else None
         self.db_path = Path(db_path) if db_path else None
         self.demo = demo
+        self._quit_while_starting = False
         self.draft = Draft()
         self.draft.filters.quiet_hours = (not demo) if quiet_hours is None else quiet_hours
         self.base_engine_options = engine_options
@@ -197,7 +198,8 @@ class SmscastApp(App[int]):
             message.senders,
             message.verified,
         )
-        draft.filters.verified_only = draft.is_trial
+        if not draft.filters.verified_only_chosen:  # `auto`: on for trial accounts
+            draft.filters.verified_only = draft.is_trial
         configured = getattr(self.settings, "messaging_service_sid", None) or getattr(
             self.settings, "from_number", None
         )
@@ -282,6 +284,8 @@ class SmscastApp(App[int]):
         """Change audience filters (verified_only, suppression, quiet_hours) and recount."""
         for key, value in changes.items():
             setattr(self.draft.filters, key, value)
+        if "verified_only" in changes:
+            self.draft.filters.verified_only_chosen = True
         self.rebuild_audience()
 
     def rebuild_audience(self) -> None:
@@ -602,6 +606,13 @@ class SmscastApp(App[int]):
     # -------------------------------------------------------------------- quit
     async def action_quit(self) -> None:
         """Quit; mid-send, ask first (the campaign pauses and stays resumable)."""
+        starting = self.draft.sending and (self.runner is None or not self.runner.running)
+        if starting and not self._quit_while_starting:
+            # Between SEND and the engine's start there is nothing to pause yet; a second
+            # ctrl+q quits anyway (the campaign is then left planned, resumable).
+            self._quit_while_starting = True
+            self.notify("The campaign is starting: quit again in a moment to pause it.")
+            return
         if self.runner is not None and self.runner.running:
 
             def answered(yes: bool | None) -> None:
@@ -613,8 +624,12 @@ class SmscastApp(App[int]):
             self.push_screen(
                 ConfirmDialog(
                     ("A campaign is paused." if paused else "A campaign is sending.")
-                    + " Quit now?\nIt stays paused; resume it later from History (7) or with "
-                    "'smscast resume'.",
+                    + (
+                        " Quit now?\nThis is the demo: its sandbox and journal end with it."
+                        if self.demo
+                        else " Quit now?\nIt stays paused; resume it later from History (7) or"
+                        " with 'smscast resume'."
+                    ),
                     yes="Quit",
                     no="Stay" if paused else "Keep sending",
                 ),

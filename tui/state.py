@@ -29,6 +29,8 @@ class Filters:
     """The audience filters as toggled on the Audience screen."""
 
     verified_only: bool = True
+    #: True once the person toggled verified-only: a late account answer must not undo it.
+    verified_only_chosen: bool = False
     suppression: bool = True
     quiet_hours: bool = True
     quiet_window: str = "08:00-21:00"
