@@ -80,6 +80,17 @@ def _command_module(name: str) -> ModuleType | None:
         raise
 
 
+def open_app(contacts_file: str | None, demo: bool) -> int:
+    """Open the Textual app (`smscast`, `smscast FILE.csv`, `smscast demo`).
+
+    The only place the command line reaches into `tui/`, imported here lazily so that every
+    other command starts without textual.
+    """
+    from tui.app import run_app
+
+    return run_app(contacts_file=contacts_file, demo=demo)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -95,9 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.contacts_file = None
     try:
         if args.command is None:
-            from campaigns.commands import app as app_command
-
-            return app_command.run(args)
+            return open_app(contacts_file=args.contacts_file, demo=False)
         return int(args.handler(args))
     except SmscastError as error:
         print(f"smscast: {error.full()}", file=sys.stderr)

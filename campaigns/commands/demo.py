@@ -31,6 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox and open the app on it; returns the app's exit status."""
-    from tui.app import run_app
+    from campaigns.cli import open_app
 
-    return run_app(contacts_file=getattr(args, "demo_file", None), demo=True)
+    return open_app(contacts_file=getattr(args, "demo_file", None), demo=True)
