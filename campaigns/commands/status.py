@@ -122,8 +122,16 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
     lines = [
         f"Campaign {report['campaign_id']} ({report['state']}), from {report['sender']}, "
         f"created {report['created_at'][:19].replace('T', ' ')} UTC",
-        f"  {report['total']} recipient(s): "
-        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1])),
+        f"  {report['total']} recipient(s) to text: "
+        + (
+            ", ".join(
+                f"{n} {s}"
+                for s, n in sorted(counts.items(), key=lambda kv: -kv[1])
+                if s != "skipped"
+            )
+            or "none"
+        )
+        + (f"; {counts['skipped']} excluded before sending" if counts.get("skipped") else ""),
     ]
     if report["price"]:
         lines.append(f"  charged so far: {report['price']:.4f}")

@@ -85,7 +85,7 @@ class ContactsScreen(StepScreen):
             f"{book.path.name}: encoding {book.encoding}, {delimiter}-separated, "
             f"phone column '{book.phone_column}', region {book.region}",
             f"{book.rows} rows: {book.valid} valid, {book.invalid} with problems, "
-            f"{book.duplicates} duplicates; {len(book.warnings)} warnings",
+            f"{_count(book.duplicates, 'duplicate')}; {_count(len(book.warnings), 'warning')}",
         ]
         return "\n".join(lines)
 
@@ -153,3 +153,8 @@ class ContactsScreen(StepScreen):
     def action_focus_problems(self) -> None:
         """Move to the problems table."""
         self.query_one("#problems", DataTable).focus()
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 warning`, `2 warnings`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
