@@ -23,6 +23,8 @@ from types import MappingProxyType
 
 import phonenumbers
 
+from campaigns.phones import region_of
+
 __all__ = ["CURRENCY", "DEFAULT_OTHER", "DEFAULT_PRICES", "PriceTable", "region_for_number"]
 
 CURRENCY = "USD"
@@ -163,11 +165,8 @@ _NANP_REGIONS: dict[str, str | None] = {}
 
 @lru_cache(maxsize=65536)
 def _region_for_number(e164: str) -> str | None:
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return None
-    return region if region and region != "001" else None
+    region = region_of(e164)
+    return region if region and region != "001" else None  # 001: non-geographic
 
 
 def _country_code(e164: str) -> str | None:

@@ -359,10 +359,9 @@ def _read_text(path: Path) -> str:
             f"Cannot read {path}: {exc.strerror or exc}.",
             "Give a CSV or a text file with one phone number per line.",
         ) from exc
-    for encoding in ("utf-8-sig", "cp1252"):
-        with contextlib.suppress(UnicodeDecodeError):
-            return data.decode(encoding)
-    return data.decode("latin-1")
+    from campaigns.contacts import decode  # the same rules as contacts files (BOMs, UTF-16)
+
+    return decode(data)[0]
 
 
 def _delimiter(lines: list[str]) -> str | None:

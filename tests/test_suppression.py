@@ -205,3 +205,12 @@ def test_import_finds_the_phone_column_by_the_contacts_rules(
     added, problems = suppressions.import_file(source)
     assert (added, problems) == (1, [])
     assert "+14155550100" in suppressions
+
+
+def test_import_reads_excel_unicode_text(suppressions: SuppressionList, tmp_path: Path) -> None:
+    """Excel's "Unicode text" (UTF-16 with BOM, tab-separated) imports like a CSV."""
+    source = tmp_path / "stops.txt"
+    source.write_bytes("Name\tMobile\nZoë\t+14155550100\n".encode("utf-16"))
+    added, problems = suppressions.import_file(source)
+    assert (added, problems) == (1, [])
+    assert "+14155550100" in suppressions
