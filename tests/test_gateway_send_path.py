@@ -1,7 +1,8 @@
 """The send path's lean parts: the form encoder matches what aiohttp's FormData sent before, a
-body with awkward characters reaches the sandbox intact through the real SDK, the relaxed
-garbage collector is restored when the last session closes, and the engine's lean journal read
-agrees with the full one."""
+body with awkward characters reaches the sandbox intact through the real SDK, the fast create
+reads an answer exactly as the SDK's MessageInstance does, the lean HTTP pool is used unless a
+proxy is configured, the relaxed garbage collector is restored when the last session closes, and
+the engine's lean journal read agrees with the full one."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
+from twilio.base import deserialize
+
 from campaigns import journal as J
 from campaigns.sandbox import Sandbox
 from campaigns.settings import Credentials
-from campaigns.twilio_gateway import TwilioGateway, form_encode
+from campaigns.twilio_gateway import TwilioGateway, _rfc2822, form_encode
 
 FROM = "+15017122661"
 
@@ -64,6 +68,75 @@ async def test_awkward_bodies_arrive_intact(sandbox: Sandbox) -> None:
         assert stored[record.sid].endswith(body)
         assert record.body == stored[record.sid]
     gateway.close()
+
+
+async def test_the_fast_create_reads_answers_as_the_sdk_does(sandbox: Sandbox) -> None:
+    """`send` without extras skips the SDK's MessageInstance; with an extra it goes through
+    `messages.create_async`. Both must give the same record for the same kind of answer."""
+    gateway = TwilioGateway(
+        Credentials(sandbox.account_sid, sandbox.account_sid, sandbox.auth_token),
+        base_url=sandbox.base_url,
+    )
+    async with gateway.async_session() as session:
+        fast = await session.send(to="+14155550100", body="same text", from_=FROM)
+        # smart_encoded=False changes nothing in the message, but takes the SDK's own path.
+        sdk = await session.send(
+            to="+14155550101", body="same text", from_=FROM, smart_encoded=False
+        )
+        service = await session.send(
+            to="+14155550102", body="same text", messaging_service_sid=sandbox.messaging_service_sid
+        )
+    gateway.close()
+    assert fast.sid != sdk.sid and fast.sid.startswith("SM")
+    for field in ("body", "status", "num_segments", "price", "error_code", "price_unit"):
+        assert getattr(fast, field) == getattr(sdk, field), field
+    assert (fast.to, fast.from_, sdk.to) == ("+14155550100", FROM, "+14155550101")
+    for record in (fast, sdk):
+        assert record.date_created is not None and record.date_created.tzinfo is not None
+        assert type(record.num_segments) is int
+    assert service.messaging_service_sid == sandbox.messaging_service_sid
+    stored = {m["sid"]: m for m in sandbox.messages()}
+    assert stored[fast.sid]["body"] == stored[sdk.sid]["body"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon, 30 Nov 2026 02:57:55 +0000",
+        "Thu, 01 Jan 1970 00:00:00 +0000",
+        "Sat, 29 Feb 2028 23:59:59 +0000",
+        "Tue, 5 Mar 2024 09:08:07 GMT",
+    ],
+)
+def test_message_dates_read_as_the_sdk_reads_them(text: str) -> None:
+    assert _rfc2822(text) == deserialize.rfc2822_datetime(text)
+
+
+def test_other_date_shapes_and_junk() -> None:
+    assert _rfc2822("Mon, 30 Nov 2026 04:57:55 +0200") == datetime(
+        2026, 11, 30, 2, 57, 55, tzinfo=UTC
+    )
+    for junk in (None, "", "yesterday", "Mon, 31 Feb 2026 02:57:55 +0000", 12):
+        assert _rfc2822(junk) is None
+
+
+async def test_the_lean_pool_unless_a_proxy_is_configured(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = Credentials(sandbox.account_sid, sandbox.account_sid, sandbox.auth_token)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with TwilioGateway(creds, base_url=sandbox.base_url).async_session() as session:
+        assert session.transport == "lean"  # loopback never goes through a proxy
+    async with TwilioGateway(creds).async_session() as session:  # api.twilio.com
+        assert session.transport == "aiohttp"
+    assert session.transport == ""
+    monkeypatch.delenv("HTTPS_PROXY")
+    for name in ("https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with TwilioGateway(creds).async_session() as session:
+        assert session.transport == "lean"
 
 
 async def test_relaxed_gc_is_restored_after_nested_sessions(sandbox: Sandbox) -> None:
