@@ -5,8 +5,9 @@ Each subcommand lives in its own module under `campaigns/commands/` exposing
 twilio and pandas are imported inside `run`, so `smscast --help` stays quick.
 
 Exit status: 0 success, 1 an error a person can fix (message + hint, never a traceback),
-2 usage errors (argparse), 3 a send that finished with failed recipients, 4 a send that was
-paused or stopped and can be resumed, 130 interrupted.
+2 usage errors (argparse), 3 a campaign that is over (finished, or canceled: not resumable)
+with recipients who did not get the message, 4 a campaign that was paused or stopped and can
+be resumed, 130 interrupted. `EXIT_STATUS_HELP` says it in `--help`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ EXIT_FAILED_RECIPIENTS = 3
 EXIT_PAUSED = 4
 EXIT_INTERRUPTED = 130
 
+#: The exit statuses, as the `--help` of smscast and of the commands that run a campaign
+#: shows them (kept as lines by `_Formatter`).
+EXIT_STATUS_HELP = """exit status:
+  0    everyone was texted (or nothing was asked to be sent)
+  1    an error: a sentence says what went wrong and what to do
+  2    usage: a wrong flag or argument
+  3    the campaign is over (finished, or canceled) and some recipients did not
+       get the message (failed, undelivered, canceled): 'smscast export' says who
+  4    the campaign is paused or stopped: 'smscast resume' goes on
+  130  interrupted"""
+
 #: Subcommand modules, in the order `smscast --help` lists them.
 COMMANDS: tuple[str, ...] = (
     "demo",
@@ -35,6 +47,7 @@ COMMANDS: tuple[str, ...] = (
     "send",
     "campaigns",
     "resume",
+    "cancel",
     "status",
     "export",
     "suppress",
@@ -43,8 +56,21 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, except that a text already laid out in lines keeps them."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with exit status 2 and a pointer to --help on usage errors."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -57,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="smscast",
         usage="smscast [-h] [--version] [CONTACTS.csv | COMMAND ...]",
         description="Bulk SMS from a CSV of contacts, through Twilio, exactly once per person.",
-        epilog="With no command, smscast opens the app (on CONTACTS.csv if given). "
-        "Run 'smscast demo' to try everything on a built-in Twilio sandbox.",
+        epilog="With no command, smscast opens the app (on CONTACTS.csv if given).\n"
+        "Run 'smscast demo' to try everything on a built-in Twilio sandbox.\n\n" + EXIT_STATUS_HELP,
     )
     parser.add_argument("--version", action="version", version=f"smscast {__version__}")
     sub = parser.add_subparsers(

@@ -196,7 +196,15 @@ class Engine:
     # -- the run -----------------------------------------------------------------------------
 
     async def run(self, emit: Emit) -> RunResult:
-        """Send the campaign's pending recipients; returns when it finishes, pauses or stops."""
+        """Send the campaign's pending recipients; returns when it finishes, pauses or stops.
+
+        Holds the campaign's run lock throughout (`Journal.run_lock`): a second run of the same
+        campaign, from the app or the command line, in this process or another, would text
+        people twice, so it gets `CampaignBusyError` before anything happens."""
+        with self.journal.run_lock(self.campaign_id):
+            return await self._run(emit)
+
+    async def _run(self, emit: Emit) -> RunResult:
         self._emit = emit
         with self._lock:
             self._loop = asyncio.get_running_loop()
@@ -214,6 +222,9 @@ class Engine:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="smscast-journal")
         self._from = campaign.sender if not campaign.messaging_service_sid else None
         self._service = campaign.messaging_service_sid
+        # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
+        # still be found, whichever attempt's answer was lost.
+        self._began = campaign.created_at
         try:
             async with self.gateway.async_session() as session:
                 self._session = session
@@ -246,7 +257,7 @@ class Engine:
     def _refuse(self, message: str) -> RunResult:
         self._emit(EngineError(self.campaign_id, message))
         counts = self.journal.counts(self.campaign_id)
-        return RunResult("canceled", counts, message)
+        return RunResult("canceled", counts, message, kind="refused")
 
     def _init_state(self) -> None:
         opts = self.options
@@ -813,7 +824,8 @@ class Engine:
                 self._session,
                 to=item.to,
                 body=item.body,
-                since=item.attempted_at - timedelta(seconds=self.options.reconcile_margin),
+                since=min(self._began, item.attempted_at)
+                - timedelta(seconds=self.options.reconcile_margin),
                 attempts=self.options.lookup_attempts,
                 timeout=self.options.request_timeout,
             )

@@ -9,6 +9,11 @@ Twilio before anything is resent.
 
 The file is created with mode 0600 (it holds phone numbers and message bodies), as are its
 `-wal` and `-shm` companions. The schema is versioned with `PRAGMA user_version`.
+
+Only one run may drive a campaign at a time: two engines on the same pending rows would each
+commit an intent and send, texting everyone twice. `Journal.run_lock` takes an exclusive,
+per-campaign OS lock (`flock` on `<db>.locks/<campaign id>`) that the kernel drops when the
+process dies, so a `kill -9` never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import secrets
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.errors import ConfigError, InputError
+
+try:  # POSIX; elsewhere the run lock is a no-op (smscast targets Linux and macOS terminals)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 
@@ -245,6 +256,15 @@ def _campaign(values: Sequence[Any]) -> Campaign:
     )
 
 
+class CampaignBusyError(InputError):
+    """Another process (or thread) is sending this campaign right now."""
+
+
+#: Run locks held by this process: (lock file, campaign id) -> [owning thread, depth, fd].
+_HELD: dict[tuple[str, str], list[int]] = {}
+_HELD_GUARD = threading.Lock()
+
+
 def _secure(path: Path) -> None:
     """chmod 0600 the database and its WAL companions (those that exist)."""
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -308,6 +328,63 @@ class Journal:
 
     def __enter__(self) -> Journal:
         return self
+
+    @contextlib.contextmanager
+    def run_lock(self, campaign_id: str) -> Iterator[str]:
+        """Hold the campaign's exclusive run lock for the block; yields the full campaign id.
+
+        Raises `CampaignBusyError` at once (never waits) when another process or thread holds
+        it. Re-entrant on the same thread, so a caller that holds it may start an engine that
+        takes it too. The lock file holds the owner's pid, for the message.
+        """
+        campaign_id = self.campaign(campaign_id).id
+        folder = Path(f"{self.path}.locks")
+        path = folder / campaign_id
+        key = (str(path), campaign_id)
+        me = threading.get_ident()
+        with _HELD_GUARD:
+            held = _HELD.get(key)
+            if held is not None and held[0] != me:
+                raise _busy(campaign_id, os.getpid())
+            if held is not None:
+                held[1] += 1
+            else:
+                _HELD[key] = [me, 1, self._lock_file(folder, path, campaign_id)]
+        try:
+            yield campaign_id
+        finally:
+            with _HELD_GUARD:
+                held = _HELD[key]
+                held[1] -= 1
+                if held[1] == 0:
+                    del _HELD[key]
+                    os.close(held[2])  # closing the descriptor releases the flock
+
+    @staticmethod
+    def _lock_file(folder: Path, path: Path, campaign_id: str) -> int:
+        """Open and flock the lock file (non-blocking); its descriptor, or CampaignBusyError."""
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot create the run lock {path}: {exc.strerror or exc}.",
+                "Point --db (or SMSCAST_DB) at a writable folder.",
+            ) from exc
+        if fcntl is None:  # pragma: no cover
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                owner = int(os.pread(fd, 32, 0).decode("ascii", "replace").strip() or 0)
+            except (OSError, ValueError):
+                owner = 0
+            os.close(fd)
+            raise _busy(campaign_id, owner) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return fd
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -538,6 +615,15 @@ class Journal:
                 [to_status, note, _iso(now_utc()), campaign_id, *wanted],
             )
         return cursor.rowcount
+
+
+def _busy(campaign_id: str, pid: int) -> CampaignBusyError:
+    who = f" (process {pid})" if pid else ""
+    return CampaignBusyError(
+        f"Campaign {campaign_id} is being sent by another smscast right now{who}.",
+        "Two runs of one campaign would text people twice. Let that one finish, or pause it "
+        "there (Ctrl-C, or Pause in the app), then try again.",
+    )
 
 
 def _statements() -> list[str]:

@@ -1,10 +1,11 @@
 """Reconciliation: did a request whose answer was lost create the message after all?
 
 POST Messages is not idempotent, so after a timeout, a 5xx or a dropped connection (or a crash
-with rows `inflight`) the engine asks Twilio for the recipient's recent messages and looks for
-one with the same body. Found: that is the recipient's message (its SID and status are
-recorded). Nothing found: safe to send again. The lookup itself failing, even after retries:
-`unknown`, which is never resent automatically (under-sending beats double-sending).
+with rows `inflight`) the engine asks Twilio for the messages to the recipient since the
+campaign began (less a margin for clock skew) and looks for one with the same body. Found: that
+is the recipient's message (its SID and status are recorded). Nothing found: safe to send
+again. The lookup itself failing, even after retries: `unknown`, which is never resent
+automatically (under-sending beats double-sending).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ the breaker, pause/resume/cancel from another thread, canary, quiet hours, recon
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -212,6 +214,25 @@ async def test_resume_reconciles_inflight_rows_first(sandbox: Sandbox, tmp_path:
     assert attempts == {2: 1, 3: 1, 4: 2, 5: 1, 6: 1, 7: 1}
 
 
+async def test_reconciliation_looks_back_to_the_campaign_start(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """An attempt whose answer was lost, retried much later (its first lookup found nothing
+    while Twilio was slow to list it), is still found: lookups reach back to the campaign's
+    start, not only to the latest attempt."""
+    journal = open_journal(tmp_path)
+    to = numbers(2, 950)
+    cid = campaign(journal, to)
+    async with gateway_for(sandbox).async_session() as session:
+        await session.send(to=to[0], body="Hello 0", from_="+15017122661")  # the first attempt
+    # The journal's latest attempt is 10 minutes after that message was created.
+    journal.apply(cid, intents=[J.Intent(2, J.now_utc() + timedelta(minutes=10))])
+    result, _ = await run(sandbox, journal, cid, concurrency=2)
+    assert result.state == "finished"
+    assert_exactly_once(sandbox, journal, cid)
+    assert {r.row: r.attempts for r in journal.recipients(cid)} == {2: 1, 3: 1}
+
+
 async def test_pause_resume_and_cancel_from_another_thread(tmp_path: Path) -> None:
     with Sandbox(SandboxConfig(**FAST, latency_ms=20)) as sb:
         journal = open_journal(tmp_path)
@@ -322,3 +343,75 @@ async def test_canceled_campaign_cannot_run(sandbox: Sandbox, tmp_path: Path) ->
     assert result.state == "canceled"
     assert rec.names()["engine_error"] == 1
     assert sandbox.messages() == []
+
+
+async def test_a_second_run_of_the_same_campaign_is_refused_while_one_sends(
+    tmp_path: Path,
+) -> None:
+    """The app and the command line (or two of either) must never send one campaign at once:
+    the second engine gets CampaignBusyError before it sends anything, from any thread."""
+    with Sandbox(SandboxConfig(**FAST, latency_ms=20)) as sb:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(200, 3000))
+        options = EngineOptions(concurrency=2, track_seconds=0)
+        first = Engine(gateway_for(sb), journal, cid, options)
+        started = threading.Event()
+
+        def emit(event: object) -> None:
+            if event.name == "recipient_changed":  # type: ignore[attr-defined]
+                started.set()
+
+        task = asyncio.ensure_future(first.run(emit))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        errors: list[BaseException] = []
+
+        def second_run() -> None:  # another thread, its own loop and journal connection
+            other = J.Journal.open(journal.path)
+            try:
+                engine = Engine(gateway_for(sb), other, cid, options)
+                asyncio.run(engine.run(lambda event: None))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                other.close()
+
+        thread = threading.Thread(target=second_run)
+        thread.start()
+        await asyncio.get_running_loop().run_in_executor(None, thread.join, 10)
+        assert len(errors) == 1 and isinstance(errors[0], J.CampaignBusyError)
+        assert "twice" in errors[0].hint
+        result = await asyncio.wait_for(task, 30)
+        assert result.state == "finished"
+        assert_exactly_once(sb, journal, cid)
+        # Once the first run has ended, the lock is free again.
+        again = await Engine(gateway_for(sb), journal, cid, options).run(lambda event: None)
+        assert again.state == "finished"
+
+
+async def test_a_retry_after_on_429_is_honoured(tmp_path: Path) -> None:
+    """Twilio documents no Retry-After for Messages, but when a 429 carries one the retry
+    waits at least that long (and the throttled recipients are still sent, once)."""
+    faults = Faults(rate_limit=0.3, retry_after=0.4)
+    with Sandbox(SandboxConfig(**FAST, faults=faults, seed=3)) as sb:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(20, 4000))
+        engine = Engine(
+            gateway_for(sb), journal, cid, EngineOptions(concurrency=2, track_seconds=0)
+        )
+        moments: dict[int, list[tuple[str, float]]] = {}
+
+        def emit(event: object) -> None:
+            if event.name == "recipient_changed":  # type: ignore[attr-defined]
+                row = event.row  # type: ignore[attr-defined]
+                moments.setdefault(row, []).append((event.status, time.monotonic()))  # type: ignore[attr-defined]
+
+        result = await engine.run(emit)
+        assert result.state == "finished"
+        assert_exactly_once(sb, journal, cid)
+        waits = []
+        for changes in moments.values():
+            for (status, at), (_, again) in itertools.pairwise(changes):
+                if status == J.PENDING:  # throttled: the next change is its retry leaving
+                    waits.append(again - at)
+        assert waits, "the seed gave no 429 at all"
+        assert min(waits) >= 0.4

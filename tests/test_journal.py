@@ -192,3 +192,62 @@ def test_unusable_location_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(ConfigError, match="Cannot open the campaign journal"):
         J.Journal.open(tmp_path / "dir.db")
+
+
+_HOLD_LOCK = """
+import sys, time
+from campaigns.journal import Journal
+with Journal.open(sys.argv[1]) as journal, journal.run_lock(sys.argv[2]):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_run_lock_is_exclusive_reentrant_and_dies_with_its_process(tmp_path: Path) -> None:
+    import threading
+
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal)
+        with journal.run_lock(cid[:10]) as full_id:  # a prefix names the campaign
+            assert full_id == cid
+            with journal.run_lock(cid):  # re-entrant on the same thread (drive -> engine)
+                pass
+            refused: list[BaseException] = []
+
+            def other_thread() -> None:
+                try:
+                    with journal.run_lock(cid):
+                        pass
+                except J.CampaignBusyError as exc:
+                    refused.append(exc)
+
+            thread = threading.Thread(target=other_thread)
+            thread.start()
+            thread.join()
+            assert len(refused) == 1 and isinstance(refused[0], InputError)
+            lock_file = Path(f"{db}.locks") / cid
+            assert stat.S_IMODE(lock_file.stat().st_mode) == 0o600
+        with journal.run_lock(cid):  # released at the end of the block
+            pass
+
+        # Another process holds it: refused at once, naming that process. Killed with -9,
+        # it leaves no stale lock behind.
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(db), cid],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            busy = pytest.raises(J.CampaignBusyError, match=f"process {holder.pid}")
+            with busy, journal.run_lock(cid):
+                pass
+            other = _campaign(journal)
+            with journal.run_lock(other):  # another campaign of the same journal is free
+                pass
+        finally:
+            holder.kill()
+            holder.wait()
+        with journal.run_lock(cid):
+            pass

@@ -1,9 +1,15 @@
-"""What `smscast send` and `smscast resume` share: running the engine from the command line.
+"""What `smscast send`, `resume` and `cancel` share: running the engine from the command line.
 
 Runs `Engine.run` in an asyncio loop with Ctrl-C wired to a clean pause (a second Ctrl-C stops
 at once), renders the event stream (a progress bar on stderr, or JSON lines on stdout with
 `--json`), handles the canary question, and turns the outcome into the exit status and a
-footer that says how to go further.
+footer that says how to go further. A run holds the campaign's run lock
+(`Journal.run_lock`) throughout, so two runs of one campaign can never text anyone twice.
+
+Exit status of a run (`exit_status`): 0 everyone was texted; 3 the campaign is over (finished,
+or canceled: it cannot be resumed) and some recipients did not get the message (failed,
+undelivered, or canceled before being texted; the export says who); 4 paused or stopped, and
+`smscast resume` goes on. A campaign that is already canceled is refused (exit 1).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import sys
 import time
 from typing import IO, Any
 
+from campaigns import aio
 from campaigns.cli import EXIT_FAILED_RECIPIENTS, EXIT_OK, EXIT_PAUSED
 from campaigns.engine import Engine, EngineOptions, RunResult
 from campaigns.events import (
@@ -27,7 +34,10 @@ from campaigns.events import (
     Progress,
     RecipientChanged,
 )
-from campaigns.journal import FAILED_STATUSES, Journal
+from campaigns.journal import CANCELED, FAILED_STATUSES, INFLIGHT, PENDING, Journal
+
+#: Recipient statuses that end a campaign without the message: counted by exit status 3.
+MISSED_STATUSES = FAILED_STATUSES | {CANCELED}
 
 _STATUS_ORDER = (
     "pending",
@@ -55,6 +65,7 @@ class Renderer:
         self._last_line = 0.0
         self._bar_shown = False
         self._final_shown = False
+        self._printed: Progress | None = None
         self.last_progress: Progress | None = None
 
     def __call__(self, event: Event) -> None:
@@ -67,13 +78,23 @@ class Renderer:
             self.last_progress = event
             self._progress(event)
         elif isinstance(event, CampaignPaused):
+            self._last_counts()
             self._clear()
             self.err.write(f"Paused: {event.reason}\n")
         elif isinstance(event, EngineError):
             self._clear()
             self.err.write(f"smscast: {event.message}\n")
         elif isinstance(event, CampaignFinished):
+            self._last_counts()
             self._clear()
+
+    def _last_counts(self) -> None:
+        """Without a terminal, lines are throttled: make sure the last counts are printed."""
+        last = self.last_progress
+        if not self.tty and last is not None and last is not self._printed:
+            self._final_shown = False
+            self._last_line = 0.0
+            self._progress(last)
 
     def _progress(self, event: Progress) -> None:
         now = time.monotonic()
@@ -83,6 +104,7 @@ class Renderer:
                 return
             self._final_shown = final
         self._last_line = now
+        self._printed = event
         width = 30
         filled = int(width * event.done / event.total) if event.total else width
         counts = "  ".join(f"{event.counts[s]} {s}" for s in _STATUS_ORDER if event.counts.get(s))
@@ -148,7 +170,7 @@ def run_engine(engine: Engine, render: Renderer) -> RunResult:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
 
-    return asyncio.run(main())
+    return aio.run(main())
 
 
 def confirm(question: str) -> bool:
@@ -167,13 +189,49 @@ def drive(
     render: Renderer,
     *,
     interactive: bool,
+    cancel: bool = False,
 ) -> int:
-    """Run (and after an accepted canary, run again) the campaign; returns the exit status."""
+    """Run (and after an accepted canary, run again) the campaign; returns the exit status.
+
+    Holds the campaign's run lock throughout (`CampaignBusyError`, exit 1, when another run
+    has it) and refuses a canceled campaign (exit 1): it cannot be resumed. With `cancel`, the
+    engine starts with the cancel already requested: it reconciles rows left in flight, then
+    marks every pending recipient canceled (`smscast cancel`)."""
+    from campaigns.errors import InputError
+
+    with journal.run_lock(campaign_id):
+        if journal.campaign(campaign_id).state == CANCELED:
+            raise InputError(
+                f"Campaign {campaign_id} was canceled; it cannot be resumed.",
+                "Start a new one with 'smscast send'.",
+            )
+        return _drive(
+            gateway, journal, campaign_id, options, render, interactive=interactive, cancel=cancel
+        )
+
+
+def _drive(
+    gateway: Any,
+    journal: Journal,
+    campaign_id: str,
+    options: EngineOptions,
+    render: Renderer,
+    *,
+    interactive: bool,
+    cancel: bool,
+) -> int:
     while True:
         engine = Engine(gateway, journal, campaign_id, options)
+        if cancel:
+            engine.cancel()  # applied as the run starts, after in-flight rows are reconciled
         result = run_engine(engine, render)
         if result.kind != "canary":
             break
+        left = journal.counts(campaign_id)
+        if not left.get(PENDING) and not left.get(INFLIGHT):
+            # The canary was everyone: nothing to ask about; one more run settles the end.
+            options = EngineOptions(**{**_fields(options), "canary": 0})
+            continue
         canary = journal.recipients(campaign_id)
         tried = [r for r in canary if r.attempts > 0]
         if not render.json_mode:
@@ -195,10 +253,11 @@ def _fields(options: EngineOptions) -> dict[str, Any]:
 
 
 def exit_status(result: RunResult) -> int:
-    """0 all sent, 3 finished with failed recipients, 4 paused/stopped/canceled."""
-    if result.state == "finished":
-        failed = sum(result.counts.get(s, 0) for s in FAILED_STATUSES)
-        return EXIT_FAILED_RECIPIENTS if failed else EXIT_OK
+    """0 everyone texted; 3 over (finished or canceled) with recipients who did not get the
+    message; 4 paused or stopped (resumable). See the module docstring."""
+    if result.state in ("finished", CANCELED):
+        missed = sum(result.counts.get(s, 0) for s in MISSED_STATUSES)
+        return EXIT_FAILED_RECIPIENTS if missed else EXIT_OK
     return EXIT_PAUSED
 
 
@@ -216,6 +275,11 @@ def footer(journal: Journal, campaign_id: str, result: RunResult, render: Render
     failed = sum(counts.get(s, 0) for s in FAILED_STATUSES)
     if failed:
         lines.append(f"{failed} recipient(s) did not get the message; the export says why.")
+    if counts.get(CANCELED):
+        lines.append(
+            f"{counts[CANCELED]} recipient(s) were not texted: the campaign was canceled "
+            "(it cannot be resumed)."
+        )
     live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
     if live:
         lines.append(f"  smscast status {campaign_id} --watch   follow delivery receipts")

@@ -5,7 +5,9 @@ sent again, Twilio unreachable -> `unknown`). `unknown` rows are never resent au
 `--retry-unknown` asks Twilio about them once more: found -> recorded, absent -> sent, still
 no answer -> unknown again (so it can never double-send). Resuming refuses a
 contacts file or template that changed since the campaign was planned (SHA-256 / text).
-Without ID: the newest campaign that still has work to do.
+Without ID: the newest campaign that still has work to do. A canceled campaign cannot be
+resumed (exit 1), nor one that another smscast is sending right now (its run lock is held).
+Exit status: 0/3/4 like `smscast send` (see `campaigns.commands._sending`), 1 on refusal.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast resume` (imports nothing heavy)."""
+    from campaigns.cli import EXIT_STATUS_HELP
     from campaigns.commands._send_flags import add_engine_arguments
     from campaigns.settings import add_credential_arguments
 
@@ -29,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "resume",
         help="go on with a paused or interrupted campaign",
         description="Reconcile requests a crash left open, then send to everyone not yet "
-        "texted. Refuses a contacts file or template that changed since the campaign began.",
+        "texted. Refuses a contacts file or template that changed since the campaign began, "
+        "a canceled campaign, and a campaign another smscast is sending right now.",
+        epilog=EXIT_STATUS_HELP,
     )
     p.add_argument("campaign_id", nargs="?", metavar="ID", help="campaign id (default: latest)")
     p.add_argument(
@@ -48,18 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resume the campaign; returns the exit status (0/3/4 like send)."""
-    from campaigns.cli import EXIT_OK
     from campaigns.commands import _sending
-    from campaigns.journal import CANCELED, INFLIGHT, PENDING, UNKNOWN, Journal
+    from campaigns.journal import CANCELED, Journal
     from campaigns.settings import settings_from_args
-    from campaigns.suppression import SuppressionList
-    from campaigns.twilio_gateway import TwilioGateway
 
     settings = settings_from_args(args)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
     with Journal.open(db_path) as journal:
-        campaign = _pick(journal, args.campaign_id)
+        campaign = pick_campaign(journal, args.campaign_id)
         if campaign.state == CANCELED:
             from campaigns.errors import InputError
 
@@ -68,43 +70,62 @@ def run(args: argparse.Namespace) -> int:
                 "Start a new one with 'smscast send'.",
             )
         check_unchanged(campaign, args.contacts, args.template, render)
-        counts = journal.counts(campaign.id)
-        work = counts.get(PENDING, 0) + counts.get(INFLIGHT, 0)
-        if args.retry_unknown:
-            work += counts.get(UNKNOWN, 0)
-        live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
-        if not work and not live and not counts.get(UNKNOWN):
-            render.say(f"Campaign {campaign.id} has nothing left to send.")
-            return EXIT_OK
-        gateway = TwilioGateway(settings)
-        stored = dict(campaign.settings)
-        if args.rate is not None:
-            rate = _sending.resolve_rate(
-                args.rate, gateway, campaign.sender, campaign.messaging_service_sid
-            )
-        else:
-            rate = stored.get("rate_segments_per_second")
-        if not args.json:
-            render.say(f"Resuming campaign {campaign.id} ({work} recipient(s) to settle).")
-        with SuppressionList(db_path, region=settings.region) as suppression:
-            options = _sending.engine_options(
-                args,
-                rate,
-                stored,
-                retry_unknown=args.retry_unknown,
-                opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid),
-            )
-            return _sending.drive(
-                gateway,
-                journal,
-                campaign.id,
-                options,
-                render,
-                interactive=not args.yes and _sending.is_interactive(),
-            )
+        with journal.run_lock(campaign.id):  # refuse before saying anything (drive holds it too)
+            return _resume(args, settings, db_path, journal, campaign, render)
 
 
-def _pick(journal: Journal, campaign_id: str | None) -> Campaign:
+def _resume(
+    args: argparse.Namespace,
+    settings: Any,
+    db_path: Path,
+    journal: Journal,
+    campaign: Campaign,
+    render: Any,
+) -> int:
+    """Settle and send what is left (the caller holds the run lock)."""
+    from campaigns.cli import EXIT_OK
+    from campaigns.commands import _sending
+    from campaigns.journal import INFLIGHT, PENDING, UNKNOWN
+    from campaigns.suppression import SuppressionList
+    from campaigns.twilio_gateway import TwilioGateway
+
+    counts = journal.counts(campaign.id)
+    work = counts.get(PENDING, 0) + counts.get(INFLIGHT, 0)
+    if args.retry_unknown:
+        work += counts.get(UNKNOWN, 0)
+    live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
+    if not work and not live and not counts.get(UNKNOWN):
+        render.say(f"Campaign {campaign.id} has nothing left to send.")
+        return EXIT_OK
+    gateway = TwilioGateway(settings)
+    stored = dict(campaign.settings)
+    if args.rate is not None:
+        rate = _sending.resolve_rate(
+            args.rate, gateway, campaign.sender, campaign.messaging_service_sid
+        )
+    else:
+        rate = stored.get("rate_segments_per_second")
+    if not args.json:
+        render.say(f"Resuming campaign {campaign.id} ({work} recipient(s) to settle).")
+    with SuppressionList(db_path, region=settings.region) as suppression:
+        options = _sending.engine_options(
+            args,
+            rate,
+            stored,
+            retry_unknown=args.retry_unknown,
+            opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid),
+        )
+        return _sending.drive(
+            gateway,
+            journal,
+            campaign.id,
+            options,
+            render,
+            interactive=not args.yes and _sending.is_interactive(),
+        )
+
+
+def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:
     """The named campaign, or the newest one that is not finished or canceled."""
     if campaign_id:
         return journal.campaign(campaign_id)

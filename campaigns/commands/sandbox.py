@@ -19,6 +19,14 @@ def _share(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: seconds, zero or more."""
+    value = float(text)
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds (0 or more)")
+    return value
+
+
 def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     """An argparse type: a number of `kind` above zero."""
 
@@ -107,6 +115,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="share of requests answered 429 (20429)",
     )
     p.add_argument(
+        "--retry-after",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="send 'Retry-After: S' with every 429 (Twilio documents none)",
+    )
+    p.add_argument(
         "--5xx-before-share",
         dest="error_before_share",
         type=_share,
@@ -174,6 +189,7 @@ def config_from_args(args: argparse.Namespace):
             error_after=args.error_after_share,
             drop_after=args.drop_after_share,
             hang=args.hang_share,
+            retry_after=args.retry_after,
         ),
     }
     if args.account_sid:

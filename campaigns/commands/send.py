@@ -10,7 +10,8 @@ says so (`--verified-only on` then is an error); `--send` always needs credentia
 With `--send`: the summary, a confirmation on a terminal (`--yes` for scripts; without a
 terminal and without `--yes` it is a usage error, exit 2), then the campaign is stored in the
 journal and sent with a progress bar on stderr (or JSON-lines events with `--json`).
-Exit: 0 all sent, 1 error, 2 usage, 3 finished with failed recipients, 4 paused (resumable).
+Exit: 0 all sent (or a dry run), 1 error, 2 usage, 3 over with recipients who did not get the
+message, 4 paused (resumable); see `campaigns.cli.EXIT_STATUS_HELP`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _SHOW_EXCLUDED = 20
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast send` (imports nothing heavy)."""
+    from campaigns.cli import EXIT_STATUS_HELP
     from campaigns.commands._send_flags import add_engine_arguments
     from campaigns.settings import add_credential_arguments
 
@@ -35,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="plan a campaign (dry run), or send it with --send",
         description="Plan a campaign from a contacts CSV and a template: who is excluded and "
         "why, segments and cost. Nothing is sent without --send.",
-        epilog="Example: smscast send contacts.csv --template 'Hi {first_name}!' --send",
+        epilog="example: smscast send contacts.csv --template 'Hi {first_name}!' --send\n\n"
+        + EXIT_STATUS_HELP,
     )
     p.add_argument("contacts", metavar="CONTACTS.csv", help="the contacts file")
     p.add_argument(
@@ -297,11 +300,17 @@ def _show_plan(
             + ", ".join(f"{k}: {v}" for k, v in sorted(summary.histogram.items()))
         )
     if audience.deferred:
-        first = min(audience.deferred.values())
+        # Deferred, not dropped: each is texted when its window opens (shown in UTC).
         lines.append(
-            f"Deferred by quiet hours: {len(audience.deferred)} (the first at "
-            f"{first:%Y-%m-%d %H:%M} UTC)."
+            f"Deferred by quiet hours: {len(audience.deferred)}, each texted when its window opens:"
         )
+        phones = {c.row: c.phone for c in audience.included if c.row in audience.deferred}
+        shown = sorted(audience.deferred.items())
+        for row, opens in shown[:_SHOW_EXCLUDED]:
+            phone = phones.get(row, "")
+            lines.append(f"  row {row:>5}  {phone:<16}  at {opens:%Y-%m-%d %H:%M} UTC")
+        if len(shown) > _SHOW_EXCLUDED:
+            lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
     if limited_out:
         lines.append(f"Left out by --limit: {len(limited_out)}.")
     if excluded:

@@ -84,6 +84,9 @@ class Faults:
     error_after: float = 0.0  # 500 after the message was created
     drop_after: float = 0.0  # connection closed without an answer after creating
     hang: float = 0.0  # no answer until the client gives up or the sandbox stops
+    #: Seconds sent as `Retry-After` with every 429. Twilio documents none for Messages, but a
+    #: client must honour one if it comes (FACTS.md); None sends no header, as Twilio does.
+    retry_after: float | None = None
 
     def any(self) -> bool:
         """True when at least one fault can happen (the create path skips the draws if not)."""

@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 from aiohttp import web
 
 from campaigns.sandbox import render
-from campaigns.sandbox.config import SandboxConfig, SenderSpec, new_sid
+from campaigns.sandbox.config import Faults, SandboxConfig, SenderSpec, new_sid
 from campaigns.sandbox.rules import (
     MAGIC_FROM,
     MAGIC_FROM_OK,
@@ -74,6 +74,14 @@ def _error(code: int, message: str, status: int) -> web.Response:
     return _json(render.error_body(code, message, status), status)
 
 
+def _too_many(faults: Faults) -> web.Response:
+    """The 429 answer (20429), with `Retry-After` when the faults ask for one."""
+    response = _error(20429, "Too Many Requests", 429)
+    if faults.retry_after is not None:
+        response.headers["Retry-After"] = f"{faults.retry_after:g}"
+    return response
+
+
 def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -112,7 +120,7 @@ class _App:
             self.inflight += 1
             try:
                 if self.inflight > config.concurrency_limit:
-                    return _error(20429, "Too Many Requests", 429)
+                    return _too_many(self.faults)
                 header = request.headers.get("Authorization")
                 if header not in self.auth_ok or (
                     request.match_info.get("account") != config.account_sid
@@ -149,7 +157,7 @@ class _App:
             await self._hang()
         draw -= faults.hang
         if draw < faults.rate_limit:
-            return _error(20429, "Too Many Requests", 429)
+            return _too_many(faults)
         draw -= faults.rate_limit
         if draw < faults.error_before:
             status = self.rng.choice((500, 503))

@@ -1,0 +1,151 @@
+"""The audience filters and delivery tracking as a person meets them on the command line,
+against a sandbox over loopback: verified-only on a trial account (auto/on/off, with where to
+verify), a STOP reply (21610) landing on the suppression list and excluding the number next
+time, quiet hours deferring (not dropping) a recipient, and `smscast status --watch`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from send_support import SMSCAST, numbers, smscast_env, write_contacts
+
+from campaigns import journal as J
+from campaigns.sandbox import Sandbox
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _plan(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[0])
+
+
+def test_trial_filters_and_a_stop_reply(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    verified = ("+14155550100", "+14155550101", "+14155550102")
+    sb = sandbox_factory(trial=True, verified=verified, opted_out=("+14155550102",), speedup=1000.0)
+    phones = [*verified, "+14155559999", "12345", "(415) 555-0100"]
+    contacts = write_contacts(tmp_path / "contacts.csv", phones)
+    env = smscast_env(sb, tmp_path, tmp_path / "smscast.db")
+    dry = [*SMSCAST, "send", str(contacts), "-t", "Hi {name}", "--quiet-hours", "off", "--json"]
+
+    auto = _plan(_run(dry, env, tmp_path))  # a trial account: auto = on
+    kinds = {e["row"]: (e["kind"], e["reason"]) for e in auto["excluded"]}
+    assert kinds[5][0] == "unverified" and "21608" in kinds[5][1]
+    assert (kinds[6][0], kinds[7][0]) == ("invalid", "duplicate")
+    assert any("Verified Caller IDs" in note for note in auto["notes"])  # where to verify
+    assert auto["messages"] == 3
+    assert _plan(_run([*dry, "--verified-only", "on"], env, tmp_path))["messages"] == 3
+    off = _plan(_run([*dry, "--verified-only", "off"], env, tmp_path))
+    assert off["messages"] == 4 and not any(e["kind"] == "unverified" for e in off["excluded"])
+    assert sb.messages() == []
+
+    sent = _run([*dry[:-1], "--send", "--yes", "--track", "0"], env, tmp_path)
+    assert sent.returncode == 3, sent.stderr  # finished; the STOP reply failed
+    assert sorted(m["to"] for m in sb.messages()) == ["+14155550100", "+14155550101"]
+    listed = _run([*SMSCAST, "suppress", "list"], env, tmp_path)
+    with J.Journal.open(tmp_path / "smscast.db") as journal:
+        cid = journal.latest().id
+    assert "+14155550102" in listed.stdout and cid in listed.stdout
+
+    again = _plan(_run(dry, env, tmp_path))  # next time the number is excluded first
+    kinds = {e["row"]: (e["kind"], e["reason"]) for e in again["excluded"]}
+    assert kinds[4][0] == "suppressed" and "STOP" in kinds[4][1] and cid in kinds[4][1]
+    assert again["messages"] == 2
+
+
+def test_quiet_hours_defer_a_recipient_to_its_window(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(trial=False, speedup=1000.0)
+    phones = numbers(2, 66_000)  # +1 415: San Francisco time
+    contacts = write_contacts(tmp_path / "contacts.csv", phones)
+    db = tmp_path / "smscast.db"
+    env = smscast_env(sb, tmp_path, db)
+    la = ZoneInfo("America/Los_Angeles")
+    opens_hour = (datetime.now(la).hour + 2) % 24  # a window that opens in 1-2 hours there
+    window = f"{opens_hour:02d}:00-{(opens_hour + 2) % 24:02d}:00"
+    base = [*SMSCAST, "send", str(contacts), "-t", "Hi {name}", "--quiet-hours", window]
+
+    plan = _plan(_run([*base, "--json"], env, tmp_path))
+    assert plan["messages"] == 2 and plan["excluded"] == []  # deferred, not dropped
+    for row in ("2", "3"):
+        opens = datetime.fromisoformat(plan["deferred"][row])
+        local = opens.astimezone(la)
+        assert (local.hour, local.minute) == (opens_hour, 0)
+        assert timedelta(0) < opens - datetime.now(UTC) <= timedelta(hours=2)
+    human = _run(base, env, tmp_path)
+    assert "Deferred by quiet hours: 2" in human.stdout and "UTC" in human.stdout
+    assert phones[0] in human.stdout
+
+    sent = _run([*base, "--send", "--yes", "--track", "0"], env, tmp_path)
+    assert sent.returncode == 4, sent.stderr  # paused until the window opens: resumable
+    assert "quiet hours" in sent.stderr
+    assert sb.messages() == []
+    with J.Journal.open(db) as journal:
+        cid = journal.latest().id
+        assert journal.campaign(cid).state == J.PAUSED
+        rows = journal.recipients(cid)
+    assert {r.status for r in rows} == {J.PENDING} and all(r.not_before for r in rows)
+
+
+def test_status_watch_follows_delivery_until_final(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(trial=False, speedup=10.0, delivery_delay=20.0)  # 2 s to deliver
+    phones = numbers(3, 66_100)
+    contacts = write_contacts(tmp_path / "contacts.csv", phones)
+    db = tmp_path / "smscast.db"
+    env = smscast_env(sb, tmp_path, db)
+    sent = _run(
+        [
+            *SMSCAST,
+            "send",
+            str(contacts),
+            "-t",
+            "Hi {name}",
+            "--quiet-hours",
+            "off",
+            "--send",
+            "--yes",
+            "--track",
+            "0",  # do not wait for receipts: status --watch follows them
+            "--rate",
+            "max",
+        ],
+        env,
+        tmp_path,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert "smscast status" in sent.stdout and "--watch" in sent.stdout
+    with J.Journal.open(db) as journal:
+        cid = journal.latest().id
+        assert "delivered" not in journal.counts(cid)  # still on their way
+
+    watch = _run(
+        [*SMSCAST, "status", "--watch", "--interval", "0.5", "--json"], env, tmp_path
+    )  # no ID: the latest campaign
+    assert watch.returncode == 0, watch.stderr
+    reports = [json.loads(line) for line in watch.stdout.splitlines()]
+    assert {r["campaign_id"] for r in reports} == {cid}
+    assert reports[-1]["counts"] == {"delivered": 3}
+    with J.Journal.open(db) as journal:
+        assert journal.counts(cid) == {"delivered": 3}
+    assert {m["status"] for m in sb.messages()} == {"delivered"}
