@@ -481,6 +481,8 @@ class SmscastApp(App[int]):
         """Resume the paused campaign, or start the engine on it again if it stopped."""
         if self.runner is not None and self.runner.running:
             self.runner.resume()
+            if self.send_screen is not None:
+                self.send_screen.resumed()
         elif (campaign_id or self.draft.campaign_id) is not None:
             self.run_campaign(campaign_id or self.draft.campaign_id)
 
@@ -571,15 +573,25 @@ class SmscastApp(App[int]):
         self.post_message(msg.Notice(f"Delivery statuses refreshed: {changed} changed."))
 
     def export_campaign(self, campaign_id: Any, path: str | None = None) -> None:
-        """Export a campaign's results to CSV (next to the contacts file by default)."""
-        self._export_worker(campaign_id, path)
+        """Export a campaign's results to CSV: by default next to the contacts file; in the
+        demo into the current directory (as `smscast export` does), since the demo's contacts
+        are usually the bundled sample inside the package and its journal is temporary."""
+        folder = None
+        if self.demo:
+            try:
+                folder = Path.cwd()
+            except OSError:  # the directory was removed: the fallback (home) takes it
+                folder = self._export_dir()
+        self._export_worker(campaign_id, path, folder)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _export_worker(self, campaign_id: Any, path: str | None) -> None:
+    def _export_worker(self, campaign_id: Any, path: str | None, folder: Path | None) -> None:
         try:
             from tui.core import export_campaign
 
-            written = export_campaign(self.db_path, campaign_id, path, self._export_dir())
+            written = export_campaign(
+                self.db_path, campaign_id, path, self._export_dir(), folder=folder
+            )
         except Exception as error:
             self.post_message(msg.WorkFailed("Export", describe_error(error)))
             return
@@ -593,7 +605,10 @@ class SmscastApp(App[int]):
         self.export_campaign(self.draft.campaign_id)
 
     def _export_dir(self) -> Path:
-        """Where exports go when the contacts file's folder cannot take them."""
+        """Where exports go when the chosen folder cannot take them: the journal's folder, or
+        in the demo (whose journal is removed on quit) the home directory."""
+        if self.demo:
+            return Path.home()
         if self.db_path is not None:
             return self.db_path.parent
         return Path(getattr(self.settings, "data_dir", None) or Path.home())

@@ -188,12 +188,18 @@ def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> i
 
 
 def export_campaign(
-    db_path: Path | None, campaign_id: str, path: str | None, fallback_dir: Path
+    db_path: Path | None,
+    campaign_id: str,
+    path: str | None,
+    fallback_dir: Path,
+    folder: Path | None = None,
 ) -> Path:
-    """Export a campaign's results to a CSV file for Excel; returns where it went.
+    """Export a campaign's results to a CSV file for Excel (mode 0600); returns its absolute
+    path, for the person to be told exactly where it went.
 
-    Without `path` the file goes beside the campaign's contacts file (where the person
-    looks for it), or into `fallback_dir` when that folder is gone or not writable.
+    Without `path` the file `smscast-<ID>.csv` goes into `folder`, by default beside the
+    campaign's contacts file (where the person looks for it), or into `fallback_dir` when
+    that folder is gone or not writable.
     """
     import os
 
@@ -204,12 +210,13 @@ def export_campaign(
         if path:
             target = Path(path).expanduser()
         else:
-            folder = Path(campaign.source_name).expanduser().parent
+            if folder is None:
+                folder = Path(campaign.source_name).expanduser().parent
             if not (folder.is_dir() and os.access(folder, os.W_OK)):
                 folder = fallback_dir
             target = folder / f"smscast-{campaign.id}.csv"
         export(journal.recipients(campaign.id), target)
-    return target
+    return target.absolute()
 
 
 def first_included(audience: Any, index: int) -> Any:

@@ -10,13 +10,13 @@ No textual here, so the runner is testable on its own.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from campaigns import aio
 from tui.event_buffer import EventBuffer, key_by_fields
 
 #: Coalescing: the latest status per recipient and the latest progress per campaign.
@@ -116,7 +116,7 @@ class EngineRunner:
     def _main(self) -> None:
         error: str | None = None
         try:
-            asyncio.run(self._run())
+            aio.run(self._run())
         except BaseException as exc:  # reported to the person, never raised on a thread
             from tui.errors_text import describe_error
 

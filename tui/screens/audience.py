@@ -31,12 +31,13 @@ class AudienceScreen(StepScreen):
 
     STEP = "audience"
     AUTO_FOCUS = "#included-table"
+    # i and x are named on their tabs, so the footer has room for Next and Quit at 80 columns.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "toggle('verified_only')", "Verified only", id="audience-verified"),
         Binding("s", "toggle('suppression')", "Suppression", id="audience-suppression"),
         Binding("h", "toggle('quiet_hours')", "Quiet hours", id="audience-quiet"),
-        Binding("i", "tab('included')", "Included", id="audience-included"),
-        Binding("x", "tab('excluded')", "Excluded", id="audience-excluded"),
+        Binding("i", "tab('included')", "Included", id="audience-included", show=False),
+        Binding("x", "tab('excluded')", "Excluded", id="audience-excluded", show=False),
         Binding("n", "app.go('compose')", "Next", id="audience-next"),
     ]
 

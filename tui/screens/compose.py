@@ -14,6 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.text_area import Selection
 
 from tui.core import first_included
 from tui.screens.audience import contact_name
@@ -42,9 +43,15 @@ class ComposeScreen(StepScreen):
 
     STEP = "compose"
     AUTO_FOCUS = "#columns"
+    # The footer shows what fits at 80 columns with Quit; ctrl+b/ctrl+n are named on the
+    # preview line instead (and every key is listed in ctrl+p > Keys).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "step(1)", "Contact+", id="compose-next-contact", priority=True),
-        Binding("ctrl+b", "step(-1)", "Contact-", id="compose-prev-contact", priority=True),
+        Binding(
+            "ctrl+n", "step(1)", "Contact+", id="compose-next-contact", priority=True, show=False
+        ),
+        Binding(
+            "ctrl+b", "step(-1)", "Contact-", id="compose-prev-contact", priority=True, show=False
+        ),
         Binding("ctrl+f", "smart_fix", "GSM fix", id="compose-smart-fix", priority=True),
         Binding("ctrl+o", "columns", "Columns", id="compose-columns", priority=True),
         Binding("ctrl+e", "edit", "Edit", id="compose-edit", priority=True),
@@ -196,7 +203,11 @@ class ComposeScreen(StepScreen):
         self.smscast.step_preview(delta)
 
     def action_smart_fix(self) -> None:
-        """Replace look-alike characters (curly quotes, dashes, ...) with GSM-7 ones."""
+        """Replace look-alike characters (curly quotes, dashes, ...) with GSM-7 ones.
+
+        The cursor (and selection) stay where they were in the text, shifted by what the
+        replacements before them added ("…" becomes "..."), and the change can be undone.
+        """
         from campaigns.segments import smart_encode
 
         editor = self.query_one("#template", TextArea)
@@ -204,7 +215,17 @@ class ComposeScreen(StepScreen):
         if fixed == editor.text:
             self.notify("Nothing to replace: no look-alike characters.", markup=False)
             return
-        editor.text = fixed
+        document = editor.document
+
+        def moved(location: tuple[int, int]) -> tuple[int, int]:
+            # smart_encode maps code point by code point and never adds or removes a line
+            row, column = location
+            return row, len(smart_encode(document.get_line(row)[:column]))
+
+        selection = editor.selection
+        start, end = moved(selection.start), moved(selection.end)
+        editor.replace(fixed, (0, 0), document.end, maintain_selection_offset=False)
+        editor.selection = Selection(start, end)
         self._commit()
         self.notify("Look-alike characters replaced with GSM-7 ones.", markup=False)
 

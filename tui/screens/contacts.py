@@ -31,10 +31,14 @@ class ContactsScreen(StepScreen):
         Binding("c", "focus_column", "Phone column", id="contacts-column"),
         Binding("t", "focus_problems", "Problems", id="contacts-problems"),
         Binding("n", "app.go('audience')", "Next", id="contacts-next"),
+        Binding("escape", "focus_problems", "Leave the box", show=False, id="contacts-leave"),
     ]
 
     _columns_shown: tuple[str, ...] = ()
     _filled_for: Any = None
+    #: The person opened a file from the path box: the problems table takes the focus once it
+    #: is read, so the keys (n, 3, ...) work again.
+    _opening = False
 
     def body(self) -> Iterable[Widget]:
         with Vertical(id="contacts-body"):
@@ -52,7 +56,9 @@ class ContactsScreen(StepScreen):
                     [], id="phone-column", prompt="detected automatically", compact=True
                 )
             yield Static(
-                "No file loaded yet. Press o and type a path.", id="file-summary", markup=False
+                "No file loaded yet. Press o, type a path and press Enter.",
+                id="file-summary",
+                markup=False,
             )
             table: DataTable[str] = DataTable(id="problems", cursor_type="row", zebra_stripes=True)
             table.add_columns("Row", "Column", "Value", "Problem", "Suggestion")
@@ -60,9 +66,9 @@ class ContactsScreen(StepScreen):
             yield Static("", id="problem-detail", markup=False)
 
     def on_mount(self) -> None:
+        # The focus starts on the problems table even without a file: the screen says "Press
+        # o, type a path", and the step keys (1-7) and n work here as on every screen.
         self.query_one("#path", Input).cursor_blink = False
-        if not self.smscast.contacts_file:
-            self.call_after_refresh(self.action_focus_path)
 
     def sync(self) -> None:
         book = self.draft.book
@@ -77,6 +83,9 @@ class ContactsScreen(StepScreen):
         if book is not self._filled_for:  # refill only for a new file (keeps the cursor)
             self._filled_for = book
             self._fill_problems(book)
+            if self._opening and self.query_one("#path", Input).has_focus:
+                self.action_focus_problems()
+            self._opening = False
 
     @staticmethod
     def _summary(book: Any) -> str:
@@ -133,6 +142,7 @@ class ContactsScreen(StepScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "path" and event.value.strip():
             self._columns_shown = ()
+            self._opening = True
             self.smscast.load_contacts(event.value.strip())
 
     def on_select_changed(self, event: Select.Changed) -> None:

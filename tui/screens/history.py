@@ -3,7 +3,9 @@ refresh its delivery statuses from Twilio, export its results."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -33,8 +35,11 @@ class HistoryScreen(StepScreen):
         yield Static("Reading the journal...", id="history-summary", markup=False)
         table: DataTable[str] = DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         table.add_column("Campaign", key="id")
-        table.add_columns("Created (UTC)", "State", "File", "To", "Delivered", "Failed")
+        # The file name (of any length) comes last: at 80 columns it is what gets cut, never
+        # the counts or their headers.
+        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed", "File")
         yield table
+        yield Static("", id="campaign-detail", markup=False)
 
     def on_mount(self) -> None:
         self.smscast.load_history()
@@ -54,14 +59,15 @@ class HistoryScreen(StepScreen):
                 campaign.id,
                 f"{campaign.created_at:%m-%d %H:%M}",
                 campaign.state,
-                _file_name(campaign.source_name),
                 str(item.total),
                 str(sum(counts.get(s, 0) for s in DELIVERED)),
                 str(sum(counts.get(s, 0) for s in FAILED)),
+                _file_name(campaign.source_name),
                 key=campaign.id,
             )
         if selected is not None and selected in [r.campaign.id for r in rows]:
             table.move_cursor(row=table.get_row_index(selected))
+        self._show_detail()
         summary = self.query_one("#history-summary", Static)
         summary.update(
             f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}. Enter opens one; "
@@ -81,6 +87,23 @@ class HistoryScreen(StepScreen):
         except Exception:
             return None
         return str(key.value) if key.value is not None else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted campaign in full: its file (the table shows the name only, and at
+        80 columns may cut it), its template, and why it stopped, if it did."""
+        campaign = self._selected_campaign()
+        detail = self.query_one("#campaign-detail", Static)
+        detail.display = campaign is not None
+        if campaign is None:
+            return
+        lines = [f"{campaign.id}: {_shown_path(campaign.source_name)}"]
+        lines.append(f"Template: {campaign.template}")
+        if campaign.state_reason:
+            lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
+        detail.update("\n".join(lines))
 
     def _selected_campaign(self) -> Any:
         wanted = self.selected_id()
@@ -123,6 +146,17 @@ class HistoryScreen(StepScreen):
     def action_reload(self) -> None:
         """Read the journal again."""
         self.smscast.load_history()
+
+
+def _shown_path(source: str) -> str:
+    """A contacts file's path as the person would type it: relative to the current directory
+    when inside it, else with `~` for the home directory."""
+    path = Path(source)
+    with contextlib.suppress(ValueError, OSError):
+        return str(path.relative_to(Path.cwd()))
+    with contextlib.suppress(ValueError, RuntimeError):
+        return str(Path("~") / path.relative_to(Path.home()))
+    return source
 
 
 def _file_name(source: str) -> str:

@@ -25,6 +25,7 @@ class ReviewScreen(StepScreen):
         Binding("c", "focus('canary-number')", "Canary", id="review-canary"),
         Binding("f", "focus('canary-first')", "First N", id="review-first"),
         Binding("s", "focus('confirm')", "Confirm", id="review-confirm"),
+        Binding("escape", "leave", "Leave the field", show=False, id="review-leave"),
     ]
 
     def body(self) -> Iterable[Widget]:
@@ -137,8 +138,14 @@ class ReviewScreen(StepScreen):
         canary = self.query_one("#canary-number", Input).value.strip() or None
         first = self.query_one("#canary-first", Input).value.strip()
         confirm.value = ""
+        # Out of the box: back on this screen later, 6 or 7 must switch screens, not type.
+        self.set_focus(None)
         self.smscast.start_campaign(canary=canary, first_n=int(first) if first else None)
 
     def action_focus(self, field_id: str) -> None:
         """Move to one of the fields."""
         self.query_one(f"#{field_id}", Input).focus()
+
+    def action_leave(self) -> None:
+        """Leave the field (Esc): the keys (c, f, s, 1-7) work again."""
+        self.set_focus(None)

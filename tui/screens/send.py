@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widget import Widget
@@ -31,6 +32,8 @@ LARGE_CAMPAIGN = 10_000
 #: The filters `f` cycles through (None = everything).
 FILTERS: tuple[str | None, ...] = (None, "problems", "in-progress", "done", "delivered", "failed")
 FAILED = frozenset({"failed", "undelivered", "unknown"})
+#: The keys the footer leaves out, after the campaign's id (fits 80 columns).
+TITLE_KEYS = "   ⏎ details · / search · o sort"
 
 
 def recipient_row(recipient: Any) -> RecipientRow:
@@ -52,13 +55,15 @@ class SendScreen(StepScreen):
 
     STEP = "send"
     AUTO_FOCUS = "#status"
+    # The footer keeps the keys that steer the campaign, Export and Quit visible at 80
+    # columns; Enter, / and o are named on the title line (all are in ctrl+p > Keys).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "pause", "Pause", id="send-pause"),
         Binding("r", "resume", "Resume", id="send-resume"),
         Binding("c", "cancel", "Cancel", id="send-cancel"),
         Binding("f", "cycle_filter", "Filter", id="send-filter"),
-        Binding("slash", "search", "Search", id="send-search"),
-        Binding("o", "cycle_sort", "Sort", id="send-sort"),
+        Binding("slash", "search", "Search", id="send-search", show=False),
+        Binding("o", "cycle_sort", "Sort", id="send-sort", show=False),
         Binding("e", "export", "Export", id="send-export"),
         Binding("escape", "table", "Table", show=False, id="send-table"),
     ]
@@ -115,7 +120,9 @@ class SendScreen(StepScreen):
             # survivors out of the collector's sight; refcounting still frees them later.
             gc.collect()
             gc.freeze()
-        self.query_one("#send-title", Static).update(f"Campaign {campaign_id}")
+        title = Text(f"Campaign {campaign_id}")
+        title.append(TITLE_KEYS, style="not bold dim")
+        self.query_one("#send-title", Static).update(title)
         self._show_progress()
         self._show_failures()
 
@@ -173,6 +180,17 @@ class SendScreen(StepScreen):
             error_code=event.error_code,
         )
 
+    def resumed(self) -> None:
+        """The paused engine goes on (r here, or "Resume sending" in the palette): show it
+        sending, and take down the "Paused ... Press r to resume." toast, now untrue (with it
+        go the other toasts, all about the pause: Textual clears toasts only all at once)."""
+        if self.state != "paused":
+            return
+        self.state = "running"
+        self.app.clear_notifications()
+        self.notify("Resumed.", markup=False, timeout=3)
+        self._show_progress()
+
     def engine_ended(self, state: str) -> None:
         """The engine's thread ended (it finished, was canceled, paused or failed)."""
         if self.state in ("running", "canceling", "idle"):
@@ -203,9 +221,10 @@ class SendScreen(StepScreen):
         if self.state in ("finished", "canceled"):
             self.notify(f"This campaign is {self.state}: nothing left to send.", markup=False)
             return
-        self.state = "running"
-        self.smscast.resume_campaign(self.campaign_id)
-        self._show_progress()
+        self.smscast.resume_campaign(self.campaign_id)  # calls `resumed` if it was paused
+        if self.state != "running":  # the engine had stopped: it starts again on the campaign
+            self.state = "running"
+            self._show_progress()
 
     def action_cancel(self) -> None:
         """Cancel the campaign for good, after asking."""

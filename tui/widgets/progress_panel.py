@@ -17,9 +17,13 @@ second (None: not known yet); ``eta_seconds`` the time left (None: not known); `
 The widget has the class ``-paused`` while paused (for the screen's CSS). Height is automatic:
 the counts wrap onto more lines at narrow widths, an item is never split.
 
-The bar counts a recipient as done once it has left ``pending`` and ``inflight`` (Twilio has
-it, or it failed). The bar is drawn with ``█`` and ``░`` and the state is a word with a glyph,
-so it all reads without colour (16-colour terminals, NO_COLOR).
+The bar and its percentage count a recipient as handled once it has left ``pending`` and
+``inflight`` (Twilio has it, or it failed, or it was canceled). Handled is not delivered: the
+handled part of the bar is solid (``█``) for recipients whose outcome is known and shaded
+(``▒``) for those Twilio still has (``AWAITING_DELIVERY``: queued, accepted, scheduled,
+sending, sent), and the state line says "N awaiting delivery" while there are any. What is
+left to send is ``░``. Glyphs and words carry it all, so it reads without colour (16-colour
+terminals, NO_COLOR).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from textual.widget import Widget
 
 from tui.widgets.status_table import status_label, status_tone
 
-__all__ = ["STATE_LABELS", "ProgressPanel", "format_duration"]
+__all__ = ["AWAITING_DELIVERY", "STATE_LABELS", "ProgressPanel", "format_duration"]
 
 #: Glyph and word per run state.
 STATE_LABELS: dict[str, str] = {
@@ -62,6 +66,9 @@ _COUNT_ORDER = (
     "skipped",
 )
 _NOT_DONE = ("pending", "inflight")
+#: Statuses of a message Twilio has and whose outcome is not known yet (the journal's
+#: ``LIVE_STATUSES``; kept here so the widget needs nothing from the core).
+AWAITING_DELIVERY = frozenset({"queued", "accepted", "scheduled", "sending", "sent"})
 
 
 def format_duration(seconds: float | None) -> str:
@@ -147,6 +154,11 @@ class ProgressPanel(Widget):
         waiting = sum(self.counts.get(status, 0) for status in _NOT_DONE)
         return max(0, self.total - waiting)
 
+    @property
+    def awaiting(self) -> int:
+        """Handled recipients whose message Twilio still has: not delivered (nor failed) yet."""
+        return min(self.done, sum(self.counts.get(status, 0) for status in AWAITING_DELIVERY))
+
     def _count_lines(self, width: int) -> list[list[str]]:
         """Statuses with a count, in display order, packed into lines of at most width."""
         ordered = [s for s in _COUNT_ORDER if self.counts.get(s)]
@@ -173,8 +185,12 @@ class ProgressPanel(Widget):
         figure = f" {percent:3d}%  {done:,}/{total:,}"
         bar_width = max(4, width - len(figure))
         filled = int(bar_width * fraction)
+        awaiting = self.awaiting
+        settled = int(bar_width * (done - awaiting) / total) if total else 0
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("█" * filled, self.get_component_rich_style("progress-panel--bar"))
+        bar_style = self.get_component_rich_style("progress-panel--bar")
+        text.append("█" * settled, bar_style)
+        text.append("▒" * (filled - settled), bar_style)  # the bar's colour, a lighter glyph
         text.append(
             "░" * (bar_width - filled), self.get_component_rich_style("progress-panel--muted")
         )
@@ -199,4 +215,11 @@ class ProgressPanel(Widget):
             text.append(state)
         rate = "–" if self.rate is None else f"{self.rate:.1f}"
         text.append(f"   rate {rate} msg/s   ETA {format_duration(self.eta_seconds)}")
+        if awaiting:
+            text.append("   ")
+            text.append("▒", bar_style)
+            text.append(
+                f" {awaiting:,} awaiting delivery",
+                self.get_component_rich_style("progress-panel--wait"),
+            )
         return text

@@ -484,7 +484,9 @@ class StatusTable(ScrollView, can_focus=True):
         ),
         Binding("home", "cursor_home", "First", show=False, id="status_table.home"),
         Binding("end", "cursor_end", "Last", show=False, id="status_table.end"),
-        Binding("enter", "select", "Details", id="status_table.select"),
+        # Not in the footer (the Send screen names it on its title line: the footer keeps
+        # room at 80 columns for the keys that steer the campaign).
+        Binding("enter", "select", "Details", id="status_table.select", show=False),
     ]
 
     class Highlighted(Message):
