@@ -230,19 +230,45 @@ class _SyncHttpClient(TwilioHttpClient):
         return response
 
 
+class _RequestPreparer:
+    """What both async clients do before a request: the Authorization header computed once per
+    credential pair, the form body encoded exactly as aiohttp's `FormData` would
+    (`urlencode(..., doseq=True)`, UTF-8) without its multipart machinery. No logging: the
+    SDK's `log_request` formats every request even when nobody listens."""
+
+    def __init__(self) -> None:
+        self._auth: tuple[str, str] | None = None
+        self._authorization: str | None = None
+
+    def prepare(
+        self,
+        headers: dict[str, str] | None,
+        auth: tuple[str, str] | None,
+        data: dict[str, object] | None,
+    ) -> tuple[dict[str, str], bytes | None]:
+        """(headers with Authorization and Content-Type, body bytes or None)."""
+        headers = dict(headers) if headers else {}
+        if auth is not None:
+            if auth != self._auth:
+                self._auth, self._authorization = auth, _basic_auth(auth)
+            headers["Authorization"] = self._authorization  # type: ignore[assignment]
+        body: bytes | None = None
+        if data is not None:
+            body = form_encode(data).encode()
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return headers, body
+
+
 class _LeanAsyncHttpClient(AsyncHttpClient):
     """The SDK's async http client interface on our own keep-alive pool
     (`campaigns.http_transport`), the send path's default: a fraction of aiohttp's CPU per
-    request. The Authorization header is computed once, the form body is encoded exactly as
-    aiohttp's `FormData` would (`urlencode(..., doseq=True)`, UTF-8), and no request is logged
-    (the SDK's `log_request` formats every request even when nobody listens).
+    request. Unlike the SDK's aiohttp client it honours `timeout` (the pool's deadline timer).
     """
 
     def __init__(self, pool: ConnectionPool) -> None:
         super().__init__(logger=None, is_async=True, timeout=None)  # type: ignore[arg-type]
         self.pool = pool
-        self._auth: tuple[str, str] | None = None
-        self._authorization: str | None = None
+        self._prepare = _RequestPreparer().prepare
 
     async def request(  # type: ignore[override]
         self,
@@ -255,15 +281,7 @@ class _LeanAsyncHttpClient(AsyncHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        headers = dict(headers) if headers else {}
-        if auth is not None:
-            if auth != self._auth:
-                self._auth, self._authorization = auth, _basic_auth(auth)
-            headers["Authorization"] = self._authorization  # type: ignore[assignment]
-        body: bytes | None = None
-        if data is not None:
-            body = form_encode(data).encode()
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        headers, body = self._prepare(headers, auth, data)
         answer = await self.pool.request(
             method.upper(),
             url,
@@ -283,12 +301,9 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
     session, a connector limit as large as the requests in flight, auth as a header (aiohttp's
     BasicAuth is deprecated).
 
-    Lean on purpose (the send path runs it thousands of times a second, on one core): the
-    Authorization header is computed once, the form body is encoded here exactly as aiohttp's
-    `FormData` would (`urlencode(..., doseq=True)`, UTF-8) without its multipart machinery,
-    parsed URLs are reused, and the body is read as bytes and decoded as UTF-8 (what Twilio
-    sends) instead of aiohttp's per-response charset detection. No request/response logging:
-    the SDK's `log_request` formats every request even when nobody listens.
+    Lean where it can be: requests prepared as the lean client's are (`_RequestPreparer`),
+    parsed URLs reused, the body read as bytes and decoded as UTF-8 (what Twilio sends)
+    instead of aiohttp's per-response charset detection.
     """
 
     _URL_CACHE_SIZE = 256
@@ -296,16 +311,8 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
     def __init__(self, session: aiohttp.ClientSession) -> None:
         super().__init__(pool_connections=False)  # do not let the SDK open its own session
         self.session = session
-        self._auth: tuple[str, str] | None = None
-        self._authorization: str | None = None
+        self._prepare = _RequestPreparer().prepare
         self._urls: dict[str, URL] = {}
-
-    def _authorization_for(self, auth: tuple[str, str] | None) -> str | None:
-        if auth is None:
-            return None
-        if auth != self._auth:
-            self._auth, self._authorization = auth, _basic_auth(auth)
-        return self._authorization
 
     def _url(self, url: str) -> URL:
         parsed = self._urls.get(url)
@@ -326,14 +333,7 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        headers = dict(headers) if headers else {}
-        authorization = self._authorization_for(auth)
-        if authorization:
-            headers["Authorization"] = authorization
-        body: bytes | None = None
-        if data is not None:
-            body = form_encode(data).encode()
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        headers, body = self._prepare(headers, auth, data)
         assert self.session is not None
         answer = await self.session.request(
             method.upper(),

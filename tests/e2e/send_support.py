@@ -17,6 +17,20 @@ from typing import Any
 SMSCAST = [sys.executable, "-m", "campaigns"]
 
 
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run smscast (or any command) to its end with no terminal: output captured, no stdin."""
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @dataclass(frozen=True)
 class SandboxProcess:
     proc: subprocess.Popen[str]

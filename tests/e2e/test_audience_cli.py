@@ -12,23 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from send_support import SMSCAST, numbers, smscast_env, write_contacts
+from send_support import SMSCAST, numbers, run_cli, smscast_env, write_contacts
 
 from campaigns import journal as J
 from campaigns.sandbox import Sandbox
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _plan(result: subprocess.CompletedProcess[str]) -> dict:
@@ -46,26 +33,26 @@ def test_trial_filters_and_a_stop_reply(
     env = smscast_env(sb, tmp_path, tmp_path / "smscast.db")
     dry = [*SMSCAST, "send", str(contacts), "-t", "Hi {name}", "--quiet-hours", "off", "--json"]
 
-    auto = _plan(_run(dry, env, tmp_path))  # a trial account: auto = on
+    auto = _plan(run_cli(dry, env, tmp_path))  # a trial account: auto = on
     kinds = {e["row"]: (e["kind"], e["reason"]) for e in auto["excluded"]}
     assert kinds[5][0] == "unverified" and "21608" in kinds[5][1]
     assert (kinds[6][0], kinds[7][0]) == ("invalid", "duplicate")
     assert any("Verified Caller IDs" in note for note in auto["notes"])  # where to verify
     assert auto["messages"] == 3
-    assert _plan(_run([*dry, "--verified-only", "on"], env, tmp_path))["messages"] == 3
-    off = _plan(_run([*dry, "--verified-only", "off"], env, tmp_path))
+    assert _plan(run_cli([*dry, "--verified-only", "on"], env, tmp_path))["messages"] == 3
+    off = _plan(run_cli([*dry, "--verified-only", "off"], env, tmp_path))
     assert off["messages"] == 4 and not any(e["kind"] == "unverified" for e in off["excluded"])
     assert sb.messages() == []
 
-    sent = _run([*dry[:-1], "--send", "--yes", "--track", "0"], env, tmp_path)
+    sent = run_cli([*dry[:-1], "--send", "--yes", "--track", "0"], env, tmp_path)
     assert sent.returncode == 3, sent.stderr  # finished; the STOP reply failed
     assert sorted(m["to"] for m in sb.messages()) == ["+14155550100", "+14155550101"]
-    listed = _run([*SMSCAST, "suppress", "list"], env, tmp_path)
+    listed = run_cli([*SMSCAST, "suppress", "list"], env, tmp_path)
     with J.Journal.open(tmp_path / "smscast.db") as journal:
         cid = journal.latest().id
     assert "+14155550102" in listed.stdout and cid in listed.stdout
 
-    again = _plan(_run(dry, env, tmp_path))  # next time the number is excluded first
+    again = _plan(run_cli(dry, env, tmp_path))  # next time the number is excluded first
     kinds = {e["row"]: (e["kind"], e["reason"]) for e in again["excluded"]}
     assert kinds[4][0] == "suppressed" and "STOP" in kinds[4][1] and cid in kinds[4][1]
     assert again["messages"] == 2
@@ -84,18 +71,18 @@ def test_quiet_hours_defer_a_recipient_to_its_window(
     window = f"{opens_hour:02d}:00-{(opens_hour + 2) % 24:02d}:00"
     base = [*SMSCAST, "send", str(contacts), "-t", "Hi {name}", "--quiet-hours", window]
 
-    plan = _plan(_run([*base, "--json"], env, tmp_path))
+    plan = _plan(run_cli([*base, "--json"], env, tmp_path))
     assert plan["messages"] == 2 and plan["excluded"] == []  # deferred, not dropped
     for row in ("2", "3"):
         opens = datetime.fromisoformat(plan["deferred"][row])
         local = opens.astimezone(la)
         assert (local.hour, local.minute) == (opens_hour, 0)
         assert timedelta(0) < opens - datetime.now(UTC) <= timedelta(hours=2)
-    human = _run(base, env, tmp_path)
+    human = run_cli(base, env, tmp_path)
     assert "Deferred by quiet hours: 2" in human.stdout and "UTC" in human.stdout
     assert phones[0] in human.stdout
 
-    sent = _run([*base, "--send", "--yes", "--track", "0"], env, tmp_path)
+    sent = run_cli([*base, "--send", "--yes", "--track", "0"], env, tmp_path)
     assert sent.returncode == 4, sent.stderr  # paused until the window opens: resumable
     assert "quiet hours" in sent.stderr
     assert sb.messages() == []
@@ -114,7 +101,7 @@ def test_status_watch_follows_delivery_until_final(
     contacts = write_contacts(tmp_path / "contacts.csv", phones)
     db = tmp_path / "smscast.db"
     env = smscast_env(sb, tmp_path, db)
-    sent = _run(
+    sent = run_cli(
         [
             *SMSCAST,
             "send",
@@ -139,7 +126,7 @@ def test_status_watch_follows_delivery_until_final(
         cid = journal.latest().id
         assert "delivered" not in journal.counts(cid)  # still on their way
 
-    watch = _run(
+    watch = run_cli(
         [*SMSCAST, "status", "--watch", "--interval", "0.5", "--json"], env, tmp_path
     )  # no ID: the latest campaign
     assert watch.returncode == 0, watch.stderr

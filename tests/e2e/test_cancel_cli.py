@@ -12,23 +12,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from send_support import SMSCAST, numbers, send_args, smscast_env, write_contacts
+from send_support import SMSCAST, numbers, run_cli, send_args, smscast_env, write_contacts
 
 from campaigns import journal as J
 from campaigns.sandbox import Sandbox
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _paused_campaign(journal: J.Journal, to: list[str]) -> str:
@@ -69,10 +56,10 @@ def test_cancel_ends_the_campaign_for_good(
     client.edge = client.region = None
     client.messages.create(to=to[1], from_="+15017122661", body="Hello 1")
 
-    refused = _run([*SMSCAST, "cancel", cid], env, tmp_path)  # no terminal, no --yes
+    refused = run_cli([*SMSCAST, "cancel", cid], env, tmp_path)  # no terminal, no --yes
     assert refused.returncode == 2 and "--yes" in refused.stderr
 
-    canceled = _run([*SMSCAST, "cancel", "--yes", "--json"], env, tmp_path)  # no ID: this one
+    canceled = run_cli([*SMSCAST, "cancel", "--yes", "--json"], env, tmp_path)  # no ID: this one
     assert canceled.returncode == 3, canceled.stderr  # over, with recipients not texted
     events = [json.loads(line) for line in canceled.stdout.splitlines()]
     assert all(e["event"] and e["campaign_id"] == cid for e in events)
@@ -85,13 +72,13 @@ def test_cancel_ends_the_campaign_for_good(
     assert {r.status for row, r in by_row.items() if row != 3} == {J.CANCELED}
     assert Counter(m["to"] for m in sb.messages()) == Counter([to[1]])
 
-    resumed = _run([*SMSCAST, "resume", cid, "--yes"], env, tmp_path)
+    resumed = run_cli([*SMSCAST, "resume", cid, "--yes"], env, tmp_path)
     assert resumed.returncode == 1 and "cannot be resumed" in resumed.stderr
-    again = _run([*SMSCAST, "cancel", cid, "--yes"], env, tmp_path)
+    again = run_cli([*SMSCAST, "cancel", cid, "--yes"], env, tmp_path)
     assert again.returncode == 1 and "already canceled" in again.stderr
     assert len(sb.messages()) == 1
 
-    export = _run([*SMSCAST, "export", cid, "-o", "-"], env, tmp_path)
+    export = run_cli([*SMSCAST, "export", cid, "-o", "-"], env, tmp_path)
     assert export.returncode == 0
     assert export.stdout.count(",canceled,") == 7
 
@@ -106,7 +93,7 @@ def test_cancel_with_everyone_texted_exits_0(
         cid = _paused_campaign(journal, numbers(2, 65_100))
         journal.apply(cid, [J.Outcome(2, "delivered", sid="SM" + "1" * 32)])
         journal.apply(cid, [J.Outcome(3, "sent", sid="SM" + "2" * 32)])
-    canceled = _run([*SMSCAST, "cancel", cid, "--yes"], env, tmp_path)
+    canceled = run_cli([*SMSCAST, "cancel", cid, "--yes"], env, tmp_path)
     assert canceled.returncode == 0, canceled.stderr
     assert "canceled" in canceled.stdout
     assert sb.messages() == []
@@ -122,13 +109,13 @@ def test_a_campaign_being_sent_cannot_be_resumed_or_canceled_elsewhere(
         cid = _paused_campaign(journal, numbers(5, 65_200))
         with journal.run_lock(cid):  # as a running `smscast send` (or the app) holds it
             for command in (["resume", cid, "--yes"], ["cancel", cid, "--yes"]):
-                busy = _run([*SMSCAST, *command], env, tmp_path)
+                busy = run_cli([*SMSCAST, *command], env, tmp_path)
                 assert busy.returncode == 1, busy.stderr
                 assert "being sent by another smscast" in busy.stderr
                 assert "Traceback" not in busy.stderr
             assert sb.messages() == []
             assert journal.counts(cid) == {J.PENDING: 5}
-        resumed = _run([*SMSCAST, "resume", cid, "--yes", "--track", "0"], env, tmp_path)
+        resumed = run_cli([*SMSCAST, "resume", cid, "--yes", "--track", "0"], env, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert len(sb.messages()) == 5
 
@@ -142,7 +129,7 @@ def test_a_canary_of_everyone_ends_with_the_campaigns_status(
     contacts = write_contacts(tmp_path / "contacts.csv", phones)
     db = tmp_path / "smscast.db"
     env = smscast_env(sb, tmp_path, db)
-    sent = _run(send_args(contacts, "--canary", "3", "--track", "10"), env, tmp_path)
+    sent = run_cli(send_args(contacts, "--canary", "3", "--track", "10"), env, tmp_path)
     assert sent.returncode == 3, sent.stderr  # finished with failed recipients, not paused
     with J.Journal.open(db) as journal:
         campaign = journal.latest()
@@ -187,7 +174,7 @@ def test_a_second_ctrl_c_stops_at_once_and_resume_reconciles(
         assert journal.campaign(cid).state == J.PAUSED
         assert journal.counts(cid).get(J.INFLIGHT, 0) > 0
 
-    resumed = _run([*SMSCAST, "resume", "--yes", "--track", "0"], env, tmp_path)
+    resumed = run_cli([*SMSCAST, "resume", "--yes", "--track", "0"], env, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert Counter(m["to"] for m in sb.messages()) == Counter(phones)  # nobody twice
     with J.Journal.open(db) as journal:

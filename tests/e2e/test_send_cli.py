@@ -10,23 +10,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from send_support import SMSCAST, numbers, send_args, smscast_env, write_contacts
+from send_support import SMSCAST, numbers, run_cli, send_args, smscast_env, write_contacts
 
 from campaigns import journal as J
 from campaigns.sandbox import Sandbox
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_dry_run_send_json_and_followups(
@@ -39,18 +26,18 @@ def test_dry_run_send_json_and_followups(
     env = smscast_env(sb, tmp_path, db)
     template = ["--template", "Hi {name}", "--quiet-hours", "off"]
 
-    dry = _run([*SMSCAST, "send", str(contacts), *template], env, tmp_path)
+    dry = run_cli([*SMSCAST, "send", str(contacts), *template], env, tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert "dry run" in dry.stdout and "12 message(s)" in dry.stdout
     assert "row    14" in dry.stdout  # the invalid number, with its reason
     assert sb.messages() == []
 
-    unconfirmed = _run([*SMSCAST, "send", str(contacts), *template, "--send"], env, tmp_path)
+    unconfirmed = run_cli([*SMSCAST, "send", str(contacts), *template, "--send"], env, tmp_path)
     assert unconfirmed.returncode == 2
     assert "--yes" in unconfirmed.stderr
     assert sb.messages() == []
 
-    sent = _run(
+    sent = run_cli(
         [
             *SMSCAST,
             "send",
@@ -78,12 +65,12 @@ def test_dry_run_send_json_and_followups(
     assert events[-1]["counts"] == {"delivered": 12, "skipped": 1}
     assert sorted(m["to"] for m in sb.messages()) == sorted(phones[:12])
 
-    listed = _run([*SMSCAST, "campaigns", "--json"], env, tmp_path)
+    listed = run_cli([*SMSCAST, "campaigns", "--json"], env, tmp_path)
     assert listed.returncode == 0
     (row,) = [json.loads(line) for line in listed.stdout.splitlines()]
     assert (row["campaign_id"], row["state"], row["total"]) == (cid, "finished", 12)
 
-    status = _run([*SMSCAST, "status", cid, "--json"], env, tmp_path)
+    status = run_cli([*SMSCAST, "status", cid, "--json"], env, tmp_path)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert report["counts"] == {"delivered": 12, "skipped": 1}
@@ -102,7 +89,7 @@ def test_canary_pause_and_resume_refusing_changed_inputs(
     db = tmp_path / "smscast.db"
     env = smscast_env(sb, tmp_path, db)
 
-    canary = _run(send_args(contacts, "--canary", "2", "--track", "10"), env, tmp_path)
+    canary = run_cli(send_args(contacts, "--canary", "2", "--track", "10"), env, tmp_path)
     # headless: go on only if every canary message was delivered; here they all failed
     assert canary.returncode == 4, canary.stderr
     assert "Canary" in canary.stdout or "Canary" in canary.stderr
@@ -110,18 +97,18 @@ def test_canary_pause_and_resume_refusing_changed_inputs(
 
     original = contacts.read_bytes()
     contacts.write_bytes(original + b"Someone,+14155550123\n")
-    changed = _run([*SMSCAST, "resume", "--yes"], env, tmp_path)
+    changed = run_cli([*SMSCAST, "resume", "--yes"], env, tmp_path)
     assert changed.returncode == 1
     assert "changed since campaign" in changed.stderr
     contacts.write_bytes(original)
-    other = _run([*SMSCAST, "resume", "--yes", "--template", "Another text"], env, tmp_path)
+    other = run_cli([*SMSCAST, "resume", "--yes", "--template", "Another text"], env, tmp_path)
     assert other.returncode == 1 and "template differs" in other.stderr
     assert len(sb.messages()) == 2
 
-    resumed = _run([*SMSCAST, "resume", "--yes", "--track", "10"], env, tmp_path)
+    resumed = run_cli([*SMSCAST, "resume", "--yes", "--track", "10"], env, tmp_path)
     assert resumed.returncode == 3, resumed.stderr  # finished, with failed recipients
     assert sorted(m["to"] for m in sb.messages()) == sorted(phones)
-    status = _run([*SMSCAST, "status", "--no-refresh"], env, tmp_path)
+    status = run_cli([*SMSCAST, "status", "--no-refresh"], env, tmp_path)
     assert "failed with" in status.stdout
 
 
@@ -158,6 +145,6 @@ def test_ctrl_c_pauses_cleanly_and_resume_finishes(
         assert journal.campaign(cid).state == J.PAUSED
         counts = journal.counts(cid)
         assert J.INFLIGHT not in counts and counts.get(J.PENDING, 0) > 0
-    resumed = _run([*SMSCAST, "resume", cid, "--yes", "--rate", "max"], env, tmp_path)
+    resumed = run_cli([*SMSCAST, "resume", cid, "--yes", "--rate", "max"], env, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(m["to"] for m in sb.messages()) == sorted(phones)
