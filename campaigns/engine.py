@@ -30,7 +30,7 @@ import math
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -93,6 +93,46 @@ class EngineOptions:
     lookup_attempts: int = 6
     transient_pause_after: int = 12
     opted_out: Callable[[str, str], None] | None = field(default=None, compare=False)
+
+
+_FROM_STORED: Any = object()
+
+
+def engine_settings(options: EngineOptions) -> dict[str, Any]:
+    """What a campaign stores of how it is sent (`Journal.create_campaign(settings=...)`), so
+    that a resume, from either face, goes on at the same pace."""
+    return {
+        "rate_segments_per_second": options.rate,
+        "concurrency": options.concurrency,
+        "track": options.track_seconds,
+    }
+
+
+def options_from_settings(
+    stored: Mapping[str, Any],
+    *,
+    rate: float | None = _FROM_STORED,
+    concurrency: int | None = None,
+    track_seconds: float | None = None,
+    **extra: Any,
+) -> EngineOptions:
+    """EngineOptions as a campaign's stored settings say (`engine_settings`); a `rate` given
+    (None = only the concurrency bound), a `concurrency` or `track_seconds` not None, and any
+    other option in `extra` win."""
+    if rate is _FROM_STORED:
+        stored_rate = stored.get("rate_segments_per_second")
+        rate = float(stored_rate) if stored_rate else None
+    if concurrency is None:
+        concurrency = int(stored.get("concurrency") or 10)
+    if track_seconds is None:
+        track = stored.get("track")
+        track_seconds = 120.0 if track is None else float(track)
+    return EngineOptions(
+        rate=rate,
+        concurrency=int(concurrency),
+        track_seconds=max(0.0, float(track_seconds)),
+        **extra,
+    )
 
 
 @dataclass(frozen=True, slots=True)

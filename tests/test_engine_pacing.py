@@ -125,3 +125,26 @@ def test_poll_schedule_backs_off_and_finishes() -> None:
     assert polls.next_due() == 11.0
     polls.done(2)
     assert len(polls) == 0 and polls.next_due() is None
+
+
+def test_stored_settings_give_back_the_same_options() -> None:
+    """Both faces store `engine_settings` with a campaign and resume through
+    `options_from_settings`: the pace, concurrency and tracking survive, flags win."""
+    from campaigns.engine import EngineOptions, engine_settings, options_from_settings
+
+    original = EngineOptions(rate=3.0, concurrency=25, track_seconds=0.0)
+    again = options_from_settings(engine_settings(original))
+    assert (again.rate, again.concurrency, again.track_seconds) == (3.0, 25, 0.0)
+    assert options_from_settings({}) == EngineOptions(rate=None, concurrency=10)
+    changed = options_from_settings(
+        engine_settings(original), rate=None, concurrency=5, track_seconds=None, canary=2
+    )
+    assert (changed.rate, changed.concurrency, changed.track_seconds, changed.canary) == (
+        None,
+        5,
+        0.0,
+        2,
+    )
+    # what `smscast send` stored before these helpers: flags that were not given are None
+    old = {"rate_segments_per_second": 1.0, "concurrency": None, "track": None}
+    assert options_from_settings(old) == EngineOptions(rate=1.0, concurrency=10)

@@ -411,18 +411,13 @@ class SmscastApp(App[int]):
     def engine_options(self, canary: int = 0, stored: Mapping[str, Any] | None = None) -> Any:
         """How the engine sends. A new campaign is paced at its sender's throughput (the demo
         is not paced: its sandbox is sped up); a resumed one as its stored settings say."""
-        from campaigns.engine import EngineOptions
+        from campaigns.engine import EngineOptions, options_from_settings
         from campaigns.pacing import sender_rate
 
         if self.base_engine_options is not None:
             return replace(self.base_engine_options, canary=canary)
         if stored is not None:
-            rate = stored.get("rate_segments_per_second")
-            return EngineOptions(
-                rate=float(rate) if rate else None,
-                concurrency=int(stored.get("concurrency") or 10),
-                track_seconds=float(stored.get("track") or 120.0),
-            )
+            return options_from_settings(stored)
         rate = sender_rate(self.draft.senders, self.draft.sender)  # as `smscast send` paces
         return EngineOptions(rate=None if self.demo else rate, canary=canary)
 

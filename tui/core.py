@@ -122,6 +122,8 @@ def create_campaign_for(
     `smscast send` uses, so `smscast resume` goes on at the same pace. `canary`: a number of
     the person's own that gets the first contact's message first (row 0).
     """
+    from campaigns.engine import engine_settings
+
     region = getattr(settings, "region", None) or "US"
     canary = canary_number(canary, region) if canary else None
     sender = draft.sender
@@ -129,9 +131,7 @@ def create_campaign_for(
     filters = draft.filters
     stored: dict[str, Any] = {
         "source": "tui",
-        "rate_segments_per_second": options.rate,
-        "concurrency": options.concurrency,
-        "track": options.track_seconds,
+        **engine_settings(options),
         "canary": options.canary,
         "region": region,
         "phone_column": draft.book.phone_column,

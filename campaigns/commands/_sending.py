@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from campaigns import aio
 from campaigns.cli import EXIT_FAILED_RECIPIENTS, EXIT_OK, EXIT_PAUSED
-from campaigns.engine import Engine, EngineOptions, RunResult
+from campaigns.engine import Engine, EngineOptions, RunResult, options_from_settings
 from campaigns.events import (
     CampaignFinished,
     CampaignPaused,
@@ -295,13 +295,11 @@ def engine_options(
     **extra: Any,
 ) -> EngineOptions:
     """EngineOptions from the shared flags (falling back to a campaign's stored settings)."""
-    stored = stored or {}
-    concurrency = args.concurrency or stored.get("concurrency") or 10
-    track = args.track if args.track is not None else stored.get("track", 120.0)
-    return EngineOptions(
+    return options_from_settings(
+        stored or {},
         rate=rate,
-        concurrency=int(concurrency),
-        track_seconds=max(0.0, float(track)),
+        concurrency=args.concurrency or None,
+        track_seconds=args.track,
         request_timeout=max(0.1, args.timeout),
         **extra,
     )
