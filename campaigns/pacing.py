@@ -16,12 +16,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-#: Sender throughput in segments per second (Twilio's defaults for US/CA senders).
+#: Sender throughput in segments per second (Twilio's defaults for US/CA senders; FACTS.md,
+#: "Throughput"). The one table: the gateway labels senders with it, both faces pace by it.
 SENDER_RATES: dict[str, float] = {
     "long_code": 1.0,
     "toll_free": 3.0,
     "short_code": 100.0,
 }
+#: A long code outside US/CA.
+INTERNATIONAL_LONG_CODE_RATE = 10.0
+
+
+def segments_per_second(address: str, kind: str) -> float:
+    """Twilio's send rate for a sender: long code 1 (10 outside US/CA), toll-free 3, short 100."""
+    if kind == "long_code" and not address.startswith("+1"):
+        return INTERNATIONAL_LONG_CODE_RATE
+    return SENDER_RATES.get(kind, 1.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from campaigns.http_transport import (
     TransportError,
     proxy_for,
 )
+from campaigns.pacing import SENDER_RATES, segments_per_second
 from campaigns.settings import Credentials, Settings, mask, require_credentials
 from campaigns.twilio_errors import (
     AmbiguousError,
@@ -72,9 +73,6 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 15.0
 #: aiohttp's default connector limit, which is also the SDK's.
 SDK_CONNECTION_LIMIT = 100
-#: Segments per second Twilio lets each kind of sender send (FACTS.md, "Throughput").
-SEGMENTS_PER_SECOND = {"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0}
-INTERNATIONAL_LONG_CODE_SPS = 10.0
 
 # The response of the request just made in this task/thread, so a failure can read its headers
 # (Retry-After): the SDK's exceptions do not carry them.
@@ -689,13 +687,6 @@ def sender_kind(address: str) -> str:
     return "long_code"
 
 
-def segments_per_second(address: str, kind: str) -> float:
-    """Twilio's send rate for a sender: long code 1 (10 outside US/CA), toll-free 3, short 100."""
-    if kind == "long_code" and not address.startswith("+1"):
-        return INTERNATIONAL_LONG_CODE_SPS
-    return SEGMENTS_PER_SECOND.get(kind, 1.0)
-
-
 def _sender(number: Any) -> Sender:
     capabilities = number.capabilities or {}
     sms = bool(capabilities.get("sms") or capabilities.get("SMS"))
@@ -867,7 +858,7 @@ class TwilioGateway:
                 address=code.short_code,
                 kind="short_code",
                 sms=True,
-                segments_per_second=SEGMENTS_PER_SECOND["short_code"],
+                segments_per_second=SENDER_RATES["short_code"],
                 friendly_name=code.friendly_name or "",
                 sid=code.sid or "",
             )

@@ -335,7 +335,8 @@ def resolve_rate(
     rate = sender_rate(senders, service_sid or from_number)
     if rate is not None:
         return rate
-    from campaigns.twilio_gateway import segments_per_second, sender_kind
+    from campaigns.pacing import segments_per_second
+    from campaigns.twilio_gateway import sender_kind
 
     kind = sender_kind(from_number or "")
     return float(segments_per_second(from_number or "", kind))
