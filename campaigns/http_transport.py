@@ -28,9 +28,14 @@ import urllib.request
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Seconds a kept-alive connection may sit unused before it is dropped instead of reused (as
+#: aiohttp's 15 s): a server may close it at the moment a request is written on it.
+IDLE_TIMEOUT = 15.0
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/?%:@!$&'()*+,;=-._~"
 MAX_HEADER_BYTES = 64 * 1024
 
 
@@ -45,6 +50,11 @@ class ConnectError(TransportError):
 class ConnectionBroken(TransportError):
     """The connection failed after the request was (at least partly) written: the server may
     have received and acted on it."""
+
+
+class _StaleConnection(TransportError):
+    """A pooled connection turned out closed before anything was written on it: nothing was
+    sent, so the pool tries another connection."""
 
 
 class ProtocolError(ConnectionBroken):
@@ -134,16 +144,20 @@ def default_ssl_context() -> ssl.SSLContext:
 
 
 def proxy_for(url: str) -> str | None:
-    """The proxy the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY) asks for
-    `url`, or None."""
+    """The proxy the environment (HTTPS_PROXY or HTTP_PROXY by the URL's scheme; NO_PROXY)
+    asks for `url`, or None. ALL_PROXY is not honoured: aiohttp, which speaks to proxies for
+    us, ignores it too."""
     parts = urlsplit(url)
     proxies = urllib.request.getproxies()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    proxy = proxies.get(parts.scheme)
     if not proxy or not parts.hostname:
         return None
     if urllib.request.proxy_bypass(parts.hostname):
         return None
     return proxy
+
+
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 class _ResponseParser:
@@ -236,7 +250,7 @@ class _ResponseParser:
                 if length is None:
                     self._until_close = True
                     self._keep_alive = False
-                elif length.isdigit():
+                elif length.isascii() and length.isdigit():
                     self._length = int(length)
                 else:  # conflicting repeats ("5, 7") land here too
                     raise ProtocolError(f"a malformed Content-Length: {length[:20]!r}")
@@ -262,10 +276,9 @@ class _ResponseParser:
                 if end < 0:
                     return None
                 size_text = bytes(self._buffer[:end]).split(b";", 1)[0].strip()
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise ProtocolError("a malformed chunk size") from None
+                if not size_text or size_text.strip(_HEX_DIGITS):
+                    raise ProtocolError(f"a malformed chunk size: {size_text[:20]!r}")
+                size = int(size_text, 16)
                 if size == 0:
                     trailer_end = self._buffer.find(b"\r\n\r\n", end)
                     if self._buffer[end : end + 4] == b"\r\n\r\n":
@@ -278,6 +291,8 @@ class _ResponseParser:
                 self._length = size
             if len(self._buffer) < self._length + 2:
                 return None
+            if self._buffer[self._length : self._length + 2] != b"\r\n":
+                raise ProtocolError("a chunk not followed by CRLF")
             self._body += self._buffer[: self._length]
             del self._buffer[: self._length + 2]
             self._length = -1
@@ -297,6 +312,7 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.idle_since = 0.0  # loop time it was last put back in the pool
         self._parser = _ResponseParser()
         self._waiter: asyncio.Future[HttpAnswer] | None = None
         self._head_only = False
@@ -330,7 +346,8 @@ class _Connection(asyncio.Protocol):
         waiter, self._waiter = self._waiter, None
         if waiter is None or waiter.done():
             return
-        answer = self._parser.finish()
+        # A body that runs until the close is whole only if the close was clean (not a reset).
+        answer = self._parser.finish() if exc is None else None
         if answer is not None:
             waiter.set_result(answer)
             return
@@ -341,12 +358,23 @@ class _Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        return not self.closed and self._parser.keep_alive and not self._parser.mid_answer
+        transport = self.transport
+        return (
+            not self.closed
+            and transport is not None
+            and not transport.is_closing()
+            and self._parser.keep_alive
+            and not self._parser.mid_answer
+        )
 
     def _abort(self) -> None:
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a graceful (TLS) shutdown."""
+        self._abort()
 
     async def exchange(
         self,
@@ -358,7 +386,7 @@ class _Connection(asyncio.Protocol):
         """Write one request and wait for its whole answer (until `deadline`, loop time, when
         `deadlines` watches it: then `TimeoutError`)."""
         if self.closed or self.transport is None or self.transport.is_closing():
-            raise ConnectionBroken("the connection closed before the request was written")
+            raise _StaleConnection("the connection closed before the request was written")
         waiter = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self._head_only = head_only
@@ -474,8 +502,11 @@ class ConnectionPool:
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"not an http(s) URL: {url!r}")
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            path = parts.path or "/"
-            target = f"{path}?{parts.query}" if parts.query else path
+            # What is not allowed on the wire is percent-encoded as yarl and requests do
+            # (UTF-8); what is already encoded stays as it is.
+            path = quote(parts.path or "/", safe=_PATH_SAFE)
+            query = quote(parts.query, safe=_QUERY_SAFE)
+            target = f"{path}?{query}" if query else path
             found = (_Origin(parts.scheme, parts.hostname, port), target)
             if len(self._urls) >= 256:
                 self._urls.clear()
@@ -510,11 +541,17 @@ class ConnectionPool:
         return connection
 
     def _take_idle(self, origin: _Origin) -> _Connection | None:
+        """The most recently used idle connection that is still open and fresh; the others
+        are closed (the oldest sit at the left: once one is too old, so are they)."""
         idle = self._idle.get(origin)
+        if not idle:
+            return None
+        oldest_allowed = asyncio.get_running_loop().time() - IDLE_TIMEOUT
         while idle:
             connection = idle.pop()
-            if connection.reusable:
+            if connection.reusable and connection.idle_since >= oldest_allowed:
                 return connection
+            connection.close()
             self._open.discard(connection)
         return None
 
@@ -561,25 +598,42 @@ class ConnectionPool:
             payload += b"Content-Length: %d\r\n\r\n" % len(body or b"") + (body or b"")
         else:
             payload += b"\r\n"
-        deadline = asyncio.get_running_loop().time() + timeout if timeout else None
+        loop = asyncio.get_running_loop()
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        deadline = loop.time() + timeout if timeout is not None else None
 
         if self._free > 0 and not self._slot_waiters:
             self._free -= 1
         else:
             await self._wait_for_slot(deadline)
         try:
-            connection = self._take_idle(origin)
-            if connection is None:
-                connection = await self._connect(origin, deadline)
-                self._open.add(connection)
-            try:
-                answer = await connection.exchange(
-                    payload, method == "HEAD", self._deadlines, deadline
-                )
-            except BaseException:
-                self._open.discard(connection)
-                raise
+            if self._closed:
+                raise ConnectError("the connection pool was closed; nothing was sent")
+            while True:
+                connection = self._take_idle(origin)
+                fresh = connection is None
+                if connection is None:
+                    connection = await self._connect(origin, deadline)
+                    self._open.add(connection)
+                try:
+                    answer = await connection.exchange(
+                        payload, method == "HEAD", self._deadlines, deadline
+                    )
+                except _StaleConnection as exc:
+                    self._open.discard(connection)  # nothing was written on it
+                    if fresh:
+                        raise ConnectError(f"{exc}; nothing was sent") from None
+                    continue  # a pooled one the server had closed: try another
+                except BaseException:
+                    # Cancelled, timed out or broken, maybe just after the answer arrived:
+                    # this connection is never used again.
+                    connection.abort()
+                    self._open.discard(connection)
+                    raise
+                break
             if connection.reusable and not self._closed:
+                connection.idle_since = loop.time()
                 self._idle.setdefault(origin, deque()).append(connection)
             else:
                 connection.close()
@@ -599,7 +653,7 @@ class ConnectionPool:
                 async with asyncio.timeout_at(deadline):
                     await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._release_slot()  # handed a slot just as we gave up: pass it on
             else:
                 waiter.cancel()
@@ -618,11 +672,24 @@ class ConnectionPool:
         self._free += 1
 
     async def close(self) -> None:
-        """Close every connection (idle or busy) and refuse further requests."""
+        """End every connection and refuse further requests. Idle connections are closed
+        gracefully; busy ones are aborted (their requests fail as `ConnectionBroken`), and
+        requests still waiting for a slot fail as `ConnectError` (nothing of theirs was sent).
+        """
         self._closed = True
         self._deadlines.close()
+        idle = {id(c) for queue in self._idle.values() for c in queue}
         for connection in list(self._open):
-            connection.close()
+            if id(connection) in idle:
+                connection.close()
+            else:
+                connection.abort()
         self._open.clear()
         self._idle.clear()
+        while self._slot_waiters:
+            waiter = self._slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(
+                    ConnectError("the connection pool was closed; nothing was sent")
+                )
         await asyncio.sleep(0)  # let the transports run their close callbacks

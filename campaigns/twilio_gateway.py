@@ -1004,6 +1004,8 @@ class AsyncGatewaySession:
         needed; the aiohttp client ignores it, so there the bound stays here."""
         if self._client is None:
             raise RuntimeError("use 'async with gateway.async_session() as session:'")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
         _last_response.set(None)
         try:
             if timeout_passed and self._pool is not None:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -106,6 +107,9 @@ def test_a_body_without_length_ends_with_the_connection() -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: \u00b2\r\n\r\n".encode(),
     ],
 )
 def test_what_is_not_http_is_a_protocol_error(data: bytes) -> None:
@@ -433,7 +437,138 @@ def test_proxy_for_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     ):
         monkeypatch.delenv(name, raising=False)
     assert proxy_for("https://api.twilio.com/") is None
+    monkeypatch.setenv("ALL_PROXY", "socks5://proxy.internal:1080")
+    assert proxy_for("https://api.twilio.com/") is None  # aiohttp would not use it either
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert proxy_for("https://api.twilio.com/") == "http://proxy.internal:3128"
     monkeypatch.setenv("NO_PROXY", "twilio.com")
     assert proxy_for("https://api.twilio.com/") is None
+
+
+# --- what a review found --------------------------------------------------------------------
+
+
+class _CancelWhenAnswered:
+    """Wraps a connection's parser: when an answer completes, cancel `task` on the next loop
+    turn, i.e. after the answer arrived but before the request's task resumes."""
+
+    def __init__(self, inner: _ResponseParser, holder: dict) -> None:
+        self.inner, self.holder = inner, holder
+
+    def feed(self, data: bytes, head_only: bool = False):
+        answer = self.inner.feed(data, head_only)
+        if answer is not None and "task" in self.holder:
+            asyncio.get_running_loop().call_soon(self.holder.pop("task").cancel)
+        return answer
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+async def test_a_request_cancelled_after_its_answer_arrived_drops_its_connection() -> None:
+    async with raw_server(keep_alive_ok) as server:
+        pool = ConnectionPool(10)
+        try:
+            await pool.request("GET", server.url + "/")
+            (connection,) = next(iter(pool._idle.values()))
+            holder: dict = {}
+            connection._parser = _CancelWhenAnswered(connection._parser, holder)  # type: ignore[assignment]
+            task = asyncio.create_task(pool.request("POST", server.url + "/", body=b"x"))
+            holder["task"] = task
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert connection.closed and connection.transport.is_closing()
+            assert pool._free == 10
+            assert (await pool.request("GET", server.url + "/")).status == 201
+        finally:
+            await pool.close()
+    assert server.connections == 2
+
+
+async def test_closing_the_pool_fails_queued_requests_without_sending_them() -> None:
+    async with raw_server(lambda s: keep_alive_ok(s, delay=0.3)) as server:
+        pool = ConnectionPool(1)
+        busy = asyncio.create_task(pool.request("POST", server.url + "/", body=b"x"))
+        queued = asyncio.create_task(pool.request("POST", server.url + "/", body=b"y"))
+        await asyncio.sleep(0.1)
+        await pool.close()
+        with pytest.raises(ConnectionBroken):
+            await busy
+        with pytest.raises(ConnectError, match="nothing was sent"):
+            await queued
+        await asyncio.sleep(0.1)
+    assert server.connections == 1 and len(server.requests) == 1
+
+
+async def test_a_pooled_connection_closing_under_us_is_skipped_not_ambiguous() -> None:
+    async with raw_server(keep_alive_ok) as server:
+        pool = ConnectionPool(10)
+        try:
+            await pool.request("GET", server.url + "/")
+            (connection,) = next(iter(pool._idle.values()))
+            connection.transport.close()  # closing now; connection_lost comes a turn later
+            answer = await pool.request("POST", server.url + "/", body=b"x")
+            assert answer.status == 201
+        finally:
+            await pool.close()
+    assert server.connections == 2
+
+
+async def test_connections_idle_too_long_are_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from campaigns import http_transport
+
+    monkeypatch.setattr(http_transport, "IDLE_TIMEOUT", 0.2)
+    async with raw_server(keep_alive_ok) as server:
+        pool = ConnectionPool(10)
+        try:
+            await pool.request("GET", server.url + "/")
+            await pool.request("GET", server.url + "/")  # fresh: reused
+            await asyncio.sleep(0.3)
+            await pool.request("GET", server.url + "/")  # stale: a new connection
+        finally:
+            await pool.close()
+    assert server.connections == 2
+
+
+async def test_paths_and_queries_are_percent_encoded_once() -> None:
+    async with raw_server(keep_alive_ok) as server:
+        pool = ConnectionPool(10)
+        try:
+            await pool.request("GET", server.url + "/a b/é漢?x=1 2&y=%2B")
+        finally:
+            await pool.close()
+    assert server.requests[0].startswith(b"GET /a%20b/%C3%A9%E6%BC%A2?x=1%202&y=%2B HTTP/1.1\r\n")
+
+
+async def test_a_reset_cuts_a_body_that_runs_until_the_close() -> None:
+    def factory(server: RawServer) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await server.read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npart of it")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            # A reset, not a clean close: linger 0 makes the close send RST.
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+
+        return handler
+
+    async with raw_server(factory) as server:
+        pool = ConnectionPool(10)
+        try:
+            with pytest.raises(ConnectionBroken):
+                await pool.request("GET", server.url + "/")
+        finally:
+            await pool.close()
+
+
+async def test_a_timeout_must_be_positive() -> None:
+    pool = ConnectionPool(10)
+    try:
+        for bad in (0, -1.0):
+            with pytest.raises(ValueError):
+                await pool.request("GET", "http://127.0.0.1:9/", timeout=bad)
+        assert pool._free == 10
+    finally:
+        await pool.close()
