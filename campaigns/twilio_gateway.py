@@ -928,7 +928,7 @@ class AsyncGatewaySession:
 
     Created inside the running loop and closed on exit. The pool is our lean keep-alive one
     (`campaigns.http_transport`), or an aiohttp session when the environment configures a proxy
-    for Twilio's host (HTTPS_PROXY, ALL_PROXY; NO_PROXY honoured; never for loopback). Either
+    for Twilio's host (HTTPS_PROXY / HTTP_PROXY; NO_PROXY honoured; never for loopback). Either
     allows `max_in_flight` connections (at least the SDK's 100), so that many requests can be in
     flight at once without queueing.
     """
