@@ -6,14 +6,14 @@ touches the person's home. Waiting is bounded (`until`), never timed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, OptionList, Switch, TextArea
+from tui_support import sandbox_settings, until
 
 from campaigns.sandbox import Sandbox, SandboxConfig
-from campaigns.settings import load_settings
 from tui.app import SmscastApp
 from tui.commands import SmscastCommands
 from tui.widgets.path_input import complete_path
@@ -42,36 +42,6 @@ def contacts(tmp_path: Path) -> Path:
     path = tmp_path / "contacts.csv"
     path.write_text(CONTACTS, encoding="utf-8")
     return path
-
-
-def sandbox_settings(sandbox: Sandbox | None, data_dir: Path):
-    """Settings for the sandbox (or with no credentials), ignoring env, .env and config."""
-    creds = (
-        {
-            "account_sid": sandbox.account_sid,
-            "auth_token": sandbox.auth_token,
-            "base_url": sandbox.base_url,
-        }
-        if sandbox is not None
-        else {}
-    )
-    return load_settings(
-        **creds,
-        data_dir=data_dir,
-        db_path=data_dir / "journal.db",
-        config_path=data_dir / "no-config.toml",
-        env={},
-        cwd=data_dir,
-    )
-
-
-async def until(pilot, condition: Callable[[], object], tries: int = 600) -> bool:
-    """Let the app run until `condition()` holds (bounded); returns whether it did."""
-    for _ in range(tries):
-        if condition():
-            return True
-        await pilot.pause(0.05)
-    return bool(condition())
 
 
 async def test_missing_credentials_explains_and_offers_the_demo(

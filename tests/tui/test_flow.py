@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, TextArea
+from tui_support import sandbox_settings, until
 
 from campaigns.engine import EngineOptions
 from campaigns.journal import FINAL_STATUSES, Journal
 from campaigns.sandbox import Sandbox, SandboxConfig
-from campaigns.settings import load_settings
 from tui.app import SmscastApp
 from tui.screens.dialogs import ConfirmDialog
 
@@ -55,28 +55,12 @@ def contacts(tmp_path: Path) -> Path:
 
 def make_app(sandbox: Sandbox, data_dir: Path, contacts: Path | None, options: EngineOptions):
     """The app on the sandbox, its journal in `data_dir` (never the person's home)."""
-    settings = load_settings(
-        account_sid=sandbox.account_sid,
-        auth_token=sandbox.auth_token,
-        base_url=sandbox.base_url,
-        data_dir=data_dir,
-        db_path=data_dir / "journal.db",
-        config_path=data_dir / "no-config.toml",
-        env={},
-        cwd=data_dir,
-    )
     return SmscastApp(
-        settings=settings, contacts_file=contacts, engine_options=options, quiet_hours=False
+        settings=sandbox_settings(sandbox, data_dir),
+        contacts_file=contacts,
+        engine_options=options,
+        quiet_hours=False,
     )
-
-
-async def until(pilot, condition: Callable[[], object], tries: int = 600) -> bool:
-    """Let the app run until `condition()` holds (bounded); returns whether it did."""
-    for _ in range(tries):
-        if condition():
-            return True
-        await pilot.pause(0.05)
-    return bool(condition())
 
 
 async def compose_and_send(app: SmscastApp, pilot) -> None:

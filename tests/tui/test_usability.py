@@ -7,18 +7,18 @@ widget alone), with the journal in `tmp_path`; waits are bounded, never timed.
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import snapshot_apps as apps
 from textual.widgets import DataTable, Input, OptionList, TextArea
+from tui_support import sandbox_settings, until
 
 from campaigns.engine import EngineOptions
 from campaigns.journal import LIVE_STATUSES
 from campaigns.sandbox import Sandbox, SandboxConfig
-from campaigns.settings import load_settings
 from tui.app import SmscastApp
 from tui.screens.send import SendScreen
 from tui.widgets import progress_panel
@@ -70,33 +70,14 @@ def make_app(
     demo: bool = False,
 ) -> RecordingApp:
     """The app on the sandbox, its journal in `data_dir` (never the person's home)."""
-    settings = load_settings(
-        account_sid=sandbox.account_sid,
-        auth_token=sandbox.auth_token,
-        base_url=sandbox.base_url,
-        data_dir=data_dir,
-        db_path=data_dir / "journal.db",
-        config_path=data_dir / "no-config.toml",
-        env={},
-        cwd=data_dir,
-    )
     return RecordingApp(
-        settings=settings,
+        settings=sandbox_settings(sandbox, data_dir),
         contacts_file=contacts,
         db_path=data_dir / "journal.db",
         engine_options=options,
         quiet_hours=False,
         demo=demo,
     )
-
-
-async def until(pilot: Any, condition: Callable[[], object], tries: int = 600) -> bool:
-    """Let the app run until `condition()` holds (bounded); returns whether it did."""
-    for _ in range(tries):
-        if condition():
-            return True
-        await pilot.pause(0.05)
-    return bool(condition())
 
 
 def screen_text(app: SmscastApp) -> list[str]:
