@@ -21,6 +21,7 @@ import json
 import signal
 import sys
 import time
+from dataclasses import replace
 from typing import IO, Any
 
 from campaigns import aio
@@ -230,7 +231,7 @@ def _drive(
         left = journal.counts(campaign_id)
         if not left.get(PENDING) and not left.get(INFLIGHT):
             # The canary was everyone: nothing to ask about; one more run settles the end.
-            options = EngineOptions(**{**_fields(options), "canary": 0})
+            options = replace(options, canary=0)
             continue
         canary = journal.recipients(campaign_id)
         tried = [r for r in canary if r.attempts > 0]
@@ -243,13 +244,9 @@ def _drive(
         go_on = confirm("Send to the rest?") if interactive else all_delivered
         if not go_on:
             break
-        options = EngineOptions(**{**_fields(options), "canary": 0})
+        options = replace(options, canary=0)
     footer(journal, campaign_id, result, render)
     return exit_status(result)
-
-
-def _fields(options: EngineOptions) -> dict[str, Any]:
-    return {name: getattr(options, name) for name in options.__slots__}  # type: ignore[attr-defined]
 
 
 def exit_status(result: RunResult) -> int:

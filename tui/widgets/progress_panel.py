@@ -35,6 +35,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
+from campaigns.journal import LIVE_STATUSES
 from tui.widgets.status_table import status_label, status_tone
 
 __all__ = ["AWAITING_DELIVERY", "STATE_LABELS", "ProgressPanel", "format_duration"]
@@ -66,9 +67,8 @@ _COUNT_ORDER = (
     "skipped",
 )
 _NOT_DONE = ("pending", "inflight")
-#: Statuses of a message Twilio has and whose outcome is not known yet (the journal's
-#: ``LIVE_STATUSES``; kept here so the widget needs nothing from the core).
-AWAITING_DELIVERY = frozenset({"queued", "accepted", "scheduled", "sending", "sent"})
+#: Statuses of a message Twilio has and whose outcome is not known yet.
+AWAITING_DELIVERY = LIVE_STATUSES
 
 
 def format_duration(seconds: float | None) -> str:
