@@ -72,7 +72,7 @@ def test_ucs2_and_long_messages_are_explained(
     assert "UCS-2 (because of “ ” …)  2 segments" in out
     assert "Segments per message: 2: 4 messages" in out
     assert "4 messages use UCS-2" in out
-    assert "Smart Encoding would send 5 segments instead of 8"  # Zoë stays UCS-2 in out
+    assert "Smart Encoding would send 5 segments instead of 8" in out  # Zoë stays UCS-2
 
 
 def test_json_lines_and_summary(contacts: Path, capsys: pytest.CaptureFixture[str]) -> None:
