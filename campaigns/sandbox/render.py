@@ -44,6 +44,11 @@ def error_body(code: int, message: str, status: int) -> dict[str, Any]:
     return {"code": code, "message": message, "more_info": f"{ERROR_DOCS}{code}", "status": status}
 
 
+#: Statuses in which Twilio has not picked the sender from the pool yet: `from` is null (the
+#: spec's cancelMessage example shows a canceled scheduled message with `from` null too).
+_NO_SENDER_YET = frozenset({"accepted", "scheduled", "canceled"})
+
+
 def message(m: Message, account_sid: str, now: float) -> dict[str, Any]:
     """The Message resource of `m` as of `now`."""
     status = m.status_at(now)
@@ -54,7 +59,7 @@ def message(m: Message, account_sid: str, now: float) -> dict[str, Any]:
         "body": m.body,
         "num_segments": str(m.segments),
         "direction": "outbound-api",
-        "from": None if status == "accepted" else m.from_,
+        "from": None if status in _NO_SENDER_YET else m.from_,
         "to": m.to,
         "date_updated": rfc2822(m.updated_at(now)),
         "price": f"{-m.price:.5f}" if done else None,
@@ -92,7 +97,8 @@ def message_json(m: Message, account_sid: str, now: float) -> bytes:
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{m.sid}"
     return (
         f'{{"body": {_quote(m.body)}, "num_segments": "{m.segments}", '
-        f'"direction": "outbound-api", "from": {"null" if status == "accepted" else _q(m.from_)}, '
+        f'"direction": "outbound-api", '
+        f'"from": {"null" if status in _NO_SENDER_YET else _q(m.from_)}, '
         f'"to": {_quote(m.to)}, "date_updated": {_q(rfc2822(m.updated_at(now)))}, '
         f'"price": {_q(f"{-m.price:.5f}") if done else "null"}, '
         f'"error_message": {_q(_DELIVERY_ERRORS.get(error)) if error else "null"}, '

@@ -13,6 +13,13 @@ import phonenumbers
 from campaigns.segments import analyze
 
 MAX_BODY_CHARS = 1600
+#: At most this many `MediaUrl` per message (21623).
+MAX_MEDIA = 10
+#: `ValidityPeriod` bounds in seconds (21624; the spec's CreateMessageRequest).
+VALIDITY_SECONDS = (1, 36000)
+#: A scheduled message's `SendAt` must be more than MIN and at most MAX seconds ahead (35114 /
+#: 35115, Twilio's current error pages; older pages said 900 s and 7 days).
+SCHEDULE_WINDOW = (300, 35 * 86400)
 TRIAL_PREFIX = "Sent from your Twilio trial account - "
 
 #: Magic From numbers (Twilio's test credentials): +15005550006 passes, the others fail.
@@ -41,6 +48,7 @@ def refusal(code: int, number: str = "", status: int = 400) -> Refusal:
     """The refusal for `code`, with Twilio's wording (`number` fills the blanks)."""
     texts = {
         21211: f"Invalid 'To' Phone Number: {number}",
+        21266: "'To' and 'From' numbers cannot be the same",
         21212: f"The 'From' number {number} is not a valid phone number, shortcode, "
         "or alphanumeric sender ID.",
         21408: f"Permission to send an SMS has not been enabled for the region indicated by "
@@ -50,6 +58,7 @@ def refusal(code: int, number: str = "", status: int = 400) -> Refusal:
         21604: "A 'To' phone number is required.",
         21606: f"The 'From' phone number provided ({number}) is not a valid message-capable "
         "Twilio phone number for this destination/account.",
+        21609: f"Invalid StatusCallback url: {number}",
         21608: f"The number {number} is unverified. Trial accounts cannot send messages to "
         "unverified numbers; verify it at twilio.com/user/account/phone-numbers/verified, "
         "or purchase a Twilio number to send messages to unverified numbers.",
@@ -59,7 +68,13 @@ def refusal(code: int, number: str = "", status: int = 400) -> Refusal:
         "phone number via SMS.",
         21614: f"'To' number {number} is not a valid mobile number",
         21617: "The concatenated message body exceeds the 1600 character limit.",
+        21623: "Number of media files exceeds allowed limit (10).",
+        21624: f"Invalid validity period value: {number}. It must be an integer from 1 to 36000.",
         21701: f"The Messaging Service Sid {number} is invalid.",
+        35111: "SendAt is required when ScheduleType is fixed.",
+        35114: "SendAt must be more than 300 seconds in the future.",
+        35115: "SendAt cannot be more than 35 days in the future.",
+        35118: "MessagingServiceSid is required to schedule a message.",
     }
     return Refusal(status, code, texts[code])
 
@@ -91,6 +106,18 @@ def number_region(number: str) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.region_code_for_number(parsed)
+
+
+def is_e164(number: str) -> bool:
+    """`+` then digits only: the form the Messages API documents for `To`.
+
+    Written with spaces, dashes, dots or brackets ("+1 (415) 555-0100") a number is refused
+    with 21211 instead of being normalised. Twilio's current pages (errors 21211, 60703) ask
+    for E.164 and list separators as a cause of the error; whether the Messages API quietly
+    normalises such a number is not documented, so the sandbox takes the stricter side: a
+    test that passes here cannot fail at Twilio for the number's format.
+    """
+    return len(number) > 1 and number[0] == "+" and number[1:].isdigit()
 
 
 def looks_like_sender(address: str) -> bool:

@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
@@ -27,20 +28,29 @@ from campaigns.sandbox.rules import (
     MAGIC_FROM_OK,
     MAGIC_TO,
     MAX_BODY_CHARS,
+    MAX_MEDIA,
+    SCHEDULE_WINDOW,
     TRIAL_PREFIX,
+    VALIDITY_SECONDS,
     Refusal,
+    is_e164,
     looks_like_sender,
     number_region,
     refusal,
     segments,
 )
 from campaigns.sandbox.store import Message, MessageStore, SenderQueue
+from campaigns.segments import smart_encode
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _PAGE_MAX = 1000
 _PAGE_DEFAULT = 50
 _QUEUE_PICKUP = 0.05  # seconds (at speedup 1) a new message stays `queued` on an idle sender
+#: Statuses after which Twilio is done with a message (it may be deleted).
+_FINAL = frozenset({"delivered", "undelivered", "failed", "canceled"})
+#: Statuses in which a body may be redacted: once the message left (or never will).
+_REDACTABLE = _FINAL | {"sent"}
 
 
 def _json(data: dict[str, Any], status: int = 200) -> web.Response:
@@ -328,14 +338,28 @@ class _App:
             return refusal(21602)
         if len(text) > MAX_BODY_CHARS:
             return refusal(21617)
-        if service and not sender:
+        problem = _parameter_problem(form, media)
+        if problem is not None:
+            return problem
+        now = time.time()
+        send_at = _scheduled_send_at(form, service, now)
+        if isinstance(send_at, Refusal):
+            return send_at
+        if service:
+            # With a Messaging Service, From (if given) must be a sender of its pool: Twilio
+            # keeps the service (messaging_service_sid, `accepted` first) and sends from that
+            # number. The sandbox's one service holds every SMS-capable sender it owns.
             if service != config.messaging_service_sid:
                 return refusal(21701, service)
-            queue = min(self.queues.values(), key=lambda q: q.next_free, default=None)
-            if queue is None:
-                return refusal(21606, service)
+            if sender:
+                queue = self.queues.get(sender)
+                if queue is None:
+                    return refusal(21606, sender)
+            else:
+                queue = min(self.queues.values(), key=lambda q: q.next_free, default=None)
+                if queue is None:
+                    return refusal(21606, service)
         else:
-            service = ""
             code = MAGIC_FROM.get(sender)
             if code is not None:
                 return refusal(code, sender)
@@ -347,21 +371,34 @@ class _App:
         code = MAGIC_TO.get(to)
         if code is not None:
             return refusal(code, to)
-        region = number_region(to)
+        region = number_region(to) if is_e164(to) else None
         if region is None:
             return refusal(21211, to)
+        if to == sender:
+            return refusal(21266)
         if config.trial and to not in self.verified:
             return refusal(21608, to)
         if to in self.opted_out:
             return refusal(21610, to)
-        now = time.time()
         if queue.backlog(now) * self.speed > config.max_queue_seconds:
             return refusal(21611, queue.spec.address)
+        if text and form.get("SmartEncoded", "").lower() == "true":
+            # Twilio swaps look-alikes (curly quotes, dashes, odd spaces) for GSM-7 characters
+            # and stores, counts and prices the swapped text; only when asked (a translate).
+            text = smart_encode(text)
         if config.trial and config.trial_prefix and text:
             text = TRIAL_PREFIX + text
         count = segments(text) if text else 1
-        accepted_until = now + config.accept_delay / self.speed if service else now
-        start, sent = queue.enqueue(count, accepted_until + _QUEUE_PICKUP / self.speed)
+        if send_at:
+            # A scheduled message waits without holding its sender: it is queued at SendAt
+            # (sending then is estimated from the sender's rate, not booked on its queue, so
+            # a message due in a week does not block today's traffic).
+            accepted_until = send_at + config.accept_delay / self.speed
+            start = accepted_until + _QUEUE_PICKUP / self.speed
+            sent = start + count / queue.rate
+        else:
+            accepted_until = now + config.accept_delay / self.speed if service else now
+            start, sent = queue.enqueue(count, accepted_until + _QUEUE_PICKUP / self.speed)
         status, error = config.outcome(to)
         price = config.prices.get(region, config.default_price) * count
         return Message(
@@ -380,25 +417,142 @@ class _App:
             error_code=error,
             price=price,
             service_sid=service or None,
+            scheduled_until=send_at,
         )
 
-    async def not_found(self, request: web.Request) -> web.StreamResponse:
-        return _error(20404, f"The requested resource {request.path} was not found", 404)
+    # ------------------------------------------------- one message: update and delete
+    def _existing(self, request: web.Request) -> Message | web.Response:
+        message = self.store.get(request.match_info["sid"])
+        if message is None:
+            return _error(20404, f"The requested resource {request.path} was not found", 404)
+        return message
+
+    async def update_message(self, request: web.Request) -> web.StreamResponse:
+        """`POST Messages/{Sid}.json`: cancel a scheduled message or redact a body.
+
+        The request takes exactly one of `Status=canceled` or `Body=` (empty); anything else
+        is 30400, as Twilio's error page lists (both at once, neither, another Status, a
+        non-empty Body).
+        """
+        message = self._existing(request)
+        if isinstance(message, web.Response):
+            return message
+        form, _ = _form(await request.read())
+        now = time.time()
+        has_status, has_body = "Status" in form, "Body" in form
+        if has_status == has_body:
+            return _error(30400, "Provide either Status=canceled or an empty Body.", 400)
+        status = message.status_at(now)
+        if has_status:
+            if form["Status"] != "canceled":
+                return _error(30400, f"Invalid Status: {form['Status']}", 400)
+            if status != "scheduled":
+                # 30409 "This message cannot be canceled" (Twilio's error page); its HTTP
+                # status is not documented: 400, as for Twilio's other request errors.
+                return _error(30409, "This message cannot be canceled", 400)
+            message.canceled_at = now
+        else:
+            if form["Body"] != "":
+                return _error(30400, "To redact a message, Body must be empty.", 400)
+            if status not in _REDACTABLE:
+                # Undocumented: Twilio redacts "post-flight" records (the spec's example is a
+                # `sent` message); before that the sandbox refuses (assumed code 30400).
+                return _error(30400, f"A message that is {status} cannot be redacted yet.", 400)
+            message.body = ""
+        return _json_bytes(render.message_json(message, self.config.account_sid, now))
+
+    async def delete_message(self, request: web.Request) -> web.StreamResponse:
+        """`DELETE Messages/{Sid}.json`: 204, or 20009 while the message is not final.
+
+        Twilio refuses to delete a message it has not finished with (error 20009 "Cannot
+        delete this resource before it is complete"), `sent` included until the receipt
+        arrives (its support, quoted in code-dot-org/code-dot-org#11188: "Cannot delete
+        message in state SENT"). The HTTP status of 20009 is undocumented: 409 assumed.
+        """
+        message = self._existing(request)
+        if isinstance(message, web.Response):
+            return message
+        if message.status_at(time.time()) not in _FINAL:
+            return _error(20009, "Cannot delete this resource before it is complete", 409)
+        self.store.delete(message)
+        return web.Response(status=204)
 
     def build(self) -> web.Application:
-        """The aiohttp application with every route."""
+        """The aiohttp application with every route.
+
+        Each resource answers its own methods; any other method on it is 20004 (HTTP 405),
+        and any other path is 20404 (HTTP 404), both in Twilio's error document, never
+        aiohttp's plain text. The sandbox serves the JSON representations only (`.json`).
+        """
         app = web.Application()
         base = "/2010-04-01/Accounts/{account}"
         g = self.guarded
-        app.router.add_post(base + "/Messages.json", g(self.create_message))
-        app.router.add_get(base + "/Messages.json", g(self.list_messages))
-        app.router.add_get(base + "/Messages/{sid}.json", g(self.fetch_message))
-        app.router.add_get(base + ".json", g(self.account))
-        app.router.add_get(base + "/IncomingPhoneNumbers.json", g(self.incoming_numbers))
-        app.router.add_get(base + "/SMS/ShortCodes.json", g(self.short_codes))
-        app.router.add_get(base + "/OutgoingCallerIds.json", g(self.caller_ids))
-        app.router.add_route("*", base + "/{tail:.*}", g(self.not_found))
+        resources: list[tuple[str, dict[str, Handler]]] = [
+            (base + "/Messages.json", {"GET": self.list_messages, "POST": self.create_message}),
+            (
+                base + "/Messages/{sid}.json",
+                {
+                    "GET": self.fetch_message,
+                    "POST": self.update_message,
+                    "DELETE": self.delete_message,
+                },
+            ),
+            (base + ".json", {"GET": self.account}),
+            (base + "/IncomingPhoneNumbers.json", {"GET": self.incoming_numbers}),
+            (base + "/SMS/ShortCodes.json", {"GET": self.short_codes}),
+            (base + "/OutgoingCallerIds.json", {"GET": self.caller_ids}),
+        ]
+        for path, methods in resources:
+            resource = app.router.add_resource(path)
+            for method, handler in methods.items():
+                resource.add_route(method, g(handler))
+            resource.add_route("*", g(_not_allowed(sorted(methods))))
+        app.router.add_route("*", base + "/{tail:.*}", g(_not_found))
+        app.router.add_route("*", "/{tail:.*}", _not_found)
         return app
+
+
+def _not_allowed(methods: list[str]) -> Handler:
+    """The handler for a method a real resource does not have: 20004, HTTP 405.
+
+    Twilio also lists methods the sandbox does not implement (POST on the account and on
+    IncomingPhoneNumbers): those get the same answer here, the stricter side.
+    """
+    allow = ", ".join(methods)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = _error_for(request, 20004, "Method not allowed", 405)
+        response.headers["Allow"] = allow
+        return response
+
+    return handler
+
+
+async def _not_found(request: web.Request) -> web.StreamResponse:
+    return _error_for(request, 20404, f"The requested resource {request.path} was not found", 404)
+
+
+def _error_for(request: web.Request, code: int, message: str, status: int) -> web.Response:
+    """Twilio's error document in the format the client asked for.
+
+    The 2010 API answers XML unless the path ends in `.json` (Twilio's "API responses"
+    page: XML is the default). The twilio SDKs always send `Accept: application/json`, and
+    the sandbox treats that as asking for JSON too. At Twilio a path without `.json` is the
+    XML representation of the resource; the sandbox has none, so it answers 20404.
+    """
+    wants_json = request.path.endswith(".json") or "json" in request.headers.get("Accept", "")
+    if wants_json:
+        return _error(code, message, status)
+    document = render.error_body(code, message, status)
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<TwilioResponse><RestException>"
+        f"<Code>{code}</Code><Message>{xml_escape(message)}</Message>"
+        f"<MoreInfo>{document['more_info']}</MoreInfo><Status>{status}</Status>"
+        "</RestException></TwilioResponse>"
+    )
+    return web.Response(
+        body=body.encode(), status=status, headers={"Content-Type": "application/xml"}
+    )
 
 
 def _magic_sender() -> SenderSpec:
@@ -415,6 +569,64 @@ def _paging(query: Any) -> tuple[int | None, int, str | None]:
     if not 1 <= size <= _PAGE_MAX:
         return None, 0, None
     return size, number, query.get("PageToken")
+
+
+def _parameter_problem(form: dict[str, str], media: int) -> Refusal | None:
+    """The create parameters Twilio checks for form before anything else (None = fine)."""
+    if media > MAX_MEDIA:
+        return refusal(21623)
+    validity = form.get("ValidityPeriod")
+    if validity is not None:
+        low, high = VALIDITY_SECONDS
+        if not (validity.isascii() and validity.isdigit() and low <= int(validity) <= high):
+            return refusal(21624, validity)
+    callback = form.get("StatusCallback")
+    if callback and not _is_callback_url(callback):
+        return refusal(21609, callback)
+    return None
+
+
+def _is_callback_url(url: str) -> bool:
+    """An absolute http(s) URL with a host name; the spec adds "underscores are not allowed"."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    return all(c.isalnum() or c in ".-[]:" for c in host) and host.isascii()
+
+
+def _scheduled_send_at(form: dict[str, str], service: str, now: float) -> float | Refusal:
+    """SendAt (epoch) of a `ScheduleType=fixed` create, 0.0 when not scheduled.
+
+    Scheduling needs a Messaging Service (35118: one old support page says Twilio drops the
+    schedule without one; its current error page refuses, and refusing is the stricter side),
+    SendAt (35111), ISO 8601 in UTC, more than 300 s and at most 35 days ahead (35114/35115).
+    A SendAt without ScheduleType is ignored (assumed: ScheduleType is what asks for it).
+    """
+    kind = form.get("ScheduleType")
+    if kind is None:
+        return 0.0
+    if kind != "fixed":  # the spec's only value; the code Twilio gives otherwise is assumed
+        return Refusal(400, 35111, f"Invalid ScheduleType: {kind}; the only value is fixed.")
+    if not service:
+        return refusal(35118)
+    text = form.get("SendAt", "").strip()
+    if not text:
+        return refusal(35111)
+    try:
+        moment, _ = _parse_when(text)
+    except ValueError:
+        return refusal(35111)
+    low, high = SCHEDULE_WINDOW
+    if moment - now <= low:
+        return refusal(35114)
+    if moment - now > high:
+        return refusal(35115)
+    return moment
 
 
 def _parse_when(text: str) -> tuple[float, bool]:
@@ -517,7 +729,7 @@ class Sandbox:
         """The stored Message resources as of now, oldest first (optionally to one number)."""
         now = time.time()
         pool = list(self._app.store.messages if to is None else self._app.store.by_to.get(to, []))
-        return [render.message(m, self.account_sid, now) for m in pool]
+        return [render.message(m, self.account_sid, now) for m in pool if not m.deleted]
 
     # ------------------------------------------------------------- background thread
     def __enter__(self) -> Sandbox:

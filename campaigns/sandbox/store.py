@@ -19,13 +19,16 @@ class Message:
     __slots__ = (
         "accepted_until",
         "body",
+        "canceled_at",
         "created",
+        "deleted",
         "error_code",
         "final_at",
         "from_",
         "num_media",
         "outcome",
         "price",
+        "scheduled_until",
         "segments",
         "sent_at",
         "service_sid",
@@ -52,6 +55,7 @@ class Message:
         error_code: int | None,
         price: float,
         service_sid: str | None,
+        scheduled_until: float = 0.0,
     ) -> None:
         self.sid = sid
         self.to = to
@@ -68,9 +72,19 @@ class Message:
         self.error_code = error_code
         self.price = price
         self.service_sid = service_sid
+        #: A scheduled message (ScheduleType=fixed) is `scheduled` until this moment (its SendAt).
+        self.scheduled_until = scheduled_until
+        #: When `Status=canceled` was accepted (only ever while `scheduled`).
+        self.canceled_at: float | None = None
+        #: DELETE answered 204: the message is gone from fetch and every listing.
+        self.deleted = False
 
     def status_at(self, now: float) -> str:
         """Twilio's status word for this message at time `now`."""
+        if self.canceled_at is not None:
+            return "canceled"
+        if now < self.scheduled_until:
+            return "scheduled"
         if now < self.accepted_until:
             return "accepted"
         if now < self.start:
@@ -85,6 +99,8 @@ class Message:
 
     def updated_at(self, now: float) -> float:
         """When the status last changed, as of `now`."""
+        if self.canceled_at is not None:
+            return self.canceled_at
         for moment in (self.final_at, self.sent_at, self.start, self.accepted_until):
             if now >= moment > self.created:
                 if moment == self.final_at and self.outcome == "failed":
@@ -94,7 +110,7 @@ class Message:
 
     def sent_time(self, now: float) -> float | None:
         """`date_sent`: set once the message left (sent, delivered, undelivered)."""
-        if now >= self.sent_at and self.outcome != "failed":
+        if now >= self.sent_at and self.outcome != "failed" and self.canceled_at is None:
             return self.sent_at
         return None
 
@@ -139,20 +155,29 @@ class MessageStore:
         self.by_to.setdefault(message.to, []).append(message)
 
     def get(self, sid: str) -> Message | None:
-        """The message with this sid, or None."""
+        """The message with this sid, or None (also once it was deleted)."""
         index = self.by_sid.get(sid)
-        return None if index is None else self.messages[index]
+        if index is None:
+            return None
+        message = self.messages[index]
+        return None if message.deleted else message
+
+    def delete(self, message: Message) -> None:
+        """Forget `message` for fetch and listings. It keeps its place in the lists (a page
+        token may still point at it) and is skipped wherever messages are read."""
+        message.deleted = True
 
     def newest_first(self, to: str | None, after_sid: str | None) -> Iterator[Message]:
         """Messages (to one number, or all), newest first, strictly older than `after_sid`."""
         pool = self.messages if to is None else self.by_to.get(to, [])
         end = len(pool)
         if after_sid is not None:
-            anchor = self.get(after_sid)
-            if anchor is None:
+            index = self.by_sid.get(after_sid)
+            if index is None:
                 return iter(())
+            anchor = self.messages[index]
             if to is None:
                 end = self.by_sid[after_sid]
             else:
                 end = next((i for i, m in enumerate(pool) if m is anchor), 0)
-        return (pool[i] for i in range(end - 1, -1, -1))
+        return (pool[i] for i in range(end - 1, -1, -1) if not pool[i].deleted)

@@ -180,7 +180,7 @@ def test_body_at_the_limit_and_magic_from_pass(sandbox_factory) -> None:
     sb = sandbox_factory(trial=False)
     client = sdk_client(sb)
     assert client.messages.create(to=TO, from_=sb.phone_number, body="x" * 1600).status == "queued"
-    magic = client.messages.create(to="+15005550006", from_="+15005550006", body="magic")
+    magic = client.messages.create(to=TO, from_="+15005550006", body="magic")
     assert magic.from_ == "+15005550006"
     media = client.messages.create(to=TO, from_=sb.phone_number, media_url=["https://e.x/a.png"])
     assert media.sid.startswith("MM") and media.num_media == "1"

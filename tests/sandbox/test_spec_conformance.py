@@ -106,7 +106,8 @@ def call(
         data=urlencode(form).encode() if form is not None else None,
         method=method,
         headers={
-            "Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            "Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode(),
+            "Accept": "application/json",  # as every twilio SDK sends it
         },
     )
     try:
@@ -191,6 +192,48 @@ def test_messages_create_fetch_and_list(sb: Sandbox) -> None:
         path = body["next_page_uri"]
 
 
+def test_cancel_redact_and_delete(sb: Sandbox) -> None:
+    """The update answers (cancel a scheduled message, redact a final one) are Message
+    resources as the spec has them; delete answers 204 with no body."""
+    send_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    status, body = call(
+        sb,
+        "POST",
+        API + "/Messages.json",
+        {
+            "To": "+14155550001",
+            "MessagingServiceSid": sb.messaging_service_sid,
+            "Body": "later",
+            "ScheduleType": "fixed",
+            "SendAt": send_at,
+        },
+    )
+    assert (status, body["status"]) == (201, "scheduled")
+    validate(body, API + "/Messages.json", "post", "201")
+    one = API + "/Messages/{Sid}.json"
+    cancel = {"Status": "canceled"}
+    status, canceled = call(sb, "POST", API + f"/Messages/{body['sid']}.json", cancel)
+    assert (status, canceled["status"]) == (200, "canceled")
+    validate(canceled, one, "post", "200")
+    form = {"To": "+14155550002", "From": sb.phone_number, "Body": "x"}
+    status, body = call(sb, "POST", API + "/Messages.json", form)
+    sid = body["sid"]
+    time.sleep(0.05)  # speedup 1000: the message reaches its final status
+    status, redacted = call(sb, "POST", API + f"/Messages/{sid}.json", {"Body": ""})
+    assert (status, redacted["body"]) == (200, "")
+    validate(redacted, one, "post", "200")
+    request = urllib.request.Request(
+        sb.base_url + API.format(AccountSid=sb.account_sid) + f"/Messages/{sid}.json",
+        method="DELETE",
+        headers={
+            "Authorization": "Basic "
+            + base64.b64encode(f"{sb.account_sid}:{sb.auth_token}".encode()).decode()
+        },
+    )
+    with urllib.request.urlopen(request) as response:
+        assert (response.status, response.read()) == (204, b"")
+
+
 @pytest.mark.parametrize(
     ("method", "path", "form", "auth", "status"),
     [
@@ -205,6 +248,22 @@ def test_messages_create_fetch_and_list(sb: Sandbox) -> None:
         ("GET", API + "/Messages.json?PageSize=1001", None, None, 400),
         ("GET", API + ".json", None, ("AC" + "0" * 32, "nope"), 401),
         ("GET", API + "/Calls.json", None, None, 404),
+        ("GET", API + "/Messages", None, None, 404),
+        ("PUT", API + "/Messages.json", {}, None, 405),
+        (
+            "POST",
+            API + "/Messages/SM00000000000000000000000000000000.json",
+            {"Status": "canceled"},
+            None,
+            404,
+        ),
+        (
+            "POST",
+            API + "/Messages.json",
+            {"To": "+14155550001", "From": "+15017122661", "Body": "x", "ValidityPeriod": "0"},
+            None,
+            400,
+        ),
     ],
 )
 def test_error_bodies(
