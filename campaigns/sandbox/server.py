@@ -338,13 +338,17 @@ class _App:
             return refusal(21602)
         if len(text) > MAX_BODY_CHARS:
             return refusal(21617)
-        problem = _parameter_problem(form, media)
-        if problem is not None:
-            return problem
+        if media or "ValidityPeriod" in form or "StatusCallback" in form:
+            problem = _parameter_problem(form, media)
+            if problem is not None:
+                return problem
         now = time.time()
-        send_at = _scheduled_send_at(form, service, now)
-        if isinstance(send_at, Refusal):
-            return send_at
+        send_at = 0.0
+        if "ScheduleType" in form:
+            scheduled = _scheduled_send_at(form, service, now)
+            if isinstance(scheduled, Refusal):
+                return scheduled
+            send_at = scheduled
         if service:
             # With a Messaging Service, From (if given) must be a sender of its pool: Twilio
             # keeps the service (messaging_service_sid, `accepted` first) and sends from that
@@ -382,7 +386,7 @@ class _App:
             return refusal(21610, to)
         if queue.backlog(now) * self.speed > config.max_queue_seconds:
             return refusal(21611, queue.spec.address)
-        if text and form.get("SmartEncoded", "").lower() == "true":
+        if text and "SmartEncoded" in form and form["SmartEncoded"].lower() == "true":
             # Twilio swaps look-alikes (curly quotes, dashes, odd spaces) for GSM-7 characters
             # and stores, counts and prices the swapped text; only when asked (a translate).
             text = smart_encode(text)
@@ -607,9 +611,7 @@ def _scheduled_send_at(form: dict[str, str], service: str, now: float) -> float 
     SendAt (35111), ISO 8601 in UTC, more than 300 s and at most 35 days ahead (35114/35115).
     A SendAt without ScheduleType is ignored (assumed: ScheduleType is what asks for it).
     """
-    kind = form.get("ScheduleType")
-    if kind is None:
-        return 0.0
+    kind = form.get("ScheduleType", "")
     if kind != "fixed":  # the spec's only value; the code Twilio gives otherwise is assumed
         return Refusal(400, 35111, f"Invalid ScheduleType: {kind}; the only value is fixed.")
     if not service:
