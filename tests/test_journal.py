@@ -428,3 +428,20 @@ def test_a_journal_deleted_or_replaced_under_it_refuses_writes(tmp_path: Path, h
             journal.apply(cid, intents=[J.Intent(2, J.now_utc())])
         assert "already sent are in Twilio" in caught.value.full()
         assert "needs the journal back" in caught.value.full()
+
+
+def test_the_suppression_list_shares_the_sentences(small_disk: Path, tmp_path: Path) -> None:
+    from campaigns.suppression import SuppressionList
+
+    db = small_disk / "j.db"
+    with SuppressionList(db) as suppression:
+        suppression.add("+14155550100", reason="asked")
+        _fill(small_disk)
+        with pytest.raises(JournalFullError, match=f"{db}: the disk holding it is full"):
+            for i in range(5000):
+                suppression.add(f"+1415555{i:04d}", reason="x" * 200)
+        assert "+14155550100" in suppression.numbers()  # still readable
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database\n" * 100)
+    with pytest.raises(JournalCorruptError, match="file is not a database"):
+        SuppressionList(notes)
