@@ -13,6 +13,7 @@ be resumed, 130 interrupted. `EXIT_STATUS_HELP` says it in `--help`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -135,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return open_app(contacts_file=args.contacts_file, demo=False)
         return int(args.handler(args))
     except SmscastError as error:
-        print(f"smscast: {error.full()}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # a terminal closed (SIGHUP) cannot take it: still 1
+            print(f"smscast: {error.full()}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("smscast: interrupted", file=sys.stderr)

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from campaigns import journal as J
+from campaigns.errors import JournalError, JournalGoneError
 from campaigns.events import (
     CampaignFinished,
     CampaignPaused,
@@ -273,31 +274,79 @@ class Engine:
         try:
             async with self.gateway.async_session() as session:
                 self._session = session
-                if self.options.retry_unknown:
-                    # Ask Twilio again first: found -> recorded, absent -> sent, else unknown.
-                    self.journal.set_status(self.campaign_id, [J.UNKNOWN], J.INFLIGHT, None)
-                await self._reconcile_inflight()
-                self._load()
-                while True:
-                    result = await self._drive()
-                    if result.state != J.PAUSED or self.options.exit_on_pause:
-                        return result
-                    self._resumed = self._loop.create_future()
-                    what = await self._resumed
-                    self._resumed = None
-                    if what == "resume":
-                        self._request = None
-                        self._load()
-                        continue
-                    if what == "cancel":
-                        return self._finish(canceled=True)
-                    return result
+                try:
+                    return await self._sessions_work()
+                except JournalError as exc:
+                    # Before the session closes: the sends in flight are abandoned, not failed.
+                    await self._abandon_tasks()
+                    return self._journal_failed(exc)
         finally:
             self._cancel_tasks()
-            self._flush()
+            # Whatever is still gathered; if the journal cannot take it, those rows stay
+            # `inflight` and the next run reconciles them (never hide the error under way).
+            with contextlib.suppress(JournalError):
+                self._flush()
             self._writer.shutdown(wait=True)
             with self._lock:
                 self._loop = None
+
+    async def _sessions_work(self) -> RunResult:
+        """Reconcile, then drive (and with `exit_on_pause=False`, wait out pauses) to the end."""
+        if self.options.retry_unknown:
+            # Ask Twilio again first: found -> recorded, absent -> sent, else unknown.
+            self.journal.set_status(self.campaign_id, [J.UNKNOWN], J.INFLIGHT, None)
+        await self._reconcile_inflight()
+        self._load()
+        while True:
+            result = await self._drive()
+            if result.state != J.PAUSED or self.options.exit_on_pause:
+                return result
+            assert self._loop is not None
+            self._resumed = self._loop.create_future()
+            what = await self._resumed
+            self._resumed = None
+            if what == "resume":
+                self._request = None
+                self._load()
+                continue
+            if what == "cancel":
+                return self._finish(canceled=True)
+            return result
+
+    async def _abandon_tasks(self) -> None:
+        """Cancel every request in flight and wait until they are gone (their rows stay
+        `inflight` in the journal: the next run reconciles them with Twilio)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _journal_failed(self, exc: JournalError) -> RunResult:
+        """The journal could not be read or written: stop sending at once.
+
+        No request may leave before its intent is durable, and the intents of the failed
+        commit were rolled back (those rows are still `pending`; their requests were never
+        started). What is gathered is written if the disk takes it, and the campaign marked
+        paused with the reason; if even that fails, the journal still says `running` (or
+        holds `inflight` rows) and `smscast resume` reconciles them as after a crash. A journal
+        deleted or replaced is not written to at all."""
+        cid = self.campaign_id
+        reason = str(exc)
+        if isinstance(exc, JournalGoneError):
+            hint = exc.hint or ""
+        else:
+            reason += " Sending stopped: no message leaves before the journal records it."
+            hint = (
+                f"{exc.hint or ''} Then run 'smscast resume {cid}': the requests that were in "
+                "flight are checked with Twilio first, so nobody is texted twice."
+            ).strip()
+            with contextlib.suppress(JournalError):
+                self._flush()
+            with contextlib.suppress(JournalError):
+                self._set_campaign_state(J.PAUSED, reason, hint)
+        self._outcomes = []
+        self._emit(CampaignPaused(cid, reason=reason, hint=hint, kind="journal"))
+        return RunResult("stopped", self._nonzero(), reason, hint, "journal")
 
     def _refuse(self, message: str) -> RunResult:
         self._emit(EngineError(self.campaign_id, message))

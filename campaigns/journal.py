@@ -10,6 +10,14 @@ Twilio before anything is resent.
 The file is created with mode 0600 (it holds phone numbers and message bodies), as are its
 `-wal` and `-shm` companions. The schema is versioned with `PRAGMA user_version`.
 
+A failing disk never shows as a traceback: every `sqlite3` and `OSError` exception of the
+journal (and of the suppression list, which shares the file) is translated, in one place
+(`storage_error`), into a `JournalError` subclass whose sentence names the file and the cause
+(disk full, read-only filesystem, permission denied, locked by another program, not a
+database, deleted or replaced). Before each write the journal checks that the file at its path
+is still the one it opened (`Journal.check_file`): a journal deleted or replaced under a
+running campaign must stop the sending, not swallow its intents into an unlinked inode.
+
 Only one run may drive a campaign at a time: two engines on the same pending rows would each
 commit an intent and send, texting everyone twice. `Journal.run_lock` takes an exclusive,
 per-campaign OS lock (`flock` on `<db>.locks/<campaign id>`) that the kernel drops when the
@@ -19,19 +27,32 @@ process dies, so a `kill -9` never leaves a stale lock behind.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from campaigns.errors import ConfigError, InputError
+from campaigns.errors import (
+    ConfigError,
+    InputError,
+    JournalCorruptError,
+    JournalError,
+    JournalFullError,
+    JournalGoneError,
+    JournalLockedError,
+    JournalPermissionError,
+    JournalReadOnlyError,
+)
 
 try:  # POSIX; elsewhere the run lock is a no-op (smscast targets Linux and macOS terminals)
     import fcntl
@@ -265,6 +286,150 @@ _HELD: dict[tuple[str, str], list[int]] = {}
 _HELD_GUARD = threading.Lock()
 
 
+# -- storage errors --------------------------------------------------------------------------
+
+#: SQLite's primary result codes (`sqlite3.Error.sqlite_errorcode & 0xFF`) that we explain.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+#: SQLITE_READONLY_DBMOVED: SQLite noticed the file was unlinked or renamed under it.
+_SQLITE_READONLY_DBMOVED = _SQLITE_READONLY | (4 << 8)
+#: Below this much free space an I/O error is taken for a full disk: SQLite reports a write
+#: that hit ENOSPC on the WAL's shared memory as "disk I/O error", not SQLITE_FULL.
+_FULL_BELOW = 1 << 20
+
+_ELSEWHERE = "or point --db (or SMSCAST_DB) at another place"
+
+
+def _free_bytes(folder: Path) -> int | None:
+    with contextlib.suppress(OSError):
+        return shutil.disk_usage(folder).free
+    return None
+
+
+def _read_only_fs(folder: Path) -> bool:
+    with contextlib.suppress(OSError, AttributeError):
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    return False
+
+
+def _may_write(path: Path) -> bool:
+    target = path if path.exists() else path.parent
+    return os.access(target, os.W_OK)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB" if n < (10 << 20) else f"{n >> 20} MB"
+
+
+def storage_error(exc: BaseException, path: Path, doing: str = "write") -> JournalError:
+    """The one translation of a storage failure of the smscast database at `path` (an
+    `sqlite3.Error` or `OSError` raised while `doing` "open", "read" or "write" it) into a
+    `JournalError` subclass: a sentence naming the file and the cause, and what to do."""
+    if isinstance(exc, JournalError):
+        return exc
+    folder = path.parent
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    number = exc.errno if isinstance(exc, OSError) else None
+    what = f"Cannot {doing} the campaign journal {path}"
+    detail = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+    free = _free_bytes(folder) if folder.exists() else None
+    if code == _SQLITE_READONLY_DBMOVED:
+        return gone_error(path, "deleted or moved")
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return JournalLockedError(
+            f"{what}: it is locked by another program (an open transaction held it for "
+            "more than 5 s).",
+            "Close the other program using that file (an sqlite3 shell, a backup tool), then "
+            "try again.",
+            path=path,
+        )
+    if primary in (_SQLITE_NOTADB, _SQLITE_CORRUPT):
+        why = "file is not a database" if primary == _SQLITE_NOTADB else "the database is damaged"
+        return JournalCorruptError(
+            f"{what}: {why}.",
+            f"Point --db (or SMSCAST_DB) at your campaign journal; smscast never overwrites "
+            f"{path.name}. A damaged journal can be salvaged with sqlite3's '.recover'.",
+            path=path,
+        )
+    full = primary == _SQLITE_FULL or number == errno.ENOSPC
+    if full or (primary == _SQLITE_IOERR and free is not None and free < _FULL_BELOW):
+        room = f" ({_megabytes(free)} free)" if free is not None else ""
+        return JournalFullError(
+            f"{what}: the disk holding it is full{room}.",
+            f"Free some space on that disk, {_ELSEWHERE}.",
+            path=path,
+        )
+    read_only = number == errno.EROFS or (
+        primary in (_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CANTOPEN) and _read_only_fs(folder)
+    )
+    if read_only or (isinstance(exc, OSError) and _read_only_fs(folder)):
+        return JournalReadOnlyError(
+            f"{what}: {folder} is on a read-only filesystem.",
+            f"Remount it read-write, {_ELSEWHERE}.",
+            path=path,
+        )
+    denied = number in (errno.EACCES, errno.EPERM) or (
+        primary in (_SQLITE_READONLY, _SQLITE_CANTOPEN) and not _may_write(path)
+    )
+    if denied:
+        return JournalPermissionError(
+            f"{what}: permission denied (this user may not write {path.name} or its folder).",
+            f"Fix the owner or mode of {path} and its folder, {_ELSEWHERE}.",
+            path=path,
+        )
+    if primary == _SQLITE_CANTOPEN or number in (errno.ENOTDIR, errno.EISDIR):
+        return JournalError(
+            f"{what}: it cannot be opened as a file ({detail}).",
+            f"Check that {folder} is a folder you can write to, {_ELSEWHERE}.",
+            path=path,
+        )
+    return JournalError(
+        f"{what}: {detail}.",
+        "Check the disk (a full, failing or disconnected drive), then try again.",
+        path=path,
+    )
+
+
+def gone_error(path: Path, how: str) -> JournalGoneError:
+    """The sentence for a journal deleted or replaced while smscast had it open."""
+    return JournalGoneError(
+        f"The campaign journal {path} was {how} while smscast was using it: sending stopped.",
+        "The messages already sent are in Twilio (its console's message log lists them). "
+        "'smscast resume' needs the journal back: restore that file (from a backup, or the "
+        "copy that was moved) before resuming, or recipients could be texted twice.",
+        path=path,
+    )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translated(doing: str) -> Callable[[_F], _F]:
+    """Decorate a `Journal` method: storage failures become `storage_error(...)`."""
+
+    def decorate(method: _F) -> _F:
+        @functools.wraps(method)
+        def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, OSError) as exc:
+                raise storage_error(exc, self.path, doing) from exc
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of the file at `path`, None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def _secure(path: Path) -> None:
     """chmod 0600 the database and its WAL companions (those that exist)."""
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -280,6 +445,8 @@ class Journal:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        #: The file this connection opened: a write checks the path still leads to it.
+        self._file = _identity(path)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -287,6 +454,7 @@ class Journal:
     def open(cls, path: str | os.PathLike[str] | None = None) -> Journal:
         """Open (creating if needed, mode 0600) the journal at `path` or the default place."""
         target = Path(path).expanduser() if path is not None else default_db_path()
+        db: sqlite3.Connection | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             old_umask = os.umask(0o077)  # the -wal/-shm files are born 0600 too
@@ -299,12 +467,15 @@ class Journal:
                 cls._migrate(db)
             finally:
                 os.umask(old_umask)
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"Cannot open the campaign journal {target}: {exc}.",
-                "Point --db (or SMSCAST_DB) at a writable SQLite file.",
-            ) from exc
-        _secure(target)
+            _secure(target)
+        except (sqlite3.Error, OSError) as exc:
+            if db is not None:
+                db.close()
+            raise storage_error(exc, target, "open") from exc
+        except BaseException:
+            if db is not None:
+                db.close()
+            raise
         return cls(db, target)
 
     @staticmethod
@@ -389,18 +560,37 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check_file(self) -> None:
+        """Raise `JournalGoneError` when the file at `path` is no longer the one this journal
+        opened (deleted, or replaced by a copy or a restore). A stat: cheap enough for every
+        group commit."""
+        if self._file is None:
+            return
+        now = _identity(self.path)
+        if now != self._file:
+            raise gone_error(self.path, "deleted" if now is None else "replaced by another file")
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.check_file()  # never commit into a file nobody will read again
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it rolls back by itself after
+        some failures, SQLITE_FULL among them); never hides the error that led here."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     # -- campaigns ---------------------------------------------------------------------------
 
+    @_translated("write")
     def create_campaign(
         self,
         *,
@@ -453,6 +643,7 @@ class Journal:
             )
         return campaign_id
 
+    @_translated("read")
     def campaign(self, campaign_id: str) -> Campaign:
         """The campaign with this id (or unique id prefix); InputError when there is none."""
         rows = self._db.execute(
@@ -470,11 +661,13 @@ class Journal:
             )
         return _campaign(rows[0])
 
+    @_translated("read")
     def campaigns(self) -> list[Campaign]:
         """Every campaign, newest first."""
         rows = self._db.execute("SELECT * FROM campaigns ORDER BY created_at DESC").fetchall()
         return [_campaign(r) for r in rows]
 
+    @_translated("read")
     def latest(self) -> Campaign:
         """The newest campaign; InputError when the journal holds none."""
         row = self._db.execute(
@@ -486,6 +679,7 @@ class Journal:
             )
         return _campaign(row)
 
+    @_translated("write")
     def set_state(
         self,
         campaign_id: str,
@@ -508,6 +702,7 @@ class Journal:
                 (state, reason, hint, state, now, state, now, campaign_id),
             )
 
+    @_translated("write")
     def update_settings(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
         """Merge `changes` into the campaign's stored settings."""
         settings = dict(self.campaign(campaign_id).settings)
@@ -520,6 +715,7 @@ class Journal:
 
     # -- recipients --------------------------------------------------------------------------
 
+    @_translated("read")
     def counts(self, campaign_id: str) -> dict[str, int]:
         """How many recipients are in each status."""
         return dict(
@@ -529,6 +725,7 @@ class Journal:
             ).fetchall()
         )
 
+    @_translated("read")
     def recipients(
         self, campaign_id: str, statuses: Iterable[str] | None = None
     ) -> list[Recipient]:
@@ -542,6 +739,7 @@ class Journal:
         rows = self._db.execute(sql + " ORDER BY row", params).fetchall()
         return [_recipient(r) for r in rows]
 
+    @_translated("read")
     def send_rows(self, campaign_id: str) -> list[SendRow]:
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
@@ -555,6 +753,7 @@ class Journal:
             for row, to, body, segments, status, sid, nb in rows
         ]
 
+    @_translated("write")
     def apply(
         self,
         campaign_id: str,
@@ -602,6 +801,7 @@ class Journal:
                     ],
                 )
 
+    @_translated("write")
     def set_status(
         self, campaign_id: str, from_statuses: Iterable[str], to_status: str, note: str | None
     ) -> int:

@@ -24,12 +24,13 @@ import re
 import sqlite3
 import stat
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from campaigns.errors import ConfigError, InputError
+from campaigns.errors import InputError
 
 if TYPE_CHECKING:
     from campaigns.contacts import Problem
@@ -112,13 +113,27 @@ class SuppressionList:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=5000")
             db.execute(_SCHEMA)
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise ConfigError(
-                f"Cannot open the suppression list in {self.path}: {exc}.",
-                "Point --db (or SMSCAST_DB) at a writable SQLite file.",
-            ) from exc
-        _secure(self.path)
+            _secure(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            from campaigns.journal import storage_error
+
+            raise storage_error(exc, self.path, "open") from exc
         return db
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a storage failure becomes the journal's sentence
+        (`campaigns.journal.storage_error`: the two share the file)."""
+        with self._lock:
+            try:
+                yield self._db
+            except (OSError, sqlite3.Error) as exc:
+                from campaigns.journal import storage_error
+
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise storage_error(exc, self.path) from exc
 
     def close(self) -> None:
         """Close the connection."""
@@ -137,20 +152,20 @@ class SuppressionList:
         if not isinstance(phone, str):
             return False
         number = self._lenient(phone)
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT 1 FROM suppressions WHERE phone = ?", (number,)
             ).fetchone()
         return row is not None
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._locked():
             (count,) = self._db.execute("SELECT COUNT(*) FROM suppressions").fetchone()
         return int(count)
 
     def numbers(self) -> frozenset[str]:
         """Every suppressed number (E.164), for fast membership tests."""
-        with self._lock:
+        with self._locked():
             rows = self._db.execute("SELECT phone FROM suppressions").fetchall()
         return frozenset(phone for (phone,) in rows)
 
@@ -160,7 +175,7 @@ class SuppressionList:
 
     def get(self, phone: str) -> Suppression | None:
         """The entry for this number (any written form), or None."""
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT phone, added_at, reason, campaign_id, source FROM suppressions"
                 " WHERE phone = ?",
@@ -170,7 +185,7 @@ class SuppressionList:
 
     def list(self) -> builtins.list[Suppression]:
         """Every entry, oldest first. (Named as the CLI's verb; `builtins.list` below.)"""
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT phone, added_at, reason, campaign_id, source FROM suppressions"
                 " ORDER BY added_at, phone"
@@ -205,7 +220,7 @@ class SuppressionList:
 
     def remove(self, phone: str) -> bool:
         """Take a number off the list; False if it was not on it."""
-        with self._lock:
+        with self._locked():
             cursor = self._db.execute(
                 "DELETE FROM suppressions WHERE phone = ?", (self._lenient(phone),)
             )
@@ -213,11 +228,11 @@ class SuppressionList:
 
     def _insert(self, rows: builtins.list[tuple[str, str, str | None, str]]) -> int:
         added_at = _utc_now().isoformat(timespec="seconds")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._locked() as db:
+            db.execute("BEGIN IMMEDIATE")
             try:
-                before = self._db.total_changes
-                self._db.executemany(
+                before = db.total_changes
+                db.executemany(
                     "INSERT INTO suppressions (phone, added_at, reason, campaign_id, source)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT(phone) DO NOTHING",
                     [
@@ -225,11 +240,13 @@ class SuppressionList:
                         for phone, reason, campaign, source in rows
                     ],
                 )
-                added = self._db.total_changes - before
+                added = db.total_changes - before
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         return added
 
     # -- files -------------------------------------------------------------------------------

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from campaigns import journal as J
-from campaigns.errors import ConfigError, InputError
+from campaigns.errors import (
+    ConfigError,
+    InputError,
+    JournalCorruptError,
+    JournalError,
+    JournalFullError,
+    JournalGoneError,
+    JournalLockedError,
+    JournalReadOnlyError,
+)
 
 
 def _recipients(n: int) -> list[J.NewRecipient]:
@@ -251,3 +265,183 @@ def test_run_lock_is_exclusive_reentrant_and_dies_with_its_process(tmp_path: Pat
             holder.wait()
         with journal.run_lock(cid):
             pass
+
+
+# -- a failing disk: every storage failure is a sentence naming the file and the cause ------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MB filesystem (tmpfs), mounted for the test; skipped where mounting is not
+    allowed (not root, or a container without the capability)."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.fixture
+def read_only_view(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(a writable folder, the same folder seen through a read-only bind mount)."""
+    writable, view = tmp_path / "rw", tmp_path / "ro"
+    writable.mkdir()
+    view.mkdir()
+    for command in (
+        ["mount", "--bind", str(writable), str(view)],
+        ["mount", "-o", "remount,bind,ro", str(view)],
+    ):
+        done = subprocess.run(command, capture_output=True, check=False)
+        if done.returncode != 0:
+            subprocess.run(["umount", "-l", str(view)], check=False)
+            pytest.skip(f"cannot bind-mount read-only here: {done.stderr.decode().strip()}")
+    try:
+        yield writable, view
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)
+
+
+def _fill(folder: Path) -> None:
+    """Fill the filesystem holding `folder` to the last byte."""
+    with contextlib.suppress(OSError), open(folder / "filler", "wb", buffering=0) as f:
+        while True:
+            f.write(b"\0" * 4096)
+
+
+def test_a_full_disk_is_named_and_the_journal_stays_usable(small_disk: Path) -> None:
+    db = small_disk / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal, 50)
+        _fill(small_disk)
+        with pytest.raises(JournalFullError) as caught:
+            for _ in range(200):  # grows the journal until the disk refuses
+                _campaign(journal, 50)
+        text = caught.value.full()
+        assert f"Cannot write the campaign journal {db}" in text
+        assert "the disk holding it is full (0.0 MB free)" in text
+        assert "Free some space" in text and "disk I/O error" not in text
+        assert caught.value.path == db
+        # The failed transaction was rolled back; the connection still reads and writes.
+        assert journal.counts(cid) == {J.PENDING: 50}
+        (small_disk / "filler").unlink()
+        journal.set_state(cid, J.PAUSED, reason="x")
+        assert journal.campaign(cid).state == J.PAUSED
+
+
+def test_a_journal_cannot_be_created_on_a_full_disk(small_disk: Path) -> None:
+    _fill(small_disk)
+    with (
+        pytest.raises(JournalFullError, match=r"Cannot open the campaign journal .*is full"),
+        J.Journal.open(small_disk / "new.db") as journal,
+    ):
+        _campaign(journal)
+
+
+def test_a_read_only_filesystem_is_named(read_only_view: tuple[Path, Path]) -> None:
+    writable, view = read_only_view
+    with J.Journal.open(writable / "j.db") as journal:
+        _campaign(journal)
+    for target in (view / "j.db", view / "new.db", view / "sub" / "new.db"):
+        with pytest.raises(JournalReadOnlyError, match="is on a read-only filesystem"):
+            J.Journal.open(target)
+
+
+def test_permission_denied_is_named() -> None:
+    if not hasattr(os, "fork") or os.geteuid() != 0:
+        pytest.skip("needs root, to become another user")
+    folder = Path(tempfile.mkdtemp(prefix="smscast-perm-"))  # pytest's tmp_path is 0700
+    folder.chmod(0o755)  # the folder is visible to everyone, the 0600 journal is not
+    db = folder / "j.db"
+    J.Journal.open(db).close()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                J.Journal.open(db)
+                answer = "opened"
+            except BaseException as exc:
+                answer = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, JournalError):
+                    answer = f"{type(exc).__name__}: {exc.full()}"
+            os.write(write, answer.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    shutil.rmtree(folder)
+    assert answer.startswith("JournalPermissionError: Cannot open the campaign journal"), answer
+    assert "permission denied" in answer
+
+
+def test_not_a_database_is_named(tmp_path: Path) -> None:
+    db = tmp_path / "notes.db"
+    db.write_text("these are my notes, not a journal\n" * 100)
+    with pytest.raises(JournalCorruptError, match="file is not a database") as caught:
+        J.Journal.open(db)
+    assert str(db) in str(caught.value)
+    assert db.read_text().startswith("these are my notes")  # never overwritten
+
+
+def test_a_journal_locked_by_another_program_is_named(tmp_path: Path) -> None:
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal)
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # an sqlite3 shell in the middle of a transaction
+        try:
+            journal._db.execute("PRAGMA busy_timeout=50")  # not the 5 s a person gets
+            with pytest.raises(JournalLockedError, match="locked by another program"):
+                journal.set_state(cid, J.PAUSED)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        journal.set_state(cid, J.PAUSED)  # and it works again once the other lets go
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_journal_deleted_or_replaced_under_it_refuses_writes(tmp_path: Path, how: str) -> None:
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal)
+        if how == "deleted":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        else:
+            copy = tmp_path / "copy.db"
+            with J.Journal.open(copy) as other:
+                _campaign(other)
+            os.replace(copy, db)
+        with pytest.raises(JournalGoneError, match=f"was {how}") as caught:
+            journal.apply(cid, intents=[J.Intent(2, J.now_utc())])
+        assert "already sent are in Twilio" in caught.value.full()
+        assert "needs the journal back" in caught.value.full()
+
+
+def test_the_suppression_list_shares_the_sentences(small_disk: Path, tmp_path: Path) -> None:
+    from campaigns.suppression import SuppressionList
+
+    db = small_disk / "j.db"
+    with SuppressionList(db) as suppression:
+        suppression.add("+14155550100", reason="asked")
+        _fill(small_disk)
+        with pytest.raises(JournalFullError, match=f"{db}: the disk holding it is full"):
+            for i in range(5000):
+                suppression.add(f"+1415555{i:04d}", reason="x" * 200)
+        assert "+14155550100" in suppression.numbers()  # still readable
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database\n" * 100)
+    with pytest.raises(JournalCorruptError, match="file is not a database"):
+        SuppressionList(notes)

@@ -674,16 +674,19 @@ def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
 
 
 def _run(app: SmscastApp) -> int:
-    """Run `app`; a closed terminal (SIGHUP) exits it cleanly, so the engine pauses the
-    campaign and the demo's sandbox and temporary files are cleaned up."""
-    previous = None
-    with contextlib.suppress(AttributeError, ValueError):  # no SIGHUP (Windows), not main
-        previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: app.exit(4))
+    """Run `app`; a closed terminal (SIGHUP) or a `kill` (SIGTERM) exits it cleanly with 4, so
+    the engine pauses the campaign (never left `running`) and the demo's sandbox and temporary
+    files are cleaned up."""
+    previous: dict[int, Any] = {}
+    for name in ("SIGHUP", "SIGTERM"):
+        with contextlib.suppress(AttributeError, ValueError):  # no SIGHUP (Windows), not main
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, lambda _signum, _frame: app.exit(4))
     try:
         return int(app.run() or 0)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGHUP, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 __all__ = ["SmscastApp", "describe_error", "run_app"]

@@ -1,8 +1,8 @@
 """What `smscast send`, `resume` and `cancel` share: running the engine from the command line.
 
-Runs `Engine.run` in an asyncio loop with Ctrl-C wired to a clean pause (a second Ctrl-C stops
-at once), renders the event stream (a progress bar on stderr, or JSON lines on stdout with
-`--json`), handles the canary question, and turns the outcome into the exit status and a
+Runs `Engine.run` in an asyncio loop with Ctrl-C, SIGTERM and SIGHUP wired to a clean pause (a
+second one stops at once), renders the event stream (a progress bar on stderr, or JSON lines on
+stdout with `--json`), handles the canary question, and turns the outcome into the exit status and a
 footer that says how to go further. A run holds the campaign's run lock
 (`Journal.run_lock`) throughout, so two runs of one campaign can never text anyone twice.
 
@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -142,36 +143,85 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+#: The signals that pause a run as Ctrl-C does, and how the pause names each. SIGTERM is what
+#: `kill`, systemd and container runtimes send; SIGHUP is a closed terminal or SSH session.
+PAUSING_SIGNALS: dict[signal.Signals, str] = {
+    signal.SIGINT: "Paused with Ctrl-C.",
+    signal.SIGTERM: "Paused: smscast was asked to stop (SIGTERM).",
+}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    PAUSING_SIGNALS[signal.SIGHUP] = "Paused: the terminal was closed (SIGHUP)."
+
+
 def run_engine(engine: Engine, render: Renderer) -> RunResult:
-    """Run the engine to its end; the first Ctrl-C pauses cleanly, the second stops at once."""
+    """Run the engine to its end. The first Ctrl-C, SIGTERM or SIGHUP pauses cleanly (the
+    requests in flight finish and are recorded, the campaign is left paused and resumable);
+    a second one stops at once (what is in flight is reconciled by the next run).
+
+    After a SIGHUP the terminal is gone: writing to it would fail (EIO), so the standard
+    streams that were a terminal are pointed at /dev/null and the pause goes on quietly."""
+    terminals = _terminal_fds()
+
+    def emit(event: Event) -> None:
+        # A closed terminal (EIO) or a reader gone (EPIPE) must not break the run or its pause.
+        with contextlib.suppress(OSError):
+            render(event)
 
     async def main() -> RunResult:
         loop = asyncio.get_running_loop()
         presses = 0
 
-        def on_sigint() -> None:
+        def on_signal(signum: signal.Signals) -> None:
             nonlocal presses
             presses += 1
+            if signum == getattr(signal, "SIGHUP", None):
+                _detach_terminal(terminals)
             if presses == 1:
-                render.say(
-                    "Pausing: waiting for the requests in flight (Ctrl-C again to stop now)."
-                )
+                with contextlib.suppress(OSError):
+                    again = "Ctrl-C" if signum == signal.SIGINT else "again"
+                    render.say(
+                        f"Pausing: waiting for the requests in flight ({again} to stop now)."
+                    )
                 engine.pause(
-                    "Paused with Ctrl-C.",
+                    PAUSING_SIGNALS[signum],
                     f"Run 'smscast resume {engine.campaign_id}' to go on.",
                 )
             else:
                 engine.stop()
 
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        installed = []
+        for signum in PAUSING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, on_signal, signum)
+                installed.append(signum)
         try:
-            return await engine.run(render)
+            return await engine.run(emit)
         finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+            for signum in installed:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(signum)
 
     return aio.run(main())
+
+
+def _terminal_fds() -> list[int]:
+    """Which of stdin, stdout and stderr are a terminal (asked before any hang-up)."""
+    found = []
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError, ValueError):
+            if os.isatty(fd):
+                found.append(fd)
+    return found
+
+
+def _detach_terminal(fds: list[int]) -> None:
+    """Point the descriptors that were the (now hung-up) terminal at /dev/null: output is
+    dropped instead of failing with EIO, and a question reads "no" at once."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
 
 
 def confirm(question: str) -> bool:
