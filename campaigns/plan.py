@@ -27,7 +27,7 @@ from campaigns.segments import GSM7, MAX_BODY_CHARS, analyze, smart_encode, utf1
 from campaigns.template import Template, snake_case
 from campaigns.untrusted import visible
 
-__all__ = ["Plan", "PlanSummary", "PlannedMessage", "build_plan"]
+__all__ = ["PROBLEM_LABELS", "Plan", "PlanSummary", "PlannedMessage", "build_plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,23 @@ class Plan:
     summary: PlanSummary
     problems: list[Problem] = field(default_factory=list)
     warnings: list[ContactWarning] = field(default_factory=list)
+
+    def left_out(self) -> str:
+        """The rows the message itself leaves out, in words ("3 left out: 2 with an empty
+        message, 1 too long"), or "" when there are none (for the app's counts)."""
+        if not self.problems:
+            return ""
+        kinds = Counter(problem.kind for problem in self.problems)
+        parts = [f"{n} {PROBLEM_LABELS.get(kind, kind)}" for kind, n in kinds.most_common()]
+        return f"{len(self.problems)} left out: {', '.join(parts)}"
+
+
+#: The plan's problem kinds in words (a row is left out because its message is ...).
+PROBLEM_LABELS: dict[str, str] = {
+    "body-too-long": "too long",
+    "body-empty": "with an empty message",
+    "body-blank": "with a blank message",
+}
 
 
 def build_plan(contacts: Iterable[Contact], template: Template, prices: PriceTable) -> Plan:

@@ -23,7 +23,15 @@ rule for every cell, formula-safe by construction, and trivially undone by a pro
 leading `'` that precedes one of `=+-@`, tab, CR, or a digit).
 
 Files are written with mode 0600 (they hold phone numbers and message outcomes) through a
-temporary file renamed into place, so a reader never sees half a file. No secrets are ever
+temporary file in the same folder renamed into place, so a reader never sees half a file.
+Only a regular file (or a new one) is written; through a symlink, the file it points to. A
+device, FIFO, socket or folder is refused with a sentence: renaming over /dev/full or a FIFO
+would replace the node with a plain file (as root, for everyone).
+
+Standard output (`-o -`): on a terminal each cell is shown through
+`campaigns.untrusted.visible` (an escape sequence in a name must not retitle or clear the
+operator's terminal); into a pipe or a file the cells are written as they are, because they
+are the person's data and a program reading the CSV must get them back exactly. No secrets are ever
 written: the columns are the contact's own fields and the recipient's outcome, nothing from
 the settings or credentials.
 """
