@@ -136,8 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return open_app(contacts_file=args.contacts_file, demo=False)
         return int(args.handler(args))
     except SmscastError as error:
+        # Errors quote file names, cells and Twilio's answers: shown through `visible`,
+        # line by line (the hint is on its own line).
+        from campaigns.untrusted import visible
+
+        shown = "\n".join(map(visible, error.full().split("\n")))
         with contextlib.suppress(OSError):  # a terminal closed (SIGHUP) cannot take it: still 1
-            print(f"smscast: {error.full()}", file=sys.stderr)
+            print(f"smscast: {shown}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("smscast: interrupted", file=sys.stderr)

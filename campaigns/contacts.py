@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -206,6 +206,16 @@ class _LazyContacts(Sequence[Contact]):
             for offset, (position, values) in enumerate(zip(positions, block, strict=True)):
                 yield self._make(start + offset, int(position), list(values))
 
+    def fields_at(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
+        """The cells of any rows of the file (valid, invalid or duplicate), by spreadsheet
+        row; rows outside the file are left out."""
+        positions = sorted({row - 2 for row in rows if 0 <= row - 2 < len(self._frame)})
+        block = self._frame.iloc[positions].itertuples(index=False, name=None)
+        return {
+            position + 2: dict(zip(self._columns, values, strict=True))
+            for position, values in zip(positions, block, strict=True)
+        }
+
     def _make(self, index: int, position: int, values: list[str]) -> Contact:
         return Contact(
             row=position + 2,
@@ -235,6 +245,15 @@ class ContactBook:
     duplicates: int
     blank_rows: int = 0
     name_columns: list[str] = field(default_factory=list)
+
+    def row_fields(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
+        """The original cells of `rows`, any row of the file (the export of a campaign keeps
+        the columns of the rows that got no message, too)."""
+        fields_at = getattr(self.contacts, "fields_at", None)
+        if fields_at is not None:
+            return fields_at(rows)
+        wanted = set(rows)  # a book built from a plain list of contacts: only those rows
+        return {c.row: dict(c.fields) for c in self.contacts if c.row in wanted}
 
     @property
     def delimiter_name(self) -> str:

@@ -2,9 +2,10 @@
 
 Every contact of the file gets a row, so the export shows everyone: the planned messages
 (pending, with `not_before` for quiet-hours deferrals), then every excluded row as `skipped`
-with its reason (audience exclusions, plan problems such as an over-long body, rows left out
-by `--limit`). An optional canary (the person's own number) is row 0 and gets the first
-planned message.
+with its reason (audience exclusions, plan problems such as an over-long or blank body, rows
+left out by `--limit`), each with its original cells (also the invalid and duplicate rows,
+read back from the file through `ContactBook.row_fields`). An optional canary (the person's
+own number) is row 0 and gets the first planned message.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def journal_recipients(
             skipped.setdefault(problem.row, (problem.value, problem.reason))
     for contact in limited_out:
         skipped.setdefault(contact.row, (contact.phone, "left out by --limit"))
+    # Invalid and duplicate rows are not contacts: their cells come from the file itself.
+    original = book.row_fields(row for row in skipped if row not in by_row)
     for row, (phone, reason) in sorted(skipped.items()):
         contact = by_row.get(row)
         out.append(
@@ -69,7 +72,7 @@ def journal_recipients(
                 body="",
                 segments=0,
                 cost=0.0,
-                fields=dict(contact.fields) if contact is not None else {},
+                fields=dict(contact.fields) if contact is not None else original.get(row, {}),
                 status=SKIPPED,
                 error_message=reason,
             )

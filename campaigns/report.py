@@ -23,7 +23,15 @@ rule for every cell, formula-safe by construction, and trivially undone by a pro
 leading `'` that precedes one of `=+-@`, tab, CR, or a digit).
 
 Files are written with mode 0600 (they hold phone numbers and message outcomes) through a
-temporary file renamed into place, so a reader never sees half a file. No secrets are ever
+temporary file in the same folder renamed into place, so a reader never sees half a file.
+Only a regular file (or a new one) is written; through a symlink, the file it points to. A
+device, FIFO, socket or folder is refused with a sentence: renaming over /dev/full or a FIFO
+would replace the node with a plain file (as root, for everyone).
+
+Standard output (`-o -`): on a terminal each cell is shown through
+`campaigns.untrusted.visible` (an escape sequence in a name must not retitle or clear the
+operator's terminal); into a pipe or a file the cells are written as they are, because they
+are the person's data and a program reading the CSV must get them back exactly. No secrets are ever
 written: the columns are the contact's own fields and the recipient's outcome, nothing from
 the settings or credentials.
 """
@@ -34,6 +42,7 @@ import contextlib
 import csv
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +52,7 @@ from typing import IO, Protocol
 
 from campaigns.errors import InputError
 from campaigns.twilio_errors import describe
+from campaigns.untrusted import visible
 
 __all__ = ["RESULT_COLUMNS", "ResultRow", "export", "result_columns", "safe_cell", "write_csv"]
 
@@ -117,19 +127,25 @@ def write_csv(
 ) -> int:
     """Write `header` and `rows`, every cell through `safe_cell`; returns the number of rows.
 
-    `path` None or "-" writes to standard output (plain UTF-8, no BOM, for pipes); a file gets
-    the BOM, mode 0600, and appears atomically.
+    `path` None or "-" writes to standard output (plain UTF-8, no BOM, for pipes). On a
+    terminal the cells are shown through `campaigns.untrusted.visible` (an escape sequence in
+    a name must not act on the screen); into a pipe or a file they are the person's data and
+    are written as they are. A file gets the BOM, mode 0600, and appears atomically: written
+    to a temporary file in the same folder, then renamed over the target. Only a regular file
+    (or a path that does not exist yet) is written: a device, FIFO, socket or folder is
+    refused with `InputError`, never replaced.
     """
     if path is None or str(path) == "-":
-        return _write(sys.stdout, header, rows)
-    target = Path(path).expanduser()
+        return _write(sys.stdout, header, rows, shown=_on_terminal(sys.stdout))
+    target = _regular_target(Path(path).expanduser())
     try:
         fd, temporary = tempfile.mkstemp(  # created 0600
             prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
         )
     except OSError as exc:
         raise InputError(
-            f"Cannot write {target}: {exc.strerror or exc}.", "Choose another file with -o."
+            f"Cannot write {visible(target)}: {exc.strerror or exc}.",
+            "Choose another file with -o.",
         ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
@@ -142,18 +158,70 @@ def write_csv(
             os.unlink(temporary)
         if isinstance(exc, OSError):
             raise InputError(
-                f"Cannot write {target}: {exc.strerror or exc}.", "Choose another file with -o."
+                f"Cannot write {visible(target)}: {exc.strerror or exc}.",
+                "Choose another file with -o.",
             ) from exc
         raise
     return count
 
 
-def _write(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+def _regular_target(target: Path) -> Path:
+    """The file to replace: `target` itself, or the regular file a symlink points to (so the
+    link stays a link). Refuses anything that exists and is not a regular file: renaming over
+    /dev/null or a FIFO would replace the node with a plain file (as root, for everyone)."""
+    try:
+        info = target.stat()  # follows symlinks: a link to /dev/full is a device too
+    except FileNotFoundError:
+        return target  # a new file (a dangling link is replaced by the file, like cp does)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write {visible(target)}: {exc.strerror or exc}.",
+            "Choose another file with -o.",
+        ) from exc
+    if stat.S_ISREG(info.st_mode):
+        return Path(os.path.realpath(target))
+    kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+    raise InputError(
+        f"Cannot write {visible(target)}: it is {kind}, and smscast writes only regular files.",
+        "Give a file name with -o, or '-o -' to write to standard output.",
+    )
+
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _on_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _write(
+    stream: IO[str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    shown: bool = False,
+) -> int:
+    """The CSV rows; with `shown`, each cell made visible (for a terminal, after `safe_cell`)."""
     writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow([safe_cell(name) for name in header])
+
+    def cells(row: Iterable[object]) -> list[str]:
+        if shown:
+            return [visible(safe_cell(cell)) for cell in row]
+        return [safe_cell(cell) for cell in row]
+
+    writer.writerow(cells(header))
     count = 0
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow(cells(row))
         count += 1
     return count
 

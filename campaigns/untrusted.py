@@ -18,10 +18,12 @@ characters U+E0020-U+E007F (in subdivision flags such as England's).
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["excerpt", "has_controls", "visible"]
+__all__ = ["excerpt", "has_controls", "json_dumps", "visible"]
 
 _KEPT_FORMAT = frozenset({"\u200d"} | {chr(c) for c in range(0xE0020, 0xE0080)})
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -71,3 +73,30 @@ def excerpt(text: object, limit: int = 60) -> str:
         pieces.append(piece)
         used += len(piece)
     return "".join(pieces) + "…"
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL and beyond: the only raw candidates
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if _shown(char) == char:
+        return char
+    encoded = char.encode("utf-16-be")
+    return "".join(
+        f"\\u{int.from_bytes(encoded[i : i + 2], 'big'):04x}" for i in range(0, len(encoded), 2)
+    )
+
+
+def json_dumps(value: object, *, indent: int | None = None) -> str:
+    """`json.dumps(value, ensure_ascii=False)` that is also safe to print on a terminal.
+
+    json.dumps already writes C0 controls (ESC, BEL) as `\\u001b`, but with `ensure_ascii=False`
+    it keeps DEL, the C1 controls and the bidi/format characters raw. Those are written as
+    `\\u202e` here (a surrogate pair beyond the BMP): any JSON reader decodes them back to the
+    same string, so the data is unchanged, and readable text (accents, emoji) stays as it is.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _NON_ASCII.sub(_json_escape, text)

@@ -48,11 +48,14 @@ def test_histogram_is_sorted_by_segments() -> None:
 
 
 def test_unicode_messages_and_smart_encoding_savings() -> None:
-    contacts = [contact(2, "+14155552671", note="“quoted” " + "x" * 60), contact(3, "+14155552671")]
+    contacts = [
+        contact(2, "+14155552671", note="“quoted” " + "x" * 60),
+        contact(3, "+14155552671", note="plain"),
+    ]
     plan = build_plan(contacts, template("{note}"), PRICES)
     first, second = plan.messages
     assert (first.encoding, first.segments) == ("UCS-2", 1)
-    assert (second.encoding, second.segments, second.body) == ("GSM-7", 1, "")
+    assert (second.encoding, second.segments, second.body) == ("GSM-7", 1, "plain")
     assert plan.summary.ucs2_messages == 1
     assert plan.summary.smart_segments == 2
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from campaigns.errors import SmscastError
@@ -147,6 +148,29 @@ class SmscastApp(App[int]):
         sync = getattr(screen, "sync", None)
         if sync is not None and screen.is_mounted:
             sync()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (the screens' too: `Widget.notify` comes here) shows its lines through
+        `campaigns.untrusted.visible`: errors and notices quote file names, cells and Twilio's
+        answers, which must not act on the terminal. Callers that quote untrusted text pass
+        `markup=False` (a `[` in a name is then drawn as it is)."""
+        from tui.widgets.plain import plain_lines, visible
+
+        super().notify(
+            plain_lines(*str(message).split("\n")),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def fail(self, title: str, text: str) -> None:
         """Tell the person what went wrong and what to do next."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -37,6 +36,7 @@ from campaigns.events import (
     RecipientChanged,
 )
 from campaigns.journal import CANCELED, FAILED_STATUSES, INFLIGHT, PENDING, Journal
+from campaigns.untrusted import json_dumps, visible
 
 #: Recipient statuses that end a campaign without the message: counted by exit status 3.
 MISSED_STATUSES = FAILED_STATUSES | {CANCELED}
@@ -57,7 +57,11 @@ _STATUS_ORDER = (
 
 
 class Renderer:
-    """Turns events into output: JSON lines, or a progress bar plus notable lines on stderr."""
+    """Turns events into output: JSON lines, or a progress bar plus notable lines on stderr.
+
+    Every line it writes goes through `campaigns.untrusted` (`visible` for text, `json_dumps`
+    for JSON): reasons, error messages and plans quote Twilio's answers, cells and file names,
+    and an escape sequence among them must not act on the operator's terminal."""
 
     def __init__(self, *, json_mode: bool, out: IO[str], err: IO[str]) -> None:
         self.json_mode = json_mode
@@ -72,7 +76,7 @@ class Renderer:
 
     def __call__(self, event: Event) -> None:
         if self.json_mode:
-            self.out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+            self.out.write(json_dumps(event.to_json()) + "\n")
             if not isinstance(event, RecipientChanged):
                 self.out.flush()
             return
@@ -82,10 +86,10 @@ class Renderer:
         elif isinstance(event, CampaignPaused):
             self._last_counts()
             self._clear()
-            self.err.write(f"Paused: {event.reason}\n")
+            self.err.write(f"Paused: {_shown(event.reason)}\n")
         elif isinstance(event, EngineError):
             self._clear()
-            self.err.write(f"smscast: {event.message}\n")
+            self.err.write(f"smscast: {_shown(event.message)}\n")
         elif isinstance(event, CampaignFinished):
             self._last_counts()
             self._clear()
@@ -128,10 +132,17 @@ class Renderer:
             self._bar_shown = False
 
     def say(self, text: str) -> None:
-        """A human sentence (stderr in JSON mode so stdout stays JSON lines)."""
+        """A human sentence (stderr in JSON mode so stdout stays JSON lines); each of its
+        lines is shown through `visible`."""
         self._clear()
-        (self.err if self.json_mode else self.out).write(text + "\n")
+        (self.err if self.json_mode else self.out).write(_shown(text) + "\n")
         (self.err if self.json_mode else self.out).flush()
+
+
+def _shown(text: str) -> str:
+    """`text` line by line through `visible`: its line breaks stay, every other control is
+    made visible."""
+    return "\n".join(map(visible, text.split("\n")))
 
 
 def _duration(seconds: float) -> str:
@@ -226,7 +237,7 @@ def _detach_terminal(fds: list[int]) -> None:
 
 def confirm(question: str) -> bool:
     """Ask on the terminal (on stderr, so stdout stays data); anything but y/yes is no."""
-    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.write(f"{visible(question)} [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline()  # "" at end of input: no
     return answer.strip().lower() in ("y", "yes")
@@ -288,8 +299,8 @@ def _drive(
         if not render.json_mode:
             render.say(f"Canary: {result.reason}")
             for r in tried:
-                detail = f" ({r.error_code}: {r.error_message})" if r.error_code else ""
-                render.say(f"  row {r.row}  {r.to}  {r.status}{detail}")
+                detail = f" ({r.error_code}: {visible(r.error_message)})" if r.error_code else ""
+                render.say(f"  row {r.row}  {visible(r.to)}  {r.status}{detail}")
         all_delivered = bool(tried) and all(r.status == "delivered" for r in tried)
         go_on = confirm("Send to the rest?") if interactive else all_delivered
         if not go_on:

@@ -8,9 +8,10 @@ account may text. `--json` prints the same as one JSON object. Errors are senten
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
+
+from campaigns.untrusted import json_dumps, visible
 
 KIND_LABELS = {
     "long_code": "long code",
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             "warnings": [*settings.warnings, *verified.warnings],
         }
         if args.json:
-            print(json.dumps(overview, indent=2, ensure_ascii=False))
+            print(json_dumps(overview, indent=2))
         else:
             _print_text(overview, trial=account.trial)
         gateway.require_active(account)
@@ -92,6 +93,8 @@ def _masked(secret: str) -> str:
 
 
 def _print_text(overview: dict[str, Any], *, trial: bool) -> None:
+    """The overview as lines, each through `visible`: friendly names, senders and warnings
+    come from Twilio or from the config, and must not act on the terminal."""
     account, creds = overview["account"], overview["credentials"]
     secret_name = "auth token" if creds["kind"] == "auth_token" else f"API key {creds['username']}"
     lines = [
@@ -122,5 +125,5 @@ def _print_text(overview: dict[str, Any], *, trial: bool) -> None:
             "adds a trial notice to every message.",
         ]
     for warning in overview["warnings"]:
-        print(f"smscast: warning: {warning}", file=sys.stderr)
-    print("\n".join(lines))
+        print(f"smscast: warning: {visible(warning)}", file=sys.stderr)
+    print("\n".join(map(visible, lines)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the list; exit 0 (also when it is empty)."""
     from campaigns.journal import Journal, default_db_path
+    from campaigns.untrusted import json_dumps, visible
 
     if args.db_path:
         db_path = Path(args.db_path).expanduser()
@@ -50,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.json:
         for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_dumps(row) + "\n")
         return 0
     if not rows:
-        print(f"No campaigns yet in {db_path}. Start one with 'smscast send CONTACTS.csv'.")
+        print(
+            f"No campaigns yet in {visible(db_path)}. Start one with 'smscast send CONTACTS.csv'."
+        )
         return 0
     print(f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<9} {'TOTAL':>6}  {'SENT':>6}  FILE")
     for row in rows:
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"{row['campaign_id']:<16} {row['created_at'][:16].replace('T', ' '):<17} "
-            f"{row['state']:<9} {row['total']:>6}  {sent:>6}  {row['source']}"
+            f"{row['state']:<9} {row['total']:>6}  {sent:>6}  {visible(row['source'])}"
         )
     print("Details: smscast status ID    Go on: smscast resume ID")
     return 0

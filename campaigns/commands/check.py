@@ -9,7 +9,6 @@ pandas and phonenumbers are imported in `run` only, so `smscast --help` stays qu
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -63,11 +62,11 @@ def _region(value: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Load the file and print the report; errors propagate as `InputError` (exit 1)."""
     from campaigns.contacts import load_contacts
+    from campaigns.untrusted import json_dumps
 
     book = load_contacts(args.contacts, region=args.region, phone_column=args.phone_column)
     if args.json:
-        json.dump(to_json(book), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_dumps(to_json(book)) + "\n")
     else:
         sys.stdout.write(to_text(book))
     return 0
@@ -104,11 +103,14 @@ def to_json(book: ContactBook) -> dict[str, Any]:
 
 
 def to_text(book: ContactBook) -> str:
-    """The readable report."""
+    """The readable report; every line goes through `visible` (file names, headers, cells and
+    the reasons quoting them are untrusted: an escape sequence must not reach the terminal)."""
+    from campaigns.untrusted import visible
+
     encoding = _ENCODING_NAMES.get(book.encoding, book.encoding)
     lines = [
         f"{book.path}: {book.rows} {_plural(book.rows, 'row')}; {encoding}, "
-        f"{book.delimiter_name}-separated; phone column {book.phone_column!r}; "
+        f"{book.delimiter_name}-separated; phone column '{book.phone_column}'; "
         f"default region {book.region}",
         f"  {book.valid} valid, {book.invalid} invalid, {book.duplicates} "
         f"{_plural(book.duplicates, 'duplicate')}"
@@ -121,7 +123,7 @@ def to_text(book: ContactBook) -> str:
     if book.problems:
         lines += ["", f"Problems ({len(book.problems)}), these rows get no message:"]
         for problem in book.problems[:TEXT_LIMIT]:
-            value = f" {problem.value!r}" if problem.value else ""
+            value = f" '{visible(problem.value)}'" if problem.value else ""
             lines.append(f"  row {problem.row}:{value} {problem.kind}: {problem.reason}")
             if problem.suggestion:
                 lines.append(
@@ -136,7 +138,7 @@ def to_text(book: ContactBook) -> str:
         lines += _more(len(book.warnings))
     if not book.problems and not book.warnings:
         lines += ["", "No problems found."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(visible, lines)) + "\n"
 
 
 def _more(count: int) -> list[str]:

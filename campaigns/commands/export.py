@@ -3,7 +3,10 @@
 One row per recipient: the contact's original columns, then the row number, E.164 number,
 status, message SID, error code and its meaning, segments, price and times (see
 `campaigns.report` for how cells are made Excel-safe). Without an ID, the latest campaign.
-`-o -` writes to standard output; the default file is `smscast-<ID>.csv`.
+`-o -` writes to standard output; the default file is `smscast-<ID>.csv`. Only a regular file
+(or a new one) is written, atomically; a device, FIFO or folder is refused (exit 1). On a
+terminal, `-o -` shows control characters in cells as escapes (`\\x1b`); into a pipe or a
+file the cells are written as they are (they are the person's data), Excel-safe either way.
 
 Exit status: 0 written; 1 no such campaign or journal, or the file cannot be written; 2 usage.
 """
@@ -70,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         columns=[str(c) for c in columns] if isinstance(columns, list) else None,
     )
     if output != "-":
+        from campaigns.untrusted import visible
+
         print(
-            f"Exported {count} recipients of campaign {campaign.id} to {output}.", file=sys.stderr
+            f"Exported {count} recipients of campaign {campaign.id} to {visible(output)}.",
+            file=sys.stderr,
         )
     return 0

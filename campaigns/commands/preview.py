@@ -15,7 +15,6 @@ cannot be used (the CLI prints the error and a hint), 2 for usage errors.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable
 from itertools import islice
@@ -109,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
 def write_json(out: TextIO, book: ContactBook, plan: Plan, shown: Iterable[PlannedMessage]) -> None:
     """One JSON line per shown recipient, then `{"summary": {...}}`."""
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    from campaigns.untrusted import json_dumps as dumps
+
     for chunk in _chunks((dumps(message.to_json()) for message in shown), 2000):
         out.write("\n".join(chunk) + "\n")
     out.write(dumps({"summary": summary_json(book, plan)}) + "\n")
@@ -130,13 +130,16 @@ def summary_json(book: ContactBook, plan: Plan) -> dict[str, Any]:
 
 
 def write_text(out: TextIO, book: ContactBook, plan: Plan, shown: Iterable[PlannedMessage]) -> None:
-    """The readable preview."""
+    """The readable preview. Cells, the file name and the template are untrusted: every
+    quoted value goes through `visible`, and each body line is shown that way too (what is
+    SENT stays the person's text; a "control-character" warning says what it will do)."""
     from campaigns.segments import analyze
+    from campaigns.untrusted import visible
 
     summary = plan.summary
     skipped = book.invalid + book.duplicates
     out.write(
-        f"{book.path}: {book.rows} {_plural(book.rows, 'row')}, "
+        f"{visible(book.path)}: {book.rows} {_plural(book.rows, 'row')}, "
         f"{summary.messages} {_plural(summary.messages, 'message')} to send"
         + (
             f" ({skipped} {_plural(skipped, 'row')} with unusable numbers left out: "
@@ -151,7 +154,7 @@ def write_text(out: TextIO, book: ContactBook, plan: Plan, shown: Iterable[Plann
         count += 1
         encoding = message.encoding
         if encoding != "GSM-7":
-            because = " ".join(analyze(message.body).non_gsm[:5])
+            because = " ".join(map(visible, analyze(message.body).non_gsm[:5]))
             encoding = f"{encoding} (because of {because})"
         out.write(
             f"\nrow {message.row}  {message.to}  {encoding}  {message.segments} "
@@ -159,18 +162,18 @@ def write_text(out: TextIO, book: ContactBook, plan: Plan, shown: Iterable[Plann
             f"~{_money(message.cost, summary.currency)}\n"
         )
         for line in message.body.split("\n"):
-            out.write(f"    {line.rstrip(chr(13))}\n")
+            out.write(f"    {visible(line.rstrip(chr(13)))}\n")
     if count < summary.messages:
         out.write(f"\n... and {summary.messages - count} more (shown: the first {count})\n")
     if plan.problems:
         out.write(f"\nProblems ({len(plan.problems)}), these rows get no message:\n")
         for problem in plan.problems[:TEXT_LIMIT]:
-            out.write(f"  row {problem.row}: {problem.kind}: {problem.reason}\n")
+            out.write(f"  row {problem.row}: {problem.kind}: {visible(problem.reason)}\n")
         out.write(_more(len(plan.problems)))
     if plan.warnings:
         out.write(f"\nWarnings ({len(plan.warnings)}), these rows are still included:\n")
         for warning in plan.warnings[:TEXT_LIMIT]:
-            out.write(f"  row {warning.row}: {warning.kind}: {warning.message}\n")
+            out.write(f"  row {warning.row}: {warning.kind}: {visible(warning.message)}\n")
         out.write(_more(len(plan.warnings)))
     out.write(_totals(plan))
 

@@ -17,7 +17,6 @@ message, 4 paused (resumable); see `campaigns.cli.EXIT_STATUS_HELP`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -257,11 +256,13 @@ def _show_plan(
     args: argparse.Namespace,
     campaign_id: str | None = None,
 ) -> None:
+    from campaigns.untrusted import json_dumps, visible
+
     summary = plan.summary
     excluded = list(audience.excluded)
     if args.json:
         render.out.write(
-            json.dumps(
+            json_dumps(
                 {
                     "event": "plan",
                     "campaign_id": campaign_id,
@@ -280,10 +281,12 @@ def _show_plan(
                     "problems": [
                         {"row": p.row, "kind": p.kind, "reason": p.reason} for p in plan.problems
                     ],
+                    "warnings": [
+                        {"row": w.row, "kind": w.kind, "message": w.message} for w in plan.warnings
+                    ],
                     "limited_out": len(limited_out),
                     "notes": notes + list(audience.hints),
-                },
-                ensure_ascii=False,
+                }
             )
             + "\n"
         )
@@ -313,14 +316,28 @@ def _show_plan(
             lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
     if limited_out:
         lines.append(f"Left out by --limit: {len(limited_out)}.")
-    if excluded:
-        lines.append(f"Excluded: {len(excluded)}")
+    if excluded or plan.problems:
+        lines.append(f"Excluded: {len(excluded) + len(plan.problems)}")
         for e in excluded[:_SHOW_EXCLUDED]:
             lines.append(f"  row {e.row:>5}  {e.phone or '(empty)':<16}  {e.reason}")
         if len(excluded) > _SHOW_EXCLUDED:
             lines.append(f"  ... and {len(excluded) - _SHOW_EXCLUDED} more (see smscast check).")
-    for p in plan.problems:
-        lines.append(f"  row {p.row:>5}  {p.reason}")
+        for p in plan.problems[:_SHOW_EXCLUDED]:  # the message itself: too long, empty, blank
+            lines.append(f"  row {p.row:>5}  {p.reason}")
+        if len(plan.problems) > _SHOW_EXCLUDED:
+            lines.append(
+                f"  ... and {len(plan.problems) - _SHOW_EXCLUDED} more (see smscast preview)."
+            )
+    if plan.warnings:
+        lines.append(f"Warnings: {len(plan.warnings)} (these rows are still texted)")
+        for w in plan.warnings[:_SHOW_EXCLUDED]:
+            lines.append(f"  row {w.row:>5}  {w.kind}: {w.message}")
+        if len(plan.warnings) > _SHOW_EXCLUDED:
+            lines.append(
+                f"  ... and {len(plan.warnings) - _SHOW_EXCLUDED} more (see smscast preview)."
+            )
     lines.extend(notes)
     lines.extend(audience.hints)
-    render.say("\n".join(lines))
+    # Every line quotes cells, file names or Twilio's words: each is shown through `visible`
+    # (a line break inside a cell too), before `say` writes them.
+    render.say("\n".join(map(visible, lines)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import time
 from collections import Counter
@@ -44,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.journal import LIVE_STATUSES, Journal
     from campaigns.settings import settings_from_args
     from campaigns.tracking import refresh_statuses
+    from campaigns.untrusted import json_dumps
 
     settings = settings_from_args(args)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                     asyncio.run(refresh_statuses(gateway, journal, campaign.id))
                 report = build_report(journal, campaign.id)
                 if args.json:
-                    sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+                    sys.stdout.write(json_dumps(report) + "\n")
                 else:
                     sys.stdout.write(render(report, watching=args.watch) + "\n")
                 sys.stdout.flush()
@@ -117,7 +117,10 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any], *, watching: bool = False) -> str:
-    """The report as a few readable lines."""
+    """The report as a few readable lines, each through `visible`: the sender, the reason and
+    hint of a pause quote Twilio's answers and the person's settings."""
+    from campaigns.untrusted import visible
+
     counts = report["counts"]
     lines = [
         f"Campaign {report['campaign_id']} ({report['state']}), from {report['sender']}, "
@@ -149,4 +152,4 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
         lines.append(f"Go on with: smscast resume {cid}")
     if not watching:
         lines.append(f"Export: smscast export {cid} -o results.csv")
-    return "\n".join(lines)
+    return "\n".join(map(visible, lines))

@@ -11,9 +11,10 @@ rows, and exits 1 when some rows were not phone numbers); 2 usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING
+
+from campaigns.untrusted import json_dumps, visible
 
 if TYPE_CHECKING:
     from campaigns.suppression import SuppressionList
@@ -89,11 +90,11 @@ def run(args: argparse.Namespace) -> int:
 def _add(suppressions: SuppressionList, args: argparse.Namespace) -> int:
     if suppressions.add(args.number, reason=args.reason):
         entry = suppressions.get(args.number)
-        print(f"Added {entry.phone if entry else args.number} to the suppression list.")
+        print(f"Added {visible(entry.phone if entry else args.number)} to the suppression list.")
     else:
         entry = suppressions.get(args.number)
         detail = f": {entry.sentence()}" if entry else ""
-        print(f"{entry.phone if entry else args.number} is already listed{detail}.")
+        print(visible(f"{entry.phone if entry else args.number} is already listed{detail}."))
     return 0
 
 
@@ -103,7 +104,7 @@ def _remove(suppressions: SuppressionList, args: argparse.Namespace) -> int:
     entry = suppressions.get(args.number)
     if entry is None or not suppressions.remove(entry.phone):
         raise InputError(
-            f"{args.number} is not on the suppression list.",
+            f"{visible(args.number)} is not on the suppression list.",
             "See the list with 'smscast suppress list'.",
         )
     print(f"Removed {entry.phone} from the suppression list; it may be texted again.")
@@ -113,21 +114,21 @@ def _remove(suppressions: SuppressionList, args: argparse.Namespace) -> int:
 def _list(suppressions: SuppressionList, args: argparse.Namespace) -> int:
     entries = suppressions.list()
     if args.json:
-        json.dump(
-            [
-                {
-                    "phone": e.phone,
-                    "added_at": e.added_at.isoformat(),
-                    "reason": e.reason,
-                    "campaign_id": e.campaign_id,
-                    "source": e.source,
-                }
-                for e in entries
-            ],
-            sys.stdout,
-            indent=2,
+        print(
+            json_dumps(
+                [
+                    {
+                        "phone": e.phone,
+                        "added_at": e.added_at.isoformat(),
+                        "reason": e.reason,
+                        "campaign_id": e.campaign_id,
+                        "source": e.source,
+                    }
+                    for e in entries
+                ],
+                indent=2,
+            )
         )
-        print()
         return 0
     if not entries:
         print("The suppression list is empty.")
@@ -135,26 +136,29 @@ def _list(suppressions: SuppressionList, args: argparse.Namespace) -> int:
         return 0
     width = max(len(e.phone) for e in entries)
     for e in entries:
-        print(f"{e.phone:<{width}}  {e.sentence()}")
+        print(visible(f"{e.phone:<{width}}  {e.sentence()}"))
     print(
-        f"{_numbers(len(entries))} on the suppression list ({suppressions.path}).", file=sys.stderr
+        f"{_numbers(len(entries))} on the suppression list ({visible(suppressions.path)}).",
+        file=sys.stderr,
     )
     return 0
 
 
 def _import(suppressions: SuppressionList, args: argparse.Namespace) -> int:
     added, problems = suppressions.import_file(args.file)
-    print(f"Added {_numbers(added)} to the suppression list from {args.file}.")
+    print(f"Added {_numbers(added)} to the suppression list from {visible(args.file)}.")
     for problem in problems:
         print(
-            f"  row {problem.row}: {problem.value!r} was not added: {problem.reason}"
-            + (f" (did you mean {problem.suggestion}?)" if problem.suggestion else ""),
+            visible(
+                f"  row {problem.row}: '{problem.value}' was not added: {problem.reason}"
+                + (f" (did you mean {problem.suggestion}?)" if problem.suggestion else "")
+            ),
             file=sys.stderr,
         )
     if problems:
         print(
-            f"smscast: {len(problems)} rows of {args.file} are not phone numbers; the other "
-            "numbers were added. Fix those rows and import the file again.",
+            f"smscast: {len(problems)} rows of {visible(args.file)} are not phone numbers; "
+            "the other numbers were added. Fix those rows and import the file again.",
             file=sys.stderr,
         )
         return 1
@@ -164,7 +168,7 @@ def _import(suppressions: SuppressionList, args: argparse.Namespace) -> int:
 def _export(suppressions: SuppressionList, args: argparse.Namespace) -> int:
     count = suppressions.export(args.output)
     if args.output != "-":
-        print(f"Wrote {_numbers(count)} to {args.output}.", file=sys.stderr)
+        print(f"Wrote {_numbers(count)} to {visible(args.output)}.", file=sys.stderr)
     return 0
 
 

@@ -340,11 +340,20 @@ def test_highlighted_and_view_changed_coalesce_per_table_only() -> None:
     assert not StatusTable.Selected(one, row).can_replace(StatusTable.Selected(one, row))
 
 
-async def test_control_characters_in_a_name_stay_on_one_line() -> None:
+async def test_control_characters_in_a_name_or_number_are_drawn_visible() -> None:
+    """Names come from the file (and so does the "number" of a skipped row): an escape
+    sequence, a bidi override or a C1 control is drawn as its escape, never raw, and a line
+    break keeps the row on one line."""
     rows = make_rows(3)
-    rows[0] = replace(rows[0], name="Ann\nLine\tTwo")
+    rows[0] = replace(rows[0], name="Ann\nLine\tTwo\x1b]0;owned\x07")
+    rows[1] = replace(rows[1], name="\u202eevil\x9b2J", phone="\x1b[2J+1555")
     app = TableApp(rows)
-    async with app.run_test(size=(100, 10)) as pilot:
+    async with app.run_test(size=(120, 10)) as pilot:
         await pilot.pause()
-        first = body(app.query_one(StatusTable))[0]
-        assert "Ann Line Two" in first and "\n" not in first
+        table = app.query_one(StatusTable)
+        strips = [table.render_line(y) for y in range(1, 3)]
+        texts = ["".join(segment.text for segment in strip) for strip in strips]
+        for text in texts:
+            assert not any(char in text for char in "\x1b\x07\u202e\x9b\n\t"), text
+        assert "Ann\\x0aLine\\x09Two\\x1b" in texts[0]  # (the name column is 24 wide)
+        assert "\\u202eevil\\x9b2J" in texts[1] and "\\x1b[2J+1555" in texts[1]

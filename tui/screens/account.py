@@ -13,6 +13,12 @@ from textual.widget import Widget
 from textual.widgets import Select, Static
 
 from tui.screens.base import StepScreen
+from tui.widgets.plain import plain, plain_lines, visible
+
+
+def _lines(text: object) -> list[str]:
+    """A message's lines (an error's sentence and its hint), to show each through `visible`."""
+    return str(text).split("\n")
 
 
 def credentials_help(settings: object) -> str:
@@ -71,10 +77,10 @@ class AccountScreen(StepScreen):
         select = self.query_one("#sender", Select)
         verified = self.query_one("#verified", Static)
         if app.settings_error:
-            info.update(f"Settings could not be read.\n{app.settings_error}")
+            info.update(plain_lines("Settings could not be read.", *_lines(app.settings_error)))
             return
         if not app.has_credentials:
-            info.update(credentials_help(app.settings))
+            info.update(plain_lines(*_lines(credentials_help(app.settings))))
             select.display = False
             self.query_one("#sender-label").display = False
             verified.update("")
@@ -85,7 +91,12 @@ class AccountScreen(StepScreen):
         account = draft.account
         if account is None and draft.account_error:
             info.update(
-                f"The account could not be read.\n{draft.account_error}\n\nPress r to try again."
+                plain_lines(
+                    "The account could not be read.",
+                    *_lines(draft.account_error),
+                    "",
+                    "Press r to try again.",
+                )
             )
         elif account is None:
             where = endpoint_name(app.demo, getattr(app.settings, "base_url", None))
@@ -93,7 +104,7 @@ class AccountScreen(StepScreen):
         else:
             where = endpoint_name(app.demo, getattr(app.settings, "base_url", None))
             info.update(
-                f"Account: {account.friendly_name}  ({account.sid})\n"
+                f"Account: {visible(account.friendly_name)}  ({visible(account.sid)})\n"
                 f"Type: {account.type}   Status: {account.status}"
                 + (f"   Endpoint: {where}" if where else "")
                 + (
@@ -103,10 +114,11 @@ class AccountScreen(StepScreen):
                     else ""
                 )
             )
-        options = [(self._sender_label(s), s.address) for s in draft.senders]
+        # Friendly names come from Twilio: plain Text (a Select reads a str as markup).
+        options = [(plain(self._sender_label(s)), s.address) for s in draft.senders]
         service = getattr(app.settings, "messaging_service_sid", None)
         if service and service not in [value for _, value in options]:
-            options.append((f"Messaging Service {service}", service))
+            options.append((plain(f"Messaging Service {service}"), service))
         current = [value for _, value in options]
         if self._shown != tuple(current):
             self._shown = tuple(current)
@@ -120,7 +132,7 @@ class AccountScreen(StepScreen):
             verified.update("Verified numbers: ...")
         elif numbers:
             verified.update(
-                f"Verified numbers ({len(numbers)}):\n" + "\n".join(f"  {n}" for n in numbers)
+                plain_lines(f"Verified numbers ({len(numbers)}):", *(f"  {n}" for n in numbers))
             )
         else:
             verified.update("Verified numbers: none.")

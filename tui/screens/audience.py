@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static, Switch, TabbedContent, TabPane
 
 from tui.screens.base import StepScreen
 from tui.screens.contacts import MAX_ROWS
+from tui.widgets.plain import plain, plain_lines
 
 
 def contact_name(fields: Any) -> str:
@@ -103,28 +104,30 @@ class AudienceScreen(StepScreen):
             f"{len(audience.included)} included ({len(deferred)} deferred to their window), "
             f"{len(audience.excluded)} excluded ({problems} for problems in the file)."
         )
-        hints = "\n".join(audience.hints)
-        self.query_one("#audience-summary", Static).update(
-            summary + (f"\n{hints}" if hints else "")
-        )
+        self.query_one("#audience-summary", Static).update(plain_lines(summary, *audience.hints))
         if audience is not self._filled_for:  # refill only for a new count (keeps the cursor)
             self._filled_for = audience
             self._fill(audience, deferred)
 
     def _fill(self, audience: Any, deferred: dict[int, Any]) -> None:
-        """Both tables, at most MAX_ROWS rows each (the counts above cover everyone)."""
+        """Both tables, at most MAX_ROWS rows each (the counts above cover everyone). Cells
+        from the file are `plain` Text: controls visible, and never read as markup."""
         included = self.query_one("#included-table", DataTable)
         included.clear()
         for contact in audience.included[:MAX_ROWS]:
             when = deferred.get(contact.row)
             sends = f"after {when:%a %H:%M} UTC" if when is not None else "now"
-            included.add_row(str(contact.row), contact.phone, contact_name(contact.fields), sends)
+            included.add_row(
+                str(contact.row), contact.phone, plain(contact_name(contact.fields)), sends
+            )
         if len(audience.included) > MAX_ROWS:
             included.add_row("", f"... {len(audience.included) - MAX_ROWS} more", "", "")
         excluded = self.query_one("#excluded-table", DataTable)
         excluded.clear()
         for exclusion in audience.excluded[:MAX_ROWS]:
-            excluded.add_row(str(exclusion.row), exclusion.phone or "", exclusion.reason)
+            excluded.add_row(
+                str(exclusion.row), plain(exclusion.phone or ""), plain(exclusion.reason)
+            )
         if len(audience.excluded) > MAX_ROWS:
             excluded.add_row("", f"... {len(audience.excluded) - MAX_ROWS} more", "")
 

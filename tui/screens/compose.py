@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -19,6 +19,7 @@ from textual.widgets.text_area import Selection
 from tui.core import first_included
 from tui.screens.audience import contact_name
 from tui.screens.base import StepScreen
+from tui.widgets.plain import plain, plain_lines, visible
 from tui.widgets.segment_histogram import SegmentHistogram
 
 #: Wording that tells recipients how to opt out (carriers expect it in bulk messages).
@@ -30,11 +31,17 @@ DEBOUNCE = 0.3
 
 
 def body_text(body: str, non_gsm: Iterable[str]) -> Text:
-    """The message with each character that forced UCS-2 underlined and reversed."""
+    """The message with each character that forced UCS-2 underlined and reversed. A control
+    or invisible character is drawn as its escape (`\\x1b`, `\\u202e`), reversed: it is
+    sent as it is, and must not act on the terminal. Line breaks stay line breaks."""
     marked = set(non_gsm)
     text = Text()
     for char in body:
-        text.append(char, style="reverse underline" if char in marked else "")
+        shown = char if char == "\n" else visible(char)
+        if shown != char:
+            text.append(shown, style="reverse")
+        else:
+            text.append(char, style="reverse underline" if char in marked else "")
     return text
 
 
@@ -104,7 +111,8 @@ class ComposeScreen(StepScreen):
             self._columns_shown = columns
             options = self.query_one("#columns", OptionList)
             options.clear_options()
-            options.add_options(columns or ["(load contacts first)"])
+            # Headers come from the file: plain Text (an OptionList reads a str as markup).
+            options.add_options([plain(c) for c in columns] or ["(load contacts first)"])
 
     def _sync_preview(self) -> None:
         from campaigns.segments import analyze
@@ -117,7 +125,7 @@ class ComposeScreen(StepScreen):
         warnings: list[str] = []
         if draft.template_error:
             head.update("The template has a problem:")
-            preview.update(Text(draft.template_error))
+            preview.update(Text(plain_lines(*str(draft.template_error).split("\n"))))
             line.update("")
             warnings_view.update("")
             return
@@ -133,8 +141,10 @@ class ComposeScreen(StepScreen):
         index = draft.preview_index % count + 1
         name = contact_name(contact.fields)
         head.update(
-            f"Preview {index}/{count} (ctrl+b/ctrl+n): row {contact.row}, {contact.phone}"
-            + (f", {name}" if name else "")
+            visible(
+                f"Preview {index}/{count} (ctrl+b/ctrl+n): row {contact.row}, {contact.phone}"
+                + (f", {name}" if name else "")
+            )
         )
         body = template.render(contact.fields)
         info = analyze(body)
@@ -143,8 +153,15 @@ class ComposeScreen(StepScreen):
         line.update(
             f"{info.encoding}, {info.characters} characters, {info.segments} segment"
             + ("s" if info.segments != 1 else "")
-            + (f"; UCS-2 because of: {forced}  (ctrl+f replaces look-alikes)" if forced else "")
+            + (
+                f"; UCS-2 because of: {visible(forced)}  (ctrl+f replaces look-alikes)"
+                if forced
+                else ""
+            )
         )
+        problem = _body_problem(draft.plan, contact.row)
+        if problem is not None:
+            warnings.append(f"! Not sent to this contact: {problem.reason}.")
         empty = template.empty_fields(contact.fields)
         if empty:
             warnings.append(
@@ -152,9 +169,12 @@ class ComposeScreen(StepScreen):
             )
         if len(body) > LONG_MESSAGE:
             warnings.append(f"! Long message: {len(body)} characters (over {LONG_MESSAGE}).")
+        controls = _body_warning(draft.plan, contact.row)
+        if controls is not None:
+            warnings.append(f"! {controls.message[0].upper()}{controls.message[1:]}.")
         if not OPT_OUT.search(draft.template_text):
             warnings.append('! No opt-out wording: add e.g. "Reply STOP to opt out".')
-        warnings_view.update("\n".join(warnings) if warnings else "No warnings.")
+        warnings_view.update(plain_lines(*warnings) if warnings else "No warnings.")
 
     def _sync_totals(self) -> None:
         plan = self.draft.plan
@@ -165,11 +185,11 @@ class ComposeScreen(StepScreen):
             histogram.update_histogram({})
             return
         summary = plan.summary
-        problems = len(getattr(plan, "problems", ()) or ())
+        left_out = plan.left_out()
         totals.update(
             f"Totals: {summary.messages} messages, {summary.segments} segments, "
             f"estimated cost {summary.cost:.2f} {summary.currency}"
-            + (f"; {problems} left out (body too long)" if problems else "")
+            + (f"; {left_out}" if left_out else "")
             + (
                 f"\n{summary.ucs2_messages} messages are UCS-2; replacing look-alike characters "
                 f"(ctrl+f) would make it {summary.smart_segments} segments."
@@ -236,6 +256,23 @@ class ComposeScreen(StepScreen):
     def action_edit(self) -> None:
         """Move to the template editor."""
         self.query_one("#template", TextArea).focus()
+
+
+def _body_problem(plan: Any, row: int) -> Any:
+    """The plan's problem with this row's message (empty, blank, too long), if any."""
+    return next((p for p in getattr(plan, "problems", ()) or () if p.row == row), None)
+
+
+def _body_warning(plan: Any, row: int) -> Any:
+    """The plan's control-character warning for this row's message, if any."""
+    return next(
+        (
+            w
+            for w in getattr(plan, "warnings", ()) or ()
+            if w.row == row and w.kind == "control-character"
+        ),
+        None,
+    )
 
 
 def placeholder_for(column: str) -> str:

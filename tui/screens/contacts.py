@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from tui.screens.base import StepScreen
 from tui.widgets.path_input import PathSuggester
+from tui.widgets.plain import plain, plain_lines
 
 #: Rows a table shows at most (a DataTable of 100,000 rows would stall the app).
 MAX_ROWS = 1000
@@ -96,7 +97,7 @@ class ContactsScreen(StepScreen):
             f"{book.rows} rows: {book.valid} valid, {book.invalid} with problems, "
             f"{_count(book.duplicates, 'duplicate')}; {_count(len(book.warnings), 'warning')}",
         ]
-        return "\n".join(lines)
+        return plain_lines(*lines)  # the file name and the header are untrusted
 
     def _sync_columns(self, book: Any) -> None:
         select = self.query_one("#phone-column", Select)
@@ -114,18 +115,18 @@ class ContactsScreen(StepScreen):
         table = self.query_one("#problems", DataTable)
         table.clear()
         shown = 0
-        for problem in book.problems[:MAX_ROWS]:
+        for problem in book.problems[:MAX_ROWS]:  # cells from the file: plain Text
             table.add_row(
                 str(problem.row),
-                problem.column,
-                problem.value,
-                f"{problem.kind}: {problem.reason}",
-                problem.suggestion or "",
+                plain(problem.column),
+                plain(problem.value),
+                plain(f"{problem.kind}: {problem.reason}"),
+                plain(problem.suggestion or ""),
             )
             shown += 1
         for warning in book.warnings[: MAX_ROWS - shown]:
             table.add_row(
-                str(warning.row), "", "", f"warning ({warning.kind}): {warning.message}", ""
+                str(warning.row), "", "", plain(f"warning ({warning.kind}): {warning.message}"), ""
             )
             shown += 1
         hidden = len(book.problems) + len(book.warnings) - shown
@@ -134,9 +135,9 @@ class ContactsScreen(StepScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the highlighted problem in full (the table may be narrower than its text)."""
-        row = event.data_table.get_row_at(event.cursor_row)
+        row = [str(cell) for cell in event.data_table.get_row_at(event.cursor_row)]
         suggestion = f"\nSuggested: {row[4]} (not applied: fix the file)" if row[4] else ""
-        where = f"Row {row[0]}" + (f", {row[1]} = {row[2]!r}" if row[1] else "")
+        where = f"Row {row[0]}" + (f", {row[1]} = '{row[2]}'" if row[1] else "")
         self.query_one("#problem-detail", Static).update(f"{where}: {row[3]}{suggestion}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

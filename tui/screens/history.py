@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from tui.screens.base import StepScreen
+from tui.widgets.plain import plain, plain_lines
 
 DELIVERED = ("delivered", "read")
 FAILED = ("failed", "undelivered", "unknown")
@@ -62,7 +63,7 @@ class HistoryScreen(StepScreen):
                 str(item.total),
                 str(sum(counts.get(s, 0) for s in DELIVERED)),
                 str(sum(counts.get(s, 0) for s in FAILED)),
-                _file_name(campaign.source_name),
+                plain(_file_name(campaign.source_name)),
                 key=campaign.id,
             )
         if selected is not None and selected in [r.campaign.id for r in rows]:
@@ -103,7 +104,7 @@ class HistoryScreen(StepScreen):
         lines.append(f"Template: {campaign.template}")
         if campaign.state_reason:
             lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
-        detail.update("\n".join(lines))
+        detail.update(plain_lines(*lines))  # the path, template and reason are untrusted
 
     def _selected_campaign(self) -> Any:
         wanted = self.selected_id()

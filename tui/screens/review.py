@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from tui.screens.base import StepScreen
+from tui.widgets.plain import plain_lines
 
 CONFIRM_WORD = "SEND"
 
@@ -78,9 +79,10 @@ class ReviewScreen(StepScreen):
         ready = plan is not None and bool(plan.messages) and draft.sender is not None
         if plan is not None:
             summary = plan.summary
+            left_out = plan.left_out()
             lines.append(
                 f"Messages: {summary.messages}, {summary.segments} segments, estimated cost "
-                f"{summary.cost:.2f} {summary.currency}"
+                f"{summary.cost:.2f} {summary.currency}" + (f"; {left_out}" if left_out else "")
             )
             lines.append(f"Template: {draft.template_text}")
             if draft.is_trial and account is not None:
@@ -97,7 +99,8 @@ class ReviewScreen(StepScreen):
                 f"To send {plan.summary.messages} messages, type {CONFIRM_WORD} below and "
                 "press Enter."
             )
-        self.query_one("#review-summary", Static).update("\n".join(lines))
+        # The account name, file name and template are untrusted: each line made visible.
+        self.query_one("#review-summary", Static).update(plain_lines(*lines))
         self._update_button()
 
     def _ready(self) -> bool:

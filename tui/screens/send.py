@@ -23,6 +23,7 @@ from tui.screens.audience import contact_name
 from tui.screens.base import StepScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.failure_summary import FailureSummary
+from tui.widgets.plain import plain_lines
 from tui.widgets.progress_panel import ProgressPanel
 from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
 
@@ -143,7 +144,7 @@ class SendScreen(StepScreen):
                 self.state, self.total = "running", event.total
             elif kind == "CampaignPaused":
                 self.state = "paused"
-                text = event.reason + (f"\n{event.hint}" if event.hint else "")
+                text = plain_lines(event.reason, *([event.hint] if event.hint else []))
                 self.notify(
                     text + "\nPress r to resume.",
                     title="Paused",
@@ -156,7 +157,7 @@ class SendScreen(StepScreen):
                 self.counts = dict(event.counts) or self.counts
                 self.eta = None
             elif kind == "EngineError":
-                text = event.message + (f"\n{event.hint}" if event.hint else "")
+                text = plain_lines(event.message, *([event.hint] if event.hint else []))
                 self.notify(text, title="Sending", severity="error", markup=False, timeout=10)
         if changes:
             table.apply_changes(changes)
@@ -288,7 +289,8 @@ class SendScreen(StepScreen):
             meaning, advice = explain(row.error_code)
             code = f"{row.error_code}: " if row.error_code is not None else ""
             lines += [f"{code}{meaning}", f"-> {advice}"]
-        self.notify("\n".join(lines), title="Recipient", markup=False, timeout=8)
+        # The name, number and SID come from the file or Twilio: each line made visible.
+        self.notify(plain_lines(*lines), title="Recipient", markup=False, timeout=8)
 
     def action_export(self) -> None:
         """Export this campaign's results to CSV."""

@@ -66,6 +66,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from campaigns.twilio_errors import describe
+from campaigns.untrusted import visible
 
 __all__ = [
     "COLUMNS",
@@ -198,8 +199,6 @@ def _statuses_for(filter_status: str | None) -> frozenset[str] | None:
 def _fold(row: RecipientRow) -> str:
     return f"{row.name.casefold()} {row.phone}"
 
-
-_CONTROL_TO_SPACE = {code: " " for code in range(32)} | {127: " "}
 
 _NO_CODE = 1_000_000  # sorts rows without an error code after those with one
 
@@ -834,10 +833,13 @@ class StatusTable(ScrollView, can_focus=True):
     def _cell(row: RecipientRow, key: str) -> str:
         if key == "row":
             return str(row.row)
+        # Names come from the file, and so may the "number" of a skipped row: drawn through
+        # `visible` (controls and bidi marks as escapes). Only rows on screen are drawn, and
+        # each drawn line is cached, so 100,000 rows cost nothing more.
         if key == "name":
-            return row.name.translate(_CONTROL_TO_SPACE)
+            return visible(row.name)
         if key == "phone":
-            return row.phone
+            return visible(row.phone)
         if key == "status":
             return status_label(row.status)
         if key == "segments":
