@@ -22,7 +22,7 @@ KIND_LABELS = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast account` (imports nothing heavy)."""
-    from campaigns.settings import add_credential_arguments
+    from campaigns.settings import add_credential_arguments, add_timeout_argument
 
     parser = subparsers.add_parser(
         "account",
@@ -31,13 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status, SMS-capable senders and verified caller IDs.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_timeout_argument(parser)
     add_credential_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Fetch and print the account overview; a `TwilioFailure`/`ConfigError` exits 1."""
-    from campaigns.settings import settings_from_args
+    from campaigns.settings import scrub, settings_from_args
     from campaigns.twilio_errors import TwilioFailure
     from campaigns.twilio_gateway import TwilioGateway
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 "type": account.type,
                 "status": account.status,
             },
-            "api": settings.base_url or "https://api.twilio.com",
+            "api": scrub(settings.base_url or "https://api.twilio.com"),
             "credentials": {
                 "kind": credentials.kind,
                 "username": credentials.username,
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(overview, indent=2, ensure_ascii=False))
         else:
-            _print_text(overview, trial=account.trial)
+            _print_text(overview, trial=account.trial, warnings=verified.warnings)
         gateway.require_active(account)
     return 0
 
@@ -91,7 +92,7 @@ def _masked(secret: str) -> str:
     return mask(secret)
 
 
-def _print_text(overview: dict[str, Any], *, trial: bool) -> None:
+def _print_text(overview: dict[str, Any], *, trial: bool, warnings: list[str]) -> None:
     account, creds = overview["account"], overview["credentials"]
     secret_name = "auth token" if creds["kind"] == "auth_token" else f"API key {creds['username']}"
     lines = [
@@ -121,6 +122,7 @@ def _print_text(overview: dict[str, Any], *, trial: bool) -> None:
             "Trial account: it can only text the verified numbers above, and Twilio "
             "adds a trial notice to every message.",
         ]
-    for warning in overview["warnings"]:
+    # The settings' own warnings were shown as they were loaded (campaigns.cli).
+    for warning in warnings:
         print(f"smscast: warning: {warning}", file=sys.stderr)
     print("\n".join(lines))
