@@ -21,6 +21,8 @@ from types import ModuleType
 
 from campaigns import __version__
 from campaigns.errors import SmscastError
+from campaigns.settings import scrub, warnings_reported_to
+from campaigns.untrusted import visible
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -118,6 +120,11 @@ def open_app(contacts_file: str | None, demo: bool) -> int:
     return run_app(contacts_file=contacts_file, demo=demo)
 
 
+def _print_warning(warning: str) -> None:
+    """A settings warning (a world-readable config file, a bad `.env` line), on stderr."""
+    print(f"smscast: warning: {visible(scrub(warning))}", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -134,13 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return open_app(contacts_file=args.contacts_file, demo=False)
-        return int(args.handler(args))
+        if args.command == "demo":  # the app: it shows settings warnings itself
+            return int(args.handler(args))
+        with warnings_reported_to(_print_warning):
+            return int(args.handler(args))
     except SmscastError as error:
         # Errors quote file names, cells and Twilio's answers: shown through `visible`,
-        # line by line (the hint is on its own line).
-        from campaigns.untrusted import visible
-
-        shown = "\n".join(map(visible, error.full().split("\n")))
+        # line by line (the hint is on its own line), and never with a secret in them.
+        shown = "\n".join(map(visible, scrub(error.full()).split("\n")))
         with contextlib.suppress(OSError):  # a terminal closed (SIGHUP) cannot take it: still 1
             print(f"smscast: {shown}", file=sys.stderr)
         return EXIT_ERROR

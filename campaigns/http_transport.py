@@ -500,7 +500,8 @@ class ConnectionPool:
         if found is None:
             parts: SplitResult = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"not an http(s) URL: {url!r}")
+                # Not the URL itself: its userinfo or query could hold a secret.
+                raise ValueError(f"not an http(s) URL (scheme {parts.scheme or 'none'!r})")
             port = parts.port or (443 if parts.scheme == "https" else 80)
             # What is not allowed on the wire is percent-encoded as yarl and requests do
             # (UTF-8); what is already encoded stays as it is.

@@ -32,7 +32,8 @@ DEFAULT_WINDOW = "08:00-21:00"
 #: How far ahead `next_open` looks for a moment open in every zone of a number.
 HORIZON = timedelta(hours=48)
 
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+# [0-9], not \d: \d (and int()) also take other scripts' digits ("０８", "٠٨").
+_WINDOW = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*$")
 _OPTION = "--quiet-hours"
 _HINT = (
     f"Give {_OPTION} the hours when sending is allowed, in the recipient's local time, as "
@@ -70,6 +71,12 @@ class QuietHours:
         if cleaned in ("off", "none", "no"):
             return None
         match = _WINDOW.match(cleaned)
+        if match is None and any(char.isdigit() and not char.isascii() for char in cleaned):
+            raise InputError(
+                f"{_OPTION} {text!r} is written with digits other than 0-9 "
+                "(full-width or another script's).",
+                "Type the times with the ASCII digits 0-9, e.g. 08:00-21:00. " + _HINT,
+            )
         if match is None:
             raise InputError(f"{_OPTION} {text!r} is not a time window like 08:00-21:00.", _HINT)
         h1, m1, h2, m2 = (int(part) for part in match.groups())

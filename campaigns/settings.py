@@ -34,11 +34,14 @@ missing credentials (demo mode needs none); `require_credentials` says how to se
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import math
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -48,6 +51,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from campaigns.errors import ConfigError
+from campaigns.untrusted import excerpt
 
 if TYPE_CHECKING:
     from campaigns.pricing import PriceTable
@@ -104,6 +108,39 @@ def mask(secret: str | None) -> str:
     return f"****{secret[-4:]}" if len(secret) >= 16 else "****"
 
 
+#: Every auth token / API secret this process has loaded: `scrub` masks them wherever they
+#: appear, so an error text from any library cannot show one.
+_known_secrets: set[str] = set()
+#: Shorter values are not masked inside other text (they would mangle ordinary words).
+_MIN_SECRET_LENGTH = 8
+#: The userinfo of a URL ("http://user:secret@host" -> "http://****@host").
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+#: Something that looks like a Twilio auth token: 32 hexadecimal characters standing alone
+#: (a SID's 32 hex digits follow its two letters, so SIDs are left as they are).
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
+
+
+def remember_secret(secret: str | None) -> None:
+    """Add `secret` to what `scrub` masks in every text, from now on."""
+    if secret and len(secret) >= _MIN_SECRET_LENGTH:
+        _known_secrets.add(secret)
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` as it may be shown, printed, logged or exported: every secret smscast has loaded
+    (and those given) masked wherever it appears, any URL's user name and password replaced by
+    `****`, and anything that looks like an auth token (32 hex digits) masked.
+
+    The one scrubber: the gateway's errors, the settings' messages, the command line's and the
+    app's error handlers all call it. Cheap on text without secrets (error paths only)."""
+    for secret in sorted({*_known_secrets, *(s for s in secrets if s)}, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, mask(secret))
+    if "@" in text:
+        text = _USERINFO.sub(r"\1****@", text)
+    return _HEX_TOKEN.sub(lambda found: mask(found[0]), text)
+
+
 @dataclass(frozen=True, repr=False)
 class Credentials:
     """What the SDK authenticates with (HTTP Basic `username:password`).
@@ -157,6 +194,9 @@ class Settings:
     config_path: Path | None = None
     credential_problem: str | None = None
     warnings: tuple[str, ...] = ()
+    #: Seconds one request to Twilio may take (a command's `--timeout`); None = the gateway's
+    #: default. Not read from files: it belongs to one run.
+    request_timeout: float | None = None
 
     def price_table(self) -> PriceTable:
         """The price table (the same as `prices`)."""
@@ -322,6 +362,43 @@ class _Layers:
         return None, ""
 
 
+#: Where `load_settings` reports its warnings (None: nowhere, the caller shows
+#: `Settings.warnings` itself); and the warnings already reported, so each shows once.
+_warning_sink: Callable[[str], None] | None = None
+_reported: set[str] = set()
+
+
+@contextlib.contextmanager
+def warnings_reported_to(sink: Callable[[str], None]) -> Iterator[None]:
+    """While inside, every settings warning goes to `sink` once, as settings are loaded.
+
+    The command line wraps each command in this (one line on stderr each, before the
+    command's output), so every command that reads settings shows them, whichever way it
+    loads them. Outside (the app, tests), nothing is reported: the app shows
+    `Settings.warnings` as a notice.
+    """
+    global _warning_sink
+    saved = _warning_sink, set(_reported)
+    _warning_sink = sink
+    _reported.clear()
+    try:
+        yield
+    finally:
+        _warning_sink = saved[0]
+        _reported.clear()
+        _reported.update(saved[1])
+
+
+def _report(warnings: Iterable[str]) -> None:
+    sink = _warning_sink
+    if sink is None:
+        return
+    for warning in warnings:
+        if warning not in _reported:
+            _reported.add(warning)
+            sink(warning)
+
+
 def load_settings(
     *,
     account_sid: str | None = None,
@@ -390,6 +467,9 @@ def load_settings(
         ]
     )
 
+    for _, values in layers._layers:
+        for key in _SECRET_KEYS:
+            remember_secret(values.get(key))
     credentials, problem = _credentials(layers)
     data_dir_value, _ = layers.get("data_dir")
     resolved_data_dir = (
@@ -398,6 +478,7 @@ def load_settings(
         else platformdirs.user_data_path(APP_NAME)
     )
     db_value, _ = layers.get("db_path")
+    _report(warnings)
     return Settings(
         credentials=credentials,
         from_number=_sender(layers.get("from_number")[0]),
@@ -473,7 +554,7 @@ def _checked_sid(layers: _Layers, key: str, prefix: str) -> str | None:
     if not (value.startswith(prefix) and _SID_PATTERN.fullmatch(value)):
         raise ConfigError(
             f"The Messaging Service SID ({source}) should be {prefix} followed by 32 "
-            f"hexadecimal characters, not {value!r}.",
+            f"hexadecimal characters, not {excerpt(scrub(value))}.",
             "Copy it from Console > Messaging > Services.",
         )
     return value
@@ -487,13 +568,27 @@ def _sender(value: str | None) -> str | None:
 
 
 def _base_url(value: str | None, source: str) -> str | None:
+    """The API base as `scheme://host[:port][/path]`. A user name or password in it is refused:
+    the SDK authenticates with the credentials' Authorization header, which replaces them, and
+    a secret there would be shown wherever the URL is. Messages show the value scrubbed."""
     if value is None:
         return None
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 (a port that is not a number raises ValueError here)
+    except ValueError:
+        parts = None
+    shown = excerpt(scrub(value))
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"The Twilio base URL ({source}) must look like http://127.0.0.1:8080, not {value!r}.",
+            f"The Twilio base URL ({source}) must look like http://127.0.0.1:8080, not {shown}.",
             "Unset SMSCAST_TWILIO_BASE_URL to use the real Twilio.",
+        )
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"The Twilio base URL ({source}) holds a user name or password ({shown}).",
+            "Remove them (write it as http://HOST:PORT): smscast signs in with the account "
+            "SID and auth token (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN).",
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
@@ -505,7 +600,7 @@ def _region(value: str | None, source: str) -> str:
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise ConfigError(
             f"The default region ({source}) must be a two-letter country code such as US or "
-            f"GB, not {value!r}.",
+            f"GB, not {excerpt(scrub(value))}.",
         )
     return code
 
@@ -560,4 +655,42 @@ def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
     )
     flags = {name: getattr(args, name, None) for name in names}
     flags.update(overrides)
-    return load_settings(**flags)
+    settings = load_settings(**flags)
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None:
+        settings = dataclasses.replace(settings, request_timeout=float(timeout))
+    return settings
+
+
+def timeout_seconds(text: str) -> float:
+    """`--timeout`: a positive, finite number of seconds (an argparse `type=`, so a bad value
+    is a usage error that names the flag)."""
+    value = _number(text)
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, such as 15, not {text!r}"
+        )
+    return value
+
+
+def _number(text: str) -> float | None:
+    """`text` as a float when written with ASCII digits only (float() also takes "١٥")."""
+    cleaned = text.strip()
+    if not cleaned.isascii():
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """`--timeout SECONDS` for a command whose only requests are reads (`smscast account`)."""
+    parser.add_argument(
+        "--timeout",
+        type=timeout_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="give up on one request after this long (default 15); reads are retried a few "
+        "times on rate limits and server errors",
+    )

@@ -30,6 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from campaigns.errors import InputError
+from campaigns.untrusted import excerpt, visible
 
 __all__ = ["Template", "TemplateError", "read_template_arg", "snake_case"]
 
@@ -198,7 +199,7 @@ class _ColumnResolver:
         name = name.strip()
         if not name:
             raise TemplateError(
-                f"The template has an empty placeholder {placeholder}.",
+                f"The template has an empty placeholder {excerpt(placeholder)}.",
                 f"Put a column name inside the braces. {self._columns_hint()}",
             )
         column = self._find(name)
@@ -213,7 +214,7 @@ class _ColumnResolver:
             matches = self.by_snake.get(key, [])
             if len(matches) > 1:
                 raise TemplateError(
-                    f"The placeholder {{{name}}} fits several columns: "
+                    f"The placeholder {{{excerpt(name)}}} fits several columns: "
                     + ", ".join(repr(m) for m in matches)
                     + ".",
                     "Write the column's name exactly as in the file's header.",
@@ -227,21 +228,38 @@ class _ColumnResolver:
             if mark in name:
                 base = re.split(r"[.\[\]!:]", name, maxsplit=1)[0].strip()
                 column = self._find(base) if base else None
-                fix = f"write {{{base}}}" if column else "use a plain column name"
+                fix = f"write {{{visible(base)}}}" if column else "use a plain column name"
                 return TemplateError(
-                    f"The placeholder {placeholder} uses {what} ('{mark}'): templates only "
-                    "insert a column's text, they do not evaluate anything.",
+                    f"The placeholder {excerpt(placeholder)} uses {what} ('{mark}'): templates "
+                    "only insert a column's text, they do not evaluate anything.",
                     f"Remove everything from '{mark}' on: {fix}. {self._columns_hint()}",
                 )
-        candidates = {snake_case(c): c for c in self.columns} | self.exact
-        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
-        close += difflib.get_close_matches(snake_case(name), candidates, n=3, cutoff=0.6)
-        suggestions = list(dict.fromkeys(candidates[c] for c in close))[:3]
+        suggestions = self._closest(name)
         if suggestions:
             hint = "Did you mean " + " or ".join(_show(c) for c in suggestions) + "?"
         else:
             hint = self._columns_hint()
-        return TemplateError(f"The placeholder {placeholder} names no column of the file.", hint)
+        return TemplateError(
+            f"The placeholder {excerpt(placeholder)} names no column of the file.", hint
+        )
+
+    def _closest(self, name: str) -> list[str]:
+        """Up to three columns `name` was probably meant to be, best first: the same letters
+        written with other case, spaces or underscores ({firstname}, {FIRST__NAME}), then
+        typos ({frist_name}, {emial}), then a column whose name it contains ({phone_number}
+        for "Phone")."""
+        compact: dict[str, str] = {}
+        for column in self.columns:
+            compact.setdefault(_compact(column), column)
+        key = _compact(name)
+        found = [key] if key in compact else []
+        found += difflib.get_close_matches(key, compact, n=3, cutoff=0.6)
+        found += [k for k in compact if len(k) >= 3 and len(key) >= 3 and (k in key or key in k)]
+        candidates = {snake_case(c): c for c in self.columns} | self.exact
+        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+        close += difflib.get_close_matches(snake_case(name), candidates, n=3, cutoff=0.6)
+        columns = [compact[k] for k in found] + [candidates[c] for c in close]
+        return list(dict.fromkeys(columns))[:3]
 
     def _columns_hint(self) -> str:
         shown = ", ".join(_show(c) for c in self.columns[:12])
@@ -249,12 +267,17 @@ class _ColumnResolver:
         return f"Columns: {shown}{more}." if self.columns else "The file has no columns."
 
 
+def _compact(name: str) -> str:
+    """A name without case, spaces, punctuation or underscores: "First_Name" -> "firstname"."""
+    return re.sub(r"[\W_]+", "", name).casefold()
+
+
 def _show(column: str) -> str:
     """How to write a column as a placeholder: its snake_case form when that is simpler."""
     snake = snake_case(column)
     if snake and snake != column:
-        return f"{{{snake}}} ({column!r})"
-    return f"{{{column}}}"
+        return f"{{{visible(snake)}}} ({column!r})"
+    return f"{{{visible(column)}}}"
 
 
 def _excerpt(text: str, position: int, width: int = 20) -> str:

@@ -97,7 +97,7 @@ _CODES: tuple[ErrorInfo, ...] = (
         21611,
         "transient",
         "The sender's message queue is full.",
-        "smscast slows down; use a lower --rate or more senders.",
+        "smscast retries this recipient after a pause; use a lower --rate or more senders.",
     ),
     ErrorInfo(
         21612,

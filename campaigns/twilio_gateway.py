@@ -32,6 +32,7 @@ import gc
 import json
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,8 +58,8 @@ from campaigns.http_transport import (
     TransportError,
     proxy_for,
 )
-from campaigns.pacing import SENDER_RATES, segments_per_second
-from campaigns.settings import Credentials, Settings, mask, require_credentials
+from campaigns.pacing import SENDER_RATES, backoff, segments_per_second
+from campaigns.settings import Credentials, Settings, remember_secret, require_credentials, scrub
 from campaigns.twilio_errors import (
     AmbiguousError,
     FatalError,
@@ -140,6 +141,36 @@ class VerifiedNumbers:
 
     numbers: frozenset[str]
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadRetry:
+    """How the gateway's synchronous reads (account, senders, Messaging Services, verified
+    numbers, look-ups) retry a `TransientError` (429, 5xx, timeout, refused or broken
+    connection): reads change nothing at Twilio, so repeating them is always safe.
+
+    The delays are the engine's for sends (`campaigns.pacing.backoff`: a 429 from base 0.2 s
+    capped at 5 s, anything else from 0.5 s), never shorter than a `Retry-After` Twilio gives.
+    Bounded twice: at most `attempts` tries, and no wait that would end more than `budget`
+    seconds after the first try began (a Retry-After beyond it is not waited for).
+    """
+
+    attempts: int = 5
+    budget: float = 60.0
+
+    def delay(self, attempt: int, failure: TransientError) -> float:
+        """Seconds to wait after the `attempt`-th try (1-based) failed with `failure`."""
+        # A 429 is about requests at once: retry soon (the engine's choice for sends).
+        wait = backoff(attempt, base=0.2, cap=5.0) if _throttled(failure) else backoff(attempt)
+        return max(wait, failure.retry_after or 0.0)
+
+
+#: No retry at all (one try): for callers that retry on their own.
+NO_RETRY = ReadRetry(attempts=1)
+
+
+def _throttled(failure: TwilioFailure) -> bool:
+    return failure.status == 429 or failure.code == 20429
 
 
 # --- http clients ------------------------------------------------------------------------
@@ -386,6 +417,14 @@ class _RelaxedGC:
 _relaxed_gc = _RelaxedGC()
 
 
+def _host(base_url: str | None) -> str:
+    """The host (and port) errors name: never a URL's user name or password."""
+    if not base_url:
+        return "api.twilio.com"
+    netloc = urlsplit(base_url).netloc
+    return scrub(netloc.rpartition("@")[2])
+
+
 def _is_loopback(base_url: str | None) -> bool:
     host = urlsplit(base_url).hostname if base_url else None
     return host in ("127.0.0.1", "localhost", "::1")
@@ -437,9 +476,10 @@ class _Translator:
         self._host = host
 
     def scrub(self, text: str) -> str:
-        """`text` with the secret replaced by its mask (defence in depth: Twilio never echoes
-        it, but a URL or library message might)."""
-        return text.replace(self._secret, mask(self._secret)) if self._secret else text
+        """`text` with the secret, any URL userinfo and token-like strings masked
+        (`campaigns.settings.scrub`; defence in depth: Twilio never echoes the secret, but a
+        URL or library message might)."""
+        return scrub(text, (self._secret,))
 
     def failure(self, exc: BaseException, *, sending: bool, what: str) -> TwilioFailure:
         failure = self._classify(exc, sending=sending, what=what)
@@ -514,9 +554,9 @@ class _Translator:
         ) or _never_connected(exc):
             reason = self.scrub(str(exc)) or type(exc).__name__
             return TransientError(
-                f"Could not connect to Twilio ({self._host}) while {what}"
+                f"Could not connect to Twilio ({self._host}) while {what} ({reason})"
                 + ("; nothing was sent." if sending else "."),
-                f"Check the network connection ({reason}); smscast tries again.",
+                "Check the network connection; smscast tries again.",
             )
         if isinstance(exc, (TimeoutError, requests.Timeout)):
             return self._network("No answer from Twilio in time", exc, sending=sending, what=what)
@@ -736,6 +776,28 @@ def _since_filter(records: Iterable[Any], since: datetime) -> list[MessageRecord
     return out
 
 
+def _gave_up(failure: TransientError, attempts: int, wait: float | None) -> TransientError:
+    """`failure` once a read stopped retrying, its hint saying what smscast did (and no longer
+    that it "tries again"). `wait`: the Retry-After that was too long to wait for, if that is
+    why it stopped."""
+    tries = f"smscast tried {attempts} time{'s' if attempts != 1 else ''}"
+    if wait is not None and failure.retry_after:
+        tries += f" (Twilio asked to wait {failure.retry_after:g} s more, too long to wait here)"
+    if _throttled(failure):
+        advice = "Twilio is rate-limiting this account (other programs may be using it too)"
+    else:
+        advice = "Check the network connection and https://status.twilio.com"
+    hint = f"{tries}. {advice}; wait a minute, then try again."
+    return TransientError(
+        failure.message,
+        hint,
+        code=failure.code,
+        status=failure.status,
+        twilio_message=failure.twilio_message,
+        retry_after=failure.retry_after,
+    )
+
+
 # --- the gateway -------------------------------------------------------------------------
 
 
@@ -745,6 +807,9 @@ class TwilioGateway:
 
     `TwilioGateway(settings)` or `TwilioGateway(credentials, base_url=...)`. The sync SDK client
     is built on first use and reused (its connection pool with it); `close()` releases it.
+    `timeout` bounds each sync request (default: the settings' `request_timeout`, which a
+    command's `--timeout` sets, else `DEFAULT_TIMEOUT`); `retry` is how reads retry
+    transient failures (`ReadRetry`).
     """
 
     def __init__(
@@ -752,23 +817,27 @@ class TwilioGateway:
         settings: Settings | Credentials,
         base_url: str | None = None,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
+        retry: ReadRetry | None = None,
     ) -> None:
         if isinstance(settings, Settings):
             self.credentials = require_credentials(settings)
             self.base_url = base_url or settings.base_url
+            timeout = timeout or settings.request_timeout
         else:
             self.credentials = settings
             self.base_url = base_url
         self.base_url = self.base_url.rstrip("/") if self.base_url else None
-        self.timeout = timeout
-        host = urlsplit(self.base_url).netloc if self.base_url else "api.twilio.com"
-        self._errors = _Translator(self.credentials, host)
+        self.timeout = timeout or DEFAULT_TIMEOUT
+        self.retry = retry or ReadRetry()
+        remember_secret(self.credentials.password)
+        self._errors = _Translator(self.credentials, _host(self.base_url))
         self._client: Client | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"TwilioGateway({self.credentials!r}, base_url={self.base_url!r})"
+        base_url = scrub(self.base_url, (self.credentials.password,)) if self.base_url else None
+        return f"TwilioGateway({self.credentials!r}, base_url={base_url!r})"
 
     def __enter__(self) -> TwilioGateway:
         return self
@@ -808,11 +877,34 @@ class TwilioGateway:
             return self._client
 
     def _call(self, what: str, operation: Callable[[Client], T]) -> T:
+        """`operation` (a read) on the sync client, failures translated; a `TransientError`
+        is retried as `self.retry` says, and when the tries run out the error says so."""
+        policy = self.retry
+        deadline = time.monotonic() + policy.budget
+        attempt = 0
+        while True:
+            attempt += 1
+            failure = self._try(what, operation)
+            if not isinstance(failure, TransientError):
+                return failure
+            wait = policy.delay(attempt, failure)
+            if attempt >= policy.attempts or time.monotonic() + wait > deadline:
+                raise _gave_up(failure, attempt, wait if attempt < policy.attempts else None)
+            time.sleep(wait)
+
+    def _try(self, what: str, operation: Callable[[Client], T]) -> T | TransientError:
+        """One try: the result, or the `TransientError` to retry (other failures raise)."""
         _last_response.set(None)
         try:
             return operation(self.client)
         except Exception as exc:
-            raise self._errors.failure(exc, sending=False, what=what) from None
+            failure = self._errors.failure(exc, sending=False, what=what)
+        if isinstance(failure, TransientError):
+            failure.message = failure.message.replace(
+                "No answer from Twilio in time", f"No answer from Twilio within {self.timeout:g} s"
+            )
+            return failure
+        raise failure
 
     # --- reads ---
 

@@ -221,3 +221,15 @@ def test_naive_now_is_refused() -> None:
 
 def test_unknown_zone_name_is_none() -> None:
     assert zone("Mars/Olympus_Mons") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["０８:００-２１:００", "٠٨:٠٠-٢١:٠٠", "08:00-２１:00", "۰۸:۰۰-۲۱:۰۰"]
+)
+def test_only_ascii_digits_make_a_window(text: str) -> None:
+    """`\\d` and int() take any script's digits; a window is written with 0-9, and the
+    sentence says that is what is wrong."""
+    with pytest.raises(InputError) as error:
+        QuietHours.parse(text)
+    assert "digits other than 0-9" in str(error.value)
+    assert "--quiet-hours" in str(error.value)

@@ -348,3 +348,103 @@ def test_region_validation(place: Path) -> None:
     assert load(place, {"SMSCAST_REGION": "de"}).region == "DE"
     with pytest.raises(ConfigError, match="two-letter"):
         load(place, region="Germany")
+
+
+# --- secrets in any text: scrub ------------------------------------------------------------
+
+
+def test_scrub_masks_userinfo_tokens_and_known_secrets() -> None:
+    from campaigns.settings import remember_secret, scrub
+
+    hex_token = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"  # unlike any secret another test loads
+    assert scrub("GET http://bob:pa55word@10.0.0.1:8080/x failed") == (
+        "GET http://****@10.0.0.1:8080/x failed"
+    )
+    assert scrub(f"token={hex_token}&x=1") == "token=****b1a0&x=1"
+    remember_secret("my-api-secret-value-42")
+    assert scrub("a my-api-secret-value-42 b") == "a ****e-42 b"
+    assert scrub("given", ("given-secret-xyz",)) == "given"
+    assert scrub("x given-secret-xyz", ("given-secret-xyz",)) == "x ****-xyz"
+    # SIDs (two letters + 32 hex) and a sha256 (64 hex) are not tokens: left as they are.
+    sid, digest = "AC" + hex_token, hex_token * 2
+    assert scrub(f"{sid} {digest}") == f"{sid} {digest}"
+
+
+def test_loaded_secrets_are_scrubbed_everywhere_afterwards(place: Path) -> None:
+    from campaigns.settings import scrub
+
+    load(place, {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN})
+    assert TOKEN not in scrub(f"an error quoting {TOKEN} verbatim")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://admin:s3cret-pass-word@127.0.0.1:8080",
+        "http://only-a-user-name-secret@127.0.0.1:8080",
+    ],
+)
+def test_base_url_userinfo_is_refused_and_masked(place: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load(place, {"SMSCAST_TWILIO_BASE_URL": value})
+    text = error.value.full()
+    assert "user name or password" in text and "http://****@127.0.0.1:8080" in text
+    assert "s3cret" not in text and "secret" not in text.replace("SMSCAST", "")
+
+
+def test_token_pasted_as_base_url_or_other_setting_is_masked(place: Path) -> None:
+    token = "f" * 32
+    for variable in ("SMSCAST_TWILIO_BASE_URL", "TWILIO_MESSAGING_SERVICE_SID", "SMSCAST_REGION"):
+        with pytest.raises(ConfigError) as error:
+            load(place, {variable: token})
+        assert token[:-4] not in error.value.full(), variable
+
+
+# --- warnings reach every command -----------------------------------------------------------
+
+
+def test_warnings_are_reported_once_each_while_a_sink_listens(place: Path) -> None:
+    from campaigns.settings import warnings_reported_to
+
+    (place / "work" / ".env").write_text("garbage line\n")
+    seen: list[str] = []
+    assert load(place).warnings  # no sink: only kept on the settings
+    with warnings_reported_to(seen.append):
+        load(place)
+        load(place)  # loaded twice in one command: shown once
+    load(place)
+    assert len(seen) == 1 and "line 1: expected KEY=VALUE" in seen[0]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["campaigns"], ["send", "c.csv", "-t", "Hi {name}"], ["suppress", "list"]],
+    ids=["campaigns", "send", "suppress"],
+)
+def test_every_command_that_reads_settings_shows_their_warnings(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    """A world-readable config holding a secret, and a bad .env line: before this, only
+    `smscast account` said so."""
+    from campaigns.cli import main
+
+    for name in list(os.environ):
+        if name.startswith(("TWILIO_", "SMSCAST_")):
+            monkeypatch.delenv(name)
+    config = tmp_path / "config.toml"
+    # A token without an account SID: no credentials, so no command here asks Twilio anything.
+    config.write_text(f'[twilio]\nauth_token = "{TOKEN}"\n')
+    config.chmod(0o644)
+    monkeypatch.setenv("SMSCAST_CONFIG", str(config))
+    monkeypatch.setenv("SMSCAST_DB", str(tmp_path / "j.db"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("this is not a setting\n")
+    (tmp_path / "c.csv").write_text("phone,name\n+14155550100,Ann\n")
+    main(argv)
+    err = capsys.readouterr().err
+    assert err.count("line 1: expected KEY=VALUE") == 1
+    assert err.count(f"run 'chmod 600 {config}'") == 1
+    assert TOKEN not in err

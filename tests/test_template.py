@@ -181,3 +181,32 @@ def test_read_template_arg_errors(tmp_path: Path) -> None:
     latin.write_bytes("Olá".encode("latin-1"))
     with pytest.raises(TemplateError, match="not UTF-8"):
         read_template_arg(f"@{latin}")
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "first"),
+    [
+        ("{frist_name}", "{first_name} ('First Name')"),  # a typo
+        ("{firstname}", "{first_name} ('First Name')"),  # no separator
+        ("{FirstNme}", "{first_name} ('First Name')"),  # case and a typo
+        ("{Frist Name}", "{first_name} ('First Name')"),  # spaces and a typo
+        ("{customerid}", "{customer_id} ('CustomerID')"),
+        ("{emial}", "{e_mail} ('E-mail')"),
+        ("{phone_number}", "{phone} ('Phone')"),  # holds a column's name
+    ],
+)
+def test_unknown_placeholder_names_the_closest_column_first(placeholder: str, first: str) -> None:
+    """The README promises the closest columns: case, space and underscore variants of a
+    column and typos in them are named first, not a list of every column."""
+    with pytest.raises(TemplateError) as error:
+        parse(f"Hi {placeholder}")
+    hint = error.value.hint or ""
+    assert hint.startswith(f"Did you mean {first}"), hint
+
+
+def test_placeholder_errors_show_control_characters_escaped() -> None:
+    for text in ("Hi {\x1b]0;owned\x07}", "Hi {name\x1b[2J.x}", "Hi {\u202e}"):
+        with pytest.raises(TemplateError) as error:
+            parse(text)
+        shown = error.value.full()
+        assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown

@@ -110,6 +110,7 @@ class SmscastApp(App[int]):
                 self.settings = load_settings()
             except Exception as error:
                 self.settings_error = describe_error(error)
+        self._notify_settings_warnings()
         if self.settings is not None and self.db_path is None:
             db = getattr(self.settings, "db_path", None)
             self.db_path = Path(db) if db else None
@@ -119,6 +120,15 @@ class SmscastApp(App[int]):
         if self.contacts_file:
             self.load_contacts(self.contacts_file)
         self._drain_timer = self.set_interval(DRAIN_INTERVAL, self._drain_events, pause=True)
+
+    def _notify_settings_warnings(self) -> None:
+        """The settings' warnings (a config file others can read, a bad `.env` line) as
+        notices, as every command prints them on stderr."""
+        from campaigns.settings import scrub
+        from campaigns.untrusted import visible
+
+        for warning in getattr(self.settings, "warnings", ()):
+            self.notify(visible(scrub(warning)), title="Settings", severity="warning", markup=False)
 
     @property
     def has_credentials(self) -> bool:

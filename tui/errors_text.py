@@ -4,6 +4,13 @@ from __future__ import annotations
 
 
 def describe_error(error: BaseException) -> str:
+    """`_describe_error`, scrubbed of secrets (`campaigns.settings.scrub`)."""
+    from campaigns.settings import scrub
+
+    return scrub(_describe_error(error))
+
+
+def _describe_error(error: BaseException) -> str:
     """`SmscastError.full()` for the errors a person can meet; a calm sentence otherwise."""
     from campaigns.errors import SmscastError
 

@@ -23,7 +23,7 @@ KIND_LABELS = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast account` (imports nothing heavy)."""
-    from campaigns.settings import add_credential_arguments
+    from campaigns.settings import add_credential_arguments, add_timeout_argument
 
     parser = subparsers.add_parser(
         "account",
@@ -32,13 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status, SMS-capable senders and verified caller IDs.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_timeout_argument(parser)
     add_credential_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Fetch and print the account overview; a `TwilioFailure`/`ConfigError` exits 1."""
-    from campaigns.settings import settings_from_args
+    from campaigns.settings import scrub, settings_from_args
     from campaigns.twilio_errors import TwilioFailure
     from campaigns.twilio_gateway import TwilioGateway
 
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 "type": account.type,
                 "status": account.status,
             },
-            "api": settings.base_url or "https://api.twilio.com",
+            "api": scrub(settings.base_url or "https://api.twilio.com"),
             "credentials": {
                 "kind": credentials.kind,
                 "username": credentials.username,
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json_dumps(overview, indent=2))
         else:
-            _print_text(overview, trial=account.trial)
+            _print_text(overview, trial=account.trial, warnings=verified.warnings)
         gateway.require_active(account)
     return 0
 
@@ -92,7 +93,7 @@ def _masked(secret: str) -> str:
     return mask(secret)
 
 
-def _print_text(overview: dict[str, Any], *, trial: bool) -> None:
+def _print_text(overview: dict[str, Any], *, trial: bool, warnings: list[str]) -> None:
     """The overview as lines, each through `visible`: friendly names, senders and warnings
     come from Twilio or from the config, and must not act on the terminal."""
     account, creds = overview["account"], overview["credentials"]
@@ -124,6 +125,7 @@ def _print_text(overview: dict[str, Any], *, trial: bool) -> None:
             "Trial account: it can only text the verified numbers above, and Twilio "
             "adds a trial notice to every message.",
         ]
-    for warning in overview["warnings"]:
+    # The settings' own warnings were shown as they were loaded (campaigns.cli).
+    for warning in warnings:
         print(f"smscast: warning: {visible(warning)}", file=sys.stderr)
     print("\n".join(map(visible, lines)))

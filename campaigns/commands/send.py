@@ -28,7 +28,13 @@ _SHOW_EXCLUDED = 20
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast send` (imports nothing heavy)."""
     from campaigns.cli import EXIT_STATUS_HELP
-    from campaigns.commands._send_flags import add_engine_arguments
+    from campaigns.commands._send_flags import (
+        add_engine_arguments,
+        count,
+        positive_int,
+        quiet_hours,
+        region,
+    )
     from campaigns.settings import add_credential_arguments
 
     p = subparsers.add_parser(
@@ -56,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="send through a Messaging Service instead of one number",
     )
     p.add_argument("--send", action="store_true", help="really send (default: dry run)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N recipients")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N recipients")
     p.add_argument(
         "--verified-only",
         default="auto",
@@ -65,18 +71,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--quiet-hours",
+        type=quiet_hours,
         default="08:00-21:00",
         metavar="HH:MM-HH:MM|off",
         help="the recipient's local sending window (default 08:00-21:00); others are deferred",
     )
     p.add_argument(
         "--canary",
-        type=int,
+        type=count,
         default=0,
         metavar="N",
         help="send N first, show their outcome, ask before the rest",
     )
-    p.add_argument("--region", metavar="CC", help="country of numbers without +code (e.g. US)")
+    p.add_argument(
+        "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
+    )
     p.add_argument("--phone-column", metavar="NAME", help="the column holding the numbers")
     add_engine_arguments(p)
     add_credential_arguments(p)

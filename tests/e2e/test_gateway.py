@@ -23,6 +23,7 @@ from campaigns.twilio_errors import (
 )
 from campaigns.twilio_gateway import (
     AsyncGatewaySession,
+    ReadRetry,
     TwilioGateway,
     sender_kind,
 )
@@ -34,6 +35,8 @@ KEY_SECRET = "key-secret-" + "7" * 24
 
 
 Factory = Callable[..., Sandbox]
+#: Reads give up after a second try (tests of what a failure says, without the full backoff).
+TWO_TRIES = ReadRetry(attempts=2)
 
 
 def gateway_for(sb: Sandbox, token: str | None = None, **kwargs: Any) -> TwilioGateway:
@@ -293,8 +296,10 @@ async def test_rate_limit_fault_is_transient_for_sends_and_reads(sandbox_factory
     error = await _send_error(sb)
     assert type(error) is TransientError
     assert (error.code, error.status, error.retry_after) == (20429, 429, None)
-    with gateway_for(sb) as gw, pytest.raises(TransientError):
+    with gateway_for(sb, retry=TWO_TRIES) as gw, pytest.raises(TransientError) as info:
         gw.verified_numbers()
+    assert "smscast tried 2 times" in (info.value.hint or "")
+    assert "retries automatically" not in info.value.full()  # it no longer does
 
 
 async def test_concurrency_over_the_limit_gets_429(sandbox_factory: Factory) -> None:
@@ -350,7 +355,7 @@ async def test_server_error_before_is_ambiguous_for_sends_transient_for_reads(
         assert info.value.status in (500, 503)
         with pytest.raises(TransientError):
             await session.messages_to(TO, datetime.now(UTC))
-    with gateway_for(sb) as gw, pytest.raises(TransientError) as info:
+    with gateway_for(sb, retry=TWO_TRIES) as gw, pytest.raises(TransientError) as info:
         gw.verified_numbers()  # a page error: plain TwilioException with the response
     assert info.value.code in (20500, 20503)
 
@@ -363,8 +368,9 @@ async def test_hang_is_ambiguous_for_sends_transient_for_reads(sandbox_factory: 
     async with gateway_for(sb).async_session() as session:
         with pytest.raises(TransientError):
             await session.fetch("SM" + "1" * 32, timeout=0.3)
-    with gateway_for(sb, timeout=0.3) as gw, pytest.raises(TransientError):
+    with gateway_for(sb, timeout=0.3, retry=TWO_TRIES) as gw, pytest.raises(TransientError) as e:
         gw.account()
+    assert "No answer from Twilio within 0.3 s" in str(e.value)
 
 
 def _closed_port() -> int:
@@ -382,6 +388,7 @@ async def test_connection_refused_is_transient() -> None:
         with pytest.raises(TransientError) as info:
             await session.send(to=TO, body="x", from_=FROM)
     assert "nothing was sent" in str(info.value)
+    gw.retry = TWO_TRIES
     with pytest.raises(TransientError):
         gw.account()
     assert_no_secret(info.value, "t" * 32)
@@ -408,3 +415,79 @@ def test_retry_after_header_is_read() -> None:
     assert _retry_after(Response(429, "", {"Retry-After": "2.5"})) == 2.5
     assert _retry_after(Response(429, "", {})) is None
     assert _retry_after(Response(429, "", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0
+
+
+# --- start-up reads retry what is transient -------------------------------------------------
+
+
+def _all_reads(gw: TwilioGateway) -> tuple[Any, ...]:
+    """What the commands and the app read before sending (the sandbox has no Messaging API)."""
+    return (gw.account(), gw.senders(), gw.verified_numbers())
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [Faults(rate_limit=0.4), Faults(error_before=0.4), Faults(rate_limit=0.2, error_before=0.2)],
+    ids=["429", "5xx", "both"],
+)
+def test_sync_reads_retry_429_and_5xx_until_they_succeed(
+    sandbox_factory: Factory, faults: Faults
+) -> None:
+    """Two requests in five fail: every read still answers (it is retried), and right."""
+    sb = sandbox_factory(faults=faults, seed=7)
+    with gateway_for(sb, retry=ReadRetry(attempts=10)) as gw:
+        account, senders, verified = _all_reads(gw)
+    assert account.sid == sb.account_sid
+    assert FROM in {s.address for s in senders}
+    assert TO in verified.numbers
+
+
+def test_sync_read_retries_a_hang_within_the_timeout(sandbox_factory: Factory) -> None:
+    """A request that never gets an answer is given up after `timeout` and tried again."""
+    sb = sandbox_factory(faults=Faults(hang=0.4), seed=7)
+    with gateway_for(sb, timeout=0.3, retry=ReadRetry(attempts=10)) as gw:
+        account, _, verified = _all_reads(gw)
+    assert account.sid == sb.account_sid and TO in verified.numbers
+
+
+def test_sync_read_does_not_wait_for_a_retry_after_beyond_its_budget(
+    sandbox_factory: Factory,
+) -> None:
+    """Twilio asks for 120 s: the read stops at once and says so, instead of promising a
+    retry it will not make (or sleeping for two minutes)."""
+    sb = sandbox_factory(faults=Faults(rate_limit=1.0, retry_after=120))
+    gw = gateway_for(sb, retry=ReadRetry(attempts=5, budget=30))
+    with gw, pytest.raises(TransientError) as info:
+        gw.account()
+    error = info.value
+    assert (error.status, error.code, error.retry_after) == (429, 20429, 120)
+    assert "smscast tried 1 time (Twilio asked to wait 120 s more" in (error.hint or "")
+    assert "retries automatically" not in error.full()
+
+
+def test_sync_read_timeout_comes_from_the_settings(tmp_path: Any, sandbox_factory: Factory) -> None:
+    """`Settings.request_timeout` (a command's --timeout) bounds the gateway's requests."""
+    from dataclasses import replace
+
+    sb = sandbox_factory()
+    settings = load_settings(
+        account_sid=sb.account_sid,
+        auth_token=sb.auth_token,
+        base_url=sb.base_url,
+        config_path=tmp_path / "none.toml",
+        env={},
+        cwd=tmp_path,
+    )
+    assert TwilioGateway(settings).timeout == 15.0
+    assert TwilioGateway(replace(settings, request_timeout=0.7)).timeout == 0.7
+
+
+def test_permanent_read_errors_are_not_retried(sandbox_factory: Factory) -> None:
+    """A 401 is raised on the first try: retrying cannot help."""
+    sb = sandbox_factory()
+    wrong = "0123456789abcdef0123456789abcdef"
+    gw = gateway_for(sb, token=wrong, retry=ReadRetry(attempts=50, budget=600))
+    with gw, pytest.raises(FatalError) as info:
+        gw.account()
+    assert info.value.code == 20003
+    assert_no_secret(info.value, wrong)
