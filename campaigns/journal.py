@@ -60,6 +60,10 @@ LIVE_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending", "sent"}
 SENT_STATUSES = LIVE_STATUSES | {"delivered"}
 #: Statuses of a recipient that did not get the message.
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
+#: Campaign states that are not over (`smscast resume` goes on with them).
+UNFINISHED_STATES = frozenset({PLANNED, RUNNING, PAUSED})
+#: Statuses of a recipient who got the message, or may have (a request left, no answer yet).
+TEXTED_STATUSES = SENT_STATUSES | {INFLIGHT, UNKNOWN}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -572,6 +576,40 @@ class Journal:
                 f"No campaigns yet in {self.path}.", "Start one with 'smscast send CONTACTS'."
             )
         return _campaign(row)
+
+    def same_campaigns(
+        self, *, source_sha256: str, template: str, ended_since: datetime
+    ) -> list[Campaign]:
+        """Campaigns of the contacts file with this hash and this template that are not over
+        (`UNFINISHED_STATES`), or ended (finished, canceled) at or after `ended_since`; newest
+        first. Starting one of these again would text its people a second time."""
+        rows = self._db.execute(
+            "SELECT * FROM campaigns WHERE source_sha256 = ? AND template = ? AND"
+            f" (state IN ({','.join('?' * len(UNFINISHED_STATES))}) OR finished_at >= ?)"
+            " ORDER BY created_at DESC",
+            (source_sha256, template, *sorted(UNFINISHED_STATES), _iso(ended_since)),
+        ).fetchall()
+        return [_campaign(r) for r in rows]
+
+    def texted_numbers(self, campaign_id: str) -> set[str]:
+        """The numbers the campaign texted or may have (`TEXTED_STATUSES`)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT to_number FROM recipients WHERE campaign_id = ? AND status IN"
+            f" ({','.join('?' * len(TEXTED_STATUSES))})",
+            (campaign_id, *sorted(TEXTED_STATUSES)),
+        ).fetchall()
+        return {number for (number,) in rows}
+
+    def texted_since(self, since: datetime, *, besides: str | None = None) -> dict[str, str]:
+        """Numbers any campaign but `besides` texted (or may have) with a request that left at
+        or after `since`: number -> the id of the campaign that texted it last."""
+        rows = self._db.execute(
+            "SELECT to_number, campaign_id, MAX(attempted_at) FROM recipients"
+            " WHERE attempted_at >= ? AND campaign_id IS NOT ? AND status IN"
+            f" ({','.join('?' * len(TEXTED_STATUSES))}) GROUP BY to_number",
+            (_iso(since), besides, *sorted(TEXTED_STATUSES)),
+        ).fetchall()
+        return {number: campaign_id for number, campaign_id, _ in rows}
 
     def set_state(
         self,

@@ -45,6 +45,18 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, resuming: bool = Fa
     parser.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
 
 
+def add_new_campaign_argument(parser: argparse.ArgumentParser) -> None:
+    """`--new-campaign`: start a campaign even though the journal holds the same one
+    (`campaigns.repeats`), unfinished or ended within the last day."""
+    parser.add_argument(
+        "--new-campaign",
+        action="store_true",
+        help="start a new campaign even though the journal holds one of this file and template "
+        "that is not over (paused, ...) or ended recently; without it, send refuses and says "
+        "how to resume that one",
+    )
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:

@@ -5,6 +5,7 @@ send` run again (after Ctrl-C, or after it finished) on the same file and templa
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from collections import Counter
 from collections.abc import Callable
@@ -83,31 +84,60 @@ def test_send_again_after_ctrl_c_points_to_resume_and_sends_nothing(
     contacts = write_contacts(tmp_path / "contacts.csv", to)
     db = tmp_path / "smscast.db"
     env = smscast_env(sb, tmp_path, db)
-    canary = run_cli(send_args(contacts, "--canary", "3"), env, tmp_path)  # pauses after 3
-    assert canary.returncode == 4, canary.stderr
+    first = subprocess.Popen(  # 4 a second, Ctrl-C once 3 are out
+        send_args(contacts, "--rate", "4", "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert first.stdout is not None
+    out = 0
+    for line in first.stdout:
+        out += json.loads(line).get("status") == "queued"
+        if out == 3:
+            first.send_signal(signal.SIGINT)
+            break
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 4, err
     with J.Journal.open(db) as journal:
         (campaign,) = journal.campaigns()
-    assert len(sb.messages()) == 3
+        texted = sum(journal.counts(campaign.id).get(s, 0) for s in J.TEXTED_STATUSES)
+    assert campaign.state == J.PAUSED and 3 <= texted < 12
+    assert len(sb.messages()) == texted
 
-    again = run_cli(send_args(contacts), env, tmp_path)
+    fast = ("--rate", "max")
+    again = run_cli(send_args(contacts, *fast), env, tmp_path)
     assert again.returncode == 1, again.stderr
-    assert f"smscast resume {campaign.id}" in again.stderr
-    assert "paused" in again.stderr and "--new-campaign" in again.stderr
+    assert f"Campaign {campaign.id} already sends this template" in again.stderr
+    assert f"paused, {texted} of 12 texted, {12 - texted} still to send" in again.stderr
+    assert f"smscast resume {campaign.id}" in again.stderr and "--new-campaign" in again.stderr
     assert "Traceback" not in again.stderr
-    assert len(sb.messages()) == 3  # nothing sent
+    assert len(sb.messages()) == texted  # nothing sent
     dry = run_cli([a for a in send_args(contacts) if a != "--send"], env, tmp_path)
     assert dry.returncode == 0, dry.stderr
-    assert f"smscast resume {campaign.id}" in dry.stdout
+    assert f"smscast resume {campaign.id}" in dry.stdout and "dry run" in dry.stdout
 
     resumed = run_cli([*SMSCAST, "resume", campaign.id, "--yes", "--track", "0"], env, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert Counter(m["to"] for m in sb.messages()) == Counter(to)
 
     # Finished minutes ago: a new run would text all 12 a second time; refused, then on purpose.
-    finished = run_cli(send_args(contacts), env, tmp_path)
+    finished = run_cli(send_args(contacts, *fast), env, tmp_path)
     assert finished.returncode == 1, finished.stderr
-    assert "12 would get the message a second time" in finished.stderr
-    forced = run_cli(send_args(contacts, "--new-campaign"), env, tmp_path)
+    assert "12 of the 12 you are about to text would get the message a second time" in (
+        finished.stderr
+    )
+    assert len(sb.messages()) == 12
+    forced = run_cli(send_args(contacts, "--new-campaign", *fast), env, tmp_path)
     assert forced.returncode == 0, forced.stderr
-    assert "texted in the last" in forced.stdout  # still said: a warning, not a refusal
+    assert "would get the message a second time" in forced.stdout  # said, then done
     assert len(sb.messages()) == 24
+
+    # Another template to the same people: not the same campaign, but they were just texted.
+    other = [a for a in send_args(contacts) if a != "--send"]
+    other[other.index("--template") + 1] = "Another message."
+    warned = run_cli(other, env, tmp_path)
+    assert warned.returncode == 0, warned.stderr
+    assert "12 of the 12 you are about to text were texted in the last 24 hours" in (warned.stdout)
