@@ -368,7 +368,10 @@ class _DatabaseLocks:
             raise _lock_error(path, exc) from exc
 
 
-_OFD_SETLK: int | None = getattr(fcntl, "F_OFD_SETLK", None) if fcntl is not None else None
+#: Linux's OFD lock command, where `_DatabaseLocks._FLOCK` is its struct (64-bit); else None.
+_OFD_SETLK: int | None = (
+    getattr(fcntl, "F_OFD_SETLK", None) if fcntl is not None and struct.calcsize("P") == 8 else None
+)
 _LOCKS = _DatabaseLocks()
 
 
