@@ -10,6 +10,9 @@ says so (`--verified-only on` then is an error); `--send` always needs credentia
 With `--send`: the summary, a confirmation on a terminal (`--yes` for scripts; without a
 terminal and without `--yes` it is a usage error, exit 2), then the campaign is stored in the
 journal and sent with a progress bar on stderr (or JSON-lines events with `--json`).
+If the journal holds the same campaign (this contacts file and template, not over or ended
+within a day: `campaigns.repeats`), `--send` refuses before asking, pointing to `smscast
+resume ID`, and the dry run warns; `--new-campaign` starts another one anyway.
 Exit: 0 all sent (or a dry run), 1 error, 2 usage, 3 over with recipients who did not get the
 message, 4 paused (resumable); see `campaigns.cli.EXIT_STATUS_HELP`.
 """
