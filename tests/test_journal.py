@@ -240,23 +240,13 @@ def test_run_lock_is_exclusive_reentrant_and_dies_with_its_process(tmp_path: Pat
             thread.start()
             thread.join()
             assert len(refused) == 1 and isinstance(refused[0], InputError)
-            lock_file = Path(f"{db}.locks") / cid
-            assert stat.S_IMODE(lock_file.stat().st_mode) == 0o600
         with journal.run_lock(cid):  # released at the end of the block
             pass
 
-        # Another process holds it: refused at once, naming that process. Killed with -9,
-        # it leaves no stale lock behind.
-        holder = subprocess.Popen(
-            [sys.executable, "-c", _HOLD_LOCK, str(db), cid],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        # Another process holds it: refused at once. Killed with -9, it leaves no stale lock.
+        holder = _hold_lock(db, cid)
         try:
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-            busy = pytest.raises(J.CampaignBusyError, match=f"process {holder.pid}")
-            with busy, journal.run_lock(cid):
-                pass
+            assert "being sent by another" in str(_refused(journal, cid))
             other = _campaign(journal)
             with journal.run_lock(other):  # another campaign of the same journal is free
                 pass
@@ -445,3 +435,88 @@ def test_the_suppression_list_shares_the_sentences(small_disk: Path, tmp_path: P
     notes.write_text("not a database\n" * 100)
     with pytest.raises(JournalCorruptError, match="file is not a database"):
         SuppressionList(notes)
+
+
+def _hold_lock(db: Path | str, cid: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """A process holding the campaign's run lock through `db` (returns once it holds it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(db), cid], stdout=subprocess.PIPE, text=True, cwd=cwd
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _refused(journal: J.Journal, cid: str) -> J.CampaignBusyError:
+    """The error taking the campaign's run lock meets (it must be refused, at once)."""
+    with pytest.raises(J.CampaignBusyError) as refused, journal.run_lock(cid):
+        pass
+    return refused.value
+
+
+def _alias(kind: str, db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Another name for the journal `db`: a symlink, a relative path, or a hard link (in
+    another folder, as a copy someone linked to)."""
+    if kind == "symlink":
+        link = db.parent / "link.db"
+        link.symlink_to(db)
+        return link
+    if kind == "relative":
+        monkeypatch.chdir(db.parent)
+        return Path(".") / db.name
+    other = db.parent / "elsewhere"
+    other.mkdir()
+    (other / "hard.db").hardlink_to(db)
+    return other / "hard.db"
+
+
+ALIASES = ("symlink", "relative", "hardlink")
+
+
+@pytest.mark.parametrize("kind", ALIASES)
+def test_run_lock_belongs_to_the_database_not_the_name_it_was_opened_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Two `smscast resume` through a symlink texted 172 of 200 people twice: the lock was
+    keyed on the path as typed. Held through one name, it is refused through any other, by
+    another process and by another thread of this one, and free again once released."""
+    import threading
+
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal)
+    alias = _alias(kind, db, monkeypatch)
+
+    holder = _hold_lock(db, cid)  # another process, through the real name
+    try:
+        with J.Journal.open(alias) as journal:
+            _refused(journal, cid)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    holder = _hold_lock(alias, cid, cwd=Path.cwd())  # and the other way round
+    try:
+        with J.Journal.open(db) as journal:
+            _refused(journal, cid)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    # Two threads of one process (the app's engine thread and its screens), two connections.
+    with J.Journal.open(db) as journal, journal.run_lock(cid):
+        refused: list[BaseException] = []
+
+        def other_thread() -> None:
+            with J.Journal.open(alias) as other:
+                try:
+                    with other.run_lock(cid):
+                        pass
+                except J.CampaignBusyError as exc:
+                    refused.append(exc)
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert len(refused) == 1
+    with J.Journal.open(alias) as journal, journal.run_lock(cid):  # released: free again
+        pass

@@ -36,7 +36,7 @@ from tui.screens.compose import ComposeScreen
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.history import HistoryScreen
-from tui.screens.review import ReviewScreen
+from tui.screens.review import RepeatDialog, ReviewScreen
 from tui.screens.send import SendScreen, recipient_row
 from tui.state import STEPS, Draft
 
@@ -95,6 +95,9 @@ class SmscastApp(App[int]):
         self.base_engine_options = engine_options
         self.runner: EngineRunner | None = None
         self.last_export: str | None = None
+        #: (plan, `campaigns.repeats.Repeat`): what the journal already did with that plan's
+        #: file, template and people, for Review (`check_repeat`).
+        self.repeat: tuple[Any, Any] | None = None
         self._drain_timer: Timer | None = None
         self._demo_env: Any = None  # a DemoEnvironment started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
@@ -398,6 +401,35 @@ class SmscastApp(App[int]):
             return
         self.draft.plan = message.plan
         self.refresh_screen()
+        self.check_repeat()
+
+    def check_repeat(self) -> None:
+        """Ask the journal, in a worker, whether the plan repeats a campaign (Review says so)."""
+        draft = self.draft
+        if draft.plan is None or draft.book is None or not draft.plan.messages:
+            return
+        self._repeat_worker(draft.snapshot())
+
+    @work(thread=True, exclusive=True, group="repeat", exit_on_error=False)
+    def _repeat_worker(self, draft: Draft) -> None:
+        try:
+            from tui.core import repeat_for
+
+            repeat = repeat_for(draft, self.db_path)
+        except Exception:  # Review's line is a courtesy; the start path checks for itself
+            return
+        self.call_from_thread(self._repeat_checked, draft.plan, repeat)
+
+    def _repeat_checked(self, plan: Any, repeat: Any) -> None:
+        if plan is self.draft.plan:
+            self.repeat = (plan, repeat)
+            self.refresh_screen()
+
+    def repeat_of(self, plan: Any) -> Any:
+        """The last `Repeat` found for `plan` (None: none known yet)."""
+        if self.repeat is not None and self.repeat[0] is plan:
+            return self.repeat[1]
+        return None
 
     def step_preview(self, delta: int) -> None:
         """Show the previous or next contact's message in the preview."""
@@ -425,18 +457,51 @@ class SmscastApp(App[int]):
         self._create_campaign_worker(self.draft.snapshot(), options, canary)
 
     @work(thread=True, exclusive=True, group="campaign", exit_on_error=False)
-    def _create_campaign_worker(self, draft: Draft, options: Any, canary: str | None) -> None:
+    def _create_campaign_worker(
+        self, draft: Draft, options: Any, canary: str | None, new_campaign: bool = False
+    ) -> None:
+        from campaigns.repeats import RepeatCampaignError
+
         try:
             from tui.core import create_campaign_for
 
             campaign_id = create_campaign_for(
-                draft, self.settings, self.db_path, options, canary=canary
+                draft,
+                self.settings,
+                self.db_path,
+                options,
+                canary=canary,
+                new_campaign=new_campaign,
             )
+        except RepeatCampaignError as error:  # the same campaign is in the journal: ask
+            self.call_from_thread(self._ask_about_repeat, draft.plan, error.repeat, options, canary)
+            return
         except Exception as error:
             self.post_message(msg.WorkFailed("Send", describe_error(error)))
             self.post_message(msg.EngineStopped(None))
             return
         self.post_message(msg.CampaignReady(campaign_id, options))
+
+    def _ask_about_repeat(self, plan: Any, repeat: Any, options: Any, canary: str | None) -> None:
+        """The journal holds the same campaign (as `smscast send` refuses it): show it, and
+        resume or open it, start a new one anyway (a deliberate key), or go back."""
+        self.draft.sending = False
+        self.repeat = (plan, repeat)
+        self.refresh_screen()
+        campaign_id = repeat.campaign.id
+
+        def answer(choice: str | None) -> None:
+            if choice == "resume":
+                self.run_campaign(campaign_id)
+            elif choice == "open":
+                self.open_campaign(campaign_id)
+            elif choice == "new" and not self.draft.sending:
+                self.draft.sending = True
+                self._create_campaign_worker(self.draft.snapshot(), options, canary, True)
+            else:
+                self.notify("Nothing was sent.", markup=False)
+
+        self.push_screen(RepeatDialog(repeat), answer)
 
     def on_campaign_ready(self, message: msg.CampaignReady) -> None:
         """The campaign is in the journal: run the engine on it and show the Send screen."""
@@ -500,6 +565,7 @@ class SmscastApp(App[int]):
             self.fail("Send", message.error)
         self.refresh_screen()
         self.load_history()
+        self.check_repeat()  # the plan on Review now repeats what was just sent
 
     def pause_campaign(self) -> None:
         """Pause the running campaign (it stays resumable)."""

@@ -108,6 +108,26 @@ def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
     return journal_recipients(draft.book, draft.audience, draft.plan, canary=canary)
 
 
+def _find_repeat(journal: Any, draft: Draft) -> Any:
+    """`campaigns.repeats.find_repeat` for the draft's file, template and plan: the check
+    `smscast send` makes."""
+    from campaigns.repeats import find_repeat
+
+    return find_repeat(
+        journal,
+        source_sha256=draft.book.sha256,
+        template=draft.template_text,
+        numbers=(m.to for m in draft.plan.messages),
+    )
+
+
+def repeat_for(draft: Draft, db_path: Path | None) -> Any:
+    """What the journal already did with the draft's file, template and audience (a
+    `campaigns.repeats.Repeat`: the same campaign, people texted recently), for Review."""
+    with _journal(db_path) as journal:
+        return _find_repeat(journal, draft)
+
+
 def create_campaign_for(
     draft: Draft,
     settings: Any,
@@ -115,12 +135,17 @@ def create_campaign_for(
     options: Any,
     *,
     canary: str | None = None,
+    new_campaign: bool = False,
 ) -> str:
     """Write the draft's plan to the journal as a new campaign; returns its id.
 
     `options` (the `EngineOptions` it will run with) are stored with it, under the keys
     `smscast send` uses, so `smscast resume` goes on at the same pace. `canary`: a number of
     the person's own that gets the first contact's message first (row 0).
+
+    Raises `campaigns.repeats.RepeatCampaignError` when the journal holds the same campaign
+    (not over, or ended within a day), unless `new_campaign`: the person chose to start
+    another anyway. The check and the creation share one journal connection.
     """
     from campaigns.engine import engine_settings
 
@@ -142,6 +167,12 @@ def create_campaign_for(
     }
     recipients = campaign_recipients_for(draft, canary)
     with _journal(db_path) as journal:
+        if not new_campaign:
+            from campaigns.repeats import RepeatCampaignError
+
+            repeat = _find_repeat(journal, draft)
+            if repeat.campaign is not None:
+                raise RepeatCampaignError(repeat, "Resume or open it, or start a new one.")
         return journal.create_campaign(
             template=draft.template_text,
             source_name=str(Path(draft.book.path).resolve()),

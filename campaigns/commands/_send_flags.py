@@ -49,6 +49,18 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, resuming: bool = Fa
     parser.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
 
 
+def add_new_campaign_argument(parser: argparse.ArgumentParser) -> None:
+    """`--new-campaign`: start a campaign even though the journal holds the same one
+    (`campaigns.repeats`), unfinished or ended within the last day."""
+    parser.add_argument(
+        "--new-campaign",
+        action="store_true",
+        help="start a new campaign even though the journal holds one of this file and template "
+        "that is not over (paused, ...) or ended recently; without it, send refuses and says "
+        "how to resume that one",
+    )
+
+
 # --- argparse types: a bad value is a usage error (exit 2) that names the flag -------------
 # Each raises `argparse.ArgumentTypeError`, which argparse turns into
 # "smscast send: error: argument --limit: must be ...". Numbers are ASCII digits only:

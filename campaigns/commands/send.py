@@ -10,6 +10,9 @@ says so (`--verified-only on` then is an error); `--send` always needs credentia
 With `--send`: the summary, a confirmation on a terminal (`--yes` for scripts; without a
 terminal and without `--yes` it is a usage error, exit 2), then the campaign is stored in the
 journal and sent with a progress bar on stderr (or JSON-lines events with `--json`).
+If the journal holds the same campaign (this contacts file and template, not over or ended
+within a day: `campaigns.repeats`), `--send` refuses before asking, pointing to `smscast
+resume ID`, and the dry run warns; `--new-campaign` starts another one anyway.
 Exit: 0 all sent (or a dry run), 1 error, 2 usage, 3 over with recipients who did not get the
 message, 4 paused (resumable); see `campaigns.cli.EXIT_STATUS_HELP`.
 """
@@ -30,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from campaigns.cli import EXIT_STATUS_HELP
     from campaigns.commands._send_flags import (
         add_engine_arguments,
+        add_new_campaign_argument,
         count,
         positive_int,
         quiet_hours,
@@ -83,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="send N first, show their outcome, ask before the rest",
     )
+    add_new_campaign_argument(p)
     p.add_argument(
         "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
     )
@@ -171,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and len(included) > args.limit:
         included, limited_out = included[: args.limit], included[args.limit :]
     plan = build_plan(included, template, settings.prices)
+    repeat = _repeat(db_path, book, template_text, plan)
+    notes.extend(_repeat_warnings(repeat, args))
 
     if not (args.json and args.send):  # with --send --json the plan names its campaign
         _show_plan(render, book, audience, plan, notes, limited_out, args)
@@ -183,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not plan.messages:
         raise InputError("No one is left to text.", "See the exclusions above.")
+    _refuse_repeat(repeat, args)  # before the question: nothing is asked, nothing is sent
 
     from_number = settings.from_number
     service = settings.messaging_service_sid
@@ -210,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
 
     journal = Journal.open(db_path)
     try:
+        # Again, as late as can be: another run may have started while the question was open.
+        _refuse_repeat(_repeat(db_path, book, template_text, plan, journal), args)
         campaign_id = journal.create_campaign(
             template=template_text,
             source_name=str(Path(args.contacts).resolve()),
@@ -253,6 +263,55 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         journal.close()
+
+
+def _repeat(db_path: Path, book: Any, template_text: str, plan: Any, journal: Any = None) -> Any:
+    """What the journal already did with this file, template and audience
+    (`campaigns.repeats.find_repeat`, the check the app makes too)."""
+    from campaigns.journal import Journal
+    from campaigns.repeats import find_repeat
+
+    def look(j: Any) -> Any:
+        numbers = (m.to for m in plan.messages)
+        return find_repeat(j, source_sha256=book.sha256, template=template_text, numbers=numbers)
+
+    if journal is not None:
+        return look(journal)
+    with Journal.open(db_path) as opened:
+        return look(opened)
+
+
+def _repeat_hint(repeat: Any, args: argparse.Namespace) -> str:
+    """The way on from a repeated campaign, on the command line."""
+    cid = repeat.campaign.id
+    if args.new_campaign:
+        return "Starting a new campaign anyway (--new-campaign)."
+    if repeat.resumable:
+        return (
+            f"Go on with it: smscast resume {cid} (it texts only those not texted yet); or "
+            "add --new-campaign to start another campaign anyway."
+        )
+    return f"'smscast export {cid}' lists who got it; add --new-campaign to send it again anyway."
+
+
+def _repeat_warnings(repeat: Any, args: argparse.Namespace) -> list[str]:
+    """The plan's warnings about the journal's past: the same campaign (the dry run, or
+    --new-campaign; a real send refuses instead) and people texted recently by another."""
+    warnings = []
+    if repeat.campaign is not None and (not args.send or args.new_campaign):
+        warnings.append(f"Warning: {repeat.describe()} {_repeat_hint(repeat, args)}")
+    if repeat.recent:
+        warnings.append(f"Warning: {repeat.recent_note()}")
+    return warnings
+
+
+def _refuse_repeat(repeat: Any, args: argparse.Namespace) -> None:
+    """RepeatCampaignError (exit 1) when the journal holds the same campaign and
+    --new-campaign was not given."""
+    from campaigns.repeats import RepeatCampaignError
+
+    if repeat.campaign is not None and not args.new_campaign:
+        raise RepeatCampaignError(repeat, _repeat_hint(repeat, args))
 
 
 def _show_plan(

@@ -1,13 +1,20 @@
 """Step 5, Review: the summary of what will happen, an optional canary (your own number first,
-or the first N recipients, then a pause to look), and a deliberate confirmation: type SEND."""
+or the first N recipients, then a pause to look), and a deliberate confirmation: type SEND.
+
+When the journal already holds the same campaign (this file and template, not over or ended
+within a day: `campaigns.repeats`, the check `smscast send` makes), the summary says so and
+the confirmation opens `RepeatDialog`: resume (or open) that campaign, go back, or start a new
+one anyway with a key of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
@@ -90,6 +97,11 @@ class ReviewScreen(StepScreen):
                     "Trial account: Twilio starts each message with 'Sent from your Twilio "
                     "trial account - ', which may add segments."
                 )
+        repeat = self.smscast.repeat_of(plan) if plan is not None else None
+        if repeat is not None and repeat.campaign is not None:
+            lines.append(f"Already in the journal: {repeat.describe()}")
+        if repeat is not None and repeat.recent:
+            lines.append(f"Note: {repeat.recent_note()}")
         if draft.sending:
             lines.append("A campaign is sending now: see Send (6).")
         elif not ready:
@@ -152,3 +164,67 @@ class ReviewScreen(StepScreen):
     def action_leave(self) -> None:
         """Leave the field (Esc): the keys (c, f, s, 1-7) work again."""
         self.set_focus(None)
+
+
+class RepeatDialog(ModalScreen[str | None]):
+    """The plan repeats a journal campaign: say which, and choose. Dismissed with "resume"
+    (the campaign is not over), "open" (it is: see who got it), "new" (start another
+    campaign anyway: its own key, a, never the default) or None (back, nothing sent)."""
+
+    DEFAULT_CSS = """
+    RepeatDialog { align: center middle; }
+    RepeatDialog > Vertical {
+        width: 80; max-width: 95%; height: auto; border: thick $warning; padding: 1 2;
+        background: $surface;
+    }
+    RepeatDialog Horizontal { height: auto; margin-top: 1; }
+    RepeatDialog Button { margin-right: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "choose('resume')", "Resume it", id="repeat-resume"),
+        Binding("o", "choose('open')", "Open it", id="repeat-open"),
+        Binding("a", "choose('new')", "New campaign anyway", id="repeat-new"),
+        Binding("escape", "choose('')", "Back", id="repeat-back"),
+    ]
+
+    def __init__(self, repeat: object) -> None:
+        super().__init__()
+        self.repeat = repeat
+
+    @property
+    def way_on(self) -> str:
+        """ "resume" for a campaign that is not over, else "open"."""
+        return "resume" if self.repeat.resumable else "open"  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        repeat = self.repeat
+        text = [repeat.describe()]  # type: ignore[attr-defined]
+        if repeat.recent_note():  # type: ignore[attr-defined]
+            text.append(repeat.recent_note())  # type: ignore[attr-defined]
+        text.append(
+            "Resume it to text only those not texted yet."
+            if self.way_on == "resume"
+            else "Open it to see who got it."
+        )
+        text.append("A new campaign texts everyone in this plan again.")
+        with Vertical():
+            yield Static("\n\n".join(text), id="repeat-text", markup=False)
+            with Horizontal():
+                if self.way_on == "resume":
+                    yield Button("Resume it (r)", id="resume", variant="primary")
+                else:
+                    yield Button("Open it (o)", id="open", variant="primary")
+                yield Button("Back (esc)", id="back")
+                yield Button("New campaign anyway (a)", id="new", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.way_on}", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_choose("" if event.button.id == "back" else str(event.button.id))
+
+    def action_choose(self, choice: str) -> None:
+        """Answer by key; "resume" and "open" only where they apply."""
+        if choice in ("resume", "open") and choice != self.way_on:
+            return
+        self.dismiss(choice or None)
