@@ -2,11 +2,14 @@
 
 Every column is read as text (leading zeros and `+` survive). The encoding (UTF-8 with or
 without BOM, UTF-16 with BOM, cp1252 as the fallback) and the delimiter (`,` `;` tab `|`) are
-detected and reported. Rows are numbered as a spreadsheet shows them (the header is row 1;
-a blank line is a row; a quoted field spanning lines stays one row). Entirely blank rows are
-skipped. Each phone number is checked once per distinct string, in worker processes for large
-files, and the book keeps the valid contacts, the problems (missing, invalid, duplicate,
-scientific notation) and warnings (landlines, one number under different names).
+detected and reported; a file that is UTF-8 but for a few bytes stays UTF-8 and those rows are
+problems (`decode_file`). Rows are numbered as a spreadsheet shows them (the header is row 1;
+a blank line is a row; lines end at LF, CRLF or a lone CR; a quoted field spanning lines stays
+one row). Entirely blank rows are skipped. Only a regular file is read (`campaigns.files`),
+and a spreadsheet, archive or other binary file is named, not read (`refuse_binary`). Each
+phone number is checked once per distinct string, in worker processes for large files, and
+the book keeps the valid contacts, the problems (missing, invalid, duplicate, scientific
+notation, bad bytes, NUL) and warnings (landlines, one number under different names).
 """
 
 from __future__ import annotations
@@ -136,7 +139,9 @@ class Problem:
     row: int
     column: str
     value: str
-    kind: str  # "missing" | "invalid" | "duplicate" | "scientific-notation"
+    #: "missing" | "invalid" | "duplicate" | "scientific-notation" | "encoding" (a byte not
+    #: valid in the file's encoding) | "nul" (a NUL byte in a cell)
+    kind: str
     reason: str
     suggestion: str | None = None
 
@@ -671,6 +676,8 @@ def read_table(path: Path, *, encoding: str | None = None, delimiter: str | None
     refuse_binary(data, path)
     digest = hashlib.sha256(data).hexdigest()
     decoded = decode_file(data, encoding)
+    utf16 = decoded.encoding == "utf-16"  # its NUL bytes are text; search the text then
+    suspect = decoded.bad_bytes > 0 or (b"\x00" in data if not utf16 else "\x00" in decoded.text)
     del data
     text = decoded.text.lstrip("\r\n")  # blank lines before the header: still row 1
     hint = _SEP_LINE.match(text)
@@ -682,7 +689,6 @@ def read_table(path: Path, *, encoding: str | None = None, delimiter: str | None
     elif delimiter in ("tab", "\\t"):
         delimiter = "\t"
     used_encoding, mixed = decoded.encoding, decoded.mixed
-    suspect = decoded.bad_bytes > 0 or "\x00" in text  # a C-speed scan; nearly always False
     del decoded
     frame = _read_frame(text, delimiter)
     if mixed:
@@ -752,6 +758,15 @@ def _damaged_problem(row: int, column: str, cell: str) -> Problem:
     )
 
 
+def _rows_text(named: list[str], more: str) -> str:
+    """`row 5 holds`, `rows 5, 9 and more hold`, `the header holds`."""
+    if not named:
+        return "the header holds"
+    if len(named) == 1 and not more:
+        return f"row {named[0]} holds"
+    return f"rows {', '.join(named)}{more} hold"
+
+
 def _shown_cell(cell: str) -> str:
     """A cell with its marked bad bytes as U+FFFD (what an editor shows for them)."""
     return _MARKERS.sub(_REPLACEMENT, cell)
@@ -766,8 +781,8 @@ def _refuse_mixed(frame: pd.DataFrame, path: Path) -> None:
     named = [str(int(p) + 2) for p in np.flatnonzero(rows)[:_ROWS_NAMED]]
     more = " and more" if int(rows.sum()) > len(named) else ""
     raise InputError(
-        f"{visible(path)} mixes two encodings: it is mostly Windows-1252, but rows "
-        f"{', '.join(named) or '(the header)'}{more} hold UTF-8 characters. Read either way, "
+        f"{visible(path)} mixes two encodings: it is mostly Windows-1252, but "
+        f"{_rows_text(named, more)} UTF-8 characters. Read either way, "
         "some names would come out garbled (such as 'JosÃ©').",
         "Save the file once with one encoding: in Excel, File > Save As > "
         "'CSV UTF-8 (Comma delimited)'.",

@@ -46,18 +46,22 @@ def read_regular_file(path: Path, *, what: str, limit: int, hint: str) -> bytes:
             )
         _check_size(info.st_size, what, shown, limit)
         os.set_blocking(fd, True)
-        return _read_bounded(fd, limit, what, shown)
+        return _read_bounded(fd, min(info.st_size, limit) + 1, limit, what, shown)
     except OSError as exc:
         raise InputError(f"Cannot read the {what} {shown}: {exc.strerror or exc}.", hint) from None
     finally:
         os.close(fd)
 
 
-def _read_bounded(fd: int, limit: int, what: str, shown: str) -> bytes:
+def _read_bounded(fd: int, first: int, limit: int, what: str, shown: str) -> bytes:
+    """Read to the end, never more than `limit` + 1 bytes. The first read asks for `first`
+    (the size the file claims, plus one), so a regular file usually comes in one piece."""
     chunks: list[bytes] = []
     total = 0
+    size = first
     while True:
-        chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+        chunk = os.read(fd, min(size, limit + 1 - total))
+        size = _CHUNK
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
