@@ -269,11 +269,7 @@ class SuppressionList:
         text = _read_text(Path(path))
         lines = text.splitlines()
         delimiter = _delimiter(lines)
-        rows = (
-            list(csv.reader(io.StringIO(text), delimiter=delimiter))
-            if delimiter
-            else [[line] for line in lines]
-        )
+        rows = _csv_rows(text, delimiter, Path(path)) if delimiter else [[line] for line in lines]
         phone_index, reason_index, first = 0, None, 0
         header_name = "number"
         if rows:
@@ -369,16 +365,32 @@ def _secure(path: Path) -> None:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"Cannot read {path}: {exc.strerror or exc}.",
-            "Give a CSV or a text file with one phone number per line.",
-        ) from exc
-    from campaigns.contacts import decode  # the same rules as contacts files (BOMs, UTF-16)
+    """The text of a file to import: a regular file, not binary, decoded as contacts files
+    are (BOMs, UTF-16, UTF-8 by majority, cp1252)."""
+    from campaigns.contacts import MAX_CONTACTS_BYTES, decode, refuse_binary
+    from campaigns.files import read_regular_file
 
+    data = read_regular_file(
+        path,
+        what="file to import",
+        limit=MAX_CONTACTS_BYTES,
+        hint="Give a CSV or a text file with one phone number per line.",
+    )
+    refuse_binary(data, path, what="file to import")
     return decode(data)[0]
+
+
+def _csv_rows(text: str, delimiter: str, path: Path) -> builtins.list[builtins.list[str]]:
+    """The rows of a CSV to import (line breaks LF, CRLF or CR, as in contacts files)."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # a field over 128 KiB, a stray quote at the end
+        from campaigns.untrusted import visible
+
+        raise InputError(
+            f"Cannot read {visible(path)} as CSV: {exc}.",
+            "Give a CSV or a text file with one phone number per line.",
+        ) from None
 
 
 def _delimiter(lines: list[str]) -> str | None:

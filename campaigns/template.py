@@ -285,36 +285,48 @@ def _excerpt(text: str, position: int, width: int = 20) -> str:
     return repr(text[start : position + width])
 
 
+#: The largest template file read (a message is at most 1,600 characters; a template this
+#: big is the wrong file, and a device such as /dev/zero must not be read without end).
+MAX_TEMPLATE_BYTES = 64 * 1024
+
+
 def read_template_arg(arg: str) -> str:
     """The template text of a `--template` argument: the text itself, or `@path` to a file.
 
     A file is read as UTF-8 (a BOM is dropped) and loses its trailing line breaks, which an
-    editor adds but nobody means to send. `@@text` stands for the literal text `@text`.
+    editor adds but nobody means to send. `@@text` stands for the literal text `@text`. Only a
+    regular file of at most `MAX_TEMPLATE_BYTES` is read (`campaigns.files`).
     """
     if arg.startswith("@@"):
         return arg[1:]
     if not arg.startswith("@"):
         return arg
+    from campaigns.files import read_regular_file
+    from campaigns.untrusted import visible
+
     path = Path(arg[1:]).expanduser()
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TemplateError(
-            f"The template file {path} does not exist.",
-            "Check the path after '@', or give the text itself (write '@@' for a leading '@').",
-        ) from None
-    except IsADirectoryError:
-        raise TemplateError(
-            f"The template path {path} is a directory.", "Point '@' at a text file."
-        ) from None
+        data = read_regular_file(
+            path,
+            what="template file",
+            limit=MAX_TEMPLATE_BYTES,
+            hint="Check the path after '@', or give the text itself "
+            "(write '@@' for a leading '@').",
+        )
+    except InputError as exc:
+        raise TemplateError(exc.message, exc.hint) from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TemplateError(
-            f"The template file {path} is not UTF-8 text (byte {exc.start}).",
+            f"The template file {visible(path)} is not UTF-8 text "
+            f"(byte 0x{data[exc.start]:02X} at offset {exc.start}).",
             "Save it as UTF-8 (most editors: 'Save with encoding').",
         ) from None
-    except OSError as exc:
+    if "\x00" in text:
         raise TemplateError(
-            f"The template file {path} cannot be read: {exc.strerror}.",
-            "Check its permissions.",
-        ) from None
+            f"The template file {visible(path)} contains a NUL byte "
+            f"(offset {text.index(chr(0))}): it is not a text file.",
+            "Point '@' at the text file holding the message.",
+        )
     return text.rstrip("\r\n")

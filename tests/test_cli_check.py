@@ -162,3 +162,45 @@ def test_check_imports_neither_textual_nor_twilio(messy: Path) -> None:
     )
     assert "HEAVY []" in result.stderr, result.stderr
     assert result.returncode == 0
+
+
+def test_check_refuses_a_fifo_and_binary_with_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    fifo = tmp_path / "contacts.csv"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait for one forever
+    assert main(["check", str(fifo)]) == 1
+    err = capsys.readouterr().err
+    assert "is a pipe (FIFO), not a regular file" in err and "Traceback" not in err
+
+    workbook = tmp_path / "export.csv"
+    workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 26 + b"[Content_Types].xml xl/workbook.xml")
+    assert main(["check", str(workbook), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "is not a CSV file: it is an Excel workbook (.xlsx) saved with a .csv name" in (
+        captured.err
+    )
+
+
+def test_check_json_lists_encoding_and_nul_problems_in_the_documented_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "Name,Phone\nJosé,+14155552671\nZoë,+14155552672\n".encode()
+        + b"Ren\xe9e,+14155552673\nNul\x00,+14155552674\n"
+    )
+    assert main(["check", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["encoding"], report["rows"], report["valid"], report["invalid"]) == (
+        "utf-8",
+        4,
+        2,
+        2,
+    )
+    assert [(p["row"], p["kind"]) for p in report["problems"]] == [(4, "encoding"), (5, "nul")]
+    assert set(report["problems"][0]) == {"row", "column", "value", "kind", "reason"}
+    assert report["problems"][0]["value"] == "Ren\ufffde"

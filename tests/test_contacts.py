@@ -296,3 +296,256 @@ def test_sample_contacts_file() -> None:
     regions = {contacts.region_of(c.phone) for c in book.contacts}
     assert {"US", "CA", "GB", "DE", "FR", "AU", "IN", "BR", "MX"} <= regions
     assert "Appointment" in book.columns
+
+
+# --- files the sniffer and the parser must survive (issue 10) -------------------------------
+
+
+def test_cr_only_file_reads_with_spreadsheet_rows(tmp_path: Path) -> None:
+    # Old Mac line ends: a lone CR ends each row; a blank line is still a row; a CR inside a
+    # quoted cell stays in the cell.
+    data = b'Name,Phone\r"Ann\rLee",+14155552671\r\rBob,12345\rCid,+14155552672\r'
+    book = load_contacts(write(tmp_path, data))
+    assert (book.delimiter, book.valid, book.invalid, book.blank_rows) == (",", 2, 1, 1)
+    assert [c.row for c in book.contacts] == [2, 5]
+    assert book.contacts[0].fields["Name"] == "Ann\rLee"
+    assert [(p.row, p.kind) for p in book.problems] == [(4, "invalid")]
+
+
+def test_sep_line_ended_by_a_lone_cr(tmp_path: Path) -> None:
+    book = load_contacts(write(tmp_path, b"sep=;\rName;Phone\rAnn;+14155552671\r"))
+    assert (book.delimiter, book.columns, book.contacts[0].row) == (";", ["Name", "Phone"], 2)
+
+
+def test_a_field_over_128_kib_reads(tmp_path: Path) -> None:
+    note = "x" * 200_000  # past the csv module's field limit (131072)
+    data = f"Name;Note;Phone\nAnn;{note};+14155552671\nBob;short;+14155552672\n".encode()
+    book = load_contacts(write(tmp_path, data))
+    assert (book.delimiter, book.valid) == (";", 2)
+    assert book.contacts[0].fields["Note"] == note
+    assert book.contacts[1].row == 3
+
+
+def test_a_file_without_line_breaks_gets_a_short_sentence(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Cannot find the phone number column") as error:
+        load_contacts(write(tmp_path, b"\x1b]0;x" + b"y" * 300_000))
+    assert len(error.value.full()) < 400  # never the file itself
+    assert "\x1b" not in error.value.full() and "\\x1b" in error.value.full()
+
+
+def test_many_columns_are_listed_briefly(tmp_path: Path) -> None:
+    header = ",".join(f"column number {i} " + "z" * 100 for i in range(500))
+    with pytest.raises(InputError, match="and 488 more") as error:
+        load_contacts(write(tmp_path, f"{header}\n".encode()))
+    assert len(str(error.value)) < 12 * 50
+
+
+@pytest.mark.parametrize(
+    ("data", "named", "hint"),
+    [
+        (
+            b"PK\x03\x04" + b"\x00" * 30 + b"[Content_Types].xml xl/workbook.xml",
+            "an Excel workbook (.xlsx) saved with a .csv name",
+            "CSV UTF-8",
+        ),
+        (
+            b"PK\x03\x04" + b"\x00" * 30 + b"data.csv",
+            "a ZIP archive saved with a .csv name",
+            "Unpack it",
+        ),
+        (
+            b"PK\x03\x04mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+            "an OpenDocument spreadsheet",
+            "Text CSV",
+        ),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+            "an Excel 97-2003 workbook (.xls)",
+            "CSV UTF-8",
+        ),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document", "export them"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "a gzip-compressed file", "Unpack it"),
+        (b"SQLite format 3\x00" + b"\x00" * 100, "an SQLite database", "export them"),
+        (bytes(range(256)) * 40, "binary data, not text", "export them"),
+    ],
+)
+def test_binary_files_are_named_not_read(
+    tmp_path: Path, data: bytes, named: str, hint: str
+) -> None:
+    with pytest.raises(InputError) as error:
+        load_contacts(write(tmp_path, data))
+    message = error.value.full()
+    assert f"is not a CSV file: it is {named}" in message
+    assert hint in message
+    assert len(message) < 500 and "\x00" not in message
+
+
+def test_random_bytes_get_a_sentence(tmp_path: Path) -> None:
+    import random
+
+    data = random.Random(10).randbytes(100_000)
+    with pytest.raises(InputError, match="binary data, not text"):
+        load_contacts(write(tmp_path, data))
+
+
+def test_utf16_is_not_taken_for_binary(tmp_path: Path) -> None:
+    book = load_contacts(write(tmp_path, "Name\tPhone\nRenée\t+14155552671\n".encode("utf-16")))
+    assert (book.encoding, book.valid, book.contacts[0].fields["Name"]) == ("utf-16", 1, "Renée")
+
+
+# --- encodings by majority and NUL bytes ----------------------------------------------------
+
+
+def test_one_cp1252_byte_in_a_utf8_file_excludes_only_its_row(tmp_path: Path) -> None:
+    data = (
+        "Name,Phone\nJosé,+14155552671\nZoë,+14155552672\n".encode()
+        + b"Ren\xe9e,+14155552673\n"  # pasted from a Windows program
+        + "Chloé,+14155552673\n".encode()  # same number, readable: this row is the one sent
+    )
+    book = load_contacts(write(tmp_path, data))
+    assert book.encoding == "utf-8"
+    assert [c.fields["Name"] for c in book.contacts] == ["José", "Zoë", "Chloé"]
+    assert (book.valid, book.invalid, book.duplicates, book.rows) == (3, 1, 0, 4)
+    (problem,) = book.problems
+    assert (problem.row, problem.column, problem.kind) == (4, "Name", "encoding")
+    assert problem.value == "Ren\ufffde"
+    assert "byte 0xE9" in problem.reason and "'é'" in problem.reason
+    assert "CSV UTF-8" in problem.reason
+
+
+def test_bad_bytes_in_the_phone_cell_and_several_in_a_row(tmp_path: Path) -> None:
+    data = "Name,Phone\nJosé Müller-Lüdenscheidt,+14155552671\n".encode()
+    data += b"Ann\x81\x92,+1415555\xa02672\n"
+    book = load_contacts(write(tmp_path, data))
+    (problem,) = book.problems
+    assert (problem.row, problem.kind) == (3, "encoding")
+    assert "byte 0x81 (and 1 more such bytes)" in problem.reason
+    assert "Windows-1252" not in problem.reason  # 0x81 means nothing there
+    assert (book.valid, book.invalid) == (1, 1)
+
+
+def test_a_file_mostly_cp1252_with_utf8_rows_is_refused_naming_them(tmp_path: Path) -> None:
+    data = (
+        b"Name,Phone\nRen\xe9e,+14155552671\nFran\xe7ois,+14155552672\nH\xe9l\xe8ne,+14155552673\n"
+        + "José,+14155552674\n".encode()
+    )
+    with pytest.raises(InputError, match=r"mixes two encodings.*row 5 holds UTF-8") as error:
+        load_contacts(write(tmp_path, data))
+    assert "CSV UTF-8" in (error.value.hint or "")
+
+
+def test_a_pure_cp1252_file_is_still_cp1252(tmp_path: Path) -> None:
+    book = load_contacts(write(tmp_path, b"Name,Phone\nRen\xe9e,+14155552671\n"))
+    assert (book.encoding, book.contacts[0].fields["Name"], book.problems) == (
+        "cp1252",
+        "Renée",
+        [],
+    )
+
+
+def test_a_bad_byte_in_the_header_is_refused(tmp_path: Path) -> None:
+    data = b"Pr\xe9nom,Phone\n" + "José,+14155552671\n".encode()
+    with pytest.raises(InputError, match=r"header row \(row 1\).*Pr\ufffdnom"):
+        load_contacts(write(tmp_path, data))
+
+
+def test_nul_bytes_are_a_problem_of_their_row(tmp_path: Path) -> None:
+    data = b"Name,Phone\nAnn\x00,+14155552671\nBob,+14155552672\nCid,+1415555\x002673\n"
+    book = load_contacts(write(tmp_path, data))
+    assert [c.fields["Name"] for c in book.contacts] == ["Bob"]
+    assert [(p.row, p.column, p.kind) for p in book.problems] == [
+        (2, "Name", "nul"),
+        (4, "Phone", "nul"),
+    ]
+    assert all("\x00" not in c.fields["Name"] for c in book.contacts)
+    assert book.rows == book.valid + book.invalid + book.duplicates == 3
+
+
+# --- files that are not files ---------------------------------------------------------------
+
+
+def _in_thread(function, *args):
+    """Run `function` on a thread (bounded wait, so a hang fails instead of blocking)."""
+    import threading
+
+    result: list[object] = []
+
+    def run() -> None:
+        try:
+            result.append(function(*args))
+        except BaseException as exc:  # handed to the test
+            result.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the read did not end"
+    return result[0]
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "contacts.csv"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR)  # a writer that never closes: a read would never end
+    try:
+        os.write(writer, b"Name,Phone\nAnn,+14155552671\n")
+        error = _in_thread(load_contacts, fifo)
+    finally:
+        os.close(writer)
+    assert isinstance(error, InputError)
+    assert "is a pipe (FIFO), not a regular file" in str(error)
+
+
+def test_devices_and_directories_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="character device"):
+        load_contacts("/dev/zero")
+    with pytest.raises(InputError, match="is a directory"):
+        load_contacts(tmp_path)
+
+
+def test_a_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contacts, "MAX_CONTACTS_BYTES", 1000)
+    with pytest.raises(InputError, match="larger than 1000 bytes"):
+        load_contacts(write(tmp_path, b"Name,Phone\n" + b"Ann,+14155552671\n" * 100))
+
+
+# --- worker processes that cannot start -----------------------------------------------------
+
+
+class _NoFileDescriptor:
+    """What Textual puts in `sys.stderr` while an app runs: writable, fileno() -1."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return -1
+
+
+def test_workers_that_cannot_start_fall_back_to_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app's condition: loading on a thread (so workers come from a fork server), no
+    # resource tracker yet, and a stderr without a file descriptor for it.
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is None:
+        pytest.skip("this Python cannot stop its resource tracker")
+    stop()
+    rows = contacts.PARALLEL_THRESHOLD + 10
+    body = "".join(f"P{i},+1415{2_000_000 + i:07d}\n" for i in range(rows))
+    path = write(tmp_path, f"Name,Phone\n{body}".encode())
+    monkeypatch.setattr("sys.stderr", _NoFileDescriptor())
+    book = _in_thread(load_contacts, path)
+    monkeypatch.undo()
+    assert not isinstance(book, BaseException), book
+    assert (book.valid, book.invalid) == (rows, 0)
+    (note,) = book.notes
+    assert note.startswith("The numbers were checked in one process (slower)")
+    assert "ValueError" in note

@@ -214,3 +214,27 @@ def test_import_reads_excel_unicode_text(suppressions: SuppressionList, tmp_path
     added, problems = suppressions.import_file(source)
     assert (added, problems) == (1, [])
     assert "+14155550100" in suppressions
+
+
+def test_import_reads_a_cr_only_csv(suppressions: SuppressionList, tmp_path: Path) -> None:
+    source = tmp_path / "stops.csv"
+    source.write_bytes(b"Name,Phone\rAnn,+14155550100\rBob,12345\rCy,+14155550101\r")
+    added, problems = suppressions.import_file(source)
+    assert added == 2
+    assert [(p.row, p.value) for p in problems] == [(3, "12345")]
+
+
+def test_import_refuses_pipes_and_binary_files(
+    suppressions: SuppressionList, tmp_path: Path
+) -> None:
+    import os
+
+    fifo = tmp_path / "stops.csv"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait forever
+    with pytest.raises(InputError, match=r"is a pipe \(FIFO\), not a regular file"):
+        suppressions.import_file(fifo)
+    archive = tmp_path / "stops.zip.csv"
+    archive.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(InputError, match=r"it is a ZIP archive saved with a \.csv name"):
+        suppressions.import_file(archive)
+    assert len(suppressions) == 0

@@ -210,3 +210,54 @@ def test_placeholder_errors_show_control_characters_escaped() -> None:
             parse(text)
         shown = error.value.full()
         assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
+
+
+def test_read_template_arg_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "message.fifo"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR)  # never closed while reading: a read would never end
+    outcome: list[BaseException | str] = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_template_arg(f"@{fifo}"))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    try:
+        os.write(writer, b"Hi {name}")
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        thread.join(60)
+        assert not thread.is_alive(), "reading the FIFO did not end"
+    finally:
+        os.close(writer)
+    (error,) = outcome
+    assert isinstance(error, TemplateError)
+    assert "is a pipe (FIFO), not a regular file" in str(error)
+    with pytest.raises(TemplateError, match="character device"):
+        read_template_arg("@/dev/zero")
+
+
+def test_read_template_arg_refuses_a_huge_file(tmp_path: Path) -> None:
+    from campaigns.template import MAX_TEMPLATE_BYTES
+
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"Hi {name} " * (MAX_TEMPLATE_BYTES // 10 + 1))
+    with pytest.raises(TemplateError, match="larger than 64 KiB"):
+        read_template_arg(f"@{path}")
+    path.write_bytes(b"x" * MAX_TEMPLATE_BYTES)
+    assert len(read_template_arg(f"@{path}")) == MAX_TEMPLATE_BYTES
+
+
+def test_read_template_arg_names_the_bad_byte_and_refuses_nul(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Olá".encode("latin-1"))
+    with pytest.raises(TemplateError, match=r"byte 0xE1 at offset 2"):
+        read_template_arg(f"@{path}")
+    path.write_bytes(b"Hi\x00 there")
+    with pytest.raises(TemplateError, match="NUL byte"):
+        read_template_arg(f"@{path}")

@@ -104,6 +104,13 @@ class SmscastApp(App[int]):
         self.send_screen: SendScreen | None = None
 
     # ----------------------------------------------------------------- start-up
+    def on_load(self) -> None:
+        """Before Textual replaces `sys.stderr` (its stand-in has no file descriptor, which
+        multiprocessing's helpers need): start what parallel contacts checking uses."""
+        from tui.core import prepare_contacts_loading
+
+        prepare_contacts_loading()
+
     def on_mount(self) -> None:
         """Load settings, then open on Contacts (a file was given) or on Account."""
         if self.settings is None:
@@ -112,7 +119,7 @@ class SmscastApp(App[int]):
 
                 self.settings = load_settings()
             except Exception as error:
-                self.settings_error = describe_error(error)
+                self.settings_error = describe_error(error, "Settings")
         self._notify_settings_warnings()
         if self.settings is not None and self.db_path is None:
             db = getattr(self.settings, "db_path", None)
@@ -189,6 +196,10 @@ class SmscastApp(App[int]):
         """Tell the person what went wrong and what to do next."""
         self.notify(text, title=title, severity="error", timeout=10, markup=False)
 
+    def report_failure(self, title: str, error: BaseException) -> None:
+        """From a worker: tell the person that `title` (an `OPERATIONS` key) failed, truly."""
+        self.post_message(msg.WorkFailed(title, describe_error(error, title)))
+
     def on_notice(self, message: msg.Notice) -> None:
         """A worker's news for the person."""
         self.notify(message.text, markup=False)
@@ -218,7 +229,7 @@ class SmscastApp(App[int]):
             finally:
                 gateway.close()
         except Exception as error:
-            self.post_message(msg.WorkFailed("Account", describe_error(error)))
+            self.report_failure("Account", error)
             return
         self.post_message(msg.AccountLoaded(account, senders, verified))
 
@@ -269,7 +280,7 @@ class SmscastApp(App[int]):
 
             env = DemoEnvironment.start(contacts_file=self.contacts_file)
         except Exception as error:
-            self.post_message(msg.WorkFailed("Demo", describe_error(error)))
+            self.report_failure("Demo", error)
             return
         self.post_message(msg.DemoStarted(env, env.contacts_file))
 
@@ -296,12 +307,12 @@ class SmscastApp(App[int]):
     @work(thread=True, exclusive=True, group="contacts", exit_on_error=False)
     def _load_contacts_worker(self, path: str, phone_column: str | None) -> None:
         try:
-            from campaigns.contacts import load_contacts
+            from tui.core import load_contacts_for
 
             region = getattr(self.settings, "region", None) or "US"
-            book = load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
+            book = load_contacts_for(path, region, phone_column)
         except Exception as error:
-            self.post_message(msg.WorkFailed("Contacts", describe_error(error)))
+            self.report_failure("Contacts", error)
             return
         self.post_message(msg.ContactsLoaded(book))
 
@@ -342,7 +353,7 @@ class SmscastApp(App[int]):
                 draft, draft.audience_builder, self.db_path, region
             )
         except Exception as error:
-            self.post_message(msg.WorkFailed("Audience", describe_error(error)))
+            self.report_failure("Audience", error)
             return
         self.post_message(msg.AudienceBuilt(audience, generation, builder))
 
@@ -373,7 +384,7 @@ class SmscastApp(App[int]):
 
             draft.template = Template.parse(draft.template_text, draft.book.columns)
         except Exception as error:
-            draft.template_error = describe_error(error)
+            draft.template_error = describe_error(error, "Template")
 
     def rebuild_plan(self) -> None:
         """Build the plan (every recipient's message, segments and cost) in a worker."""
@@ -391,7 +402,7 @@ class SmscastApp(App[int]):
 
             plan = build_plan_for(audience, template, self.settings)
         except Exception as error:
-            self.post_message(msg.WorkFailed("Plan", describe_error(error)))
+            self.report_failure("Plan", error)
             return
         self.post_message(msg.PlanBuilt(plan, generation))
 
@@ -477,7 +488,7 @@ class SmscastApp(App[int]):
             self.call_from_thread(self._ask_about_repeat, draft.plan, error.repeat, options, canary)
             return
         except Exception as error:
-            self.post_message(msg.WorkFailed("Send", describe_error(error)))
+            self.report_failure("Send", error)
             self.post_message(msg.EngineStopped(None))
             return
         self.post_message(msg.CampaignReady(campaign_id, options))
@@ -595,7 +606,7 @@ class SmscastApp(App[int]):
 
             campaigns = list_campaigns(self.db_path)
         except Exception as error:
-            self.post_message(msg.WorkFailed("History", describe_error(error)))
+            self.report_failure("History", error)
             return
         self.post_message(msg.HistoryLoaded(campaigns))
 
@@ -626,7 +637,7 @@ class SmscastApp(App[int]):
             if start and options is None:
                 options = self.engine_options(stored=campaign.settings)
         except Exception as error:
-            self.post_message(msg.WorkFailed("History", describe_error(error)))
+            self.report_failure("History", error)
             if start:
                 self.post_message(msg.EngineStopped(campaign_id, None))
             return
@@ -662,7 +673,7 @@ class SmscastApp(App[int]):
             recipients = [recipient_row(r) for r in campaign_recipients(self.db_path, campaign_id)]
             state = campaign_info(self.db_path, campaign_id).state
         except Exception as error:
-            self.post_message(msg.WorkFailed("Refresh", describe_error(error)))
+            self.report_failure("Refresh", error)
             return
         self.post_message(msg.CampaignOpened(campaign_id, recipients, state, None))
         self.post_message(msg.Notice(f"Delivery statuses refreshed: {changed} changed."))
@@ -688,7 +699,7 @@ class SmscastApp(App[int]):
                 self.db_path, campaign_id, path, self._export_dir(), folder=folder
             )
         except Exception as error:
-            self.post_message(msg.WorkFailed("Export", describe_error(error)))
+            self.report_failure("Export", error)
             return
         self.post_message(msg.ExportDone(str(written)))
 

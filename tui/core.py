@@ -41,6 +41,21 @@ def database_path(db_path: Path | None) -> Path:
     return Path(db_path) if db_path is not None else default_db_path()
 
 
+def prepare_contacts_loading() -> None:
+    """Before the app takes over `sys.stderr`: get what parallel number checking needs
+    running (`campaigns.contacts.prepare_worker_processes`)."""
+    from campaigns.contacts import prepare_worker_processes
+
+    prepare_worker_processes()
+
+
+def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> Any:
+    """Read and check a contacts file exactly as `smscast check` does (a `ContactBook`)."""
+    from campaigns.contacts import load_contacts
+
+    return load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
+
+
 def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Any]:
     """The local suppression list (same database as the journal): number -> its entry."""
     from campaigns.suppression import SuppressionList

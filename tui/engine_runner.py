@@ -120,7 +120,7 @@ class EngineRunner:
         except BaseException as exc:  # reported to the person, never raised on a thread
             from tui.errors_text import describe_error
 
-            error = describe_error(exc)
+            error = describe_error(exc, "Engine")
         finally:
             self._on_stopped(error)
 

@@ -99,6 +99,7 @@ def to_json(book: ContactBook) -> dict[str, Any]:
             for p in book.problems
         ],
         "warnings": [{"row": w.row, "kind": w.kind, "message": w.message} for w in book.warnings],
+        "notes": list(book.notes),
     }
 
 
@@ -136,6 +137,7 @@ def to_text(book: ContactBook) -> str:
         for warning in book.warnings[:TEXT_LIMIT]:
             lines.append(f"  row {warning.row}: {warning.kind}: {warning.message}")
         lines += _more(len(book.warnings))
+    lines += [f"  {note}" for note in book.notes]
     if not book.problems and not book.warnings:
         lines += ["", "No problems found."]
     return "\n".join(map(visible, lines)) + "\n"

@@ -96,6 +96,7 @@ class ContactsScreen(StepScreen):
             f"phone column '{book.phone_column}', region {book.region}",
             f"{book.rows} rows: {book.valid} valid, {book.invalid} with problems, "
             f"{_count(book.duplicates, 'duplicate')}; {_count(len(book.warnings), 'warning')}",
+            *getattr(book, "notes", ()),
         ]
         return plain_lines(*lines)  # the file name and the header are untrusted
 
