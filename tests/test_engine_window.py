@@ -126,6 +126,23 @@ async def test_a_transient_retry_crossing_the_close_is_deferred(tmp_path: Path) 
         assert deferred_rows(journal, cid) == {2: OPENS}
 
 
+async def test_a_row_reconciled_back_to_pending_is_held_by_the_window(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A crash left a row in flight; at the next run Twilio has no such message, so it is
+    pending again, but the window has closed meanwhile: it is deferred, not resent."""
+    journal = open_journal(tmp_path)
+    cid = campaign(journal, numbers(2, 9250), settings=WINDOW)
+    journal.apply(cid, intents=[J.Intent(2, J.now_utc())])
+    night = Clock(CLOSES + timedelta(minutes=5))
+    eng = engine(sandbox, journal, cid, night, reconcile_grace=0.0)
+    result = await eng.run(lambda e: None)
+    assert eng.stats["reconciled_absent"] == 1
+    assert sandbox.messages() == []
+    assert (result.state, result.kind) == ("paused", "deferred")
+    assert deferred_rows(journal, cid) == {2: OPENS, 3: OPENS}
+
+
 async def test_a_campaign_stored_without_a_window_is_not_held(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
