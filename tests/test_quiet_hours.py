@@ -221,3 +221,17 @@ def test_naive_now_is_refused() -> None:
 
 def test_unknown_zone_name_is_none() -> None:
     assert zone("Mars/Olympus_Mons") is None
+
+
+# -- the window a campaign was planned with -------------------------------------------------
+
+
+def test_the_stored_window_is_read_back_as_planned() -> None:
+    from campaigns.quiet_hours import window_of_settings
+
+    assert window_of_settings({"quiet_hours": "22:00-06:00"}) == window("22:00-06:00")
+    assert window_of_settings({"quiet_hours": "off"}) is None
+    # No key: a campaign made through the API, planned without a window.
+    assert window_of_settings({}) is None
+    # Unreadable (a hand-edited journal): the default, never "send at any hour".
+    assert window_of_settings({"quiet_hours": "tea time"}) == QuietHours.default()
