@@ -734,8 +734,10 @@ class Engine:
             return
         # The second window check, at the last moment: the intent was committed earlier, and
         # the wait for a slot or the pacer since may have crossed the window's close. Nothing
-        # awaits between here and `session.send`, which writes the request on its first step
-        # (a keep-alive connection; a new one adds only its connect time).
+        # awaits between here and `session.send`, which writes the request as soon as it has a
+        # connection: at once on a kept-alive one, after the connect (loopback or a nearby
+        # Twilio edge: milliseconds; at most `connect_timeout`) on a new one. So "the window
+        # holds when the request leaves" is exact to within that connect time.
         if self._window is not None:
             wall = opts.clock()
             opens = self._window.closed_until(item.to, wall)
