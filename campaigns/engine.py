@@ -12,7 +12,17 @@ jitter (429 also lowers the concurrency; it never fails a recipient); permanent 
 the campaign goes on (a circuit breaker pauses it when the same code hits many recipients in a
 row); fatal -> the campaign pauses with the reason; ambiguous (timeout, 5xx, dropped
 connection) -> `reconcile.lookup`, never a blind resend. Rows left `inflight` by a crash are
-reconciled the same way before anything else on the next run.
+reconciled the same way before anything else on the next run. Transient failures that are not
+throttling (Twilio unreachable for a moment) hold all sending back with backoff, one probe at a
+time, and pause the campaign only after `transient_patience` seconds without a success.
+
+The sending window (the campaign's `--quiet-hours`, `quiet_hours.SendWindow`) is checked for
+each recipient twice: when its intent would be committed (a closed window commits nothing) and
+again right before its request leaves (`_send`, after the slot is taken). A recipient whose
+window has closed goes back to `pending` with `not_before` = its next opening, persisted, and is
+then handled like any deferred row (waited for within `max_defer_wait`, else the campaign pauses
+with kind `deferred`). Every path that sends goes through both checks: a first run, a resume, a
+retry after a transient failure or a lookup that found nothing, a deferred row coming due.
 
 Delivery is tracked by polling (`tracking.PollSchedule`), spending at most `poll_share` of the
 requests while sending, then until every message is final or `track_seconds` have passed.
@@ -48,8 +58,9 @@ from campaigns.events import (
     RecipientChanged,
 )
 from campaigns.pacing import AdaptiveLimit, SegmentPacer, backoff
+from campaigns.quiet_hours import SendWindow, window_of_settings
 from campaigns.reconcile import LookupResult, lookup
-from campaigns.tracking import PollSchedule
+from campaigns.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.twilio_errors import (
     AmbiguousError,
     FatalError,
@@ -92,8 +103,15 @@ class EngineOptions:
     reconcile_margin: float = 120.0
     reconcile_grace: float = 0.5
     lookup_attempts: int = 6
-    transient_pause_after: int = 12
+    #: Seconds of transient failures in a row (Twilio unreachable, connections refused: nothing
+    #: was created) during which sending backs off and retries, one probe at a time, before
+    #: the campaign pauses with kind `transient`. A network blip costs a short wait, not a pause.
+    transient_patience: float = 30.0
     opted_out: Callable[[str, str], None] | None = field(default=None, compare=False)
+    #: The wall clock for the send-time rules (the sending window, `not_before`): an aware UTC
+    #: datetime. Tests pass a synthetic one; intents and reconciliation keep real time (they are
+    #: compared with Twilio's own timestamps).
+    clock: Callable[[], datetime] = field(default=J.now_utc, compare=False)
 
 
 _FROM_STORED: Any = object()
@@ -155,6 +173,7 @@ class _Row:
     segments: int
     retries: int = 0
     attempted_at: datetime | None = None
+    not_before: datetime | None = None  # when deferred: its window's next opening (UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +290,8 @@ class Engine:
         # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
         # still be found, whichever attempt's answer was lost.
         self._began = campaign.created_at
+        window = window_of_settings(campaign.settings)
+        self._window = SendWindow(window) if window is not None else None
         try:
             async with self.gateway.async_session() as session:
                 self._session = session
@@ -376,9 +397,16 @@ class Engine:
         self._waiters: deque[asyncio.Future[bool]] = deque()
         self._sends_started = 0
         self._polls_started = 0
+        #: Transient failures in a row (429s aside): how many, since when (monotonic and wall
+        #: clock), and until when sending holds back (`_on_transient`).
         self._transient_streak = 0
+        self._transient_since: float | None = None
+        self._transient_since_wall: datetime | None = None
+        self._hold_until = 0.0
+        self._window: SendWindow | None = None  # set by `_run` from the campaign's settings
         #: What happened, for tests and reports: throttled, transient, ambiguous,
-        #: reconciled_found, reconciled_absent, unknown, polls.
+        #: reconciled_found, reconciled_absent, unknown, polls, deferred (by the window at send
+        #: time), gone (tracked messages Twilio no longer has).
         self.stats: Counter[str] = Counter()
         self._breaker: dict[str, tuple[int | None, int]] = {
             "send": (None, 0),
@@ -401,7 +429,7 @@ class Engine:
         messages again."""
         self._queue.clear()
         self._later.clear()
-        now_wall = J.now_utc()
+        now_wall = self.options.clock()
         now = time.monotonic()
         self._status.clear()
         self._counts.clear()
@@ -410,14 +438,19 @@ class Engine:
             self._status[r.row] = r.status
             self._counts[r.status] += 1
             if r.status == J.PENDING:
-                item = _Row(r.row, r.to, r.body, r.segments)
+                item = _Row(r.row, r.to, r.body, r.segments, not_before=r.not_before)
                 if r.not_before is not None and r.not_before > now_wall:
                     delay = (r.not_before - now_wall).total_seconds()
                     self._push_later(now + delay, item)
                 else:
                     self._queue.append(item)
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
+                # A message Twilio said it no longer has (`tracking.is_gone`) is asked about once
+                # more per run at most: the lean read does not carry its mark.
                 self._polls.add(r.row, r.sid, r.to, now)
+        if self._window is not None:
+            # Each number's zones once, in one bulk pass, before the first check.
+            self._window.learn(item.to for item in (*self._queue, *(x[2] for x in self._later)))
         self._sending_done_at = None
         self._set_campaign_state(J.RUNNING)
         self._emit(
@@ -471,7 +504,9 @@ class Engine:
                         return self._finish(canceled=True)
                     return self._paused(request.reason, request.hint, request.kind)
             while self._later and self._later[0][0] <= now:
-                self._queue.append(heapq.heappop(self._later)[2])
+                item = heapq.heappop(self._later)[2]
+                item.not_before = None  # due: the window is checked again before it leaves
+                self._queue.append(item)
             intents: list[_Row] = []
             wait = opts.progress_interval
             if request is None:
@@ -483,9 +518,19 @@ class Engine:
                 if self._pacer is not None:
                     ahead = max(1, math.ceil(self._pacer.rate * 0.2)) - self._at_gate
                     free = min(free, ahead)
+                if self._transient_since is not None:
+                    # Twilio unreachable: hold back, then one probe at a time (`_on_transient`).
+                    free = min(free, 0 if now < self._hold_until else 1 - self._active_sends)
+                window = self._window
+                wall = self.options.clock() if window is not None and self._queue else None
                 while free > 0 and self._queue and self._canary_allows():
-                    item = self._queue[0]
-                    self._queue.popleft()
+                    item = self._queue.popleft()
+                    if wall is not None:
+                        # The first check: a closed window commits no intent for this row.
+                        opens = window.closed_until(item.to, wall)  # type: ignore[union-attr]
+                        if opens is not None:
+                            self._defer(item, opens, wall, now)
+                            continue
                     intents.append(item)
                     free -= 1
                     if self._canary_left > 0:
@@ -516,6 +561,8 @@ class Engine:
                 return outcome
             if self._later:
                 wait = min(wait, max(0.0, self._later[0][0] - now))
+            if self._transient_since is not None and self._queue:
+                wait = min(wait, max(0.001, self._hold_until - now))
             next_poll = self._polls.next_due()
             if next_poll is not None:
                 wait = min(wait, max(0.001, next_poll - now))
@@ -585,11 +632,13 @@ class Engine:
             if first - now <= self.options.max_defer_wait:
                 return None
             waiting = len(self._later)
-            when = J.now_utc() + timedelta(seconds=first - now)
+            item = self._later[0][2]
+            when = item.not_before or self.options.clock() + timedelta(seconds=first - now)
             return self._paused(
-                f"{waiting} recipient(s) are waiting for their quiet hours to end "
-                f"(the first at {when:%Y-%m-%d %H:%M} UTC).",
-                f"Run 'smscast resume {self.campaign_id}' after then.",
+                f"{waiting} recipient(s) are outside their sending window (quiet hours); "
+                f"the first window opens at {when:%Y-%m-%d %H:%M} UTC.",
+                f"Run 'smscast resume {self.campaign_id}' after then: each recipient is "
+                "texted only inside its own window.",
                 "deferred",
             )
         if self._sending_done_at is None:
@@ -732,6 +781,21 @@ class Engine:
             self._queue.appendleft(item)
             self._wake()
             return
+        # The second window check, at the last moment: the intent was committed earlier, and
+        # the wait for a slot or the pacer since may have crossed the window's close. Nothing
+        # awaits between here and `session.send`, which writes the request as soon as it has a
+        # connection: at once on a kept-alive one, after the connect (loopback or a nearby
+        # Twilio edge: milliseconds; at most `connect_timeout`) on a new one. So "the window
+        # holds when the request leaves" is exact to within that connect time.
+        if self._window is not None:
+            wall = opts.clock()
+            opens = self._window.closed_until(item.to, wall)
+            if opens is not None:
+                self._release()
+                self._active_sends -= 1
+                self._defer(item, opens, wall, time.monotonic())
+                self._wake()
+                return
         self._sends_started += 1
         self._change(item.row, item.to, J.INFLIGHT)
         try:
@@ -759,7 +823,7 @@ class Engine:
                 await self._on_ambiguous(item, exc)
             else:
                 self._limit.on_success()
-                self._transient_streak = 0
+                self._reachable()
                 self._breaker["send"] = (None, 0)
                 self._sent_total += 1
                 self._record(item, self._record_outcome(item.row, record))
@@ -773,6 +837,14 @@ class Engine:
             self._release()
             self._active_sends -= 1
             self._wake()
+
+    def _defer(self, item: _Row, opens: datetime, wall: datetime, now: float) -> None:
+        """The row's sending window is closed: back to `pending` until `opens` (UTC), which is
+        persisted as its `not_before` (a resume, from either face, waits for it too)."""
+        self.stats["deferred"] += 1
+        item.not_before = opens
+        self._record(item, J.Outcome(item.row, J.PENDING, not_before=opens))
+        self._push_later(now + max(0.0, (opens - wall).total_seconds()), item)
 
     def _release(self) -> None:
         self._active -= 1
@@ -849,27 +921,61 @@ class Engine:
             self._polls.add(item.row, record.sid, item.to, time.monotonic())
 
     def _on_transient(self, item: _Row, exc: TransientError) -> None:
+        """Nothing was created: the row goes back to `pending` and is retried later.
+
+        A 429 is about requests in flight, which AIMD is already lowering: that row alone
+        retries soon. Any other transient failure (a refused connection, Twilio unreachable)
+        is about the way to Twilio, not the row: all sending holds back with backoff, then
+        probes with one request at a time, and only after `transient_patience` seconds with
+        no success does the campaign pause, saying what failed and since when."""
         throttled = exc.status == 429 or exc.code == 20429
         self.stats["throttled" if throttled else "transient"] += 1
+        now = time.monotonic()
+        item.retries += 1
         if throttled:
             self._limit.on_throttled()
+            delay = backoff(item.retries, base=0.2, cap=5.0)
         else:
+            if self._transient_since is None:
+                self._transient_since = now
+                self._transient_since_wall = J.now_utc()
             self._transient_streak += 1
-        item.retries += 1
-        # A 429 is about requests in flight, which AIMD is already lowering: retry soon.
-        delay = backoff(item.retries, base=0.2, cap=5.0) if throttled else backoff(item.retries)
+            delay = backoff(self._transient_streak, base=0.25, cap=5.0)
+            self._hold_until = max(self._hold_until, now + delay)
         if exc.retry_after:
             delay = max(delay, exc.retry_after)
         self._record(item, J.Outcome(item.row, J.PENDING))
-        self._push_later(time.monotonic() + delay, item)
-        if self._transient_streak >= self.options.transient_pause_after:
-            self._transient_streak = 0
-            self._set_request(
-                _Request("pause", f"Twilio keeps failing: {exc}", exc.hint or "", "transient")
+        self._push_later(now + delay, item)
+        since = self._transient_since
+        if not throttled and since is not None and now - since >= self.options.transient_patience:
+            self._pause_unreachable(exc, now)
+
+    def _pause_unreachable(self, exc: TransientError, now: float) -> None:
+        since = self._transient_since_wall or J.now_utc()
+        seconds = now - (self._transient_since or now)
+        self._set_request(
+            _Request(
+                "pause",
+                f"Twilio could not be reached for {seconds:.0f} s ({self._transient_streak} "
+                f"attempts since {since:%H:%M:%S} UTC, each retried with backoff); the last "
+                f"error: {exc}",
+                "Nothing was created by the failed attempts: those recipients are still "
+                "pending. Check the network connection (or status.twilio.com), then run "
+                f"'smscast resume {self.campaign_id}'.",
+                "transient",
             )
+        )
+        self._reachable()
+
+    def _reachable(self) -> None:
+        """Twilio answered (or the run pauses): the transient streak is over."""
+        self._transient_streak = 0
+        self._transient_since = None
+        self._transient_since_wall = None
+        self._hold_until = 0.0
 
     def _on_permanent(self, item: _Row, exc: PermanentError) -> None:
-        self._transient_streak = 0
+        self._reachable()  # Twilio answered
         self._record(
             item,
             J.Outcome(item.row, "failed", error_code=exc.code, error_message=str(exc)),
@@ -988,8 +1094,16 @@ class Engine:
             if exc.status == 429 or exc.code == 20429:
                 self._limit.on_throttled()
             self._polls.retry(row, time.monotonic())
-        except TwilioFailure:
-            self._polls.retry(row, time.monotonic())
+        except TwilioFailure as exc:
+            if is_gone(exc):
+                # Twilio no longer has it: the row keeps its last status, says so, and is not
+                # polled again (asking again would get the same 404 forever).
+                self.stats["gone"] += 1
+                self._polls.done(row)
+                status = self._status.get(row, "sent")
+                self._change(row, to, status, gone_outcome(row, status))
+            else:
+                self._polls.retry(row, time.monotonic())
         else:
             if record.status != self._status.get(row):
                 self._change(row, to, record.status, self._record_outcome(row, record))

@@ -238,6 +238,8 @@ class Outcome:
     error_message: str | None = None
     price: str | None = None
     segments: int | None = None
+    #: A pending row's new "not before" (the sending window closed before it left).
+    not_before: datetime | None = None
 
 
 _RECIPIENT_COLUMNS = (
@@ -902,8 +904,8 @@ class Journal:
                 db.executemany(
                     "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
-                    " segments = COALESCE(?, segments), updated_at = ?"
-                    " WHERE campaign_id = ? AND row = ?",
+                    " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
+                    " updated_at = ? WHERE campaign_id = ? AND row = ?",
                     [
                         (
                             o.status,
@@ -912,6 +914,7 @@ class Journal:
                             o.error_message,
                             o.price,
                             o.segments,
+                            _iso(o.not_before),
                             now,
                             campaign_id,
                             o.row,

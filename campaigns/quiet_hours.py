@@ -12,12 +12,17 @@ every zone of the plan). The most restrictive rule applies: the window must be o
 the number's zones at once. `next_open` finds the first such instant within `HORIZON` (48 h),
 exactly, across daylight-saving changes (zoneinfo), or returns None when the zones never share
 an open moment.
+
+The window is applied twice: at planning (`campaigns.audience` defers whoever is outside it) and
+at the moment each request leaves (`SendWindow`, used by the engine), so that a campaign running
+past the window's end, a resume at night or a retry crossing the close never texts anyone in
+their quiet time. `window_of_settings` reads the window a campaign was planned with.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -25,7 +30,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.errors import InputError
 
-__all__ = ["DEFAULT_WINDOW", "HORIZON", "QuietHours", "zone"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "HORIZON",
+    "QuietHours",
+    "SendWindow",
+    "window_of_settings",
+    "zone",
+]
 
 #: The allowed sending window when the person says nothing (recipient's local time).
 DEFAULT_WINDOW = "08:00-21:00"
@@ -159,6 +171,99 @@ class QuietHours:
             for fold in (0, 1):
                 local = datetime.combine(day, self.send_from, tzinfo=tz).replace(fold=fold)
                 yield local.astimezone(UTC)
+
+
+def window_of_settings(settings: Mapping[str, object]) -> QuietHours | None:
+    """The sending window a campaign was planned with, from its stored settings.
+
+    Both faces store the `--quiet-hours` text under "quiet_hours" with every campaign they
+    create ("off" when there was none). A campaign without the key was made through the Python
+    API (tests, benchmarks) with no window applied at planning: None, no window (assumed; every
+    campaign smscast's own faces ever created has the key). A stored value that no longer
+    parses (a hand-edited journal) falls back to the default window: under-sending at night
+    beats texting someone in their quiet time.
+    """
+    text = settings.get("quiet_hours")
+    if text is None:
+        return None
+    try:
+        return QuietHours.parse(str(text))
+    except InputError:
+        return QuietHours.default()
+
+
+class _ZoneSet:
+    """One distinct set of time zones, with the window's state cached for one UTC minute."""
+
+    __slots__ = ("minute", "opens", "zones")
+
+    def __init__(self, zones: tuple[ZoneInfo, ...]) -> None:
+        self.zones = zones
+        self.minute = -1  # the UTC minute (POSIX seconds // 60) `opens` is valid for
+        self.opens: datetime | None = None  # None: open in that minute
+
+
+class SendWindow:
+    """The window checked at the moment each request leaves, cheap enough to ask per message.
+
+    `closed_until(phone, now)` is None when `phone` (E.164) may be texted at `now`, else the
+    UTC instant its window next opens (as `QuietHours.next_open`, in all of its zones).
+
+    Cost: each number's zones are found once (`learn` does a whole campaign in one bulk call to
+    `phones.normalize_unique`, the function the contact book used at planning, so the zones
+    are the same), and numbers share one `_ZoneSet` per distinct set of zones. The open/closed
+    state (and the next opening) of a zone set is computed once per UTC minute: every window
+    edge is a whole local minute and every zone in use today is offset from UTC by whole
+    minutes, DST changes included, so neither can change inside a UTC minute. A check is then
+    a dict lookup and an integer comparison.
+
+    A number without a known zone is not checked (as at planning: the audience says so).
+    """
+
+    def __init__(self, window: QuietHours) -> None:
+        self.window = window
+        self._by_phone: dict[str, _ZoneSet | None] = {}
+        self._by_names: dict[tuple[str, ...], _ZoneSet | None] = {}
+
+    def learn(self, phones: Iterable[str]) -> None:
+        """Find the zones of these numbers now, in one bulk pass (new numbers only)."""
+        from campaigns.phones import normalize_unique
+
+        new = [p for p in dict.fromkeys(phones) if p not in self._by_phone]
+        if not new:
+            return
+        found = normalize_unique(new, "US")  # E.164 with "+": the region is never used
+        codes = memoryview(found.zone_codes).cast("H")
+        for i, phone in enumerate(new):
+            names = found.zone_table[codes[i]] if found.e164[i] is not None else ()
+            self._by_phone[phone] = self._zone_set(names)
+
+    def _zone_set(self, names: tuple[str, ...]) -> _ZoneSet | None:
+        if names not in self._by_names:
+            infos = tuple(tz for tz in (zone(name) for name in names) if tz is not None)
+            self._by_names[names] = _ZoneSet(infos) if infos else None
+        return self._by_names[names]
+
+    def closed_until(self, phone: str, now: datetime) -> datetime | None:
+        """None when the window is open for `phone` at the aware instant `now`; else when it
+        next opens (UTC). Zones that never share an open moment within `HORIZON` (planning
+        excludes such numbers) count as closed for `HORIZON`."""
+        try:
+            zones = self._by_phone[phone]
+        except KeyError:
+            self.learn((phone,))
+            zones = self._by_phone[phone]
+        if zones is None:
+            return None
+        minute = int(now.timestamp()) // 60
+        if zones.minute != minute:
+            zones.minute = minute
+            if self.window.is_open(now, zones.zones):
+                zones.opens = None
+            else:
+                opens = self.window.next_open(zones.zones, now)
+                zones.opens = opens if opens is not None else now.astimezone(UTC) + HORIZON
+        return zones.opens
 
 
 def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:

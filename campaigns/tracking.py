@@ -3,6 +3,12 @@
 A terminal has no public URL for status callbacks, so the engine fetches each non-final
 message with backoff (1 s, 2 s, 4 s ... up to `cap`), until it is final or the engine's time
 limit passes. This class is only the schedule; the engine decides how many polls it can afford.
+
+A message Twilio answers 404 for (code 20404: it no longer has it: deleted, another account,
+or a sandbox that was restarted and forgot it) is *gone*: asking again would get the same
+answer forever. Both the engine and `refresh_statuses` then record it once (`gone_outcome`:
+the row keeps its last known status, error code 20404 and a sentence saying Twilio no longer
+has the message) and stop polling it (`pollable`).
 """
 
 from __future__ import annotations
@@ -10,6 +16,37 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from typing import Any
+
+#: Twilio's "The requested resource was not found" (HTTP 404), on a message it once gave us.
+GONE_CODE = 20404
+GONE_MESSAGE = (
+    "Twilio no longer has this message (404, error 20404: deleted, or the account or sandbox "
+    "that held it is not the one asked); its last known status is kept and it is no longer "
+    "checked."
+)
+
+
+def is_gone(exc: Any) -> bool:
+    """Whether a failed fetch (a `TwilioFailure`) means Twilio does not have the message.
+
+    Only Twilio's own code 20404 counts: a bare HTTP 404 without it (a proxy, a wrong base
+    URL) says nothing about the message, and the row stays polled."""
+    return getattr(exc, "code", None) == GONE_CODE
+
+
+def gone_outcome(row: int, status: str) -> Any:
+    """The `journal.Outcome` recording that Twilio no longer has the message of `row`."""
+    from campaigns.journal import Outcome
+
+    return Outcome(row, status, error_code=GONE_CODE, error_message=GONE_MESSAGE)
+
+
+def pollable(row: Any) -> bool:
+    """Whether a journal `Recipient` is worth asking Twilio about: live, with a SID, and not
+    already known to be gone."""
+    from campaigns.journal import LIVE_STATUSES
+
+    return row.status in LIVE_STATUSES and bool(row.sid) and row.error_code != GONE_CODE
 
 
 @dataclass(slots=True)
@@ -88,14 +125,15 @@ async def refresh_statuses(
     """Fetch every live (not final) message of the campaign once and record what changed.
 
     Used by `smscast status` after the engine has stopped tracking. Returns how many rows
-    changed. Twilio errors leave a row as it was (the next refresh tries again).
+    changed. Twilio errors leave a row as it was (the next refresh tries again), except a 404:
+    the message is gone (`gone_outcome`) and is not asked about again.
     """
     import asyncio
 
     from campaigns.journal import LIVE_STATUSES, Outcome
     from campaigns.twilio_errors import TwilioFailure, describe
 
-    rows = [r for r in journal.recipients(campaign_id, LIVE_STATUSES) if r.sid]
+    rows = [r for r in journal.recipients(campaign_id, LIVE_STATUSES) if pollable(r)]
     gate = asyncio.Semaphore(max(1, concurrency))
     outcomes: list[Outcome] = []
 
@@ -105,7 +143,9 @@ async def refresh_statuses(
             async with gate:
                 try:
                     record = await session.fetch(row.sid, timeout=timeout)
-                except TwilioFailure:
+                except TwilioFailure as exc:
+                    if is_gone(exc):
+                        outcomes.append(gone_outcome(row.row, row.status))
                     return
             if record.status != row.status or (record.price and not row.price):
                 info = describe(record.error_code)

@@ -3,14 +3,16 @@ exactly-once check counted from the sandbox's own message list."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from campaigns import journal as J
 from campaigns.engine import Engine, EngineOptions, RunResult
 from campaigns.events import Event
-from campaigns.sandbox import Sandbox
+from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.settings import Credentials
 from campaigns.twilio_gateway import TwilioGateway
 
@@ -36,6 +38,7 @@ def campaign(
     sender: str = "+15017122661",
     service: str | None = None,
     not_before: dict[int, Any] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> str:
     recipients = [
         J.NewRecipient(
@@ -55,7 +58,7 @@ def campaign(
         source_sha256="0" * 64,
         sender=None if service else sender,
         messaging_service_sid=service,
-        settings={},
+        settings=settings or {},
         recipients=recipients,
     )
 
@@ -105,3 +108,51 @@ def assert_exactly_once(sandbox: Sandbox, journal: J.Journal, cid: str) -> dict[
 
 def open_journal(tmp_path: Path) -> J.Journal:
     return J.Journal.open(tmp_path / "smscast.db")
+
+
+class Clock:
+    """A synthetic wall clock for `EngineOptions.clock`: it reads `now` until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class LoopSandbox:
+    """A sandbox served in the test's own event loop, which can go away and come back on the
+    same port: `down()` stops it (connections are refused), `up()` serves the same account
+    and messages again, `replace()` serves a fresh sandbox (same account, no messages) there."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.sandbox = Sandbox(config)
+        self.port = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> LoopSandbox:
+        await self.up()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.sandbox.stop()
+
+    async def up(self) -> None:
+        await self.sandbox.start(port=self.port)
+        self.port = int(self.sandbox.base_url.rsplit(":", 1)[1])
+
+    async def down(self) -> None:
+        await self.sandbox.stop()
+
+    async def replace(self) -> None:
+        """Stop, then serve a sandbox that has forgotten every message (as after a restart)."""
+        await self.down()
+        config = self.sandbox.config
+        self.sandbox = Sandbox(config)
+        await self.up()
+
+    def later(self, coro: Any) -> None:
+        """Run `coro` on the loop soon (from an engine `emit`, which cannot await)."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)

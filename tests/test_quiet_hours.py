@@ -233,3 +233,17 @@ def test_only_ascii_digits_make_a_window(text: str) -> None:
         QuietHours.parse(text)
     assert "digits other than 0-9" in str(error.value)
     assert "--quiet-hours" in str(error.value)
+
+
+# -- the window a campaign was planned with -------------------------------------------------
+
+
+def test_the_stored_window_is_read_back_as_planned() -> None:
+    from campaigns.quiet_hours import window_of_settings
+
+    assert window_of_settings({"quiet_hours": "22:00-06:00"}) == window("22:00-06:00")
+    assert window_of_settings({"quiet_hours": "off"}) is None
+    # No key: a campaign made through the API, planned without a window.
+    assert window_of_settings({}) is None
+    # Unreadable (a hand-edited journal): the default, never "send at any hour".
+    assert window_of_settings({"quiet_hours": "tea time"}) == QuietHours.default()

@@ -3,7 +3,9 @@
 Refreshes the delivery status of messages that are not final yet (one fetch each, when
 credentials are configured; `--no-refresh` skips it), then shows the counts by status and the
 failures grouped by error code with what each means and what to do. `--watch` refreshes every
-few seconds until every message is final (Ctrl-C stops watching). `--json` prints one object.
+few seconds until every message is final or known to be gone (Twilio answered 404 for it:
+deleted, or a restarted sandbox; it keeps its last status and is not asked about again; see
+`tracking.is_gone`). Ctrl-C stops watching. `--json` prints one object.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Show (and refresh) the campaign's status; exit 0."""
     import asyncio
 
-    from campaigns.journal import LIVE_STATUSES, Journal
+    from campaigns.journal import Journal
     from campaigns.settings import settings_from_args
     from campaigns.tracking import refresh_statuses
     from campaigns.untrusted import json_dumps
@@ -56,9 +58,7 @@ def run(args: argparse.Namespace) -> int:
             gateway = TwilioGateway(settings)
         try:
             while True:
-                if gateway is not None and any(
-                    journal.counts(campaign.id).get(s) for s in LIVE_STATUSES
-                ):
+                if gateway is not None and _tracked(journal, campaign.id):
                     asyncio.run(refresh_statuses(gateway, journal, campaign.id))
                 report = build_report(journal, campaign.id)
                 if args.json:
@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     sys.stdout.write(render(report, watching=args.watch) + "\n")
                 sys.stdout.flush()
-                live = sum(report["counts"].get(s, 0) for s in LIVE_STATUSES)
-                if not args.watch or not live or gateway is None:
+                if not args.watch or not report["tracked"] or gateway is None:
                     break
                 time.sleep(max(0.5, args.interval))
         except KeyboardInterrupt:
@@ -75,15 +74,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tracked(journal: Any, campaign_id: str) -> int:
+    """How many of the campaign's messages are still worth asking Twilio about."""
+    from campaigns.journal import LIVE_STATUSES
+    from campaigns.tracking import pollable
+
+    return sum(1 for r in journal.recipients(campaign_id, LIVE_STATUSES) if pollable(r))
+
+
 def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
-    """The campaign's header, counts and failures by code, as a JSON-ready dict."""
+    """The campaign's header, counts and failures by code, as a JSON-ready dict.
+
+    `tracked`: live messages still followed; `gone`: live messages Twilio no longer has
+    (404), kept at their last status and no longer asked about."""
+    from campaigns.journal import LIVE_STATUSES
+    from campaigns.tracking import pollable
     from campaigns.twilio_errors import describe
 
     campaign = journal.campaign(campaign_id)
     counts = journal.counts(campaign_id)
     failures: Counter[tuple[int | None, str]] = Counter()
     prices = 0.0
+    tracked = gone = 0
     for r in journal.recipients(campaign_id):
+        if r.status in LIVE_STATUSES:
+            if pollable(r):
+                tracked += 1
+            elif r.sid:
+                gone += 1
         if r.status in ("failed", "undelivered", "unknown"):
             failures[(r.error_code, r.status)] += 1
         if r.price:
@@ -113,6 +131,8 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
         "total": sum(n for s, n in counts.items() if s != "skipped"),
         "price": round(prices, 4),
         "failures": groups,
+        "tracked": tracked,
+        "gone": gone,
     }
 
 
@@ -147,6 +167,15 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
         lines.append(f"  {g['count']:>6} {g['status']} with {code}: {g['meaning']}")
         if g["advice"]:
             lines.append(f"         {g['advice']}")
+    if report.get("gone"):
+        lines.append(
+            f"  {report['gone']:>6} message(s) Twilio no longer has (404, error 20404): their "
+            "last known status is kept and they are no longer checked."
+        )
+        lines.append(
+            "         They were deleted at Twilio, or these credentials reach another account "
+            "(or a sandbox that was restarted and forgot them); their delivery cannot be known."
+        )
     cid = report["campaign_id"]
     if counts.get("pending") or counts.get("inflight") or counts.get("unknown"):
         lines.append(f"Go on with: smscast resume {cid}")

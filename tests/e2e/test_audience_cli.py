@@ -1,18 +1,28 @@
 """The audience filters and delivery tracking as a person meets them on the command line,
 against a sandbox over loopback: verified-only on a trial account (auto/on/off, with where to
 verify), a STOP reply (21610) landing on the suppression list and excluding the number next
-time, quiet hours deferring (not dropping) a recipient, and `smscast status --watch`."""
+time, quiet hours deferring (not dropping) a recipient, and `smscast status --watch` (also
+after a sandbox restart forgot the messages it follows)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from send_support import SMSCAST, numbers, run_cli, smscast_env, write_contacts
+import pytest
+from send_support import (
+    SMSCAST,
+    numbers,
+    run_cli,
+    sandbox_process,
+    smscast_env,
+    write_contacts,
+)
 
 from campaigns import journal as J
 from campaigns.sandbox import Sandbox
@@ -91,6 +101,22 @@ def test_quiet_hours_defer_a_recipient_to_its_window(
         assert journal.campaign(cid).state == J.PAUSED
         rows = journal.recipients(cid)
     assert {r.status for r in rows} == {J.PENDING} and all(r.not_before for r in rows)
+    opening = rows[0].not_before
+
+    # A day later, after that window has come and gone: the stored not_before has passed, but
+    # the window is closed again. A resume must send no one, and defer them to the next opening.
+    with sqlite3.connect(db) as raw:
+        yesterday = (opening - timedelta(days=1)).isoformat()
+        raw.execute("UPDATE recipients SET not_before = ?", (yesterday,))
+    resumed = run_cli([*SMSCAST, "resume", cid, "--yes"], env, tmp_path)
+    assert resumed.returncode == 4, resumed.stderr
+    assert "outside their sending window" in resumed.stderr
+    assert f"{opening:%Y-%m-%d %H:%M} UTC" in resumed.stderr  # when it opens
+    assert sb.messages() == []
+    with J.Journal.open(db) as journal:
+        rows = journal.recipients(cid)
+    assert {r.status for r in rows} == {J.PENDING}
+    assert {r.not_before for r in rows} == {opening} and {r.attempts for r in rows} == {0}
 
 
 def test_status_watch_follows_delivery_until_final(
@@ -136,3 +162,46 @@ def test_status_watch_follows_delivery_until_final(
     with J.Journal.open(db) as journal:
         assert journal.counts(cid) == {"delivered": 3}
     assert {m["status"] for m in sb.messages()} == {"delivered"}
+
+
+def test_status_watch_ends_explaining_messages_a_restarted_sandbox_forgot(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """Sent to one sandbox, which then restarts on the same port with the same account and no
+    messages: every fetch answers 404 (20404). `status --watch` records that once per message
+    and ends, saying so, instead of polling forever."""
+    first = sandbox_factory(trial=False, speedup=1.0, delivery_delay=600.0)  # stays queued
+    phones = numbers(3, 66_200)
+    contacts = write_contacts(tmp_path / "contacts.csv", phones)
+    db = tmp_path / "smscast.db"
+    env = smscast_env(first, tmp_path, db)
+    send = [*SMSCAST, "send", str(contacts), "-t", "Hi {name}", "--quiet-hours", "off"]
+    sent = run_cli([*send, "--send", "--yes", "--track", "0", "--rate", "max"], env, tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    port = first.base_url.rsplit(":", 1)[1]
+    first.__exit__(None, None, None)  # the sandbox goes away, and with it every message
+    again = ["--port", port, "--account-sid", first.account_sid, "--auth-token", first.auth_token]
+    with sandbox_process(*again) as second:
+        assert second.base_url == first.base_url and second.messages() == []
+        try:
+            watch = subprocess.run(
+                [*SMSCAST, "status", "--watch", "--interval", "0.5"],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tmp_path,
+                timeout=60,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("status --watch kept polling messages the server does not have")
+        assert watch.returncode == 0, watch.stderr
+        assert "3 message(s) Twilio no longer has (404, error 20404)" in watch.stdout
+        assert "no longer checked" in watch.stdout
+        report = json.loads(run_cli([*SMSCAST, "status", "--json"], env, tmp_path).stdout)
+    assert (report["gone"], report["tracked"]) == (3, 0)
+    with J.Journal.open(db) as journal:
+        rows = journal.recipients(journal.latest().id)
+    assert {r.status for r in rows} <= J.LIVE_STATUSES and all(r.sid for r in rows)
+    assert all(r.error_code == 20404 and "no longer has" in (r.error_message or "") for r in rows)
