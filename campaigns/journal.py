@@ -69,6 +69,9 @@ SCHEMA_VERSION = 1
 PLANNED, RUNNING, PAUSED = "planned", "running", "paused"
 CANCELED, FINISHED = "canceled", "finished"
 CAMPAIGN_STATES = (PLANNED, RUNNING, PAUSED, CANCELED, FINISHED)
+#: Not stored: how a campaign stored as `running` is shown when nobody holds its run lock (the
+#: process that ran it died: kill -9, a crash, a power cut). `smscast resume` goes on with it.
+INTERRUPTED = "interrupted"
 
 #: Recipient statuses (Twilio's words where Twilio has one).
 PENDING, INFLIGHT, UNKNOWN, SKIPPED = "pending", "inflight", "unknown", "skipped"
@@ -651,6 +654,17 @@ class Journal:
             yield campaign_id
         finally:
             _LOCKS.release(key)
+
+    def shown_state(self, campaign: Campaign) -> str:
+        """The campaign's state as a person should read it: `INTERRUPTED` for a campaign
+        stored as running that no process is sending (its run lock is free), else its state."""
+        if campaign.state != RUNNING:
+            return campaign.state
+        try:
+            with self.run_lock(campaign.id):
+                return INTERRUPTED
+        except CampaignBusyError:
+            return RUNNING
 
     def __exit__(self, *exc: object) -> None:
         self.close()

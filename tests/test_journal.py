@@ -520,3 +520,39 @@ def test_run_lock_belongs_to_the_database_not_the_name_it_was_opened_by(
         assert len(refused) == 1
     with J.Journal.open(alias) as journal, journal.run_lock(cid):  # released: free again
         pass
+
+
+def test_a_running_campaign_nobody_sends_is_shown_interrupted(tmp_path: Path) -> None:
+    """A campaign stored as `running` whose process died (kill -9, a crash) was listed as
+    running, as if it were being sent; it is shown `interrupted` unless a process holds it."""
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal)
+        journal.set_state(cid, J.RUNNING)
+        assert journal.shown_state(journal.campaign(cid)) == J.INTERRUPTED
+    holder = _hold_lock(db, cid)
+    try:
+        with J.Journal.open(db) as journal:
+            assert journal.shown_state(journal.campaign(cid)) == J.RUNNING
+    finally:
+        holder.kill()
+        holder.wait()
+    with J.Journal.open(db) as journal:
+        journal.set_state(cid, J.PAUSED)
+        assert journal.shown_state(journal.campaign(cid)) == J.PAUSED
+
+
+def test_smscast_campaigns_shows_an_interrupted_campaign(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from campaigns.cli import main
+
+    db = tmp_path / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal)
+        journal.set_state(cid, J.RUNNING)
+    assert main(["campaigns", "--db", str(db)]) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith(cid))
+    assert " interrupted " in line
+    assert main(["campaigns", "--db", str(db), "--json"]) == 0
+    assert '"state": "interrupted"' in capsys.readouterr().out

@@ -21,6 +21,8 @@ class CampaignRow:
 
     campaign: Any
     counts: dict[str, int]
+    #: The state as shown (`Journal.shown_state`: "interrupted" when no process is sending it).
+    state: str = ""
 
     @property
     def total(self) -> int:
@@ -202,7 +204,10 @@ def create_campaign_for(
 def list_campaigns(db_path: Path | None) -> list[CampaignRow]:
     """Every campaign in the journal, newest first, with counts by status."""
     with _journal(db_path) as journal:
-        return [CampaignRow(c, journal.counts(c.id)) for c in journal.campaigns()]
+        return [
+            CampaignRow(c, journal.counts(c.id), journal.shown_state(c))
+            for c in journal.campaigns()
+        ]
 
 
 def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Any]:

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "campaign_id": c.id,
                     "created_at": c.created_at.isoformat(),
-                    "state": c.state,
+                    "state": journal.shown_state(c),
                     "source": Path(c.source_name).name,
                     "sender": c.messaging_service_sid or c.sender,
                     "total": sum(n for s, n in counts.items() if s != "skipped"),
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             f"No campaigns yet in {visible(db_path)}. Start one with 'smscast send CONTACTS.csv'."
         )
         return 0
-    print(f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<9} {'TOTAL':>6}  {'SENT':>6}  FILE")
+    print(f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<11} {'TOTAL':>6}  {'SENT':>6}  FILE")
     for row in rows:
         sent = sum(
             n
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"{row['campaign_id']:<16} {row['created_at'][:16].replace('T', ' '):<17} "
-            f"{row['state']:<9} {row['total']:>6}  {sent:>6}  {visible(row['source'])}"
+            f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {visible(row['source'])}"
         )
     print("Details: smscast status ID    Go on: smscast resume ID")
     return 0

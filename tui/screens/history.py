@@ -59,7 +59,7 @@ class HistoryScreen(StepScreen):
             table.add_row(
                 campaign.id,
                 f"{campaign.created_at:%m-%d %H:%M}",
-                campaign.state,
+                item.state or campaign.state,
                 str(item.total),
                 str(sum(counts.get(s, 0) for s in DELIVERED)),
                 str(sum(counts.get(s, 0) for s in FAILED)),
