@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from campaigns.audience import AudienceBuilder, build_audience
-from campaigns.contacts import load_contacts
-from campaigns.quiet_hours import QuietHours
-from campaigns.suppression import SOURCE_OPT_OUT, Suppression
+from campaigns.audience.filters import AudienceBuilder, build_audience
+from campaigns.audience.quiet_hours import QuietHours
+from campaigns.audience.suppression import SOURCE_OPT_OUT, Suppression
+from campaigns.contacts.book import load_contacts
 
 #: (prefix, digits to vary): US area codes in one and two zones (701-555 is Mountain and
 #: Central), toll-free (every NANP zone), Canada, UK and German mobiles, Australian mobiles

@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench_contacts.py [--rows 1000000 100000] [--baseline-sample 20000]
 
 For each size it writes a CSV (First Name, Last Name, Phone, City) of distinct numbers from
-nine countries in mixed formats, then times `campaigns.contacts.load_contacts` in a fresh
+nine countries in mixed formats, then times `campaigns.contacts.book.load_contacts` in a fresh
 process (so peak RSS is that of the load alone; worker processes are reported separately).
 In the same run it measures the naive baseline, `df[col].apply(parse-validate-format)` on one
 core, on a sample of the same file, and extrapolates it to the full size (said so in the
@@ -67,7 +67,7 @@ def measure(path: str) -> None:
     """Child mode: load the file once, print JSON with time, counts and peak RSS."""
     import resource
 
-    from campaigns.contacts import load_contacts
+    from campaigns.contacts.book import load_contacts
 
     start = time.perf_counter()
     book = load_contacts(path)

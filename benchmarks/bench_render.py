@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from campaigns.segments import GSM_BASIC_CHARS, GSM_EXTENSION_CHARS, analyze
-from campaigns.template import Template
+from campaigns.compose.segments import GSM_BASIC_CHARS, GSM_EXTENSION_CHARS, analyze
+from campaigns.compose.template import Template
 
 TEMPLATE = (
     "Hi {first_name|there}, your appointment in {city} is on {date} at {time}. "
@@ -162,9 +162,9 @@ def main() -> None:
     )
 
     if args.plan:
-        from campaigns.contacts import Contact
-        from campaigns.plan import build_plan
-        from campaigns.pricing import PriceTable
+        from campaigns.compose.plan import build_plan
+        from campaigns.compose.pricing import PriceTable
+        from campaigns.contacts.book import Contact
 
         people = [
             Contact(row=i + 2, phone=c["Phone"], fields=c, timezones=())

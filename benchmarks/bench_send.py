@@ -7,7 +7,7 @@ Runs, in one go:
 2. the engine: 20,000 recipients, `--rate max --concurrency 100`: messages/s end to end (from
    `Engine.run` start to the campaign finished and committed) and client CPU per message
    (`time.process_time` of this process: the sandbox runs in another one); on the loop the CLI
-   uses (uvloop where installed, `campaigns.aio`) and, for comparison, on asyncio's own;
+   uses (uvloop where installed, `campaigns.send.aio`) and, for comparison, on asyncio's own;
 3. the engine at `--rate 50`: the achieved rate, and the most messages started in any
    one-second window, computed from our own send timestamps (the moment each request was
    launched, i.e. its `inflight` event) and, as a cross-check, from the sandbox's own message
@@ -37,12 +37,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from campaigns import aio
-from campaigns.engine import Engine, EngineOptions
-from campaigns.events import Event, RecipientChanged
-from campaigns.journal import Journal, NewRecipient
-from campaigns.settings import Credentials
-from campaigns.twilio_gateway import TwilioGateway
+from campaigns.config.settings import Credentials
+from campaigns.send import aio
+from campaigns.send.engine import Engine, EngineOptions
+from campaigns.send.events import Event, RecipientChanged
+from campaigns.store.journal import Journal, NewRecipient
+from campaigns.twilio.gateway import TwilioGateway
 
 
 def start_sandbox(latency_ms: float, limit: int) -> tuple[subprocess.Popen[str], dict[str, str]]:

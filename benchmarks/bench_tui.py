@@ -68,7 +68,7 @@ ERRORS = (30003, 30005, 30007, 21610, None)
 
 @dataclass(frozen=True, slots=True)
 class RecipientChanged:
-    """Stand-in for campaigns.events.RecipientChanged (only the fields the table needs)."""
+    """Stand-in for campaigns.send.events.RecipientChanged (only the fields the table needs)."""
 
     campaign_id: int
     recipient_id: int

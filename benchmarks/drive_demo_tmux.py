@@ -198,7 +198,7 @@ def smscast_command() -> list[str]:
     script = Path(sys.executable).parent / "smscast"
     if script.is_file():
         return [str(script), "demo"]
-    return [sys.executable, "-m", "campaigns.cli", "demo"]
+    return [sys.executable, "-m", "campaigns.cli.main", "demo"]
 
 
 def clean_env(home: Path, size: tuple[int, int]) -> dict[str, str]:

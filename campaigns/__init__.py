@@ -1,7 +1,7 @@
 """smscast's headless core: contacts, templates, segments, audience, journal, engine.
 
 Nothing in this package imports textual; the TUI (`tui/`) and the command line
-(`campaigns.cli`) are two faces on it.
+(`campaigns.cli.main`) are two faces on it.
 """
 
 __version__ = "0.1.0"

@@ -2,7 +2,7 @@
 
 import sys
 
-from campaigns.cli import main
+from campaigns.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,7 +37,7 @@ class JournalError(ConfigError):
 
     `path` is the file; `cause` a short word for what is wrong ("full", "read-only",
     "permission", "locked", "corrupt", "gone", "io"), for code that acts on it. Raised by
-    `campaigns.journal` (and the suppression list, which shares the file) in place of
+    `campaigns.store.journal` (and the suppression list, which shares the file) in place of
     `sqlite3` and `OSError` exceptions: one sentence naming the file and the cause.
     """
 

@@ -2,7 +2,7 @@
 
     python docs/make_screenshots.py [--out docs/screenshots] [--size 100x30]
 
-It starts the demo exactly as `smscast demo` does (`campaigns.demo.DemoEnvironment`: the
+It starts the demo exactly as `smscast demo` does (`campaigns.pipeline.demo.DemoEnvironment`: the
 built-in sandbox's trial account, `sample_contacts.csv`, a private temporary journal), runs
 the app headless (`App.run_test`) and walks through it by keyboard: Contacts, Audience
 (excluded tab), Compose, Review with SEND typed, Send while the campaign is going out and once
@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=parse_size, default=(100, 30), help="COLUMNSxLINES")
     args = parser.parse_args(argv)
 
-    from campaigns.demo import DemoEnvironment
-    from campaigns.engine import EngineOptions
+    from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.send.engine import EngineOptions
     from tui.app import SmscastApp
 
     args.out.mkdir(parents=True, exist_ok=True)

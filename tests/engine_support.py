@@ -9,12 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import journal as J
-from campaigns.engine import Engine, EngineOptions, RunResult
-from campaigns.events import Event
+from campaigns.config.settings import Credentials
 from campaigns.sandbox import Sandbox, SandboxConfig
-from campaigns.settings import Credentials
-from campaigns.twilio_gateway import TwilioGateway
+from campaigns.send.engine import Engine, EngineOptions, RunResult
+from campaigns.send.events import Event
+from campaigns.store import journal as J
+from campaigns.twilio.gateway import TwilioGateway
 
 SENT_OR_FINAL = J.SENT_STATUSES | {"undelivered"}
 

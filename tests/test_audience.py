@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.audience import (
+from campaigns.audience.filters import (
     KIND_QUIET_HOURS,
     KIND_SUPPRESSED,
     KIND_UNVERIFIED,
@@ -17,10 +17,10 @@ from campaigns.audience import (
     build_audience,
     resolve_verified_only,
 )
-from campaigns.contacts import Contact, Problem, load_contacts
+from campaigns.audience.quiet_hours import QuietHours
+from campaigns.audience.suppression import SOURCE_OPT_OUT, Suppression, SuppressionList
+from campaigns.contacts.book import Contact, Problem, load_contacts
 from campaigns.errors import InputError
-from campaigns.quiet_hours import QuietHours
-from campaigns.suppression import SOURCE_OPT_OUT, Suppression, SuppressionList
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # 13:00 New York, 10:00 Los Angeles
 NY, LA = ("America/New_York",), ("America/Los_Angeles",)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from campaigns.cli import COMMANDS, EXIT_USAGE, main
+from campaigns.cli.main import COMMANDS, EXIT_USAGE, main
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,7 +29,7 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_console_script_runs_in_a_subprocess() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "campaigns.cli", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "campaigns.cli.main", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0
     assert result.stdout.startswith("smscast ")

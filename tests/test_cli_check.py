@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.cli import main
+from campaigns.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_contacts.csv"
@@ -140,7 +140,7 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 def test_console_script_in_a_subprocess(messy: Path) -> None:
     script = Path(sys.executable).with_name("smscast")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "campaigns.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "campaigns.cli.main"]
     result = subprocess.run(
         [*command, "check", str(messy), "--json"], capture_output=True, text=True, timeout=120
     )
@@ -151,7 +151,7 @@ def test_console_script_in_a_subprocess(messy: Path) -> None:
 def test_check_imports_neither_textual_nor_twilio(messy: Path) -> None:
     code = (
         "import sys\n"
-        "from campaigns.cli import main\n"
+        "from campaigns.cli.main import main\n"
         f"assert main(['check', {str(messy)!r}, '--json']) == 0\n"
         "heavy = sorted(m for m in ('textual', 'twilio') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"

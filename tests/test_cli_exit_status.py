@@ -8,10 +8,10 @@ import io
 
 import pytest
 
-from campaigns import cli
-from campaigns.commands._sending import Renderer, exit_status
-from campaigns.engine import RunResult
-from campaigns.events import CampaignFinished, CampaignPaused, Progress
+from campaigns.cli import main as cli
+from campaigns.cli.sending import Renderer, exit_status
+from campaigns.send.engine import RunResult
+from campaigns.send.events import CampaignFinished, CampaignPaused, Progress
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.cli import main
-from campaigns.journal import Journal, NewRecipient, Outcome
+from campaigns.cli.main import main
+from campaigns.store.journal import Journal, NewRecipient, Outcome
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Usage errors exit 2 and name the flag: every value flag of `send` and `resume` is checked by
-an argparse `type=` (campaigns/commands/_send_flags.py), before any file is read or any request
+an argparse `type=` (campaigns/cli/flags.py), before any file is read or any request
 is made. Numbers and times are ASCII digits only."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns import cli
+from campaigns.cli import main as cli
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.cli import main
-from campaigns.journal import Journal, NewRecipient, Outcome
+from campaigns.cli.main import main
+from campaigns.store.journal import Journal, NewRecipient, Outcome
 
 #: What must never reach a terminal raw: C0 controls but line breaks, DEL, C1, bidi controls.
 RAW = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

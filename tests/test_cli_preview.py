@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
+from campaigns.cli.main import EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
 
 CSV = (
     "First Name,Phone,City\n"

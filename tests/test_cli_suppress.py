@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.cli import main
-from campaigns.suppression import SuppressionList
+from campaigns.audience.suppression import SuppressionList
+from campaigns.cli.main import main
 
 
 @pytest.fixture

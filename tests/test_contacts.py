@@ -1,4 +1,4 @@
-"""campaigns.contacts: Excel-like files of every kind, row numbers, problems and warnings."""
+"""campaigns.contacts.book: Excel-like files of every kind, row numbers, problems and warnings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns import contacts
-from campaigns.contacts import Contact, ContactWarning, Problem, load_contacts
+from campaigns.contacts import book as contacts
+from campaigns.contacts.book import Contact, ContactWarning, Problem, load_contacts
 from campaigns.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,10 +20,10 @@ from engine_support import (
     run,
 )
 
-from campaigns import journal as J
-from campaigns.engine import Engine, EngineOptions
 from campaigns.sandbox import Faults, Sandbox, SandboxConfig
 from campaigns.sandbox.rules import MAGIC_TO
+from campaigns.send.engine import Engine, EngineOptions
+from campaigns.store import journal as J
 
 FAST = {"trial": False, "speedup": 1000.0, "delivery_delay": 0.05, "accept_delay": 0.01}
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from engine_support import assert_exactly_once, campaign, numbers, open_journal, run
 
-from campaigns import journal as J
 from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.sandbox.rules import MAGIC_TO
+from campaigns.store import journal as J
 
 FAST = {"trial": False, "speedup": 1000.0, "delivery_delay": 0.05, "accept_delay": 0.01}
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from engine_support import assert_exactly_once, campaign, gateway_for, numbers, open_journal
 
-from campaigns import journal as J
-from campaigns.engine import Engine, EngineOptions
-from campaigns.events import Event
 from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.send.engine import Engine, EngineOptions
+from campaigns.send.events import Event
+from campaigns.store import journal as J
 
 PEOPLE = 400
 FAST = {"trial": False, "speedup": 1000.0, "delivery_delay": 0.05, "accept_delay": 0.01}

@@ -17,11 +17,11 @@ from engine_support import (
     open_journal,
 )
 
-from campaigns import journal as J
-from campaigns.engine import Engine, EngineOptions
-from campaigns.events import Event
 from campaigns.sandbox import SandboxConfig
-from campaigns.tracking import GONE_CODE
+from campaigns.send.engine import Engine, EngineOptions
+from campaigns.send.events import Event
+from campaigns.send.tracking import GONE_CODE
+from campaigns.store import journal as J
 
 FAST = {"trial": False, "speedup": 1000.0, "delivery_delay": 0.05, "accept_delay": 0.01}
 

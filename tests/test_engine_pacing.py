@@ -10,8 +10,8 @@ import random
 
 import pytest
 
-from campaigns.pacing import AdaptiveLimit, RateChoice, SegmentPacer, backoff, sender_rate
-from campaigns.tracking import PollSchedule
+from campaigns.send.pacing import AdaptiveLimit, RateChoice, SegmentPacer, backoff, sender_rate
+from campaigns.send.tracking import PollSchedule
 
 
 def _drive(pacer: SegmentPacer, segments: list[int], jitter: float = 0.0) -> list[float]:
@@ -92,7 +92,7 @@ def test_rate_choice_parsing() -> None:
 
 
 def test_sender_rate_is_the_numbers_own_or_a_services_sum() -> None:
-    from campaigns.twilio_gateway import Sender
+    from campaigns.twilio.gateway import Sender
 
     senders = [
         Sender("+15017122661", "long_code", True, 1.0),
@@ -130,7 +130,7 @@ def test_poll_schedule_backs_off_and_finishes() -> None:
 def test_stored_settings_give_back_the_same_options() -> None:
     """Both faces store `engine_settings` with a campaign and resume through
     `options_from_settings`: the pace, concurrency and tracking survive, flags win."""
-    from campaigns.engine import EngineOptions, engine_settings, options_from_settings
+    from campaigns.send.engine import EngineOptions, engine_settings, options_from_settings
 
     original = EngineOptions(rate=3.0, concurrency=25, track_seconds=0.0)
     again = options_from_settings(engine_settings(original))

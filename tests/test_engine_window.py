@@ -23,12 +23,12 @@ from engine_support import (
     open_journal,
 )
 
-from campaigns import journal as J
-from campaigns.engine import Engine, EngineOptions
-from campaigns.events import Event
-from campaigns.phones import check_number
-from campaigns.quiet_hours import QuietHours, SendWindow, zone
+from campaigns.audience.quiet_hours import QuietHours, SendWindow, zone
+from campaigns.contacts.phones import check_number
 from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.send.engine import Engine, EngineOptions
+from campaigns.send.events import Event
+from campaigns.store import journal as J
 
 FAST = {"trial": False, "speedup": 1000.0, "delivery_delay": 0.05, "accept_delay": 0.01}
 WINDOW = {"quiet_hours": "08:00-21:00"}

@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 import pytest
 from twilio.base import deserialize
 
-from campaigns import journal as J
+from campaigns.config.settings import Credentials
 from campaigns.sandbox import Sandbox
-from campaigns.settings import Credentials
-from campaigns.twilio_gateway import TwilioGateway, _rfc2822, form_encode
+from campaigns.store import journal as J
+from campaigns.twilio.gateway import TwilioGateway, _rfc2822, form_encode
 
 FROM = "+15017122661"
 

@@ -1,4 +1,5 @@
-"""The send path's own HTTP/1.1 client (`campaigns.http_transport`): the response parser fed in
+"""The send path's own HTTP/1.1 client (`campaigns.twilio.http_transport`): the response
+parser fed in
 every way a network can split bytes, and the pool against real servers on loopback (raw
 asyncio servers that answer exactly the bytes a test wants, and TLS with a throwaway CA)."""
 
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import trustme
 
-from campaigns.http_transport import (
+from campaigns.twilio.http_transport import (
     ConnectError,
     ConnectionBroken,
     ConnectionPool,
@@ -515,7 +516,7 @@ async def test_a_pooled_connection_closing_under_us_is_skipped_not_ambiguous() -
 
 
 async def test_connections_idle_too_long_are_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from campaigns import http_transport
+    from campaigns.twilio import http_transport
 
     monkeypatch.setattr(http_transport, "IDLE_TIMEOUT", 0.2)
     async with raw_server(keep_alive_ok) as server:

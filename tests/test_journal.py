@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from campaigns import journal as J
 from campaigns.errors import (
     ConfigError,
     InputError,
@@ -27,6 +26,7 @@ from campaigns.errors import (
     JournalLockedError,
     JournalReadOnlyError,
 )
+from campaigns.store import journal as J
 
 
 def _recipients(n: int) -> list[J.NewRecipient]:
@@ -125,7 +125,7 @@ def test_intent_then_outcome(tmp_path: Path) -> None:
 
 _CRASH = """
 import os, sys
-from campaigns import journal as J
+from campaigns.store import journal as J
 journal = J.Journal.open(sys.argv[1])
 cid = journal.campaigns()[0].id
 at = J.now_utc()
@@ -210,7 +210,7 @@ def test_unusable_location_is_a_config_error(tmp_path: Path) -> None:
 
 _HOLD_LOCK = """
 import sys, time
-from campaigns.journal import Journal
+from campaigns.store.journal import Journal
 with Journal.open(sys.argv[1]) as journal, journal.run_lock(sys.argv[2]):
     print("held", flush=True)
     time.sleep(600)
@@ -421,7 +421,7 @@ def test_a_journal_deleted_or_replaced_under_it_refuses_writes(tmp_path: Path, h
 
 
 def test_the_suppression_list_shares_the_sentences(small_disk: Path, tmp_path: Path) -> None:
-    from campaigns.suppression import SuppressionList
+    from campaigns.audience.suppression import SuppressionList
 
     db = small_disk / "j.db"
     with SuppressionList(db) as suppression:
@@ -545,7 +545,7 @@ def test_a_running_campaign_nobody_sends_is_shown_interrupted(tmp_path: Path) ->
 def test_smscast_campaigns_shows_an_interrupted_campaign(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from campaigns.cli import main
+    from campaigns.cli.main import main
 
     db = tmp_path / "j.db"
     with J.Journal.open(db) as journal:

@@ -1,4 +1,5 @@
-"""campaigns.phones: E.164, problem kinds and reasons, suggestions, time zones, the fast path."""
+"""campaigns.contacts.phones: E.164, problem kinds and reasons, suggestions, time zones, the
+fast path."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from campaigns.phones import (
+from campaigns.contacts.phones import (
     PhoneCheck,
     check_number,
     fast_number_type,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.contacts import Contact
-from campaigns.plan import PlannedMessage, build_plan
-from campaigns.pricing import PriceTable
-from campaigns.template import Template
+from campaigns.compose.plan import PlannedMessage, build_plan
+from campaigns.compose.pricing import PriceTable
+from campaigns.compose.template import Template
+from campaigns.contacts.book import Contact
 
 COLUMNS = ["Phone", "First Name", "Note"]
 PRICES = PriceTable({"US": 0.01, "GB": 0.05, "default": 0.1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.pricing import (
+from campaigns.compose.pricing import (
     CURRENCY,
     DEFAULT_OTHER,
     DEFAULT_PRICES,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from campaigns.audience.quiet_hours import HORIZON, QuietHours, zone
 from campaigns.errors import InputError
-from campaigns.quiet_hours import HORIZON, QuietHours, zone
 
 
 def window(text: str) -> QuietHours:
@@ -135,7 +135,7 @@ def test_zones_that_never_share_the_window() -> None:
 
 
 def test_toll_free_number_in_every_nanp_zone() -> None:
-    from campaigns.phones import check_number
+    from campaigns.contacts.phones import check_number
 
     names = check_number("+18005550100").timezones
     assert "Pacific/Guam" in names and "Pacific/Pago_Pago" in names
@@ -239,7 +239,7 @@ def test_only_ascii_digits_make_a_window(text: str) -> None:
 
 
 def test_the_stored_window_is_read_back_as_planned() -> None:
-    from campaigns.quiet_hours import window_of_settings
+    from campaigns.audience.quiet_hours import window_of_settings
 
     assert window_of_settings({"quiet_hours": "22:00-06:00"}) == window("22:00-06:00")
     assert window_of_settings({"quiet_hours": "off"}) is None

@@ -1,12 +1,13 @@
-"""`campaigns.repeats`: the journal's answer to "was this already sent?", which both faces ask
+"""`campaigns.pipeline.repeats`: the journal's answer to "was this already sent?", which
+both faces ask
 before creating a campaign."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from campaigns import journal as J
-from campaigns.repeats import RECENT_WINDOW, REPEAT_WINDOW, find_repeat
+from campaigns.pipeline.repeats import RECENT_WINDOW, REPEAT_WINDOW, find_repeat
+from campaigns.store import journal as J
 
 PHONES = [f"+1415300{i:04d}" for i in range(6)]
 

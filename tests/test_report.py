@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.journal import Recipient
-from campaigns.report import RESULT_COLUMNS, export, result_columns, safe_cell, write_csv
+from campaigns.store.journal import Recipient
+from campaigns.store.report import RESULT_COLUMNS, export, result_columns, safe_cell, write_csv
 
 WHEN = datetime(2026, 11, 25, 16, 4, 5, 123456, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.segments import (
+from campaigns.compose.segments import (
     GSM7,
     MAX_BODY_CHARS,
     UCS2,

@@ -1,4 +1,5 @@
-"""`campaigns.segments` against Twilio's reference calculator, the npm `sms-segments-calculator`.
+"""`campaigns.compose.segments` against Twilio's reference calculator, the npm
+`sms-segments-calculator`.
 
 One `node tests/oracle/segments_oracle.js` run answers for thousands of generated messages
 (seeded random mixes plus every boundary: 160/161, 153 x n, 70/71, 67 x n, an extension
@@ -22,8 +23,8 @@ from typing import Any
 
 import pytest
 
-import campaigns.segments as segments_module
-from campaigns.segments import (
+import campaigns.compose.segments as segments_module
+from campaigns.compose.segments import (
     GSM_BASIC_CHARS,
     GSM_EXTENSION_CHARS,
     analyze,

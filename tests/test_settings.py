@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.errors import ConfigError
-from campaigns.settings import (
+from campaigns.config.settings import (
     Credentials,
     load_settings,
     mask,
     parse_dotenv,
     require_credentials,
 )
+from campaigns.errors import ConfigError
 
 SID = "AC" + "0123456789abcdef" * 2
 SID2 = "AC" + "fedcba9876543210" * 2
@@ -67,7 +67,7 @@ def test_credentials_repr_and_str_hide_the_secret() -> None:
 
 
 def load_settings_with(creds: Credentials):
-    from campaigns.settings import Settings
+    from campaigns.config.settings import Settings
 
     return Settings(credentials=creds)
 
@@ -179,7 +179,7 @@ GB = 0.04
 
 
 def test_default_prices_and_bad_prices(place: Path) -> None:
-    from campaigns.pricing import PriceTable
+    from campaigns.compose.pricing import PriceTable
 
     assert load(place).prices == PriceTable()
     path = write_config(place, '[prices]\nUS = "cheap"\n')
@@ -354,7 +354,7 @@ def test_region_validation(place: Path) -> None:
 
 
 def test_scrub_masks_userinfo_tokens_and_known_secrets() -> None:
-    from campaigns.settings import remember_secret, scrub
+    from campaigns.config.settings import remember_secret, scrub
 
     hex_token = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"  # unlike any secret another test loads
     assert scrub("GET http://bob:pa55word@10.0.0.1:8080/x failed") == (
@@ -371,7 +371,7 @@ def test_scrub_masks_userinfo_tokens_and_known_secrets() -> None:
 
 
 def test_loaded_secrets_are_scrubbed_everywhere_afterwards(place: Path) -> None:
-    from campaigns.settings import scrub
+    from campaigns.config.settings import scrub
 
     load(place, {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN})
     assert TOKEN not in scrub(f"an error quoting {TOKEN} verbatim")
@@ -404,7 +404,7 @@ def test_token_pasted_as_base_url_or_other_setting_is_masked(place: Path) -> Non
 
 
 def test_warnings_are_reported_once_each_while_a_sink_listens(place: Path) -> None:
-    from campaigns.settings import warnings_reported_to
+    from campaigns.config.settings import warnings_reported_to
 
     (place / "work" / ".env").write_text("garbage line\n")
     seen: list[str] = []
@@ -429,7 +429,7 @@ def test_every_command_that_reads_settings_shows_their_warnings(
 ) -> None:
     """A world-readable config holding a secret, and a bad .env line: before this, only
     `smscast account` said so."""
-    from campaigns.cli import main
+    from campaigns.cli.main import main
 
     for name in list(os.environ):
         if name.startswith(("TWILIO_", "SMSCAST_")):

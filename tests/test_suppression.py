@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.errors import InputError
-from campaigns.journal import SCHEMA_VERSION, Journal
-from campaigns.suppression import (
+from campaigns.audience.suppression import (
     SOURCE_IMPORT,
     SOURCE_MANUAL,
     SOURCE_OPT_OUT,
     Suppression,
     SuppressionList,
 )
+from campaigns.errors import InputError
+from campaigns.store.journal import SCHEMA_VERSION, Journal
 
 
 def mode(path: Path) -> int:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from campaigns.compose.template import Template, TemplateError, read_template_arg, snake_case
 from campaigns.errors import InputError
-from campaigns.template import Template, TemplateError, read_template_arg, snake_case
 
 COLUMNS = ["Phone", "First Name", "Last Name", "CustomerID", "E-mail", "Discount %"]
 
@@ -243,7 +243,7 @@ def test_read_template_arg_refuses_what_is_not_a_regular_file(tmp_path: Path) ->
 
 
 def test_read_template_arg_refuses_a_huge_file(tmp_path: Path) -> None:
-    from campaigns.template import MAX_TEMPLATE_BYTES
+    from campaigns.compose.template import MAX_TEMPLATE_BYTES
 
     path = tmp_path / "big.txt"
     path.write_bytes(b"Hi {name} " * (MAX_TEMPLATE_BYTES // 10 + 1))

@@ -95,7 +95,8 @@ class SmscastApp(App[int]):
         self.base_engine_options = engine_options
         self.runner: EngineRunner | None = None
         self.last_export: str | None = None
-        #: (plan, `campaigns.repeats.Repeat`): what the journal already did with that plan's
+        #: (plan, `campaigns.pipeline.repeats.Repeat`): what the journal already did with that
+        #: plan's
         #: file, template and people, for Review (`check_repeat`).
         self.repeat: tuple[Any, Any] | None = None
         self._drain_timer: Timer | None = None
@@ -115,7 +116,7 @@ class SmscastApp(App[int]):
         """Load settings, then open on Contacts (a file was given) or on Account."""
         if self.settings is None:
             try:
-                from campaigns.settings import load_settings
+                from campaigns.config.settings import load_settings
 
                 self.settings = load_settings()
             except Exception as error:
@@ -134,7 +135,7 @@ class SmscastApp(App[int]):
     def _notify_settings_warnings(self) -> None:
         """The settings' warnings (a config file others can read, a bad `.env` line) as
         notices, as every command prints them on stderr."""
-        from campaigns.settings import scrub
+        from campaigns.config.settings import scrub
         from campaigns.untrusted import visible
 
         for warning in getattr(self.settings, "warnings", ()):
@@ -216,7 +217,7 @@ class SmscastApp(App[int]):
     def load_account(self) -> None:
         """Fetch the account, its senders and its verified numbers from Twilio."""
         try:
-            from campaigns.twilio_gateway import TwilioGateway
+            from campaigns.twilio.gateway import TwilioGateway
 
             gateway = TwilioGateway(self.settings)
             try:
@@ -276,7 +277,7 @@ class SmscastApp(App[int]):
     @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
     def _start_demo_worker(self) -> None:
         try:
-            from campaigns.demo import DemoEnvironment
+            from campaigns.pipeline.demo import DemoEnvironment
 
             env = DemoEnvironment.start(contacts_file=self.contacts_file)
         except Exception as error:
@@ -380,7 +381,7 @@ class SmscastApp(App[int]):
         if draft.book is None:
             return
         try:
-            from campaigns.template import Template
+            from campaigns.compose.template import Template
 
             draft.template = Template.parse(draft.template_text, draft.book.columns)
         except Exception as error:
@@ -471,7 +472,7 @@ class SmscastApp(App[int]):
     def _create_campaign_worker(
         self, draft: Draft, options: Any, canary: str | None, new_campaign: bool = False
     ) -> None:
-        from campaigns.repeats import RepeatCampaignError
+        from campaigns.pipeline.repeats import RepeatCampaignError
 
         try:
             from tui.core import create_campaign_for
@@ -521,8 +522,8 @@ class SmscastApp(App[int]):
     def engine_options(self, canary: int = 0, stored: Mapping[str, Any] | None = None) -> Any:
         """How the engine sends. A new campaign is paced at its sender's throughput (the demo
         is not paced: its sandbox is sped up); a resumed one as its stored settings say."""
-        from campaigns.engine import EngineOptions, options_from_settings
-        from campaigns.pacing import sender_rate
+        from campaigns.send.engine import EngineOptions, options_from_settings
+        from campaigns.send.pacing import sender_rate
 
         if self.base_engine_options is not None:
             return replace(self.base_engine_options, canary=canary)
@@ -771,7 +772,7 @@ def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
     """Run the app in the terminal; with `demo`, on an in-process sandbox. Returns the exit code
     (4 when the person quit mid-send: the campaign is paused and resumable)."""
     if demo:
-        from campaigns.demo import DemoEnvironment
+        from campaigns.pipeline.demo import DemoEnvironment
 
         with DemoEnvironment.start(contacts_file=contacts_file) as env:
             app = SmscastApp(

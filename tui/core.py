@@ -31,36 +31,36 @@ class CampaignRow:
 
 
 def _journal(db_path: Path | None) -> Any:
-    from campaigns.journal import Journal
+    from campaigns.store.journal import Journal
 
     return Journal.open(db_path)
 
 
 def database_path(db_path: Path | None) -> Path:
     """The journal's file (the default place when none was given)."""
-    from campaigns.journal import default_db_path
+    from campaigns.store.journal import default_db_path
 
     return Path(db_path) if db_path is not None else default_db_path()
 
 
 def prepare_contacts_loading() -> None:
     """Before the app takes over `sys.stderr`: get what parallel number checking needs
-    running (`campaigns.contacts.prepare_worker_processes`)."""
-    from campaigns.contacts import prepare_worker_processes
+    running (`campaigns.contacts.book.prepare_worker_processes`)."""
+    from campaigns.contacts.book import prepare_worker_processes
 
     prepare_worker_processes()
 
 
 def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> Any:
     """Read and check a contacts file exactly as `smscast check` does (a `ContactBook`)."""
-    from campaigns.contacts import load_contacts
+    from campaigns.contacts.book import load_contacts
 
     return load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
 
 
 def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Any]:
     """The local suppression list (same database as the journal): number -> its entry."""
-    from campaigns.suppression import SuppressionList
+    from campaigns.audience.suppression import SuppressionList
 
     with SuppressionList(database_path(db_path), region) as suppression:
         return dict(suppression.entries())
@@ -74,8 +74,8 @@ def build_audience_for(
     now: datetime | None = None,
 ) -> tuple[Any, Any]:
     """The audience of the draft's contacts under its filters, and the (reusable) builder."""
-    from campaigns.audience import AudienceBuilder
-    from campaigns.quiet_hours import QuietHours
+    from campaigns.audience.filters import AudienceBuilder
+    from campaigns.audience.quiet_hours import QuietHours
 
     if builder is None:
         builder = AudienceBuilder(draft.book)
@@ -95,8 +95,8 @@ def build_audience_for(
 
 def build_plan_for(audience: Any, template: Any, settings: Any) -> Any:
     """Every included recipient's message, its segments and estimated cost."""
-    from campaigns.plan import build_plan
-    from campaigns.pricing import PriceTable
+    from campaigns.compose.plan import build_plan
+    from campaigns.compose.pricing import PriceTable
 
     prices = getattr(settings, "prices", None) or PriceTable()
     return build_plan(audience.included, template, prices)
@@ -104,8 +104,8 @@ def build_plan_for(audience: Any, template: Any, settings: Any) -> Any:
 
 def canary_number(raw: str, region: str) -> str:
     """The person's own number for a canary, in E.164; InputError with a next step if unusable."""
+    from campaigns.contacts.phones import check_number
     from campaigns.errors import InputError
-    from campaigns.phones import check_number
 
     checked = check_number(raw, region)
     if checked.e164 is None:
@@ -119,16 +119,17 @@ def canary_number(raw: str, region: str) -> str:
 
 def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
     """Journal rows for the draft, exactly as `smscast send` writes them
-    (`campaigns.recipients.journal_recipients`); a canary to the person's own number is row 0."""
-    from campaigns.recipients import journal_recipients
+    (`campaigns.pipeline.recipients.journal_recipients`); a canary to the person's own number is
+    row 0."""
+    from campaigns.pipeline.recipients import journal_recipients
 
     return journal_recipients(draft.book, draft.audience, draft.plan, canary=canary)
 
 
 def _find_repeat(journal: Any, draft: Draft) -> Any:
-    """`campaigns.repeats.find_repeat` for the draft's file, template and plan: the check
+    """`campaigns.pipeline.repeats.find_repeat` for the draft's file, template and plan: the check
     `smscast send` makes."""
-    from campaigns.repeats import find_repeat
+    from campaigns.pipeline.repeats import find_repeat
 
     return find_repeat(
         journal,
@@ -140,7 +141,7 @@ def _find_repeat(journal: Any, draft: Draft) -> Any:
 
 def repeat_for(draft: Draft, db_path: Path | None) -> Any:
     """What the journal already did with the draft's file, template and audience (a
-    `campaigns.repeats.Repeat`: the same campaign, people texted recently), for Review."""
+    `campaigns.pipeline.repeats.Repeat`: the same campaign, people texted recently), for Review."""
     with _journal(db_path) as journal:
         return _find_repeat(journal, draft)
 
@@ -160,11 +161,11 @@ def create_campaign_for(
     `smscast send` uses, so `smscast resume` goes on at the same pace. `canary`: a number of
     the person's own that gets the first contact's message first (row 0).
 
-    Raises `campaigns.repeats.RepeatCampaignError` when the journal holds the same campaign
+    Raises `campaigns.pipeline.repeats.RepeatCampaignError` when the journal holds the same campaign
     (not over, or ended within a day), unless `new_campaign`: the person chose to start
     another anyway. The check and the creation share one journal connection.
     """
-    from campaigns.engine import engine_settings
+    from campaigns.send.engine import engine_settings
 
     region = getattr(settings, "region", None) or "US"
     canary = canary_number(canary, region) if canary else None
@@ -185,7 +186,7 @@ def create_campaign_for(
     recipients = campaign_recipients_for(draft, canary)
     with _journal(db_path) as journal:
         if not new_campaign:
-            from campaigns.repeats import RepeatCampaignError
+            from campaigns.pipeline.repeats import RepeatCampaignError
 
             repeat = _find_repeat(journal, draft)
             if repeat.campaign is not None:
@@ -224,11 +225,11 @@ def campaign_info(db_path: Path | None, campaign_id: str) -> Any:
 
 def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> int:
     """Fetch the latest status of each message not yet final and record it (as `smscast
-    status` does: `campaigns.tracking.refresh_statuses`); returns how many rows changed."""
+    status` does: `campaigns.send.tracking.refresh_statuses`); returns how many rows changed."""
     import asyncio
 
-    from campaigns.tracking import refresh_statuses as refresh
-    from campaigns.twilio_gateway import TwilioGateway
+    from campaigns.send.tracking import refresh_statuses as refresh
+    from campaigns.twilio.gateway import TwilioGateway
 
     gateway = TwilioGateway(settings)
     try:
@@ -254,7 +255,7 @@ def export_campaign(
     """
     import os
 
-    from campaigns.report import export
+    from campaigns.store.report import export
 
     with _journal(db_path) as journal:
         campaign = journal.campaign(campaign_id)

@@ -1,4 +1,4 @@
-"""Runs `campaigns.engine.Engine` on its own thread and event loop, for the Textual app.
+"""Runs `campaigns.send.engine.Engine` on its own thread and event loop, for the Textual app.
 
 The engine is asyncio code that may keep a CPU busy; the app's event loop must never block, so
 the engine gets a thread with its own loop. Its `emit` callback (on the engine's thread) only
@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from campaigns import aio
+from campaigns.send import aio
 from tui.event_buffer import EventBuffer, key_by_fields
 
 #: Coalescing: the latest status per recipient and the latest progress per campaign.
@@ -125,10 +125,10 @@ class EngineRunner:
             self._on_stopped(error)
 
     async def _run(self) -> None:
-        from campaigns.engine import Engine, EngineOptions
-        from campaigns.journal import Journal
-        from campaigns.suppression import SuppressionList
-        from campaigns.twilio_gateway import TwilioGateway
+        from campaigns.audience.suppression import SuppressionList
+        from campaigns.send.engine import Engine, EngineOptions
+        from campaigns.store.journal import Journal
+        from campaigns.twilio.gateway import TwilioGateway
 
         journal = Journal.open(self.db_path)
         suppression = SuppressionList(journal.path, getattr(self.settings, "region", "US"))

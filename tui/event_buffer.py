@@ -13,7 +13,7 @@ takes the position where it was emitted, so it stays in order relative to the ev
 key (``CampaignPaused``, ``CampaignFinished``, ``EngineError``, ...), which are all kept, in order.
 
 The buffer is generic: the key function decides what coalesces, so it does not depend on the
-fields of ``campaigns.events``. :func:`key_by_fields` builds the usual key function::
+fields of ``campaigns.send.events``. :func:`key_by_fields` builds the usual key function::
 
     buffer = EventBuffer(key_by_fields({
         "RecipientChanged": ("campaign_id", "recipient_id"),

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from campaigns.segments import analyze
+from campaigns.compose.segments import analyze
 
 MAX_BODY_CHARS = 1600
 #: At most this many `MediaUrl` per message (21623).

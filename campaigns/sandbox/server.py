@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
+from campaigns.compose.segments import smart_encode
 from campaigns.sandbox import render
 from campaigns.sandbox.config import Faults, SandboxConfig, SenderSpec, new_sid
 from campaigns.sandbox.rules import (
@@ -40,7 +41,6 @@ from campaigns.sandbox.rules import (
     segments,
 )
 from campaigns.sandbox.store import Message, MessageStore, SenderQueue
-from campaigns.segments import smart_encode
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _JSON = {"Content-Type": "application/json; charset=utf-8"}

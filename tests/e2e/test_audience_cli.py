@@ -24,8 +24,8 @@ from send_support import (
     write_contacts,
 )
 
-from campaigns import journal as J
 from campaigns.sandbox import Sandbox
+from campaigns.store import journal as J
 
 
 def _plan(result: subprocess.CompletedProcess[str]) -> dict:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from send_support import SMSCAST, numbers, smscast_env, write_contacts
 
-from campaigns import journal as J
 from campaigns.sandbox import Sandbox
+from campaigns.store import journal as J
 
 #: How long to wait for a prompt before declaring the program stuck (a hang guard only).
 STUCK = 90.0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.cli import main
+from campaigns.cli.main import main
 from campaigns.sandbox import Faults, Sandbox, SandboxConfig
 
 

@@ -23,7 +23,7 @@ from send_support import (
     write_contacts,
 )
 
-from campaigns import journal as J
+from campaigns.store import journal as J
 
 PEOPLE = 300
 

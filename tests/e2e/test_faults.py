@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from send_support import SMSCAST, numbers, sandbox_process, send_args, smscast_env, write_contacts
 
-from campaigns import journal as J
 from campaigns.sandbox.rules import MAGIC_TO
+from campaigns.store import journal as J
 
 RECIPIENTS = 300
 

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
+from campaigns.config.settings import Credentials, load_settings
 from campaigns.sandbox import Faults, Sandbox, SandboxConfig
-from campaigns.settings import Credentials, load_settings
-from campaigns.twilio_errors import (
+from campaigns.twilio.errors import (
     AmbiguousError,
     FatalError,
     PermanentError,
     TransientError,
     TwilioFailure,
 )
-from campaigns.twilio_gateway import (
+from campaigns.twilio.gateway import (
     AsyncGatewaySession,
     ReadRetry,
     TwilioGateway,
@@ -410,7 +410,7 @@ async def test_session_lifecycle(sandbox_factory: Factory) -> None:
 def test_retry_after_header_is_read() -> None:
     from twilio.http.response import Response
 
-    from campaigns.twilio_gateway import _retry_after
+    from campaigns.twilio.gateway import _retry_after
 
     assert _retry_after(Response(429, "", {"Retry-After": "2.5"})) == 2.5
     assert _retry_after(Response(429, "", {})) is None

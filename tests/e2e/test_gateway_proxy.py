@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from campaigns.config.settings import Credentials
 from campaigns.sandbox import Faults, Sandbox
-from campaigns.settings import Credentials
-from campaigns.twilio_errors import AmbiguousError
-from campaigns.twilio_gateway import TwilioGateway
+from campaigns.twilio.errors import AmbiguousError
+from campaigns.twilio.gateway import TwilioGateway
 
 FROM = "+15017122661"
 TO = "+14155550100"

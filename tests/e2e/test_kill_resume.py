@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from send_support import SMSCAST, numbers, sandbox_process, send_args, smscast_env, write_contacts
 
-from campaigns import journal as J
+from campaigns.store import journal as J
 
 TRIALS = 20
 RECIPIENTS = 2_000

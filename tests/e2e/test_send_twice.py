@@ -13,8 +13,8 @@ from pathlib import Path
 
 from send_support import SMSCAST, numbers, run_cli, send_args, smscast_env, write_contacts
 
-from campaigns import journal as J
 from campaigns.sandbox import Sandbox
+from campaigns.store import journal as J
 
 
 def _paused_campaign(journal: J.Journal, to: list[str]) -> str:

@@ -25,7 +25,7 @@ from send_support import (
     write_contacts,
 )
 
-from campaigns import journal as J
+from campaigns.store import journal as J
 
 PEOPLE = 300
 #: Latency and a small concurrency: the send takes seconds, so the signal lands mid-send.

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from campaigns.cli import build_parser
-from campaigns.commands.sandbox import config_from_args
+from campaigns.cli.commands.sandbox import config_from_args
+from campaigns.cli.main import build_parser
 from tests.sandbox.sdk import sdk_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def test_runs_prints_exports_and_stops_on_ctrl_c() -> None:
 
 
 def test_both_or_neither_credential_flag(capsys) -> None:
-    from campaigns.cli import main
+    from campaigns.cli.main import main
 
     assert main(["sandbox", "--account-sid", "AC" + "1" * 32]) == 1
     assert "--auth-token" in capsys.readouterr().err
@@ -128,7 +128,7 @@ def test_both_or_neither_credential_flag(capsys) -> None:
 def test_busy_port_is_a_clear_error(capsys) -> None:
     import socket
 
-    from campaigns.cli import main
+    from campaigns.cli.main import main
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

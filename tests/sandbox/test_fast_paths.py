@@ -7,11 +7,11 @@ import random
 
 import phonenumbers
 
+from campaigns.compose.segments import analyze
 from campaigns.sandbox.render import message, message_json
 from campaigns.sandbox.rules import number_region, segments
 from campaigns.sandbox.server import _form
 from campaigns.sandbox.store import Message
-from campaigns.segments import analyze
 
 
 def test_number_region_matches_phonenumbers() -> None:

@@ -18,8 +18,8 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from campaigns.compose.segments import analyze, smart_encode
 from campaigns.sandbox import Sandbox
-from campaigns.segments import analyze, smart_encode
 from tests.sandbox.sdk import sdk_client
 
 TO = "+14155550100"

@@ -29,10 +29,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from campaigns.demo import demo_numbers, demo_sandbox_config
-from campaigns.engine import EngineOptions
+from campaigns.config.settings import load_settings
+from campaigns.pipeline.demo import demo_numbers, demo_sandbox_config
 from campaigns.sandbox import Sandbox, SandboxConfig
-from campaigns.settings import load_settings
+from campaigns.send.engine import EngineOptions
 from tui.app import SmscastApp
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,8 +70,8 @@ def deterministic(workdir: Path) -> Iterator[None]:
     with a copy of the sample contacts. Everything is restored on exit."""
     import os
 
-    import campaigns.journal as journal
     import campaigns.sandbox.server as server
+    import campaigns.store.journal as journal
 
     saved = (journal.now_utc, journal.secrets, server.new_sid, Path.cwd())
     journal.now_utc = lambda: FIXED_NOW  # type: ignore[assignment]

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from campaigns.demo import DemoEnvironment, demo_numbers, demo_sandbox_config
-from campaigns.twilio_gateway import TwilioGateway
+from campaigns.pipeline.demo import DemoEnvironment, demo_numbers, demo_sandbox_config
+from campaigns.twilio.gateway import TwilioGateway
 
 CONTACTS = """name,phone
 Ana,+14155550100
@@ -58,7 +58,7 @@ def test_demo_refuses_a_missing_file_with_a_sentence(tmp_path: Path) -> None:
 
 def test_smscast_demo_is_a_subcommand() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "campaigns.cli", "demo", "--help"],
+        [sys.executable, "-m", "campaigns.cli.main", "demo", "--help"],
         capture_output=True,
         text=True,
         check=False,

@@ -16,9 +16,9 @@ import pytest
 from textual.widgets import Input, TextArea
 from tui_support import sandbox_settings, until
 
-from campaigns.engine import EngineOptions
-from campaigns.journal import FINAL_STATUSES, Journal
 from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.send.engine import EngineOptions
+from campaigns.store.journal import FINAL_STATUSES, Journal
 from tui.app import SmscastApp
 from tui.screens.dialogs import ConfirmDialog
 

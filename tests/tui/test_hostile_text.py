@@ -13,8 +13,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from tui_support import sandbox_settings, until
 
-from campaigns.journal import Journal, NewRecipient
 from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.store.journal import Journal, NewRecipient
 from tui.app import SmscastApp
 
 RAW = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -14,8 +14,8 @@ from test_flow import CONTACTS, FAST, SLOW, VERIFIED, compose_and_send, make_app
 from textual.widgets import Static
 from tui_support import until
 
-from campaigns.journal import Journal
 from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.store.journal import Journal
 from tui.screens.review import RepeatDialog
 
 

@@ -16,9 +16,9 @@ import snapshot_apps as apps
 from textual.widgets import DataTable, Input, OptionList, TextArea
 from tui_support import sandbox_settings, until
 
-from campaigns.engine import EngineOptions
-from campaigns.journal import LIVE_STATUSES
 from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.send.engine import EngineOptions
+from campaigns.store.journal import LIVE_STATUSES
 from tui.app import SmscastApp
 from tui.screens.send import SendScreen
 from tui.widgets import progress_panel

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from campaigns.config.settings import Settings, load_settings
 from campaigns.sandbox import Sandbox
-from campaigns.settings import Settings, load_settings
 
 
 def sandbox_settings(sandbox: Sandbox | None, data_dir: Path) -> Settings:

@@ -24,7 +24,7 @@ def _lines(text: object) -> list[str]:
 def credentials_help(settings: object) -> str:
     """How to set credentials, naming the config file, and the demo as the way to try it."""
     try:
-        from campaigns.settings import CREDENTIALS_HELP, default_config_path
+        from campaigns.config.settings import CREDENTIALS_HELP, default_config_path
 
         config = getattr(settings, "config_path", None) or default_config_path()
         text = CREDENTIALS_HELP.format(config=config)

@@ -115,7 +115,7 @@ class ComposeScreen(StepScreen):
             options.add_options([plain(c) for c in columns] or ["(load contacts first)"])
 
     def _sync_preview(self) -> None:
-        from campaigns.segments import analyze
+        from campaigns.compose.segments import analyze
 
         draft = self.draft
         head = self.query_one("#preview-head", Static)
@@ -228,7 +228,7 @@ class ComposeScreen(StepScreen):
         The cursor (and selection) stay where they were in the text, shifted by what the
         replacements before them added ("…" becomes "..."), and the change can be undone.
         """
-        from campaigns.segments import smart_encode
+        from campaigns.compose.segments import smart_encode
 
         editor = self.query_one("#template", TextArea)
         fixed = smart_encode(editor.text)
@@ -277,7 +277,7 @@ def _body_warning(plan: Any, row: int) -> Any:
 
 def placeholder_for(column: str) -> str:
     """The placeholder for a column: its snake_case form (`{first_name}` for "First Name")."""
-    from campaigns.template import snake_case
+    from campaigns.compose.template import snake_case
 
     name = snake_case(column)
     return "{" + (name or column.replace("{", "{{").replace("}", "}}")) + "}"

@@ -2,7 +2,7 @@
 or the first N recipients, then a pause to look), and a deliberate confirmation: type SEND.
 
 When the journal already holds the same campaign (this file and template, not over or ended
-within a day: `campaigns.repeats`, the check `smscast send` makes), the summary says so and
+within a day: `campaigns.pipeline.repeats`, the check `smscast send` makes), the summary says so and
 the confirmation opens `RepeatDialog`: resume (or open) that campaign, go back, or start a new
 one anyway with a key of its own."""
 

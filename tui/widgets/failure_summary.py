@@ -10,7 +10,7 @@ Each group is one entry, most frequent first::
     ✗ 30003 × 12  The handset is unreachable (off or out of coverage).
                   → Try again later; the number itself is fine.
 
-Meanings and fixes come from ``campaigns.twilio_errors.describe``; a code it does not know
+Meanings and fixes come from ``campaigns.twilio.errors.describe``; a code it does not know
 points to Twilio's error page, and ``None`` (no code: a network failure or an unresolved
 "unknown") gets its own sentence. With no failures it says so.
 """
@@ -24,7 +24,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from campaigns.twilio_errors import describe
+from campaigns.twilio.errors import describe
 
 __all__ = ["FailureSummary", "explain"]
 

@@ -35,7 +35,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from campaigns.journal import LIVE_STATUSES
+from campaigns.store.journal import LIVE_STATUSES
 from tui.widgets.status_table import status_label, status_tone
 
 __all__ = ["AWAITING_DELIVERY", "STATE_LABELS", "ProgressPanel", "format_duration"]

@@ -65,7 +65,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from campaigns.twilio_errors import describe
+from campaigns.twilio.errors import describe
 from campaigns.untrusted import visible
 
 __all__ = [

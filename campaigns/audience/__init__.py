@@ -1,0 +1,1 @@
+"""Who gets the message: the filters in order, the suppression list, the sending window."""

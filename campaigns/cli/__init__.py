@@ -1,0 +1,1 @@
+"""The command line: the parser, each command, the flags they share."""

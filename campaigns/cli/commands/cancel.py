@@ -1,0 +1,113 @@
+"""`smscast cancel [ID]`: end a paused, stopped or crashed campaign for good.
+
+The headless counterpart of the app's Cancel. Recipients not yet texted become `canceled`
+(they stay in the journal and the export, with that status), and the campaign can no longer be
+resumed. Rows a crash left `inflight` are first reconciled with Twilio exactly as `resume`
+does (the engine runs with the cancel already requested), so a message that did leave is
+recorded with its SID, never forgotten. A campaign being sent right now by another smscast is
+refused (its run lock is held): pause it there first.
+
+Without ID: the newest campaign that is not finished or canceled. On a terminal it asks first;
+without one, `--yes` is required (exit 2 otherwise), as for `smscast send`.
+Exit status, like a run's: 0 canceled and everyone had been texted; 3 canceled with recipients
+who did not get the message (canceled, failed or undelivered); 1 no such campaign, already
+finished or canceled, or being sent right now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaigns.store.journal import Journal
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `smscast cancel` (imports nothing heavy)."""
+    from campaigns.cli.main import EXIT_STATUS_HELP
+    from campaigns.config.settings import add_credential_arguments
+
+    p = subparsers.add_parser(
+        "cancel",
+        help="end a paused campaign for good (it cannot be resumed)",
+        description="Cancel a paused, stopped or interrupted campaign: recipients not yet "
+        "texted are marked canceled and the campaign can no longer be resumed. Requests a "
+        "crash left open are checked with Twilio first.",
+        epilog=EXIT_STATUS_HELP,
+    )
+    p.add_argument(
+        "campaign_id",
+        nargs="?",
+        metavar="ID",
+        help="campaign id or prefix (default: the newest not finished or canceled)",
+    )
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="JSON-lines events on stdout")
+    p.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
+    add_credential_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Cancel the campaign; returns the exit status (0 or 3 like a run, 1 on refusal)."""
+    from campaigns.cli import sending as _sending
+    from campaigns.cli.commands.resume import pick_campaign
+    from campaigns.cli.main import EXIT_USAGE
+    from campaigns.config.settings import settings_from_args
+    from campaigns.errors import InputError
+    from campaigns.store.journal import CANCELED, FINISHED, Journal
+
+    settings = settings_from_args(args)
+    if not args.yes and not _sending.is_interactive():
+        sys.stderr.write(
+            "smscast cancel: error: not a terminal, so there is no one to confirm: "
+            "add --yes to cancel without asking.\n"
+        )
+        return EXIT_USAGE
+    db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
+    if not db_path.exists():
+        raise InputError(
+            f"No campaign journal at {db_path}: there is nothing to cancel.",
+            "Point --db at the right database.",
+        )
+    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    with Journal.open(db_path) as journal:
+        campaign = pick_campaign(journal, args.campaign_id)
+        if campaign.state in (FINISHED, CANCELED):
+            raise InputError(
+                f"Campaign {campaign.id} is already {campaign.state}: there is nothing to cancel.",
+                f"See it with 'smscast status {campaign.id}'.",
+            )
+        with journal.run_lock(campaign.id):  # refuse before asking (drive holds it too)
+            return _cancel(args, settings, journal, campaign.id, render)
+
+
+def _cancel(
+    args: argparse.Namespace, settings: Any, journal: Journal, campaign_id: str, render: Any
+) -> int:
+    """Ask, then run the engine with the cancel requested (the caller holds the run lock)."""
+    from campaigns.cli import sending as _sending
+    from campaigns.cli.main import EXIT_OK
+    from campaigns.send.engine import EngineOptions
+    from campaigns.twilio.gateway import TwilioGateway
+
+    campaign = journal.campaign(campaign_id)
+    counts = journal.counts(campaign.id)
+    untexted = counts.get("pending", 0) + counts.get("inflight", 0)
+    if not args.yes:
+        question = (
+            f"Cancel campaign {campaign.id} ({campaign.state}, {untexted} recipient(s) "
+            "not texted yet)? It cannot be resumed afterwards."
+        )
+        if not _sending.confirm(question):
+            render.say("Nothing was changed.")
+            return EXIT_OK
+
+    gateway = TwilioGateway(settings)
+    options = EngineOptions(track_seconds=0.0)
+    return _sending.drive(
+        gateway, journal, campaign.id, options, render, interactive=False, cancel=True
+    )

@@ -1,0 +1,164 @@
+"""`smscast resume [ID]`: go on with a paused, stopped or crashed campaign.
+
+Rows left `inflight` by a crash are reconciled with Twilio first (found -> recorded, absent ->
+sent again, Twilio unreachable -> `unknown`). `unknown` rows are never resent automatically:
+`--retry-unknown` asks Twilio about them once more: found -> recorded, absent -> sent, still
+no answer -> unknown again (so it can never double-send). Resuming refuses a
+contacts file or template that changed since the campaign was planned (SHA-256 / text).
+Without ID: the newest campaign that still has work to do. A canceled campaign cannot be
+resumed (exit 1), nor one that another smscast is sending right now (its run lock is held).
+Exit status: 0/3/4 like `smscast send` (see `campaigns.cli.sending`), 1 on refusal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaigns.store.journal import Campaign, Journal
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `smscast resume` (imports nothing heavy)."""
+    from campaigns.cli.flags import add_engine_arguments
+    from campaigns.cli.main import EXIT_STATUS_HELP
+    from campaigns.config.settings import add_credential_arguments
+
+    p = subparsers.add_parser(
+        "resume",
+        help="go on with a paused or interrupted campaign",
+        description="Reconcile requests a crash left open, then send to everyone not yet "
+        "texted. Refuses a contacts file or template that changed since the campaign began, "
+        "a canceled campaign, and a campaign another smscast is sending right now.",
+        epilog=EXIT_STATUS_HELP,
+    )
+    p.add_argument("campaign_id", nargs="?", metavar="ID", help="campaign id (default: latest)")
+    p.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="ask Twilio again about recipients with an unknown outcome; send if absent",
+    )
+    p.add_argument("--contacts", metavar="CONTACTS.csv", help="check this file is unchanged")
+    p.add_argument(
+        "--template", "-t", metavar="TEXT|@FILE", help="check this template is unchanged"
+    )
+    add_engine_arguments(p, resuming=True)
+    add_credential_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resume the campaign; returns the exit status (0/3/4 like send)."""
+    from campaigns.cli import sending as _sending
+    from campaigns.config.settings import settings_from_args
+    from campaigns.store.journal import CANCELED, Journal
+
+    settings = settings_from_args(args)
+    db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
+    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    with Journal.open(db_path) as journal:
+        campaign = pick_campaign(journal, args.campaign_id)
+        if campaign.state == CANCELED:
+            from campaigns.errors import InputError
+
+            raise InputError(
+                f"Campaign {campaign.id} was canceled; it cannot be resumed.",
+                "Start a new one with 'smscast send'.",
+            )
+        check_unchanged(campaign, args.contacts, args.template, render)
+        with journal.run_lock(campaign.id):  # refuse before saying anything (drive holds it too)
+            return _resume(args, settings, db_path, journal, campaign, render)
+
+
+def _resume(
+    args: argparse.Namespace,
+    settings: Any,
+    db_path: Path,
+    journal: Journal,
+    campaign: Campaign,
+    render: Any,
+) -> int:
+    """Settle and send what is left (the caller holds the run lock)."""
+    from campaigns.audience.suppression import SuppressionList
+    from campaigns.cli import sending as _sending
+    from campaigns.cli.main import EXIT_OK
+    from campaigns.store.journal import INFLIGHT, PENDING, UNKNOWN
+    from campaigns.twilio.gateway import TwilioGateway
+
+    counts = journal.counts(campaign.id)
+    work = counts.get(PENDING, 0) + counts.get(INFLIGHT, 0)
+    if args.retry_unknown:
+        work += counts.get(UNKNOWN, 0)
+    live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
+    if not work and not live and not counts.get(UNKNOWN):
+        render.say(f"Campaign {campaign.id} has nothing left to send.")
+        return EXIT_OK
+    gateway = TwilioGateway(settings)
+    stored = dict(campaign.settings)
+    if args.rate is not None:
+        rate = _sending.resolve_rate(
+            args.rate, gateway, campaign.sender, campaign.messaging_service_sid
+        )
+    else:
+        rate = stored.get("rate_segments_per_second")
+    if not args.json:
+        render.say(f"Resuming campaign {campaign.id} ({work} recipient(s) to settle).")
+    with SuppressionList(db_path, region=settings.region) as suppression:
+        options = _sending.engine_options(
+            args,
+            rate,
+            stored,
+            retry_unknown=args.retry_unknown,
+            opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid),
+        )
+        return _sending.drive(
+            gateway,
+            journal,
+            campaign.id,
+            options,
+            render,
+            interactive=not args.yes and _sending.is_interactive(),
+        )
+
+
+def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:
+    """The named campaign, or the newest one that is not finished or canceled."""
+    if campaign_id:
+        return journal.campaign(campaign_id)
+    for campaign in journal.campaigns():
+        if campaign.state not in ("finished", "canceled"):
+            return campaign
+    return journal.latest()
+
+
+def check_unchanged(
+    campaign: Campaign, contacts: str | None, template: str | None, render: Any
+) -> None:
+    """Refuse a contacts file or template that differs from what the campaign was planned on."""
+    from campaigns.errors import InputError
+
+    path = Path(contacts) if contacts else Path(campaign.source_name)
+    if path.is_file():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != campaign.source_sha256:
+            raise InputError(
+                f"The contacts file {path} changed since campaign {campaign.id} was planned.",
+                "Resuming would text a different list. Start a new campaign with "
+                "'smscast send' (people already texted are in the export), or restore the file.",
+            )
+    elif contacts:
+        raise InputError(f"Cannot read {path}.", "Check the path.")
+    else:
+        render.say(f"Note: {path} is gone; resuming from the recipients stored in the journal.")
+    if template is not None:
+        from campaigns.compose.template import read_template_arg
+
+        if read_template_arg(template) != campaign.template:
+            raise InputError(
+                f"The template differs from the one campaign {campaign.id} was planned with.",
+                "Resume without --template, or start a new campaign with 'smscast send'.",
+            )

@@ -1,0 +1,411 @@
+"""`smscast send CONTACTS --template TEXT|@FILE`: plan a campaign, and with `--send` send it.
+
+Without `--send` this is a DRY RUN: the contacts are read, filtered (invalid and duplicate
+numbers, the suppression list, verified numbers on a trial account, quiet hours) and rendered,
+and the plan is shown (who is excluded and why, segments, cost). Nothing is created at Twilio;
+the only requests are read-only look-ups (account type, verified numbers) when credentials are
+configured. Without credentials the verified-numbers filter cannot be applied and the dry run
+says so (`--verified-only on` then is an error); `--send` always needs credentials.
+
+With `--send`: the summary, a confirmation on a terminal (`--yes` for scripts; without a
+terminal and without `--yes` it is a usage error, exit 2), then the campaign is stored in the
+journal and sent with a progress bar on stderr (or JSON-lines events with `--json`).
+If the journal holds the same campaign (this contacts file and template, not over or ended
+within a day: `campaigns.pipeline.repeats`), `--send` refuses before asking, pointing to `smscast
+resume ID`, and the dry run warns; `--new-campaign` starts another one anyway.
+Exit: 0 all sent (or a dry run), 1 error, 2 usage, 3 over with recipients who did not get the
+message, 4 paused (resumable); see `campaigns.cli.main.EXIT_STATUS_HELP`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+_SHOW_EXCLUDED = 20
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `smscast send` (imports nothing heavy)."""
+    from campaigns.cli.flags import (
+        add_engine_arguments,
+        add_new_campaign_argument,
+        count,
+        positive_int,
+        quiet_hours,
+        region,
+    )
+    from campaigns.cli.main import EXIT_STATUS_HELP
+    from campaigns.config.settings import add_credential_arguments
+
+    p = subparsers.add_parser(
+        "send",
+        help="plan a campaign (dry run), or send it with --send",
+        description="Plan a campaign from a contacts CSV and a template: who is excluded and "
+        "why, segments and cost. Nothing is sent without --send.",
+        epilog="example: smscast send contacts.csv --template 'Hi {first_name}!' --send\n\n"
+        + EXIT_STATUS_HELP,
+    )
+    p.add_argument("contacts", metavar="CONTACTS.csv", help="the contacts file")
+    p.add_argument(
+        "--template",
+        "-t",
+        required=True,
+        metavar="TEXT|@FILE",
+        help="the message, with {column} placeholders; @path reads it from a file",
+    )
+    sender = p.add_mutually_exclusive_group()
+    sender.add_argument("--from", dest="from_number", metavar="NUMBER", help="sender number")
+    sender.add_argument(
+        "--messaging-service",
+        dest="messaging_service_sid",
+        metavar="MG...",
+        help="send through a Messaging Service instead of one number",
+    )
+    p.add_argument("--send", action="store_true", help="really send (default: dry run)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N recipients")
+    p.add_argument(
+        "--verified-only",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="text only verified numbers (auto: on for trial accounts)",
+    )
+    p.add_argument(
+        "--quiet-hours",
+        type=quiet_hours,
+        default="08:00-21:00",
+        metavar="HH:MM-HH:MM|off",
+        help="the recipient's local sending window (default 08:00-21:00); others are deferred",
+    )
+    p.add_argument(
+        "--canary",
+        type=count,
+        default=0,
+        metavar="N",
+        help="send N first, show their outcome, ask before the rest",
+    )
+    add_new_campaign_argument(p)
+    p.add_argument(
+        "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
+    )
+    p.add_argument("--phone-column", metavar="NAME", help="the column holding the numbers")
+    add_engine_arguments(p)
+    add_credential_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan (and with --send, send) the campaign; returns the exit status."""
+    from datetime import UTC, datetime
+
+    from campaigns.audience.filters import build_audience, resolve_verified_only
+    from campaigns.audience.quiet_hours import QuietHours
+    from campaigns.audience.suppression import SuppressionList
+    from campaigns.cli import sending as _sending
+    from campaigns.cli.main import EXIT_OK, EXIT_USAGE
+    from campaigns.compose.plan import build_plan
+    from campaigns.compose.template import Template, read_template_arg
+    from campaigns.config.settings import settings_from_args
+    from campaigns.contacts.book import load_contacts
+    from campaigns.errors import ConfigError, InputError
+    from campaigns.pipeline.recipients import journal_recipients
+    from campaigns.store.journal import Journal
+
+    settings = settings_from_args(args)
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
+    if args.canary < 0:
+        raise InputError("--canary must be 0 or more.", "For example --canary 5.")
+    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    if args.send and not args.yes and not _sending.is_interactive():
+        sys.stderr.write(
+            "smscast send: error: not a terminal, so there is no one to confirm: "
+            "add --yes to send without asking.\n"
+        )
+        return EXIT_USAGE
+
+    book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
+    template_text = read_template_arg(args.template)
+    template = Template.parse(template_text, book.columns)
+    quiet = QuietHours.parse(args.quiet_hours)
+
+    gateway = None
+    account_type: str | None = None
+    verified: frozenset[str] | None = None
+    notes: list[str] = []
+    if settings.credentials is not None:
+        from campaigns.twilio.gateway import TwilioGateway
+
+        gateway = TwilioGateway(settings)
+        account = gateway.require_active() if args.send else gateway.account()
+        account_type = account.type
+        if resolve_verified_only(args.verified_only, account_type):
+            found = gateway.verified_numbers()
+            verified = found.numbers
+            notes.extend(found.warnings)
+    elif args.send:
+        from campaigns.config.settings import require_credentials
+
+        require_credentials(settings)
+    elif args.verified_only == "on":
+        raise ConfigError(
+            "--verified-only on needs the account's verified numbers, and no Twilio "
+            "credentials are configured.",
+            "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or use --verified-only off.",
+        )
+    else:
+        notes.append(
+            "No Twilio credentials: the verified-numbers filter (trial accounts) was not "
+            "applied. Configure credentials to see exactly who a trial account can text."
+        )
+
+    db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
+    with SuppressionList(db_path, region=settings.region) as suppression:
+        audience = build_audience(
+            book,
+            suppressed=suppression,
+            verified=verified,
+            quiet_hours=quiet,
+            now=datetime.now(UTC),
+        )
+    included = audience.included
+    limited_out = []
+    if args.limit is not None and len(included) > args.limit:
+        included, limited_out = included[: args.limit], included[args.limit :]
+    plan = build_plan(included, template, settings.prices)
+    repeat = _repeat(db_path, book, template_text, plan)
+    notes.extend(_repeat_warnings(repeat, args))
+
+    if not (args.json and args.send):  # with --send --json the plan names its campaign
+        _show_plan(render, book, audience, plan, notes, limited_out, args)
+    if not args.send:
+        if not args.json:
+            render.say(
+                "This was a dry run: nothing was sent. Add --send to send it "
+                "(--canary 5 to try five first)."
+            )
+        return EXIT_OK
+    if not plan.messages:
+        raise InputError("No one is left to text.", "See the exclusions above.")
+    _refuse_repeat(repeat, args)  # before the question: nothing is asked, nothing is sent
+
+    from_number = settings.from_number
+    service = settings.messaging_service_sid
+    if args.from_number is None and args.messaging_service_sid is not None:
+        from_number = None
+    if from_number and service and args.messaging_service_sid is None:
+        service = None  # an explicit or configured number wins over a configured service
+    if not from_number and not service:
+        raise ConfigError(
+            "No sender: which number (or Messaging Service) should the messages come from?",
+            "Give --from +1555... or --messaging-service MG..., or set TWILIO_PHONE_NUMBER "
+            "('smscast account' lists the account's numbers).",
+        )
+    rate = _sending.resolve_rate(args.rate, gateway, from_number, service)
+    sender = service or from_number
+    if not args.yes:
+        summary = plan.summary
+        question = (
+            f"Send {summary.messages} message(s), {summary.segments} segment(s), about "
+            f"{summary.cost:.2f} {summary.currency}, from {sender}?"
+        )
+        if not _sending.confirm(question):
+            render.say("Nothing was sent.")
+            return EXIT_OK
+
+    journal = Journal.open(db_path)
+    try:
+        # Again, as late as can be: another run may have started while the question was open.
+        _refuse_repeat(_repeat(db_path, book, template_text, plan, journal), args)
+        campaign_id = journal.create_campaign(
+            template=template_text,
+            source_name=str(Path(args.contacts).resolve()),
+            source_sha256=book.sha256,
+            sender=from_number,
+            messaging_service_sid=service,
+            settings={
+                "rate": args.rate,
+                "rate_segments_per_second": rate,
+                "concurrency": args.concurrency,
+                "region": settings.region,
+                "phone_column": book.phone_column,
+                "quiet_hours": args.quiet_hours,
+                "verified_only": args.verified_only,
+                "account_type": account_type,
+                "track": args.track,
+                "canary": args.canary,
+                "limit": args.limit,
+                "columns": list(book.columns),
+            },
+            recipients=journal_recipients(book, audience, plan, limited_out=limited_out),
+        )
+        if args.json:
+            _show_plan(render, book, audience, plan, notes, limited_out, args, campaign_id)
+        else:
+            render.say(f"Campaign {campaign_id} stored in {db_path}. Sending (Ctrl-C pauses).")
+        with SuppressionList(db_path, region=settings.region) as suppression:
+            options = _sending.engine_options(
+                args,
+                rate,
+                canary=args.canary,
+                opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid),
+            )
+            return _sending.drive(
+                gateway,
+                journal,
+                campaign_id,
+                options,
+                render,
+                interactive=not args.yes and _sending.is_interactive(),
+            )
+    finally:
+        journal.close()
+
+
+def _repeat(db_path: Path, book: Any, template_text: str, plan: Any, journal: Any = None) -> Any:
+    """What the journal already did with this file, template and audience
+    (`campaigns.pipeline.repeats.find_repeat`, the check the app makes too)."""
+    from campaigns.pipeline.repeats import find_repeat
+    from campaigns.store.journal import Journal
+
+    def look(j: Any) -> Any:
+        numbers = (m.to for m in plan.messages)
+        return find_repeat(j, source_sha256=book.sha256, template=template_text, numbers=numbers)
+
+    if journal is not None:
+        return look(journal)
+    with Journal.open(db_path) as opened:
+        return look(opened)
+
+
+def _repeat_hint(repeat: Any, args: argparse.Namespace) -> str:
+    """The way on from a repeated campaign, on the command line."""
+    cid = repeat.campaign.id
+    if args.new_campaign:
+        return "Starting a new campaign anyway (--new-campaign)."
+    if repeat.resumable:
+        return (
+            f"Go on with it: smscast resume {cid} (it texts only those not texted yet); or "
+            "add --new-campaign to start another campaign anyway."
+        )
+    return f"'smscast export {cid}' lists who got it; add --new-campaign to send it again anyway."
+
+
+def _repeat_warnings(repeat: Any, args: argparse.Namespace) -> list[str]:
+    """The plan's warnings about the journal's past: the same campaign (the dry run, or
+    --new-campaign; a real send refuses instead) and people texted recently by another."""
+    warnings = []
+    if repeat.campaign is not None and (not args.send or args.new_campaign):
+        warnings.append(f"Warning: {repeat.describe()} {_repeat_hint(repeat, args)}")
+    if repeat.recent:
+        warnings.append(f"Warning: {repeat.recent_note()}")
+    return warnings
+
+
+def _refuse_repeat(repeat: Any, args: argparse.Namespace) -> None:
+    """RepeatCampaignError (exit 1) when the journal holds the same campaign and
+    --new-campaign was not given."""
+    from campaigns.pipeline.repeats import RepeatCampaignError
+
+    if repeat.campaign is not None and not args.new_campaign:
+        raise RepeatCampaignError(repeat, _repeat_hint(repeat, args))
+
+
+def _show_plan(
+    render: Any,
+    book: Any,
+    audience: Any,
+    plan: Any,
+    notes: list[str],
+    limited_out: Sequence[Any],
+    args: argparse.Namespace,
+    campaign_id: str | None = None,
+) -> None:
+    from campaigns.untrusted import json_dumps, visible
+
+    summary = plan.summary
+    excluded = list(audience.excluded)
+    if args.json:
+        render.out.write(
+            json_dumps(
+                {
+                    "event": "plan",
+                    "campaign_id": campaign_id,
+                    "dry_run": not args.send,
+                    "contacts": book.rows,
+                    "messages": summary.messages,
+                    "segments": summary.segments,
+                    "cost": round(summary.cost, 4),
+                    "currency": summary.currency,
+                    "histogram": {str(k): v for k, v in sorted(summary.histogram.items())},
+                    "deferred": {str(k): v.isoformat() for k, v in audience.deferred.items()},
+                    "excluded": [
+                        {"row": e.row, "phone": e.phone, "kind": e.kind, "reason": e.reason}
+                        for e in excluded
+                    ],
+                    "problems": [
+                        {"row": p.row, "kind": p.kind, "reason": p.reason} for p in plan.problems
+                    ],
+                    "warnings": [
+                        {"row": w.row, "kind": w.kind, "message": w.message} for w in plan.warnings
+                    ],
+                    "limited_out": len(limited_out),
+                    "notes": notes + list(audience.hints),
+                }
+            )
+            + "\n"
+        )
+        render.out.flush()
+        return
+    lines = [
+        f"{book.path.name}: {book.rows} row(s), phone column '{book.phone_column}'.",
+        f"To text: {summary.messages} message(s), {summary.segments} segment(s), "
+        f"about {summary.cost:.2f} {summary.currency}.",
+    ]
+    if summary.histogram:
+        lines.append(
+            "Segments per message: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(summary.histogram.items()))
+        )
+    if audience.deferred:
+        # Deferred, not dropped: each is texted when its window opens (shown in UTC).
+        lines.append(
+            f"Deferred by quiet hours: {len(audience.deferred)}, each texted when its window opens:"
+        )
+        phones = {c.row: c.phone for c in audience.included if c.row in audience.deferred}
+        shown = sorted(audience.deferred.items())
+        for row, opens in shown[:_SHOW_EXCLUDED]:
+            phone = phones.get(row, "")
+            lines.append(f"  row {row:>5}  {phone:<16}  at {opens:%Y-%m-%d %H:%M} UTC")
+        if len(shown) > _SHOW_EXCLUDED:
+            lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
+    if limited_out:
+        lines.append(f"Left out by --limit: {len(limited_out)}.")
+    if excluded or plan.problems:
+        lines.append(f"Excluded: {len(excluded) + len(plan.problems)}")
+        for e in excluded[:_SHOW_EXCLUDED]:
+            lines.append(f"  row {e.row:>5}  {e.phone or '(empty)':<16}  {e.reason}")
+        if len(excluded) > _SHOW_EXCLUDED:
+            lines.append(f"  ... and {len(excluded) - _SHOW_EXCLUDED} more (see smscast check).")
+        for p in plan.problems[:_SHOW_EXCLUDED]:  # the message itself: too long, empty, blank
+            lines.append(f"  row {p.row:>5}  {p.reason}")
+        if len(plan.problems) > _SHOW_EXCLUDED:
+            lines.append(
+                f"  ... and {len(plan.problems) - _SHOW_EXCLUDED} more (see smscast preview)."
+            )
+    if plan.warnings:
+        lines.append(f"Warnings: {len(plan.warnings)} (these rows are still texted)")
+        for w in plan.warnings[:_SHOW_EXCLUDED]:
+            lines.append(f"  row {w.row:>5}  {w.kind}: {w.message}")
+        if len(plan.warnings) > _SHOW_EXCLUDED:
+            lines.append(
+                f"  ... and {len(plan.warnings) - _SHOW_EXCLUDED} more (see smscast preview)."
+            )
+    lines.extend(notes)
+    lines.extend(audience.hints)
+    # Every line quotes cells, file names or Twilio's words: each is shown through `visible`
+    # (a line break inside a cell too), before `say` writes them.
+    render.say("\n".join(map(visible, lines)))

@@ -1,0 +1,163 @@
+"""The `smscast` console script: parses arguments and dispatches to `campaigns.cli.commands.*`.
+
+Each subcommand lives in its own module under `campaigns/cli/commands/` exposing
+`register(subparsers)` and `run(args) -> int`. Registration imports nothing heavy: textual,
+twilio and pandas are imported inside `run`, so `smscast --help` stays quick.
+
+Exit status: 0 success, 1 an error a person can fix (message + hint, never a traceback),
+2 usage errors (argparse), 3 a campaign that is over (finished, or canceled: not resumable)
+with recipients who did not get the message, 4 a campaign that was paused or stopped and can
+be resumed, 130 interrupted. `EXIT_STATUS_HELP` says it in `--help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from campaigns import __version__
+from campaigns.config.settings import scrub, warnings_reported_to
+from campaigns.errors import SmscastError
+from campaigns.untrusted import visible
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_FAILED_RECIPIENTS = 3
+EXIT_PAUSED = 4
+EXIT_INTERRUPTED = 130
+
+#: The exit statuses, as the `--help` of smscast and of the commands that run a campaign
+#: shows them (kept as lines by `_Formatter`).
+EXIT_STATUS_HELP = """exit status:
+  0    everyone was texted (or nothing was asked to be sent)
+  1    an error: a sentence says what went wrong and what to do
+  2    usage: a wrong flag or argument
+  3    the campaign is over (finished, or canceled) and some recipients did not
+       get the message (failed, undelivered, canceled): 'smscast export' says who
+  4    the campaign is paused or stopped: 'smscast resume' goes on
+  130  interrupted"""
+
+#: Subcommand modules, in the order `smscast --help` lists them.
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "check",
+    "preview",
+    "send",
+    "campaigns",
+    "resume",
+    "cancel",
+    "status",
+    "export",
+    "suppress",
+    "account",
+    "sandbox",
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, except that a text already laid out in lines keeps them."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit status 2 and a pointer to --help on usage errors."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; importing it loads only the light `register` halves of commands."""
+    parser = _Parser(
+        prog="smscast",
+        usage="smscast [-h] [--version] [CONTACTS.csv | COMMAND ...]",
+        description="Bulk SMS from a CSV of contacts, through Twilio, exactly once per person.",
+        epilog="With no command, smscast opens the app (on CONTACTS.csv if given).\n"
+        "Run 'smscast demo' to try everything on a built-in Twilio sandbox.\n\n" + EXIT_STATUS_HELP,
+    )
+    parser.add_argument("--version", action="version", version=f"smscast {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, prog="smscast"
+    )
+    for name in COMMANDS:
+        module = _command_module(name)
+        if module is not None:
+            module.register(sub)
+    return parser
+
+
+def _command_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"campaigns.cli.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"campaigns.cli.commands.{name}":
+            return None  # not written yet
+        raise
+
+
+def open_app(contacts_file: str | None, demo: bool) -> int:
+    """Open the Textual app (`smscast`, `smscast FILE.csv`, `smscast demo`).
+
+    The only place the command line reaches into `tui/`, imported here lazily so that every
+    other command starts without textual.
+    """
+    from tui.app import run_app
+
+    return run_app(contacts_file=contacts_file, demo=demo)
+
+
+def _print_warning(warning: str) -> None:
+    """A settings warning (a world-readable config file, a bad `.env` line), on stderr."""
+    print(f"smscast: warning: {visible(scrub(warning))}", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in COMMANDS:
+        # `smscast contacts.csv`: the app on that file (positional before any subcommand).
+        args = argparse.Namespace(command=None, contacts_file=args_list[0])
+        if len(args_list) > 1:
+            parser.error(f"unexpected arguments after the contacts file: {' '.join(args_list[1:])}")
+    else:
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            args.contacts_file = None
+    try:
+        if args.command is None:
+            return open_app(contacts_file=args.contacts_file, demo=False)
+        if args.command == "demo":  # the app: it shows settings warnings itself
+            return int(args.handler(args))
+        with warnings_reported_to(_print_warning):
+            return int(args.handler(args))
+    except SmscastError as error:
+        # Errors quote file names, cells and Twilio's answers: shown through `visible`,
+        # line by line (the hint is on its own line), and never with a secret in them.
+        shown = "\n".join(map(visible, scrub(error.full()).split("\n")))
+        with contextlib.suppress(OSError):  # a terminal closed (SIGHUP) cannot take it: still 1
+            print(f"smscast: {shown}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("smscast: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,400 @@
+"""What `smscast send`, `resume` and `cancel` share: running the engine from the command line.
+
+Runs `Engine.run` in an asyncio loop with Ctrl-C, SIGTERM and SIGHUP wired to a clean pause (a
+second one stops at once), renders the event stream (a progress bar on stderr, or JSON lines on
+stdout with `--json`), handles the canary question, and turns the outcome into the exit status and a
+footer that says how to go further. A run holds the campaign's run lock
+(`Journal.run_lock`) throughout, so two runs of one campaign can never text anyone twice.
+
+Exit status of a run (`exit_status`): 0 everyone was texted; 3 the campaign is over (finished,
+or canceled: it cannot be resumed) and some recipients did not get the message (failed,
+undelivered, or canceled before being texted; the export says who); 4 paused or stopped, and
+`smscast resume` goes on. A campaign that is already canceled is refused (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from dataclasses import replace
+from typing import IO, Any
+
+from campaigns.cli.main import EXIT_FAILED_RECIPIENTS, EXIT_OK, EXIT_PAUSED
+from campaigns.send import aio
+from campaigns.send.engine import Engine, EngineOptions, RunResult, options_from_settings
+from campaigns.send.events import (
+    CampaignFinished,
+    CampaignPaused,
+    EngineError,
+    Event,
+    Progress,
+    RecipientChanged,
+)
+from campaigns.store.journal import CANCELED, FAILED_STATUSES, INFLIGHT, PENDING, Journal
+from campaigns.untrusted import json_dumps, visible
+
+#: Recipient statuses that end a campaign without the message: counted by exit status 3.
+MISSED_STATUSES = FAILED_STATUSES | {CANCELED}
+
+_STATUS_ORDER = (
+    "pending",
+    "inflight",
+    "accepted",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "unknown",
+    "canceled",
+)
+
+
+class Renderer:
+    """Turns events into output: JSON lines, or a progress bar plus notable lines on stderr.
+
+    Every line it writes goes through `campaigns.untrusted` (`visible` for text, `json_dumps`
+    for JSON): reasons, error messages and plans quote Twilio's answers, cells and file names,
+    and an escape sequence among them must not act on the operator's terminal."""
+
+    def __init__(self, *, json_mode: bool, out: IO[str], err: IO[str]) -> None:
+        self.json_mode = json_mode
+        self.out = out
+        self.err = err
+        self.tty = err.isatty()
+        self._last_line = 0.0
+        self._bar_shown = False
+        self._final_shown = False
+        self._printed: Progress | None = None
+        self.last_progress: Progress | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self.json_mode:
+            self.out.write(json_dumps(event.to_json()) + "\n")
+            if not isinstance(event, RecipientChanged):
+                self.out.flush()
+            return
+        if isinstance(event, Progress):
+            self.last_progress = event
+            self._progress(event)
+        elif isinstance(event, CampaignPaused):
+            self._last_counts()
+            self._clear()
+            self.err.write(f"Paused: {_shown(event.reason)}\n")
+        elif isinstance(event, EngineError):
+            self._clear()
+            self.err.write(f"smscast: {_shown(event.message)}\n")
+        elif isinstance(event, CampaignFinished):
+            self._last_counts()
+            self._clear()
+
+    def _last_counts(self) -> None:
+        """Without a terminal, lines are throttled: make sure the last counts are printed."""
+        last = self.last_progress
+        if not self.tty and last is not None and last is not self._printed:
+            self._final_shown = False
+            self._last_line = 0.0
+            self._progress(last)
+
+    def _progress(self, event: Progress) -> None:
+        now = time.monotonic()
+        if not self.tty:
+            final = event.done >= event.total
+            if now - self._last_line < 5.0 and (not final or self._final_shown):
+                return
+            self._final_shown = final
+        self._last_line = now
+        self._printed = event
+        width = 30
+        filled = int(width * event.done / event.total) if event.total else width
+        counts = "  ".join(f"{event.counts[s]} {s}" for s in _STATUS_ORDER if event.counts.get(s))
+        eta = f"  ETA {_duration(event.eta_seconds)}" if event.eta_seconds else ""
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total}"
+            f"  {event.rate:.0f} msg/s{eta}  {counts}"
+        )
+        if self.tty:
+            self.err.write("\r\x1b[K" + line)
+            self._bar_shown = True
+        else:
+            self.err.write(line + "\n")
+        self.err.flush()
+
+    def _clear(self) -> None:
+        if self._bar_shown:
+            self.err.write("\n")
+            self._bar_shown = False
+
+    def say(self, text: str) -> None:
+        """A human sentence (stderr in JSON mode so stdout stays JSON lines); each of its
+        lines is shown through `visible`."""
+        self._clear()
+        (self.err if self.json_mode else self.out).write(_shown(text) + "\n")
+        (self.err if self.json_mode else self.out).flush()
+
+
+def _shown(text: str) -> str:
+    """`text` line by line through `visible`: its line breaks stay, every other control is
+    made visible."""
+    return "\n".join(map(visible, text.split("\n")))
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+#: The signals that pause a run as Ctrl-C does, and how the pause names each. SIGTERM is what
+#: `kill`, systemd and container runtimes send; SIGHUP is a closed terminal or SSH session.
+PAUSING_SIGNALS: dict[signal.Signals, str] = {
+    signal.SIGINT: "Paused with Ctrl-C.",
+    signal.SIGTERM: "Paused: smscast was asked to stop (SIGTERM).",
+}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    PAUSING_SIGNALS[signal.SIGHUP] = "Paused: the terminal was closed (SIGHUP)."
+
+
+def run_engine(engine: Engine, render: Renderer) -> RunResult:
+    """Run the engine to its end. The first Ctrl-C, SIGTERM or SIGHUP pauses cleanly (the
+    requests in flight finish and are recorded, the campaign is left paused and resumable);
+    a second one stops at once (what is in flight is reconciled by the next run).
+
+    After a SIGHUP the terminal is gone: writing to it would fail (EIO), so the standard
+    streams that were a terminal are pointed at /dev/null and the pause goes on quietly."""
+    terminals = _terminal_fds()
+
+    def emit(event: Event) -> None:
+        # A closed terminal (EIO) or a reader gone (EPIPE) must not break the run or its pause.
+        with contextlib.suppress(OSError):
+            render(event)
+
+    async def main() -> RunResult:
+        loop = asyncio.get_running_loop()
+        presses = 0
+
+        def on_signal(signum: signal.Signals) -> None:
+            nonlocal presses
+            presses += 1
+            if signum == getattr(signal, "SIGHUP", None):
+                _detach_terminal(terminals)
+            if presses == 1:
+                with contextlib.suppress(OSError):
+                    again = "Ctrl-C" if signum == signal.SIGINT else "again"
+                    render.say(
+                        f"Pausing: waiting for the requests in flight ({again} to stop now)."
+                    )
+                engine.pause(
+                    PAUSING_SIGNALS[signum],
+                    f"Run 'smscast resume {engine.campaign_id}' to go on.",
+                )
+            else:
+                engine.stop()
+
+        installed = []
+        for signum in PAUSING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, on_signal, signum)
+                installed.append(signum)
+        try:
+            return await engine.run(emit)
+        finally:
+            for signum in installed:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(signum)
+
+    return aio.run(main())
+
+
+def _terminal_fds() -> list[int]:
+    """Which of stdin, stdout and stderr are a terminal (asked before any hang-up)."""
+    found = []
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError, ValueError):
+            if os.isatty(fd):
+                found.append(fd)
+    return found
+
+
+def _detach_terminal(fds: list[int]) -> None:
+    """Point the descriptors that were the (now hung-up) terminal at /dev/null: output is
+    dropped instead of failing with EIO, and a question reads "no" at once."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal (on stderr, so stdout stays data); anything but y/yes is no."""
+    sys.stderr.write(f"{visible(question)} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()  # "" at end of input: no
+    return answer.strip().lower() in ("y", "yes")
+
+
+def drive(
+    gateway: Any,
+    journal: Journal,
+    campaign_id: str,
+    options: EngineOptions,
+    render: Renderer,
+    *,
+    interactive: bool,
+    cancel: bool = False,
+) -> int:
+    """Run (and after an accepted canary, run again) the campaign; returns the exit status.
+
+    Holds the campaign's run lock throughout (`CampaignBusyError`, exit 1, when another run
+    has it) and refuses a canceled campaign (exit 1): it cannot be resumed. With `cancel`, the
+    engine starts with the cancel already requested: it reconciles rows left in flight, then
+    marks every pending recipient canceled (`smscast cancel`)."""
+    from campaigns.errors import InputError
+
+    with journal.run_lock(campaign_id):
+        if journal.campaign(campaign_id).state == CANCELED:
+            raise InputError(
+                f"Campaign {campaign_id} was canceled; it cannot be resumed.",
+                "Start a new one with 'smscast send'.",
+            )
+        return _drive(
+            gateway, journal, campaign_id, options, render, interactive=interactive, cancel=cancel
+        )
+
+
+def _drive(
+    gateway: Any,
+    journal: Journal,
+    campaign_id: str,
+    options: EngineOptions,
+    render: Renderer,
+    *,
+    interactive: bool,
+    cancel: bool,
+) -> int:
+    while True:
+        engine = Engine(gateway, journal, campaign_id, options)
+        if cancel:
+            engine.cancel()  # applied as the run starts, after in-flight rows are reconciled
+        result = run_engine(engine, render)
+        if result.kind != "canary":
+            break
+        left = journal.counts(campaign_id)
+        if not left.get(PENDING) and not left.get(INFLIGHT):
+            # The canary was everyone: nothing to ask about; one more run settles the end.
+            options = replace(options, canary=0)
+            continue
+        canary = journal.recipients(campaign_id)
+        tried = [r for r in canary if r.attempts > 0]
+        if not render.json_mode:
+            render.say(f"Canary: {result.reason}")
+            for r in tried:
+                detail = f" ({r.error_code}: {visible(r.error_message)})" if r.error_code else ""
+                render.say(f"  row {r.row}  {visible(r.to)}  {r.status}{detail}")
+        all_delivered = bool(tried) and all(r.status == "delivered" for r in tried)
+        go_on = confirm("Send to the rest?") if interactive else all_delivered
+        if not go_on:
+            break
+        options = replace(options, canary=0)
+    footer(journal, campaign_id, result, render)
+    return exit_status(result)
+
+
+def exit_status(result: RunResult) -> int:
+    """0 everyone texted; 3 over (finished or canceled) with recipients who did not get the
+    message; 4 paused or stopped (resumable). See the module docstring."""
+    if result.state in ("finished", CANCELED):
+        missed = sum(result.counts.get(s, 0) for s in MISSED_STATUSES)
+        return EXIT_FAILED_RECIPIENTS if missed else EXIT_OK
+    return EXIT_PAUSED
+
+
+def footer(journal: Journal, campaign_id: str, result: RunResult, render: Renderer) -> None:
+    """Counts and the next commands, as a person would want them after a run."""
+    if render.json_mode:
+        return
+    counts = {k: v for k, v in result.counts.items() if v}
+    summary = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts.get(s))
+    lines = [f"Campaign {campaign_id}: {result.state}. {summary}."]
+    if result.state in ("paused", "stopped"):
+        if result.hint:
+            lines.append(result.hint)
+        lines.append(f"  smscast resume {campaign_id}      go on where it stopped")
+    failed = sum(counts.get(s, 0) for s in FAILED_STATUSES)
+    if failed:
+        lines.append(f"{failed} recipient(s) did not get the message; the export says why.")
+    if counts.get(CANCELED):
+        lines.append(
+            f"{counts[CANCELED]} recipient(s) were not texted: the campaign was canceled "
+            "(it cannot be resumed)."
+        )
+    live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
+    if live:
+        lines.append(f"  smscast status {campaign_id} --watch   follow delivery receipts")
+    lines.append(f"  smscast status {campaign_id}           counts and failures by error")
+    lines.append(f"  smscast export {campaign_id} -o results.csv   every recipient, for Excel")
+    render.say("\n".join(lines))
+
+
+def engine_options(
+    args: argparse.Namespace,
+    rate: float | None,
+    stored: dict[str, Any] | None = None,
+    **extra: Any,
+) -> EngineOptions:
+    """EngineOptions from the shared flags (falling back to a campaign's stored settings)."""
+    return options_from_settings(
+        stored or {},
+        rate=rate,
+        concurrency=args.concurrency or None,
+        track_seconds=args.track,
+        request_timeout=max(0.1, args.timeout),
+        **extra,
+    )
+
+
+def is_interactive() -> bool:
+    """Both ends are a terminal: we may ask questions."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def resolve_rate(
+    text: str, gateway: Any, from_number: str | None, service_sid: str | None
+) -> float | None:
+    """`--rate` as segments per second (None = max). `auto` asks Twilio what the sender is:
+    a number's own throughput, or a Messaging Service's (the sum of its senders)."""
+    from campaigns.errors import InputError
+    from campaigns.send.pacing import RateChoice, sender_rate
+
+    try:
+        choice = RateChoice.parse(text)
+    except ValueError as exc:
+        raise InputError(str(exc), "Use --rate auto, --rate max or e.g. --rate 10.") from None
+    if choice.mode != "auto":
+        return choice.segments_per_second
+    senders = list(gateway.senders())
+    if service_sid:
+        with contextlib.suppress(Exception):  # not every account lists its services
+            senders += list(gateway.messaging_services())
+        if not any(s.address == service_sid for s in senders):
+            from campaigns.twilio.gateway import Sender
+
+            senders.append(Sender(service_sid, "messaging_service", True, 0.0))
+    rate = sender_rate(senders, service_sid or from_number)
+    if rate is not None:
+        return rate
+    from campaigns.send.pacing import segments_per_second
+    from campaigns.twilio.gateway import sender_kind
+
+    kind = sender_kind(from_number or "")
+    return float(segments_per_second(from_number or "", kind))

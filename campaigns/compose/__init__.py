@@ -1,0 +1,1 @@
+"""Composing messages: templates, segments, prices, the plan."""

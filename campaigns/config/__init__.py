@@ -1,0 +1,1 @@
+"""Settings: flags, the environment, .env and the config file, in that order."""

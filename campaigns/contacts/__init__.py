@@ -1,0 +1,1 @@
+"""Reading contacts: files as their owner meant them, phone numbers."""

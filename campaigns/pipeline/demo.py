@@ -1,0 +1,145 @@
+"""Demo mode, headless: a sandbox Twilio account and private settings to try smscast safely.
+
+`DemoEnvironment.start()` starts `campaigns.sandbox.Sandbox` on a background thread (a Trial
+account on 127.0.0.1 with some of the contacts' numbers verified, so the verified-only filter
+visibly excludes others; a share of messages ending undelivered or failed, so the statuses
+vary; senders sped up so a demo campaign finishes in well under a minute) and builds
+`Settings` that point at it, with the journal in a private temporary directory (0700; the
+database itself is created 0600 by the journal) that is removed on `close()`. The person's own
+configuration, environment and campaign history are never read or touched.
+
+No textual here: the Textual app (`tui.app.run_app(demo=True)`) and tests use this module.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from campaigns.errors import InputError
+
+if TYPE_CHECKING:
+    from campaigns.config.settings import Settings
+    from campaigns.sandbox import Sandbox, SandboxConfig
+
+#: Every how-many-th valid contact of the demo file is a verified number of the trial account.
+VERIFY_EVERY = 3
+#: Of every VERIFY_EVERY contacts, how many are verified (2 of 3: a third is filtered out).
+VERIFIED_PER_GROUP = 2
+#: Shares of demo messages that end undelivered / failed (deterministic per number).
+UNDELIVERED_SHARE = 0.15
+FAILED_SHARE = 0.10
+#: Sender throughput factor: long codes send 20 segments a second instead of 1.
+SPEEDUP = 20.0
+#: The sandbox's trial prefix ("Sent from your Twilio trial account - ") stays on, as at Twilio.
+SEED = 7
+
+
+def sample_contacts_path() -> Path | None:
+    """`sample_contacts.csv` beside the package (a source checkout) or in the current directory."""
+    candidates = [
+        Path(__file__).resolve().parent.parent / "sample_contacts.csv",
+        Path.cwd() / "sample_contacts.csv",
+    ]
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def demo_numbers(contacts_file: str | Path | None, region: str = "US") -> list[str]:
+    """The valid E.164 numbers of the demo contacts file, in file order ([] without a file)."""
+    if contacts_file is None:
+        return []
+    from campaigns.contacts.book import load_contacts
+
+    try:
+        book = load_contacts(Path(contacts_file), region=region)
+    except InputError:
+        return []
+    return [contact.phone for contact in book.contacts]
+
+
+def demo_sandbox_config(numbers: list[str]) -> SandboxConfig:
+    """A trial account that has two thirds of `numbers` verified, with varied outcomes."""
+    from campaigns.sandbox import SandboxConfig
+
+    verified = tuple(
+        number for index, number in enumerate(numbers) if index % VERIFY_EVERY < VERIFIED_PER_GROUP
+    )
+    return SandboxConfig(
+        friendly_name="smscast demo (sandbox)",
+        trial=True,
+        verified=verified or SandboxConfig().verified,
+        undelivered_share=UNDELIVERED_SHARE,
+        failed_share=FAILED_SHARE,
+        speedup=SPEEDUP,
+        seed=SEED,
+    )
+
+
+def demo_settings(sandbox: Sandbox, data_dir: Path) -> Settings:
+    """Settings for the sandbox, with a private data directory; ignores env, .env, config."""
+    from campaigns.config.settings import load_settings
+
+    return load_settings(
+        account_sid=sandbox.account_sid,
+        auth_token=sandbox.auth_token,
+        base_url=sandbox.base_url,
+        data_dir=data_dir,
+        db_path=data_dir / "demo.db",
+        config_path=data_dir / "no-config.toml",
+        env={},
+        cwd=data_dir,
+    )
+
+
+@dataclass
+class DemoEnvironment:
+    """A running demo sandbox, its settings and its private data directory."""
+
+    sandbox: Any
+    settings: Settings
+    data_dir: Path
+    contacts_file: str | None
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def start(cls, contacts_file: str | Path | None = None) -> DemoEnvironment:
+        """Start the sandbox on 127.0.0.1 and prepare the settings (stop with `close()`).
+
+        `contacts_file` None = the bundled `sample_contacts.csv` when it can be found.
+        """
+        from campaigns.sandbox import Sandbox
+
+        chosen = Path(contacts_file).expanduser() if contacts_file else sample_contacts_path()
+        if contacts_file and not Path(chosen).is_file():
+            raise InputError(
+                f"There is no contacts file at {chosen}.",
+                "Give the path of a CSV file, or run 'smscast demo' alone for the sample.",
+            )
+        data_dir = Path(tempfile.mkdtemp(prefix="smscast-demo-"))  # mode 0700
+        try:
+            sandbox = Sandbox(demo_sandbox_config(demo_numbers(chosen)))
+            sandbox.__enter__()
+        except BaseException:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            raise
+        settings = demo_settings(sandbox, data_dir)
+        return cls(sandbox, settings, data_dir, str(chosen) if chosen else None)
+
+    def close(self) -> None:
+        """Stop the sandbox and delete the demo's data directory (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.sandbox.__exit__(None, None, None)
+        finally:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> DemoEnvironment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

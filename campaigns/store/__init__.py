@@ -1,0 +1,1 @@
+"""Storing campaigns: the journal (SQLite), exports."""
