@@ -76,8 +76,12 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        # The message may quote what was typed (argparse joins unrecognized arguments as
+        # they are): each line shown through `visible`, so an escape sequence there does not
+        # act (the line breaks of smscast's own multi-line messages stay line breaks).
+        shown = "\n".join(map(visible, message.split("\n")))
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown}\nTry '{self.prog} --help'.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

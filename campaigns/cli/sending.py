@@ -86,7 +86,7 @@ class Renderer:
         elif isinstance(event, CampaignPaused):
             self._last_counts()
             self._clear()
-            self.err.write(f"Paused: {_shown(event.reason)}\n")
+            self.err.write(f"{_pause_line(_shown(event.reason))}\n")
         elif isinstance(event, EngineError):
             self._clear()
             self.err.write(f"smscast: {_shown(event.message)}\n")
@@ -152,6 +152,12 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def _pause_line(reason: str) -> str:
+    """The reason, introduced by "Paused:" unless it already says so (a signal's reason is a
+    whole sentence, "Paused with Ctrl-C.", also stored in the journal and shown by status)."""
+    return reason if reason.startswith("Paused") else f"Paused: {reason}"
 
 
 #: The signals that pause a run as Ctrl-C does, and how the pause names each. SIGTERM is what

@@ -130,3 +130,29 @@ async def test_compose_and_review_count_rows_left_out_for_a_blank_message(
             await pilot.pause()
             review = drawn(app.screen.query_one("#review-summary"))
             assert "Messages: 1," in review and "2 left out" in review
+
+
+async def test_contacts_phone_column_choices_draw_hostile_headers_literally(
+    tmp_path: Path,
+) -> None:
+    """The phone-column list offers the file's own header cells: a header holding an escape
+    sequence must be drawn made visible when the list opens (it retitled the terminal)."""
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(f"phone,c{TITLE}ity\n+14155550100,Paris\n", encoding="utf-8")
+    app = SmscastApp(settings=sandbox_settings(None, tmp_path), contacts_file=contacts)
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert await until(pilot, lambda: app.draft.book is not None)
+        await pilot.press("2")
+        await pilot.pause()
+        select = app.screen.query_one("#phone-column", Select)
+        select.expanded = True
+        await pilot.pause()
+        overlay = select.query_one(SelectOverlay)
+        assert await until(pilot, lambda: overlay.option_count >= 2)
+        shown = drawn(overlay)
+        assert_clean(shown)
+        assert "c\\x1b]0;owned\\x07ity" in shown
+        assert select.value == "phone"  # the value stays the header as the file has it

@@ -106,7 +106,8 @@ class ContactsScreen(StepScreen):
         if columns != self._columns_shown:
             self._columns_shown = columns
             with select.prevent(Select.Changed):
-                select.set_options([(c, c) for c in columns])
+                # The labels are the file's header cells: drawn made visible, never raw.
+                select.set_options([(plain(c), c) for c in columns])
         if book.phone_column in columns and select.value != book.phone_column:
             with select.prevent(Select.Changed):
                 select.value = book.phone_column
