@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from campaigns.commands._sending import PAUSING_SIGNALS, Renderer
+from campaigns.cli.sending import PAUSING_SIGNALS, Renderer
 from campaigns.events import CampaignPaused
 
 
