@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns import cli
+from campaigns.cli import main as cli
 
 
 @pytest.mark.parametrize(
