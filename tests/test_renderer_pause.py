@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from campaigns.events import CampaignPaused
 
 from campaigns.cli.sending import PAUSING_SIGNALS, Renderer
+from campaigns.send.events import CampaignPaused
 
 
 @pytest.mark.parametrize("reason", sorted(PAUSING_SIGNALS.values()))
