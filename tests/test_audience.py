@@ -155,6 +155,15 @@ def test_outside_the_window_is_deferred_not_dropped() -> None:
     assert any("outside their sending window" in hint for hint in audience.hints)
 
 
+def test_rows_the_plan_leaves_out_are_neither_included_nor_deferred() -> None:
+    early = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    audience = build(book_of_five(), quiet_hours=WINDOW, now=early).without({6, 3})
+    assert [c.row for c in audience.included] == [2, 5]
+    assert audience.deferred == {}
+    assert audience.counts["deferred"] == 0 and audience.counts["included"] == 2
+    assert not any("outside their sending window" in hint for hint in audience.hints)
+
+
 def test_quiet_hours_off_defers_nobody() -> None:
     night = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 03:00 New York
     assert build(book_of_five(), quiet_hours=None, now=night).deferred == {}

@@ -311,3 +311,29 @@ def test_export_through_a_link_to_a_file_writes_the_file_and_keeps_the_link(
     assert link.is_symlink()
     assert real.read_text(encoding="utf-8-sig").startswith("phone,name")
     assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+
+def test_rows_left_out_for_their_message_are_not_listed_as_deferred(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outside the window, the dry run listed the rows with an empty or blank message as
+    deferred ("Deferred by quiet hours: 3") although they are never sent."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    contacts = write_rows(
+        env / "c.csv",
+        [["phone", "name"], ["+14155552671", "Ann"], ["+14155552672", ""], ["+14155552673", " "]],
+    )
+    here = datetime.now(ZoneInfo("America/Los_Angeles"))
+    window = f"{here + timedelta(hours=3):%H:00}-{here + timedelta(hours=4):%H:00}"  # closed now
+    code, out, _ = smscast(capsys, "send", str(contacts), "-t", "{name}", "--quiet-hours", window)
+    assert code == 0
+    assert "To text: 1 message(s)" in out
+    assert "Deferred by quiet hours: 1," in out
+    assert "1 recipients are outside their sending window" in out
+    code, out, _ = smscast(
+        capsys, "send", str(contacts), "-t", "{name}", "--quiet-hours", window, "--json"
+    )
+    plan = json.loads(out.splitlines()[0])
+    assert list(plan["deferred"]) == ["2"]

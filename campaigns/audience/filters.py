@@ -25,8 +25,8 @@ one-shot form.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol
@@ -108,10 +108,30 @@ class Audience:
     counts: dict[str, int]
     hints: list[str] = field(default_factory=list)
     quiet_hours: QuietHours | None = None
+    #: Included numbers whose time zone is unknown (the window could not be checked for them).
+    unknown_zone: int = 0
 
     def reasons(self) -> dict[int, Exclusion]:
         """Row -> its exclusion, for showing a row's reason."""
         return {exclusion.row: exclusion for exclusion in self.excluded}
+
+    def without(self, rows: Collection[int]) -> Audience:
+        """This audience less `rows`: the rows the plan leaves out (an empty, blank or too long
+        message) are not texted at all, so they are neither included nor deferred, and the
+        deferral hint counts only those who will be texted later."""
+        if not rows:
+            return self
+        counts = dict(self.counts)
+        deferred = {row: at for row, at in self.deferred.items() if row not in rows}
+        included = [contact for contact in self.included if contact.row not in rows]
+        counts["deferred"], counts["included"] = len(deferred), len(included)
+        return replace(
+            self,
+            included=included,
+            deferred=deferred,
+            counts=counts,
+            hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours),
+        )
 
 
 def resolve_verified_only(mode: str, account_type: str | None) -> bool:
@@ -216,6 +236,7 @@ class AudienceBuilder:
             counts=dict(counts),
             hints=_hints(counts, unknown_zone, quiet_hours),
             quiet_hours=quiet_hours,
+            unknown_zone=unknown_zone,
         )
 
     def _window(

@@ -77,7 +77,9 @@ class ReviewScreen(StepScreen):
             lines.append(f"Contacts: {book.path.name}, {book.rows} rows, {book.valid} valid")
         audience = draft.audience
         if audience is not None:
-            deferred = len(getattr(audience, "deferred", {}) or {})
+            if draft.plan is not None:  # a row the plan leaves out is not deferred: never sent
+                audience = audience.without({problem.row for problem in draft.plan.problems})
+            deferred = len(audience.deferred)
             lines.append(
                 f"Audience: {len(audience.included)} included, {len(audience.excluded)} "
                 f"excluded" + (f", {deferred} deferred by quiet hours" if deferred else "")

@@ -327,6 +327,7 @@ def _show_plan(
     from campaigns.untrusted import json_dumps, visible
 
     summary = plan.summary
+    audience = audience.without({problem.row for problem in plan.problems})
     excluded = list(audience.excluded)
     if args.json:
         render.out.write(
