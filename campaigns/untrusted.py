@@ -51,6 +51,26 @@ def visible(text: object) -> str:
     return "".join(map(_shown, string))
 
 
+def _one_cell(char: str) -> str:
+    """One visible cell standing for one unsafe character: the Control Pictures glyph for a
+    C0 control and DEL (␛ for ESC), the replacement character for any other."""
+    if _shown(char) == char:
+        return char
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def one_cell(text: str) -> str:
+    """`text` with each unsafe character drawn as ONE visible cell (␛, ␇, �): for editable
+    fields, where the text on screen must keep one character per character of the value so
+    the cursor and the selection stay where they are."""
+    if text.isprintable():
+        return text
+    return "".join(map(_one_cell, text))
+
+
 def has_controls(text: str) -> bool:
     """True when `visible(text)` would change something."""
     return not text.isprintable() and any(_shown(char) != char for char in text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.untrusted import excerpt, has_controls, visible
+from campaigns.untrusted import excerpt, has_controls, one_cell, visible
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,10 @@ def test_excerpt_is_short_and_escaped() -> None:
     assert excerpt("x" * 500, 20) == "x" * 19 + "…"
     assert excerpt("\x1b" * 100, 10) == "\\x1b\\x1b…"
     assert excerpt("short") == "short"
+
+
+def test_one_cell_keeps_one_character_per_character() -> None:
+    raw = "a\x1b\x07\x7f\u202e\x9bz Zoë 👨\u200d👩"
+    shown = one_cell(raw)
+    assert shown == "a␛␇␡\ufffd\ufffdz Zoë 👨\u200d👩"
+    assert len(shown) == len(raw) and not has_controls(shown)

@@ -156,3 +156,25 @@ async def test_contacts_phone_column_choices_draw_hostile_headers_literally(
         assert_clean(shown)
         assert "c\\x1b]0;owned\\x07ity" in shown
         assert select.value == "phone"  # the value stays the header as the file has it
+
+
+async def test_the_path_box_draws_a_hostile_file_name_visibly_and_keeps_the_real_path(
+    tmp_path: Path,
+) -> None:
+    """The File (o) box was filled with the real path and Textual's Input drew it raw: a file
+    named with ESC ] 0 ; ... BEL retitled the terminal. The box keeps the value (Enter opens
+    the real file) and draws each control as one visible cell."""
+    from textual.widgets import Input
+
+    contacts = tmp_path / f"x{TITLE}{RLO}y.csv"
+    contacts.write_text("first_name,phone\nA,+14155550101\n", encoding="utf-8")
+    app = SmscastApp(settings=None, contacts_file=contacts, db_path=tmp_path / "j.db")
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert await until(pilot, lambda: app.draft.book is not None)
+        await pilot.press("2")
+        await pilot.pause()
+        box = app.screen.query_one("#path", Input)
+        assert box.value == str(contacts)
+        shown = drawn(box)
+        assert_clean(shown)
+        assert "x␛]0;owned␇\ufffdy.csv" in shown

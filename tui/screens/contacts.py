@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from tui.screens.base import StepScreen
 from tui.widgets.path_input import PathSuggester
 from tui.widgets.plain import plain, plain_lines
+from tui.widgets.safe_input import SafeInput
 
 #: Rows a table shows at most (a DataTable of 100,000 rows would stall the app).
 MAX_ROWS = 1000
@@ -45,7 +46,7 @@ class ContactsScreen(StepScreen):
         with Vertical(id="contacts-body"):
             with Horizontal(id="path-row"):
                 yield Static("File (o):", classes="label")
-                yield Input(
+                yield SafeInput(
                     placeholder="path to a CSV file; → completes, Enter opens",
                     suggester=PathSuggester(),
                     id="path",

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain_lines
+from tui.widgets.safe_input import SafeInput
 
 CONFIRM_WORD = "SEND"
 
@@ -41,14 +42,14 @@ class ReviewScreen(StepScreen):
             yield Static("", id="review-summary", markup=False)
             with Horizontal(classes="field-row"):
                 yield Static("Canary number (c):", classes="label")
-                yield Input(
+                yield SafeInput(
                     placeholder="optional: your own number, texted first",
                     id="canary-number",
                     compact=True,
                 )
             with Horizontal(classes="field-row"):
                 yield Static("Send first N (f):", classes="label")
-                yield Input(
+                yield SafeInput(
                     placeholder="optional: send N, then pause to look",
                     id="canary-first",
                     compact=True,
@@ -56,7 +57,7 @@ class ReviewScreen(StepScreen):
                 )
             with Horizontal(classes="field-row"):
                 yield Static("Confirm (s):", classes="label")
-                yield Input(
+                yield SafeInput(
                     placeholder=f"type {CONFIRM_WORD} and press Enter", id="confirm", compact=True
                 )
             yield Button("Send", id="send-button", variant="error", disabled=True)

@@ -25,6 +25,7 @@ from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.failure_summary import FailureSummary
 from tui.widgets.plain import plain_lines
 from tui.widgets.progress_panel import ProgressPanel
+from tui.widgets.safe_input import SafeInput
 from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
 
 #: Campaigns this large get the garbage collector frozen after loading (see show_recipients).
@@ -90,7 +91,7 @@ class SendScreen(StepScreen):
         yield ProgressPanel(id="progress")
         with Horizontal(id="search-row"):
             yield Static("Search (/):", classes="label")
-            yield Input(
+            yield SafeInput(
                 placeholder="name or number; Enter returns to the table", id="search", compact=True
             )
         yield StatusTable(id="status")

@@ -11,6 +11,8 @@ import os
 
 from textual.suggester import Suggester
 
+from campaigns.untrusted import has_controls
+
 SUFFIXES = (".csv", ".tsv", ".txt")
 
 
@@ -27,6 +29,9 @@ def complete_path(value: str) -> str | None:
     matches = [e for e in entries if e.name.startswith(prefix) and not e.name.startswith(".")]
     if prefix.startswith("."):
         matches = [e for e in entries if e.name.startswith(prefix)]
+    # A suggestion is drawn as it is (faded, after the cursor): never offer a name holding a
+    # control character, which would act on the terminal. Such a file can still be typed.
+    matches = [e for e in matches if not has_controls(e.name)]
 
     def rank(entry: os.DirEntry[str]) -> tuple[int, str]:
         if entry.is_dir():
