@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from importlib import resources
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
