@@ -1,11 +1,14 @@
 """The project's structural promises, checked: the core stays headless, only the gateway
-talks to twilio, and the command line starts without the heavy imports."""
+talks to twilio, the layers import only downwards (import-linter's contracts in
+pyproject.toml), and the command line starts without the heavy imports."""
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import pkgutil
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +73,27 @@ def test_help_imports_neither_textual_nor_twilio_nor_pandas() -> None:
     assert "textual" not in loaded
     assert "twilio" not in loaded
     assert "pandas" not in loaded
+
+
+def _lint_imports() -> list[str]:
+    """The `lint-imports` command beside this python (the test extra installs it)."""
+    script = Path(sys.executable).with_name("lint-imports")
+    found = str(script) if script.exists() else shutil.which("lint-imports")
+    assert found, "lint-imports is missing: pip install -e '.[test]' installs import-linter"
+    return [found]
+
+
+def test_the_import_contracts_hold() -> None:
+    # the checkout's packages first on the path, whatever is installed (editable or not)
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    result = subprocess.run(
+        [*_lint_imports(), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=300,
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report
+    assert "0 broken" in report, report

@@ -87,7 +87,7 @@ def test_rate_choice_parsing() -> None:
     assert RateChoice.parse("MAX") == RateChoice("max")
     assert RateChoice.parse("2.5") == RateChoice("fixed", 2.5)
     for bad in ("0", "-3", "fast", "nan"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="--rate must be"):
             RateChoice.parse(bad)
 
 

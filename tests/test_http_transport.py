@@ -361,9 +361,9 @@ async def test_no_connection_is_a_connect_error() -> None:
 async def test_bad_requests_are_refused_before_anything_leaves() -> None:
     pool = ConnectionPool(10)
     try:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"not an http\(s\) URL"):
             await pool.request("GET", "ftp://example.com/")
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="a header with a line break"):
             await pool.request("GET", "http://127.0.0.1:9/", headers={"X": "a\r\nEvil: 1"})
     finally:
         await pool.close()
@@ -568,7 +568,7 @@ async def test_a_timeout_must_be_positive() -> None:
     pool = ConnectionPool(10)
     try:
         for bad in (0, -1.0):
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match="timeout must be positive"):
                 await pool.request("GET", "http://127.0.0.1:9/", timeout=bad)
         assert pool._free == 10
     finally:

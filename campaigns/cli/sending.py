@@ -312,7 +312,7 @@ def _drive(
         if not go_on:
             break
         options = replace(options, canary=0)
-    footer(journal, campaign_id, result, render)
+    footer(campaign_id, result, render)
     return exit_status(result)
 
 
@@ -325,7 +325,7 @@ def exit_status(result: RunResult) -> int:
     return EXIT_PAUSED
 
 
-def footer(journal: Journal, campaign_id: str, result: RunResult, render: Renderer) -> None:
+def footer(campaign_id: str, result: RunResult, render: Renderer) -> None:
     """Counts and the next commands, as a person would want them after a run."""
     if render.json_mode:
         return

@@ -198,15 +198,6 @@ class Settings:
     #: default. Not read from files: it belongs to one run.
     request_timeout: float | None = None
 
-    def price_table(self) -> PriceTable:
-        """The price table (the same as `prices`)."""
-        return self.prices
-
-    def ensure_data_dir(self) -> Path:
-        """Create the data directory (private to the user) if needed and return it."""
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return self.data_dir
-
 
 def _price_table(overrides: Mapping[str, Any], config_path: Path | None) -> PriceTable:
     """The default prices with the `[prices]` overrides; a bad entry is a `ConfigError`.

@@ -127,7 +127,7 @@ def check_number(raw: str, region: str = "US") -> PhoneCheck:
         return _problem(raw, "invalid", _parse_reason(exc, region), _suggest(text, region))
     number_type = phonenumbers.number_type(number)
     if number_type == PhoneNumberType.UNKNOWN:
-        return _problem(raw, "invalid", _invalid_reason(number, region), _suggest(text, region))
+        return _problem(raw, "invalid", _invalid_reason(number), _suggest(text, region))
     return PhoneCheck(
         raw=raw,
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
@@ -154,7 +154,7 @@ def _parse_reason(exc: NumberParseException, region: str) -> str:
     }.get(exc.error_type, "not a phone number")
 
 
-def _invalid_reason(number: phonenumbers.PhoneNumber, default_region: str) -> str:
+def _invalid_reason(number: phonenumbers.PhoneNumber) -> str:
     region = phonenumbers.region_code_for_country_code(number.country_code)
     where = region if region not in (None, "ZZ", "001") else f"+{number.country_code}"
     result = phonenumbers.is_possible_number_with_reason(number)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +39,20 @@ SPEEDUP = 20.0
 SEED = 7
 
 
+#: The sample contacts ship inside this package (package data), so an installed wheel's
+#: `smscast demo` finds them from any folder; the repository's top-level `sample_contacts.csv`
+#: is a symlink to this one file.
+SAMPLE_CONTACTS = "sample_contacts.csv"
+
+
 def sample_contacts_path() -> Path | None:
-    """`sample_contacts.csv` beside the package (a source checkout) or in the current directory."""
-    candidates = [
-        Path(__file__).resolve().parent.parent / "sample_contacts.csv",
-        Path.cwd() / "sample_contacts.csv",
-    ]
-    return next((path for path in candidates if path.is_file()), None)
+    """The bundled `sample_contacts.csv` (package data of `campaigns.pipeline`), or None.
+
+    None only when the package is not on a file system (a zip import) or was installed
+    without its data: the demo then opens with no contacts, as without a sample.
+    """
+    resource = resources.files("campaigns.pipeline") / SAMPLE_CONTACTS
+    return resource if isinstance(resource, Path) and resource.is_file() else None
 
 
 def demo_numbers(contacts_file: str | Path | None, region: str = "US") -> list[str]:

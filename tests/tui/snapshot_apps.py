@@ -29,6 +29,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from tui_support import until
+
 from campaigns.config.settings import load_settings
 from campaigns.pipeline.demo import demo_numbers, demo_sandbox_config
 from campaigns.sandbox import Sandbox, SandboxConfig
@@ -131,16 +133,6 @@ def demo_app(workdir: Path, *, credentials: bool = True) -> Iterator[SmscastApp]
 # -- driving ----------------------------------------------------------------------------------
 
 
-async def until(pilot: Any, condition: Callable[[], object], tries: int = 600) -> None:
-    """Let the app run until `condition()` holds; fail loudly after `tries` short pauses."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    if not condition():
-        raise AssertionError(f"the app never reached: {condition.__doc__ or condition}")
-
-
 def no_blink(app: SmscastApp) -> None:
     """Turn off cursor blinking on the visible screen (a blinking cursor is not stable)."""
     for widget in app.screen.query("Input, TextArea"):
@@ -169,7 +161,7 @@ async def loaded(pilot: Any) -> None:
             and draft.plan is not None
         )
 
-    await until(pilot, ready)
+    assert await until(pilot, ready), f"the app never reached: {ready.__doc__}"
 
 
 async def goto(pilot: Any, key: str, mode: str) -> None:
@@ -181,7 +173,7 @@ async def goto(pilot: Any, key: str, mode: str) -> None:
         """the screen switched"""
         return app.current_mode == mode
 
-    await until(pilot, shown)
+    assert await until(pilot, shown), f"the app never reached: {shown.__doc__}"
     await settle(pilot)
 
 
@@ -236,7 +228,7 @@ async def send_all(pilot: Any) -> str:
             and screen.state == "finished"
         )
 
-    await until(pilot, finished)
+    assert await until(pilot, finished), f"the app never reached: {finished.__doc__}"
     return str(app.draft.campaign_id)
 
 
@@ -251,7 +243,7 @@ async def goto_history(pilot: Any) -> None:
         rows = app.draft.history
         return [(r.campaign.id, r.campaign.state) for r in rows] == [(campaign_id, "finished")]
 
-    await until(pilot, listed)
+    assert await until(pilot, listed), f"the app never reached: {listed.__doc__}"
     await settle(pilot)
 
 
@@ -275,5 +267,5 @@ async def goto_send_finished(pilot: Any) -> None:
             and screen.state == "finished"
         )
 
-    await until(pilot, opened)
+    assert await until(pilot, opened), f"the app never reached: {opened.__doc__}"
     await settle(pilot)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from campaigns.pipeline.demo import DemoEnvironment, demo_numbers, demo_sandbox_config
 from campaigns.twilio.gateway import TwilioGateway
 
@@ -47,13 +49,11 @@ def test_demo_sandbox_verifies_some_contacts_and_keeps_data_private(tmp_path: Pa
 def test_demo_refuses_a_missing_file_with_a_sentence(tmp_path: Path) -> None:
     from campaigns.errors import InputError
 
-    try:
+    with pytest.raises(InputError) as refused:
         DemoEnvironment.start(tmp_path / "nope.csv")
-    except InputError as error:
-        assert "nope.csv" in error.full()
-        assert "smscast demo" in error.full()
-    else:  # pragma: no cover - the assertion is the point
-        raise AssertionError("a missing contacts file must be refused")
+    error = refused.value
+    assert "nope.csv" in error.full()
+    assert "smscast demo" in error.full()
 
 
 def test_smscast_demo_is_a_subcommand() -> None:

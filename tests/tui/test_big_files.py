@@ -9,7 +9,6 @@ the quit) forever. Each test runs the real app, headless, with no Twilio account
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from multiprocessing import resource_tracker
 from pathlib import Path
 
@@ -24,14 +23,13 @@ ROWS = 25_000
 
 
 @pytest.fixture
-def fresh_resource_tracker() -> Iterator[None]:
+def fresh_resource_tracker() -> None:
     """No resource tracker running yet, as in a freshly started `smscast FILE.csv` (an earlier
     test of this process may have started one, with pytest's real stderr)."""
     stop = getattr(resource_tracker._resource_tracker, "_stop", None)
     if stop is None:
         pytest.skip("this Python cannot stop its resource tracker")
     stop()
-    yield
 
 
 def big_file(folder: Path) -> Path:

@@ -19,8 +19,6 @@ from campaigns.untrusted import json_dumps, visible
 if TYPE_CHECKING:
     from campaigns.audience.suppression import SuppressionList
 
-ACTIONS = ("add", "remove", "list", "import", "export")
-
 
 def _common() -> argparse.ArgumentParser:
     """The flags every action takes (given after the action: `suppress list --db X`)."""
