@@ -37,11 +37,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from campaigns.config.settings import Credentials
 from campaigns.send import aio
 from campaigns.send.engine import Engine, EngineOptions
 from campaigns.send.events import Event, RecipientChanged
 from campaigns.store.journal import Journal, NewRecipient
+from campaigns.twilio.credentials import Credentials
 from campaigns.twilio.gateway import TwilioGateway
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns.config.settings import Credentials
 from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.send.engine import Engine, EngineOptions, RunResult
 from campaigns.send.events import Event
 from campaigns.store import journal as J
+from campaigns.twilio.credentials import Credentials
 from campaigns.twilio.gateway import TwilioGateway
 
 SENT_OR_FINAL = J.SENT_STATUSES | {"undelivered"}

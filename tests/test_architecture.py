@@ -1,6 +1,7 @@
-"""The project's structural promises, checked: the core stays headless, only the gateway
-talks to twilio, the layers import only downwards (import-linter's contracts in
-pyproject.toml), and the command line starts without the heavy imports."""
+"""The project's structural promises, checked: the core stays headless, only the gateway (the
+twilio package's SDK adapter modules) talks to twilio, the layers import only downwards
+(import-linter's contracts in pyproject.toml), and the command line starts without the heavy
+imports."""
 
 from __future__ import annotations
 
@@ -61,7 +62,12 @@ def test_only_the_gateway_imports_twilio() -> None:
                 names = [node.module]
             if any(n == "twilio" or n.startswith("twilio.") for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
-    assert sorted(set(offenders)) == ["campaigns/twilio/gateway.py"] or not offenders
+    assert set(offenders) <= {
+        "campaigns/twilio/gateway.py",
+        "campaigns/twilio/http_clients.py",
+        "campaigns/twilio/session.py",
+        "campaigns/twilio/translate.py",
+    }
 
 
 def test_help_imports_neither_textual_nor_twilio_nor_pandas() -> None:

@@ -10,8 +10,9 @@ import random
 
 import pytest
 
-from campaigns.send.pacing import AdaptiveLimit, RateChoice, SegmentPacer, backoff, sender_rate
+from campaigns.send.pacing import AdaptiveLimit, RateChoice, SegmentPacer, sender_rate
 from campaigns.send.tracking import PollSchedule
+from campaigns.twilio.limits import backoff
 
 
 def _drive(pacer: SegmentPacer, segments: list[int], jitter: float = 0.0) -> list[float]:
@@ -92,7 +93,7 @@ def test_rate_choice_parsing() -> None:
 
 
 def test_sender_rate_is_the_numbers_own_or_a_services_sum() -> None:
-    from campaigns.twilio.gateway import Sender
+    from campaigns.twilio.models import Sender
 
     senders = [
         Sender("+15017122661", "long_code", True, 1.0),

@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 import pytest
 from twilio.base import deserialize
 
-from campaigns.config.settings import Credentials
 from campaigns.sandbox import Sandbox
 from campaigns.store import journal as J
-from campaigns.twilio.gateway import TwilioGateway, _rfc2822, form_encode
+from campaigns.twilio.convert import rfc2822
+from campaigns.twilio.credentials import Credentials
+from campaigns.twilio.gateway import TwilioGateway
+from campaigns.twilio.http_clients import form_encode
 
 FROM = "+15017122661"
 
@@ -109,15 +111,15 @@ async def test_the_fast_create_reads_answers_as_the_sdk_does(sandbox: Sandbox) -
     ],
 )
 def test_message_dates_read_as_the_sdk_reads_them(text: str) -> None:
-    assert _rfc2822(text) == deserialize.rfc2822_datetime(text)
+    assert rfc2822(text) == deserialize.rfc2822_datetime(text)
 
 
 def test_other_date_shapes_and_junk() -> None:
-    assert _rfc2822("Mon, 30 Nov 2026 04:57:55 +0200") == datetime(
+    assert rfc2822("Mon, 30 Nov 2026 04:57:55 +0200") == datetime(
         2026, 11, 30, 2, 57, 55, tzinfo=UTC
     )
     for junk in (None, "", "yesterday", "Mon, 31 Feb 2026 02:57:55 +0000", 12):
-        assert _rfc2822(junk) is None
+        assert rfc2822(junk) is None
 
 
 async def test_the_lean_pool_unless_a_proxy_is_configured(

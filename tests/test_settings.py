@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.config.settings import (
-    Credentials,
-    load_settings,
-    mask,
-    parse_dotenv,
-    require_credentials,
-)
+from campaigns.config.settings import load_settings, parse_dotenv
 from campaigns.errors import ConfigError
+from campaigns.secrets import mask
+from campaigns.twilio.credentials import Credentials, require_credentials
 
 SID = "AC" + "0123456789abcdef" * 2
 SID2 = "AC" + "fedcba9876543210" * 2
@@ -353,7 +349,7 @@ def test_region_validation(place: Path) -> None:
 
 
 def test_scrub_masks_userinfo_tokens_and_known_secrets() -> None:
-    from campaigns.config.settings import remember_secret, scrub
+    from campaigns.secrets import remember_secret, scrub
 
     hex_token = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"  # unlike any secret another test loads
     assert scrub("GET http://bob:pa55word@10.0.0.1:8080/x failed") == (
@@ -370,7 +366,7 @@ def test_scrub_masks_userinfo_tokens_and_known_secrets() -> None:
 
 
 def test_loaded_secrets_are_scrubbed_everywhere_afterwards(place: Path) -> None:
-    from campaigns.config.settings import scrub
+    from campaigns.secrets import scrub
 
     load(place, {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN})
     assert TOKEN not in scrub(f"an error quoting {TOKEN} verbatim")

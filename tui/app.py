@@ -135,7 +135,7 @@ class SmscastApp(App[int]):
     def _notify_settings_warnings(self) -> None:
         """The settings' warnings (a config file others can read, a bad `.env` line) as
         notices, as every command prints them on stderr."""
-        from campaigns.config.settings import scrub
+        from campaigns.secrets import scrub
         from campaigns.untrusted import visible
 
         for warning in getattr(self.settings, "warnings", ()):

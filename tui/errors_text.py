@@ -78,8 +78,8 @@ DETAIL_LIMIT = 200
 
 
 def describe_error(error: BaseException, operation: str | None = None) -> str:
-    """`_describe_error`, scrubbed of secrets (`campaigns.config.settings.scrub`)."""
-    from campaigns.config.settings import scrub
+    """`_describe_error`, scrubbed of secrets (`campaigns.secrets.scrub`)."""
+    from campaigns.secrets import scrub
 
     return scrub(_describe_error(error, operation))
 

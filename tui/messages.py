@@ -11,6 +11,8 @@ from typing import Any
 
 from textual.message import Message
 
+from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+
 
 @dataclass
 class WorkFailed(Message):
@@ -31,9 +33,9 @@ class Notice(Message):
 class AccountLoaded(Message):
     """The account, its SMS-capable senders and its verified numbers (gateway objects)."""
 
-    account: Any
-    senders: list[Any]
-    verified: Any
+    account: AccountInfo
+    senders: list[Sender]
+    verified: VerifiedNumbers
 
 
 @dataclass

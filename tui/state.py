@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+
 #: The screens of the flow, in order: mode name and title.
 STEPS: tuple[tuple[str, str], ...] = (
     ("account", "Account"),
@@ -40,10 +42,10 @@ class Filters:
 class Draft:
     """Everything chosen so far; `None` means "not yet known"."""
 
-    account: Any = None
+    account: AccountInfo | None = None
     account_error: str | None = None  # why the account could not be read
-    senders: list[Any] = field(default_factory=list)
-    verified: Any = None  # VerifiedNumbers
+    senders: list[Sender] = field(default_factory=list)
+    verified: VerifiedNumbers | None = None
     sender: str | None = None  # an address or a Messaging Service SID
     book: Any = None  # ContactBook
     filters: Filters = field(default_factory=Filters)

@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from campaigns import __version__
-from campaigns.config.settings import scrub, warnings_reported_to
+from campaigns.config.settings import warnings_reported_to
 from campaigns.errors import SmscastError
+from campaigns.secrets import scrub
 from campaigns.untrusted import visible
 
 EXIT_OK = 0

@@ -36,6 +36,7 @@ from campaigns.send.events import (
     RecipientChanged,
 )
 from campaigns.store.journal import CANCELED, FAILED_STATUSES, INFLIGHT, PENDING, Journal
+from campaigns.twilio.protocols import Gateway
 from campaigns.untrusted import json_dumps, visible
 
 #: Recipient statuses that end a campaign without the message: counted by exit status 3.
@@ -375,7 +376,7 @@ def is_interactive() -> bool:
 
 
 def resolve_rate(
-    text: str, gateway: Any, from_number: str | None, service_sid: str | None
+    text: str, gateway: Gateway, from_number: str | None, service_sid: str | None
 ) -> float | None:
     """`--rate` as segments per second (None = max). `auto` asks Twilio what the sender is:
     a number's own throughput, or a Messaging Service's (the sum of its senders)."""
@@ -393,14 +394,14 @@ def resolve_rate(
         with contextlib.suppress(Exception):  # not every account lists its services
             senders += list(gateway.messaging_services())
         if not any(s.address == service_sid for s in senders):
-            from campaigns.twilio.gateway import Sender
+            from campaigns.twilio.models import Sender
 
             senders.append(Sender(service_sid, "messaging_service", True, 0.0))
     rate = sender_rate(senders, service_sid or from_number)
     if rate is not None:
         return rate
-    from campaigns.send.pacing import segments_per_second
-    from campaigns.twilio.gateway import sender_kind
+    from campaigns.twilio.convert import sender_kind
+    from campaigns.twilio.limits import segments_per_second
 
     kind = sender_kind(from_number or "")
     return float(segments_per_second(from_number or "", kind))

@@ -27,8 +27,10 @@ US = 0.0083
 ```
 
 Secrets (auth token, API secret) are masked wherever they could show: `repr`, `str` and every
-error message carry at most their last four characters (`mask`). Loading never fails for
-missing credentials (demo mode needs none); `require_credentials` says how to set them.
+error message carry at most their last four characters (`campaigns.secrets.mask`), and every
+secret loaded is remembered so that `campaigns.secrets.scrub` hides it in any text. Loading
+never fails for missing credentials (demo mode needs none);
+`campaigns.twilio.credentials.require_credentials` says how to set them (`credentials_help`).
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 
 from campaigns.errors import ConfigError
+from campaigns.secrets import mask, remember_secret, scrub
+from campaigns.twilio.credentials import Credentials
 from campaigns.untrusted import excerpt
 
 if TYPE_CHECKING:
@@ -97,78 +101,6 @@ CREDENTIALS_HELP = (
 )
 
 
-def mask(secret: str | None) -> str:
-    """A secret as it may be shown: at most its last four characters, never the whole.
-
-    Short secrets (under 16 characters) show nothing at all, since four characters of them
-    would give away too much.
-    """
-    if not secret:
-        return ""
-    return f"****{secret[-4:]}" if len(secret) >= 16 else "****"
-
-
-#: Every auth token / API secret this process has loaded: `scrub` masks them wherever they
-#: appear, so an error text from any library cannot show one.
-_known_secrets: set[str] = set()
-#: Shorter values are not masked inside other text (they would mangle ordinary words).
-_MIN_SECRET_LENGTH = 8
-#: The userinfo of a URL ("http://user:secret@host" -> "http://****@host").
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
-#: Something that looks like a Twilio auth token: 32 hexadecimal characters standing alone
-#: (a SID's 32 hex digits follow its two letters, so SIDs are left as they are).
-_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
-
-
-def remember_secret(secret: str | None) -> None:
-    """Add `secret` to what `scrub` masks in every text, from now on."""
-    if secret and len(secret) >= _MIN_SECRET_LENGTH:
-        _known_secrets.add(secret)
-
-
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """`text` as it may be shown, printed, logged or exported: every secret smscast has loaded
-    (and those given) masked wherever it appears, any URL's user name and password replaced by
-    `****`, and anything that looks like an auth token (32 hex digits) masked.
-
-    The one scrubber: the gateway's errors, the settings' messages, the command line's and the
-    app's error handlers all call it. Cheap on text without secrets (error paths only)."""
-    for secret in sorted({*_known_secrets, *(s for s in secrets if s)}, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, mask(secret))
-    if "@" in text:
-        text = _USERINFO.sub(r"\1****@", text)
-    return _HEX_TOKEN.sub(lambda found: mask(found[0]), text)
-
-
-@dataclass(frozen=True, repr=False)
-class Credentials:
-    """What the SDK authenticates with (HTTP Basic `username:password`).
-
-    `username` is the account SID (with an auth token) or an API key SID `SK...` (with its
-    secret); the account SID always names the account in request paths. `source` says where
-    the secret came from ("flags", "environment", ".env file ...", "config file ...").
-    """
-
-    account_sid: str
-    username: str
-    password: str
-    source: str = ""
-
-    @property
-    def kind(self) -> Literal["auth_token", "api_key"]:
-        """Whether the secret is the account's auth token or an API key secret."""
-        return "auth_token" if self.username == self.account_sid else "api_key"
-
-    def __repr__(self) -> str:
-        return (
-            f"Credentials(account_sid={self.account_sid!r}, username={self.username!r}, "
-            f"password={mask(self.password)!r}, source={self.source!r})"
-        )
-
-    __str__ = __repr__
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything smscast needs to know before it talks to Twilio, resolved once.
@@ -197,6 +129,12 @@ class Settings:
     #: Seconds one request to Twilio may take (a command's `--timeout`); None = the gateway's
     #: default. Not read from files: it belongs to one run.
     request_timeout: float | None = None
+
+    @property
+    def credentials_help(self) -> str:
+        """How to set the credentials (`campaigns.twilio.credentials.require_credentials` says
+        it when there are none): the environment, `.env`, or this settings' config file."""
+        return CREDENTIALS_HELP.format(config=self.config_path or default_config_path())
 
 
 def _price_table(overrides: Mapping[str, Any], config_path: Path | None) -> PriceTable:
@@ -594,15 +532,6 @@ def _region(value: str | None, source: str) -> str:
             f"GB, not {excerpt(scrub(value))}.",
         )
     return code
-
-
-def require_credentials(settings: Settings) -> Credentials:
-    """The credentials, or a `ConfigError` saying how to set them (and about `smscast demo`)."""
-    if settings.credentials is not None:
-        return settings.credentials
-    where = settings.config_path or default_config_path()
-    message = settings.credential_problem or "No Twilio credentials were found."
-    raise ConfigError(message, CREDENTIALS_HELP.format(config=where))
 
 
 def add_credential_arguments(parser: argparse.ArgumentParser) -> None:

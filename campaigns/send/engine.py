@@ -57,7 +57,7 @@ from campaigns.send.events import (
     Progress,
     RecipientChanged,
 )
-from campaigns.send.pacing import AdaptiveLimit, SegmentPacer, backoff
+from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.reconcile import LookupResult, lookup
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
@@ -69,6 +69,9 @@ from campaigns.twilio.errors import (
     TwilioFailure,
     describe,
 )
+from campaigns.twilio.limits import backoff
+from campaigns.twilio.models import MessageRecord
+from campaigns.twilio.protocols import Gateway, GatewaySession
 
 Emit = Callable[[Event], None]
 
@@ -185,11 +188,12 @@ class _Request:
 
 
 class Engine:
-    """Sends one campaign of the journal through a `TwilioGateway`; see the module docstring."""
+    """Sends one campaign of the journal through a `Gateway` (`TwilioGateway`); see the module
+    docstring."""
 
     def __init__(
         self,
-        gateway: Any,
+        gateway: Gateway,
         journal: J.Journal,
         campaign_id: str,
         options: EngineOptions | None = None,
@@ -294,7 +298,7 @@ class Engine:
         self._window = SendWindow(window) if window is not None else None
         try:
             async with self.gateway.async_session() as session:
-                self._session = session
+                self._session: GatewaySession = session
                 try:
                     return await self._sessions_work()
                 except JournalError as exc:
@@ -902,7 +906,7 @@ class Engine:
             self._at_gate -= 1
 
     @staticmethod
-    def _record_outcome(row: int, record: Any) -> J.Outcome:
+    def _record_outcome(row: int, record: MessageRecord) -> J.Outcome:
         code = record.error_code
         info = describe(code)
         return J.Outcome(
@@ -915,7 +919,7 @@ class Engine:
             segments=record.num_segments,
         )
 
-    def _track(self, item: _Row, record: Any) -> None:
+    def _track(self, item: _Row, record: MessageRecord) -> None:
         wanted = self.options.track_seconds > 0 or item.row in self._canary_rows
         if wanted and record.status not in J.FINAL_STATUSES:
             self._polls.add(item.row, record.sid, item.to, time.monotonic())

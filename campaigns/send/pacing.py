@@ -14,24 +14,9 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-#: Sender throughput in segments per second (Twilio's defaults for US/CA senders; FACTS.md,
-#: "Throughput"). The one table: the gateway labels senders with it, both faces pace by it.
-SENDER_RATES: dict[str, float] = {
-    "long_code": 1.0,
-    "toll_free": 3.0,
-    "short_code": 100.0,
-}
-#: A long code outside US/CA.
-INTERNATIONAL_LONG_CODE_RATE = 10.0
-
-
-def segments_per_second(address: str, kind: str) -> float:
-    """Twilio's send rate for a sender: long code 1 (10 outside US/CA), toll-free 3, short 100."""
-    if kind == "long_code" and not address.startswith("+1"):
-        return INTERNATIONAL_LONG_CODE_RATE
-    return SENDER_RATES.get(kind, 1.0)
+from campaigns.twilio.limits import SENDER_RATES
+from campaigns.twilio.models import Sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +119,7 @@ class AdaptiveLimit:
             self.value += 1
 
 
-def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0, jitter: float = 0.5) -> float:
-    """Exponential backoff with 'equal jitter': half fixed, half random (no thundering herd)."""
-    import random
-
-    delay = min(cap, base * (2 ** max(0, attempt - 1)))
-    return delay * (1 - jitter) + random.uniform(0, delay * jitter)
-
-
-def sender_rate(senders: Iterable[Any], address: str | None) -> float | None:
+def sender_rate(senders: Iterable[Sender], address: str | None) -> float | None:
     """The `--rate auto` pace, in segments per second, of the sender at `address`.
 
     A number paces at its own throughput (US/CA long code 1, toll-free 3, short code 100). A

@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from campaigns.send.pacing import backoff
 from campaigns.twilio.errors import FatalError, TwilioFailure
+from campaigns.twilio.limits import backoff
+from campaigns.twilio.models import MessageRecord
+from campaigns.twilio.protocols import GatewaySession
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +25,12 @@ class LookupResult:
     """`record` when a matching message exists; `found_nothing` when Twilio said there is none;
     neither when Twilio could not be asked (`error` says why)."""
 
-    record: Any | None = None
+    record: MessageRecord | None = None
     found_nothing: bool = False
     error: str = ""
 
 
-def match(records: list[Any], body: str, since: datetime) -> Any | None:
+def match(records: list[MessageRecord], body: str, since: datetime) -> MessageRecord | None:
     """The earliest message with this body created at or after `since` (None if there is none).
 
     Twilio's list filters by day at best, so the time is checked here too; messages without a
@@ -47,7 +48,7 @@ def match(records: list[Any], body: str, since: datetime) -> Any | None:
 
 
 async def lookup(
-    session: Any,
+    session: GatewaySession,
     *,
     to: str,
     body: str,
@@ -55,7 +56,7 @@ async def lookup(
     attempts: int = 4,
     timeout: float = 15.0,
 ) -> LookupResult:
-    """Ask Twilio (through an `AsyncGatewaySession`) for a message to `to` with this `body`
+    """Ask Twilio (through a `GatewaySession`) for a message to `to` with this `body`
     created since `since`, retrying the lookup with backoff."""
     last = ""
     for attempt in range(1, attempts + 1):

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaigns.twilio.protocols import Gateway
 
 #: Twilio's "The requested resource was not found" (HTTP 404), on a message it once gave us.
 GONE_CODE = 20404
@@ -120,7 +123,12 @@ class PollSchedule:
 
 
 async def refresh_statuses(
-    gateway: Any, journal: Any, campaign_id: str, *, concurrency: int = 10, timeout: float = 15.0
+    gateway: Gateway,
+    journal: Any,
+    campaign_id: str,
+    *,
+    concurrency: int = 10,
+    timeout: float = 15.0,
 ) -> int:
     """Fetch every live (not final) message of the campaign once and record what changed.
 

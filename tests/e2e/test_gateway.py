@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from campaigns.config.settings import Credentials, load_settings
+from campaigns.config.settings import load_settings
 from campaigns.sandbox import Faults, Sandbox, SandboxConfig
+from campaigns.twilio.convert import sender_kind
+from campaigns.twilio.credentials import Credentials
 from campaigns.twilio.errors import (
     AmbiguousError,
     FatalError,
@@ -21,12 +23,8 @@ from campaigns.twilio.errors import (
     TransientError,
     TwilioFailure,
 )
-from campaigns.twilio.gateway import (
-    AsyncGatewaySession,
-    ReadRetry,
-    TwilioGateway,
-    sender_kind,
-)
+from campaigns.twilio.gateway import ReadRetry, TwilioGateway
+from campaigns.twilio.session import AsyncGatewaySession
 
 FROM = "+15017122661"
 TO = "+14155550100"
@@ -410,11 +408,14 @@ async def test_session_lifecycle(sandbox_factory: Factory) -> None:
 def test_retry_after_header_is_read() -> None:
     from twilio.http.response import Response
 
-    from campaigns.twilio.gateway import _retry_after
+    from campaigns.twilio.translate import retry_after_seconds
 
-    assert _retry_after(Response(429, "", {"Retry-After": "2.5"})) == 2.5
-    assert _retry_after(Response(429, "", {})) is None
-    assert _retry_after(Response(429, "", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0
+    assert retry_after_seconds(Response(429, "", {"Retry-After": "2.5"})) == 2.5
+    assert retry_after_seconds(Response(429, "", {})) is None
+    assert (
+        retry_after_seconds(Response(429, "", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+        == 0
+    )
 
 
 # --- start-up reads retry what is transient -------------------------------------------------

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from campaigns.config.settings import Credentials
 from campaigns.sandbox import Faults, Sandbox
+from campaigns.twilio.credentials import Credentials
 from campaigns.twilio.errors import AmbiguousError
 from campaigns.twilio.gateway import TwilioGateway
 

@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch and print the account overview; a `TwilioFailure`/`ConfigError` exits 1."""
-    from campaigns.config.settings import scrub, settings_from_args
+    from campaigns.config.settings import settings_from_args
+    from campaigns.secrets import scrub
     from campaigns.twilio.errors import TwilioFailure
     from campaigns.twilio.gateway import TwilioGateway
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _masked(secret: str) -> str:
-    from campaigns.config.settings import mask
+    from campaigns.secrets import mask
 
     return mask(secret)
 

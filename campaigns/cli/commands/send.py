@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             verified = found.numbers
             notes.extend(found.warnings)
     elif args.send:
-        from campaigns.config.settings import require_credentials
+        from campaigns.twilio.credentials import require_credentials
 
         require_credentials(settings)
     elif args.verified_only == "on":

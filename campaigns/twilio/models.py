@@ -1,0 +1,68 @@
+"""The values the core passes around about Twilio: the account, a sender, a message as Twilio
+holds it, the verified numbers. Small frozen dataclasses, free of the SDK (this module imports
+nothing from twilio, so the engine, the command line and the app can type with them without
+loading it); the gateway builds them from the SDK's resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """The Twilio account the credentials belong to. `type` is "Trial" or "Full"."""
+
+    sid: str
+    friendly_name: str
+    type: str
+    status: str
+
+    @property
+    def trial(self) -> bool:
+        return self.type.lower() == "trial"
+
+    @property
+    def active(self) -> bool:
+        return self.status.lower() == "active"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Something messages can be sent from: a number, a short code or a Messaging Service."""
+
+    address: str
+    kind: str  # "long_code" | "toll_free" | "short_code" | "messaging_service"
+    sms: bool
+    segments_per_second: float
+    friendly_name: str = ""
+    sid: str = ""
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A Message resource as Twilio holds it."""
+
+    sid: str
+    to: str
+    from_: str | None
+    body: str
+    status: str
+    num_segments: int | None
+    price: str | None
+    error_code: int | None
+    error_message: str | None
+    date_created: datetime | None
+    date_sent: datetime | None = None
+    date_updated: datetime | None = None
+    price_unit: str | None = None
+    messaging_service_sid: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifiedNumbers:
+    """The account's verified caller IDs in E.164; `warnings` names entries that were skipped."""
+
+    numbers: frozenset[str]
+    warnings: list[str] = field(default_factory=list)

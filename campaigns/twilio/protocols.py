@@ -1,0 +1,98 @@
+"""The seams between the core and the Twilio gateway, as typing protocols: what the engine,
+reconciliation, tracking, the command line and the app call, so their parameters carry a real
+type while this module (like `campaigns.twilio.models`) loads no SDK.
+
+`campaigns.twilio.gateway.TwilioGateway` is a `Gateway` and its `AsyncGatewaySession` a
+`GatewaySession`, structurally; the config layer's `Settings` is a `GatewaySettings`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from campaigns.twilio.credentials import CredentialSource
+from campaigns.twilio.models import AccountInfo, MessageRecord, Sender, VerifiedNumbers
+
+
+class GatewaySettings(CredentialSource, Protocol):
+    """What a gateway is built from: the credentials (or why there are none), another API base
+    (the sandbox) or None for Twilio, and the seconds one request may take (None: the
+    gateway's default)."""
+
+    @property
+    def base_url(self) -> str | None: ...
+
+    @property
+    def request_timeout(self) -> float | None: ...
+
+
+class GatewaySession(Protocol):
+    """The async calls of one sending session, open for an `async with` block. Every failure
+    is a `campaigns.twilio.errors.TwilioFailure` (Ambiguous when a message may exist anyway)."""
+
+    async def __aenter__(self) -> GatewaySession: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        timeout: float = ...,
+    ) -> MessageRecord:
+        """Create one message, from a number (`from_`) or a Messaging Service."""
+        ...
+
+    async def fetch(self, sid: str, timeout: float = ...) -> MessageRecord:
+        """The message `sid` as Twilio holds it now (delivery polling)."""
+        ...
+
+    async def messages_to(
+        self, to: str, since: datetime, timeout: float = ...
+    ) -> list[MessageRecord]:
+        """Messages to `to` created at or after `since` (reconciliation)."""
+        ...
+
+
+class Gateway(Protocol):
+    """The synchronous reads of one Twilio account, and the factory of sending sessions."""
+
+    def account(self) -> AccountInfo:
+        """The account the credentials belong to."""
+        ...
+
+    def require_active(self, account: AccountInfo | None = None) -> AccountInfo:
+        """The account, or a `FatalError` when it cannot send (suspended, closed)."""
+        ...
+
+    def senders(self, *, sms_only: bool = True) -> list[Sender]:
+        """The account's numbers and short codes (SMS-capable ones unless `sms_only` is False)."""
+        ...
+
+    def messaging_services(self) -> list[Sender]:
+        """The account's Messaging Services, each as a sender."""
+        ...
+
+    def verified_numbers(self) -> VerifiedNumbers:
+        """The account's verified caller IDs, in E.164."""
+        ...
+
+    def fetch(self, sid: str) -> MessageRecord:
+        """The message `sid` as Twilio holds it now."""
+        ...
+
+    def messages_to(self, to: str, since: datetime) -> list[MessageRecord]:
+        """Messages to `to` created at or after `since`."""
+        ...
+
+    def async_session(self, max_in_flight: int = ...) -> GatewaySession:
+        """A sending session (`async with gateway.async_session() as session:`)."""
+        ...
+
+    def close(self) -> None:
+        """Release the gateway's connections (safe to call twice)."""
+        ...
