@@ -149,7 +149,7 @@ class ProgressPanel(Widget):
 
     def _count_lines(self, width: int) -> list[list[str]]:
         """Statuses with a count, in display order, packed into lines of at most width."""
-        ordered = [s for s in _COUNT_ORDER if self.counts.get(s)]
+        ordered: list[str] = [s for s in _COUNT_ORDER if self.counts.get(s)]
         ordered += [s for s in self.counts if s not in _COUNT_ORDER and self.counts[s]]
         lines: list[list[str]] = [[]]
         used = 0
