@@ -41,6 +41,7 @@ from campaigns.send import aio
 from campaigns.send.engine import Engine, EngineOptions
 from campaigns.send.events import Event, RecipientChanged
 from campaigns.store.journal import Journal, NewRecipient
+from campaigns.store.statuses import CampaignState, RecipientStatus
 from campaigns.twilio.credentials import Credentials
 from campaigns.twilio.gateway import TwilioGateway
 
@@ -130,7 +131,7 @@ def engine_run(
     def emit(event: Event) -> None:
         if isinstance(event, RecipientChanged):
             statuses[event.status] += 1
-            if event.status == "inflight":
+            if event.status == RecipientStatus.INFLIGHT:
                 starts.append(time.monotonic())
 
     engine = Engine(gateway, journal, cid, options)
@@ -143,7 +144,7 @@ def engine_run(
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     counts = journal.counts(cid)
     journal.close()
-    if result.state != "finished" or counts.get("queued", 0) != count:
+    if result.state != CampaignState.FINISHED or counts.get(RecipientStatus.QUEUED, 0) != count:
         raise SystemExit(f"run did not finish cleanly: {result} {counts}")
     return elapsed, cpu, starts, cid
 

@@ -50,6 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
+from campaigns.store.statuses import FAILED
+from campaigns.store.statuses import RecipientStatus as S
 from tui.event_buffer import EventBuffer, key_by_fields
 from tui.widgets.status_table import (
     RecipientRow,
@@ -62,7 +64,8 @@ from tui.widgets.status_table import (
 DRAIN_INTERVAL = 0.25  # at most four table refreshes a second
 HEARTBEAT = 0.010
 SIZE = (120, 40)
-STATUSES = ("sent", "delivered", "undelivered", "failed", "queued", "sending")
+#: The statuses the simulated changes move recipients to.
+STATUSES = (S.SENT, S.DELIVERED, S.UNDELIVERED, S.FAILED, S.QUEUED, S.SENDING)
 ERRORS = (30003, 30005, 30007, 21610, None)
 
 
@@ -109,7 +112,7 @@ def make_rows(count: int) -> list[RecipientRow]:
             row=i + 2,
             name=f"Contact {i:06d}",
             phone=f"+1555{i:07d}",
-            status="pending",
+            status=S.PENDING,
             segments=1 + i % 3,
             sid=None,
             error_code=None,
@@ -142,7 +145,7 @@ def drive(
             for _ in range(per_tick):
                 rid = rng.randrange(rows)
                 status = rng.choice(STATUSES)
-                code = rng.choice(ERRORS) if status in ("failed", "undelivered") else None
+                code = rng.choice(ERRORS) if status in FAILED else None
                 buffer.put(RecipientChanged(1, rid, status, f"SM{rid:032x}", code))
                 sent += 1
         time.sleep(max(0.0, start + n * tick - time.perf_counter()))

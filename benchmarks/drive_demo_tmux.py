@@ -36,23 +36,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from campaigns.store.statuses import DISPLAY_ORDER, to_text
+
 REPO = Path(__file__).resolve().parent.parent
 POLL = 0.1
 #: The recipient statuses the Send screen counts.
-STATUSES = (
-    "pending",
-    "inflight",
-    "queued",
-    "accepted",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "canceled",
-    "unknown",
-    "skipped",
-)
+STATUSES = DISPLAY_ORDER
 #: Printed by the shell after smscast exits, with the exit status.
 EXIT_MARK = "[smscast exited with status]"
 
@@ -384,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("final counts: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
     print(f"exit status {result.exit_status}; demo data left behind: {result.leftovers or 'none'}")
     ok = result.exit_status == 0 and not result.leftovers
-    sent = sum(n for status, n in result.counts.items() if status != "skipped")
+    sent = to_text(result.counts)
     ok = ok and sent == result.included
     return 0 if ok else 1
 

@@ -26,6 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from campaigns.errors import SmscastError
+from campaigns.store.statuses import CampaignState
 from tui import messages as msg
 from tui.commands import SmscastCommands
 from tui.engine_runner import EngineRunner
@@ -655,7 +656,7 @@ class SmscastApp(App[int]):
 
     def _show_opened(self, message: msg.CampaignOpened) -> None:
         if self.send_screen is not None:
-            state = "running" if message.options is not None else message.state
+            state = CampaignState.RUNNING if message.options is not None else message.state
             self.send_screen.show_recipients(message.campaign_id, message.recipients, state)
         if message.options is not None:
             self._start_runner(message.campaign_id, message.options)

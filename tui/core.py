@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campaigns.store.statuses import to_text
 from tui.state import Draft
 
 
@@ -27,7 +28,7 @@ class CampaignRow:
     @property
     def total(self) -> int:
         """Recipients the campaign texts (the excluded, `skipped`, rows left out)."""
-        return sum(n for status, n in self.counts.items() if status != "skipped")
+        return to_text(self.counts)
 
 
 def _journal(db_path: Path | None) -> Any:

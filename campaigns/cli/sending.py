@@ -35,26 +35,15 @@ from campaigns.send.events import (
     Progress,
     RecipientChanged,
 )
-from campaigns.store.journal import CANCELED, FAILED_STATUSES, INFLIGHT, PENDING, Journal
+from campaigns.store import statuses
+from campaigns.store.journal import Journal
+from campaigns.store.statuses import CampaignState, RecipientStatus
 from campaigns.twilio.protocols import Gateway
 from campaigns.untrusted import json_dumps, visible
 
-#: Recipient statuses that end a campaign without the message: counted by exit status 3.
-MISSED_STATUSES = FAILED_STATUSES | {CANCELED}
-
-_STATUS_ORDER = (
-    "pending",
-    "inflight",
-    "accepted",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "unknown",
-    "canceled",
-)
+#: The counts a run shows, in display order: the recipients it texts (the skipped ones were
+#: excluded before sending, and the plan said so).
+_STATUS_ORDER = tuple(s for s in statuses.DISPLAY_ORDER if s != RecipientStatus.SKIPPED)
 
 
 class Renderer:
@@ -269,7 +258,7 @@ def drive(
     from campaigns.errors import InputError
 
     with journal.run_lock(campaign_id):
-        if journal.campaign(campaign_id).state == CANCELED:
+        if journal.campaign(campaign_id).state == CampaignState.CANCELED:
             raise InputError(
                 f"Campaign {campaign_id} was canceled; it cannot be resumed.",
                 "Start a new one with 'smscast send'.",
@@ -297,7 +286,7 @@ def _drive(
         if result.kind != "canary":
             break
         left = journal.counts(campaign_id)
-        if not left.get(PENDING) and not left.get(INFLIGHT):
+        if not statuses.count_of(left, statuses.UNSENT):
             # The canary was everyone: nothing to ask about; one more run settles the end.
             options = replace(options, canary=0)
             continue
@@ -308,7 +297,7 @@ def _drive(
             for r in tried:
                 detail = f" ({r.error_code}: {visible(r.error_message)})" if r.error_code else ""
                 render.say(f"  row {r.row}  {visible(r.to)}  {r.status}{detail}")
-        all_delivered = bool(tried) and all(r.status == "delivered" for r in tried)
+        all_delivered = bool(tried) and all(r.status == RecipientStatus.DELIVERED for r in tried)
         go_on = confirm("Send to the rest?") if interactive else all_delivered
         if not go_on:
             break
@@ -320,8 +309,8 @@ def _drive(
 def exit_status(result: RunResult) -> int:
     """0 everyone texted; 3 over (finished or canceled) with recipients who did not get the
     message; 4 paused or stopped (resumable). See the module docstring."""
-    if result.state in ("finished", CANCELED):
-        missed = sum(result.counts.get(s, 0) for s in MISSED_STATUSES)
+    if result.state in statuses.ENDED_STATES:
+        missed = statuses.count_of(result.counts, statuses.MISSED)
         return EXIT_FAILED_RECIPIENTS if missed else EXIT_OK
     return EXIT_PAUSED
 
@@ -333,19 +322,20 @@ def footer(campaign_id: str, result: RunResult, render: Renderer) -> None:
     counts = {k: v for k, v in result.counts.items() if v}
     summary = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts.get(s))
     lines = [f"Campaign {campaign_id}: {result.state}. {summary}."]
-    if result.state in ("paused", "stopped"):
+    if result.state in (CampaignState.PAUSED, "stopped"):  # "stopped": a run, not a state
         if result.hint:
             lines.append(result.hint)
         lines.append(f"  smscast resume {campaign_id}      go on where it stopped")
-    failed = sum(counts.get(s, 0) for s in FAILED_STATUSES)
+    failed = statuses.count_of(counts, statuses.FAILED)
     if failed:
         lines.append(f"{failed} recipient(s) did not get the message; the export says why.")
-    if counts.get(CANCELED):
+    canceled = counts.get(RecipientStatus.CANCELED)
+    if canceled:
         lines.append(
-            f"{counts[CANCELED]} recipient(s) were not texted: the campaign was canceled "
+            f"{canceled} recipient(s) were not texted: the campaign was canceled "
             "(it cannot be resumed)."
         )
-    live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
+    live = statuses.count_of(counts, statuses.LIVE)
     if live:
         lines.append(f"  smscast status {campaign_id} --watch   follow delivery receipts")
     lines.append(f"  smscast status {campaign_id}           counts and failures by error")

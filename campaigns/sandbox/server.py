@@ -47,7 +47,8 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 _PAGE_MAX = 1000
 _PAGE_DEFAULT = 50
 _QUEUE_PICKUP = 0.05  # seconds (at speedup 1) a new message stays `queued` on an idle sender
-#: Statuses after which Twilio is done with a message (it may be deleted).
+#: Statuses after which Twilio is done with a message (it may be deleted). Twilio's own words,
+#: not `campaigns.store.statuses` (see the docstring of `campaigns.sandbox.store`).
 _FINAL = frozenset({"delivered", "undelivered", "failed", "canceled"})
 #: Statuses in which a body may be redacted: once the message left (or never will).
 _REDACTABLE = _FINAL | {"sent"}

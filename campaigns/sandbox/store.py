@@ -3,6 +3,11 @@
 A message's status is never advanced by timers: the store records when it starts sending,
 when it is sent and when its receipt arrives, and `status_at(now)` reads the status off those
 times. That keeps a create O(1) and the server fast with thousands of messages in flight.
+
+Statuses here are Twilio's wire words, written as plain strings on purpose, not taken from
+smscast's vocabulary (`campaigns.store.statuses`): the sandbox stands in for Twilio, so what it
+answers must follow Twilio's documentation alone; were it to share smscast's sets, a mistake in
+them would be made by the fake Twilio too, and no test could see it.
 """
 
 from __future__ import annotations

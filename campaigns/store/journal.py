@@ -57,6 +57,8 @@ from campaigns.errors import (
     JournalPermissionError,
     JournalReadOnlyError,
 )
+from campaigns.store import statuses
+from campaigns.store.statuses import CampaignState, RecipientStatus
 
 try:  # POSIX; elsewhere the run lock is a no-op (smscast targets Linux and macOS terminals)
     import fcntl
@@ -65,28 +67,24 @@ except ImportError:  # pragma: no cover
 
 SCHEMA_VERSION = 1
 
+# The status vocabulary lives in `campaigns.store.statuses`; these names stay for the code
+# that reads them from here (the engine, tests).
 #: Campaign states.
-PLANNED, RUNNING, PAUSED = "planned", "running", "paused"
-CANCELED, FINISHED = "canceled", "finished"
-CAMPAIGN_STATES = (PLANNED, RUNNING, PAUSED, CANCELED, FINISHED)
-#: Not stored: how a campaign stored as `running` is shown when nobody holds its run lock (the
-#: process that ran it died: kill -9, a crash, a power cut). `smscast resume` goes on with it.
-INTERRUPTED = "interrupted"
+PLANNED, RUNNING, PAUSED = CampaignState.PLANNED, CampaignState.RUNNING, CampaignState.PAUSED
+CANCELED, FINISHED = CampaignState.CANCELED, CampaignState.FINISHED
+CAMPAIGN_STATES = statuses.STORED_STATES
+#: Not stored: how a campaign stored as `running` is shown when nobody holds its run lock.
+INTERRUPTED = CampaignState.INTERRUPTED
 
-#: Recipient statuses (Twilio's words where Twilio has one).
-PENDING, INFLIGHT, UNKNOWN, SKIPPED = "pending", "inflight", "unknown", "skipped"
-#: Twilio statuses after which a message never changes again.
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled"})
-#: Twilio statuses of a message that exists and may still change.
-LIVE_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending", "sent"})
-#: Statuses that count as "the person was (or is being) texted".
-SENT_STATUSES = LIVE_STATUSES | {"delivered"}
-#: Statuses of a recipient that did not get the message.
-FAILED_STATUSES = frozenset({"failed", "undelivered"})
-#: Campaign states that are not over (`smscast resume` goes on with them).
-UNFINISHED_STATES = frozenset({PLANNED, RUNNING, PAUSED})
-#: Statuses of a recipient who got the message, or may have (a request left, no answer yet).
-TEXTED_STATUSES = SENT_STATUSES | {INFLIGHT, UNKNOWN}
+#: Recipient statuses of smscast's own (the others are Twilio's words: `RecipientStatus`).
+PENDING, INFLIGHT = RecipientStatus.PENDING, RecipientStatus.INFLIGHT
+UNKNOWN, SKIPPED = RecipientStatus.UNKNOWN, RecipientStatus.SKIPPED
+FINAL_STATUSES = statuses.FINAL
+LIVE_STATUSES = statuses.LIVE
+SENT_STATUSES = statuses.SENT
+FAILED_STATUSES = statuses.FAILED
+UNFINISHED_STATES = statuses.UNFINISHED_STATES
+TEXTED_STATUSES = statuses.TEXTED
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -841,9 +839,9 @@ class Journal:
         with self._transaction() as db:
             db.execute(
                 "UPDATE campaigns SET state = ?, state_reason = ?, state_hint = ?,"
-                " started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?)"
+                f" started_at = CASE WHEN ? = '{RUNNING}' THEN COALESCE(started_at, ?)"
                 " ELSE started_at END,"
-                " finished_at = CASE WHEN ? IN ('finished', 'canceled') THEN ? ELSE NULL END"
+                f" finished_at = CASE WHEN ? IN ('{FINISHED}', '{CANCELED}') THEN ? ELSE NULL END"
                 " WHERE id = ?",
                 (state, reason, hint, state, now, state, now, campaign_id),
             )
@@ -940,7 +938,7 @@ class Journal:
                 at = intents[0].at  # a batch of intents usually shares one time: format it once
                 at_text = _iso(at)
                 db.executemany(
-                    "UPDATE recipients SET status = 'inflight', attempts = attempts + 1,"
+                    f"UPDATE recipients SET status = '{INFLIGHT}', attempts = attempts + 1,"
                     " attempted_at = ?, updated_at = ? WHERE campaign_id = ? AND row = ?",
                     [
                         (at_text if i.at is at else _iso(i.at), now, campaign_id, i.row)

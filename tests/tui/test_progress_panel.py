@@ -60,6 +60,20 @@ async def test_progress_panel_shows_bar_counts_rate_eta_and_state_in_words() -> 
         assert panel.has_class("-paused")
 
 
+async def test_progress_panel_shows_scheduled_in_order_and_awaiting_delivery() -> None:
+    app = PanelsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        counts = {"delivered": 1, "scheduled": 2, "accepted": 1, "pending": 1}
+        panel.update_progress(counts, 5, None, None, "running")
+        await pilot.pause()
+        lines = screen_lines(panel)
+        # the statuses in the order a message goes through them, scheduled among Twilio's own
+        assert lines[1].strip() == "· pending 1  … accepted 1  … scheduled 2  ✓ delivered 1"
+        assert lines[-1].rstrip().endswith("▒ 3 awaiting delivery")
+        assert lines[0].rstrip().endswith("80%  4/5")
+
+
 async def test_progress_panel_before_anything_is_sent() -> None:
     app = PanelsApp()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -12,11 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from campaigns.store import statuses
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain, plain_lines
 
-DELIVERED = ("delivered", "read")
-FAILED = ("failed", "undelivered", "unknown")
+#: What the Delivered and Failed columns count.
+DELIVERED = statuses.DELIVERED
+FAILED = statuses.FAILED_OR_UNKNOWN
 
 
 class HistoryScreen(StepScreen):
@@ -61,8 +63,8 @@ class HistoryScreen(StepScreen):
                 f"{campaign.created_at:%m-%d %H:%M}",
                 item.state or campaign.state,
                 str(item.total),
-                str(sum(counts.get(s, 0) for s in DELIVERED)),
-                str(sum(counts.get(s, 0) for s in FAILED)),
+                str(statuses.count_of(counts, DELIVERED)),
+                str(statuses.count_of(counts, FAILED)),
                 plain(_file_name(campaign.source_name)),
                 key=campaign.id,
             )
@@ -125,7 +127,7 @@ class HistoryScreen(StepScreen):
         campaign = self._selected_campaign()
         if campaign is None:
             return
-        if campaign.state in ("finished", "canceled"):
+        if campaign.state in statuses.ENDED_STATES:
             self.notify(
                 f"Campaign {campaign.id} is {campaign.state}: nothing to resume.", markup=False
             )

@@ -19,6 +19,9 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from campaigns.store.statuses import ENDED_STATES, FAILED_OR_UNKNOWN
+from campaigns.store.statuses import CampaignState as C
+from campaigns.store.statuses import RecipientStatus as S
 from tui.screens.audience import contact_name
 from tui.screens.base import StepScreen
 from tui.screens.dialogs import ConfirmDialog
@@ -32,8 +35,9 @@ from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
 LARGE_CAMPAIGN = 10_000
 
 #: The filters `f` cycles through (None = everything).
-FILTERS: tuple[str | None, ...] = (None, "problems", "in-progress", "done", "delivered", "failed")
-FAILED = frozenset({"failed", "undelivered", "unknown"})
+FILTERS: tuple[str | None, ...] = (None, "problems", "in-progress", "done", S.DELIVERED, S.FAILED)
+#: The rows the failure summary counts (and whose details show their error).
+FAILED = FAILED_OR_UNKNOWN
 #: The keys the footer leaves out, after the campaign's id (fits 80 columns).
 TITLE_KEYS = "   ⏎ details · / search · o sort"
 
@@ -111,7 +115,7 @@ class SendScreen(StepScreen):
         `recipient_row`, so 100,000 of them cost the event loop little)."""
         self.campaign_id = campaign_id
         self.state = state
-        self.total = sum(1 for r in rows if r.status != "skipped")  # as the engine counts
+        self.total = sum(1 for r in rows if r.status != S.SKIPPED)  # as the engine counts
         self.counts = dict(Counter(r.status for r in rows))
         self.failures = {r.row: r.error_code for r in rows if r.status in FAILED}
         self.rate, self.eta = None, None
@@ -140,11 +144,11 @@ class SendScreen(StepScreen):
                 self.counts, self.total = dict(event.counts), event.total
                 self.rate, self.eta = event.rate, event.eta_seconds
                 if self.state == "idle":
-                    self.state = "running"
+                    self.state = C.RUNNING
             elif kind == "CampaignStarted":
-                self.state, self.total = "running", event.total
+                self.state, self.total = C.RUNNING, event.total
             elif kind == "CampaignPaused":
-                self.state = "paused"
+                self.state = C.PAUSED
                 text = plain_lines(event.reason, *([event.hint] if event.hint else []))
                 self.notify(
                     text + "\nPress r to resume.",
@@ -154,7 +158,7 @@ class SendScreen(StepScreen):
                     timeout=8,
                 )
             elif kind == "CampaignFinished":
-                self.state = "canceled" if event.canceled else "finished"
+                self.state = C.CANCELED if event.canceled else C.FINISHED
                 self.counts = dict(event.counts) or self.counts
                 self.eta = None
             elif kind == "EngineError":
@@ -186,16 +190,16 @@ class SendScreen(StepScreen):
         """The paused engine goes on (r here, or "Resume sending" in the palette): show it
         sending, and take down the "Paused ... Press r to resume." toast, now untrue (with it
         go the other toasts, all about the pause: Textual clears toasts only all at once)."""
-        if self.state != "paused":
+        if self.state != C.PAUSED:
             return
-        self.state = "running"
+        self.state = C.RUNNING
         self.app.clear_notifications()
         self.notify("Resumed.", markup=False, timeout=3)
         self._show_progress()
 
     def engine_ended(self, state: str) -> None:
         """The engine's thread ended (it finished, was canceled, paused or failed)."""
-        if self.state in ("running", "canceling", "idle"):
+        if self.state in (C.RUNNING, "canceling", "idle"):
             self.state = state
         self._show_progress()
 
@@ -220,12 +224,12 @@ class SendScreen(StepScreen):
         """Resume sending."""
         if self.campaign_id is None:
             return
-        if self.state in ("finished", "canceled"):
+        if self.state in ENDED_STATES:
             self.notify(f"This campaign is {self.state}: nothing left to send.", markup=False)
             return
         self.smscast.resume_campaign(self.campaign_id)  # calls `resumed` if it was paused
-        if self.state != "running":  # the engine had stopped: it starts again on the campaign
-            self.state = "running"
+        if self.state != C.RUNNING:  # the engine had stopped: it starts again on the campaign
+            self.state = C.RUNNING
             self._show_progress()
 
     def action_cancel(self) -> None:

@@ -35,7 +35,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from campaigns.store.journal import LIVE_STATUSES
+from campaigns.store.statuses import DISPLAY_ORDER, LIVE, UNSENT
+from campaigns.store.statuses import CampaignState as C
 from tui.widgets.status_table import status_label, status_tone
 
 __all__ = ["AWAITING_DELIVERY", "STATE_LABELS", "ProgressPanel", "format_duration"]
@@ -43,32 +44,19 @@ __all__ = ["AWAITING_DELIVERY", "STATE_LABELS", "ProgressPanel", "format_duratio
 #: Glyph and word per run state.
 STATE_LABELS: dict[str, str] = {
     "idle": "○ ready",
-    "running": "▶ sending",
-    "paused": "‖ PAUSED",
+    C.RUNNING: "▶ sending",
+    C.PAUSED: "‖ PAUSED",
     "canceling": "■ canceling…",
-    "canceled": "■ canceled",
-    "finished": "✓ finished",
+    C.CANCELED: "■ canceled",
+    C.FINISHED: "✓ finished",
     "failed": "✗ stopped by an error",
 }
 
 #: Counts shown first, in this order; other statuses follow in their given order.
-_COUNT_ORDER = (
-    "pending",
-    "inflight",
-    "queued",
-    "accepted",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "unknown",
-    "canceled",
-    "skipped",
-)
-_NOT_DONE = ("pending", "inflight")
+_COUNT_ORDER = DISPLAY_ORDER
+_NOT_DONE = UNSENT
 #: Statuses of a message Twilio has and whose outcome is not known yet.
-AWAITING_DELIVERY = LIVE_STATUSES
+AWAITING_DELIVERY = LIVE
 
 
 def format_duration(seconds: float | None) -> str:
@@ -143,7 +131,7 @@ class ProgressPanel(Widget):
         self.rate = rate
         self.eta_seconds = eta_seconds
         self.state = state
-        self.set_class(state == "paused", "-paused")
+        self.set_class(state == C.PAUSED, "-paused")
         lines = len(self._count_lines(max(20, self.size.width)))
         self.refresh(layout=lines != self._lines)
         self._lines = lines
@@ -161,7 +149,7 @@ class ProgressPanel(Widget):
 
     def _count_lines(self, width: int) -> list[list[str]]:
         """Statuses with a count, in display order, packed into lines of at most width."""
-        ordered = [s for s in _COUNT_ORDER if self.counts.get(s)]
+        ordered: list[str] = [s for s in _COUNT_ORDER if self.counts.get(s)]
         ordered += [s for s in self.counts if s not in _COUNT_ORDER and self.counts[s]]
         lines: list[list[str]] = [[]]
         used = 0
@@ -209,7 +197,7 @@ class ProgressPanel(Widget):
                 text.append(f"{status_label(status)} {self.counts[status]:,}", style)
         text.append("\n")
         state = STATE_LABELS.get(self.state, self.state)
-        if self.state == "paused":
+        if self.state == C.PAUSED:
             text.append(state, self.get_component_rich_style("progress-panel--paused"))
         else:
             text.append(state)

@@ -65,6 +65,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from campaigns.store.statuses import DISPLAY_ORDER, FILTER_GROUPS
+from campaigns.store.statuses import RecipientStatus as S
 from campaigns.twilio.errors import describe
 from campaigns.untrusted import visible
 
@@ -100,45 +102,42 @@ class RecipientRow:
     error_code: int | None
 
 
-#: Glyph per status; every status is also written as its word next to the glyph.
-STATUS_GLYPHS: dict[str, str] = {
-    "pending": "·",
-    "inflight": "↑",
-    "queued": "…",
-    "accepted": "…",
-    "scheduled": "…",
-    "sending": "↑",
-    "sent": "→",
-    "delivered": "✓",
-    "read": "✓",
-    "undelivered": "✗",
-    "failed": "✗",
-    "canceled": "⊘",
-    "unknown": "?",
-    "skipped": "–",
+_GLYPHS: dict[str, str] = {
+    S.PENDING: "·",
+    S.INFLIGHT: "↑",
+    S.ACCEPTED: "…",
+    S.SCHEDULED: "…",
+    S.QUEUED: "…",
+    S.SENDING: "↑",
+    S.SENT: "→",
+    S.DELIVERED: "✓",
+    S.READ: "✓",
+    S.UNDELIVERED: "✗",
+    S.FAILED: "✗",
+    S.UNKNOWN: "?",
+    S.CANCELED: "⊘",
+    S.SKIPPED: "–",
 }
+#: Glyph per status, in display order; every status is also written as its word next to it.
+STATUS_GLYPHS: dict[str, str] = {status: _GLYPHS[status] for status in DISPLAY_ORDER}
 
-#: Lifecycle order, used when sorting by status.
-_STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_GLYPHS)}
+#: Display order, used when sorting by status.
+_STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(DISPLAY_ORDER)}
 
 #: Tone per status: picks the colour (component class); the glyph and word carry the meaning.
 _TONES: dict[str, str] = {
-    "delivered": "good",
-    "read": "good",
-    "sent": "good",
-    "undelivered": "bad",
-    "failed": "bad",
-    "unknown": "warn",
-    "canceled": "warn",
-    "skipped": "muted",
+    S.DELIVERED: "good",
+    S.READ: "good",
+    S.SENT: "good",
+    S.UNDELIVERED: "bad",
+    S.FAILED: "bad",
+    S.UNKNOWN: "warn",
+    S.CANCELED: "warn",
+    S.SKIPPED: "muted",
 }
 
 #: Filter names that stand for several statuses.
-STATUS_GROUPS: dict[str, frozenset[str]] = {
-    "problems": frozenset({"failed", "undelivered", "unknown", "canceled"}),
-    "in-progress": frozenset({"pending", "inflight", "queued", "accepted", "scheduled", "sending"}),
-    "done": frozenset({"sent", "delivered", "read", "undelivered", "failed", "canceled"}),
-}
+STATUS_GROUPS: dict[str, frozenset[str]] = dict(FILTER_GROUPS)
 
 #: Sortable columns, in display order.
 COLUMNS: tuple[str, ...] = ("row", "name", "phone", "status", "segments", "sid", "error")

@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the list; exit 0 (also when it is empty)."""
+    from campaigns.store import statuses
     from campaigns.store.journal import Journal, default_db_path
     from campaigns.untrusted import json_dumps, visible
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                     "state": journal.shown_state(c),
                     "source": Path(c.source_name).name,
                     "sender": c.messaging_service_sid or c.sender,
-                    "total": sum(n for s, n in counts.items() if s != "skipped"),
+                    "total": statuses.to_text(counts),
                     "counts": counts,
                 }
             )
@@ -59,11 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<11} {'TOTAL':>6}  {'SENT':>6}  FILE")
     for row in rows:
-        sent = sum(
-            n
-            for s, n in row["counts"].items()
-            if s in ("queued", "accepted", "sending", "sent", "delivered")
-        )
+        sent = statuses.count_of(row["counts"], statuses.SENT)
         print(
             f"{row['campaign_id']:<16} {row['created_at'][:16].replace('T', ' '):<17} "
             f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {visible(row['source'])}"

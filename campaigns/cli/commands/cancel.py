@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.cli.main import EXIT_USAGE
     from campaigns.config.settings import settings_from_args
     from campaigns.errors import InputError
-    from campaigns.store.journal import CANCELED, FINISHED, Journal
+    from campaigns.store.journal import Journal
+    from campaigns.store.statuses import ENDED_STATES
 
     settings = settings_from_args(args)
     if not args.yes and not _sending.is_interactive():
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
     with Journal.open(db_path) as journal:
         campaign = pick_campaign(journal, args.campaign_id)
-        if campaign.state in (FINISHED, CANCELED):
+        if campaign.state in ENDED_STATES:
             raise InputError(
                 f"Campaign {campaign.id} is already {campaign.state}: there is nothing to cancel.",
                 f"See it with 'smscast status {campaign.id}'.",
@@ -92,11 +93,12 @@ def _cancel(
     from campaigns.cli import sending as _sending
     from campaigns.cli.main import EXIT_OK
     from campaigns.send.engine import EngineOptions
+    from campaigns.store import statuses
     from campaigns.twilio.gateway import TwilioGateway
 
     campaign = journal.campaign(campaign_id)
     counts = journal.counts(campaign.id)
-    untexted = counts.get("pending", 0) + counts.get("inflight", 0)
+    untexted = statuses.count_of(counts, statuses.UNSENT)
     if not args.yes:
         question = (
             f"Cancel campaign {campaign.id} ({campaign.state}, {untexted} recipient(s) "

@@ -55,14 +55,15 @@ def run(args: argparse.Namespace) -> int:
     """Resume the campaign; returns the exit status (0/3/4 like send)."""
     from campaigns.cli import sending as _sending
     from campaigns.config.settings import settings_from_args
-    from campaigns.store.journal import CANCELED, Journal
+    from campaigns.store.journal import Journal
+    from campaigns.store.statuses import CampaignState
 
     settings = settings_from_args(args)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
     with Journal.open(db_path) as journal:
         campaign = pick_campaign(journal, args.campaign_id)
-        if campaign.state == CANCELED:
+        if campaign.state == CampaignState.CANCELED:
             from campaigns.errors import InputError
 
             raise InputError(
@@ -86,15 +87,16 @@ def _resume(
     from campaigns.audience.suppression import SuppressionList
     from campaigns.cli import sending as _sending
     from campaigns.cli.main import EXIT_OK
-    from campaigns.store.journal import INFLIGHT, PENDING, UNKNOWN
+    from campaigns.store import statuses
+    from campaigns.store.statuses import RecipientStatus
     from campaigns.twilio.gateway import TwilioGateway
 
     counts = journal.counts(campaign.id)
-    work = counts.get(PENDING, 0) + counts.get(INFLIGHT, 0)
+    work = statuses.count_of(counts, statuses.UNSENT)
     if args.retry_unknown:
-        work += counts.get(UNKNOWN, 0)
-    live = sum(counts.get(s, 0) for s in ("queued", "accepted", "sending", "sent"))
-    if not work and not live and not counts.get(UNKNOWN):
+        work += counts.get(RecipientStatus.UNKNOWN, 0)
+    live = statuses.count_of(counts, statuses.LIVE)
+    if not work and not live and not counts.get(RecipientStatus.UNKNOWN):
         render.say(f"Campaign {campaign.id} has nothing left to send.")
         return EXIT_OK
     gateway = TwilioGateway(settings)
@@ -127,10 +129,12 @@ def _resume(
 
 def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:
     """The named campaign, or the newest one that is not finished or canceled."""
+    from campaigns.store.statuses import ENDED_STATES
+
     if campaign_id:
         return journal.campaign(campaign_id)
     for campaign in journal.campaigns():
-        if campaign.state not in ("finished", "canceled"):
+        if campaign.state not in ENDED_STATES:
             return campaign
     return journal.latest()
 

@@ -77,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
 def _tracked(journal: Any, campaign_id: str) -> int:
     """How many of the campaign's messages are still worth asking Twilio about."""
     from campaigns.send.tracking import pollable
-    from campaigns.store.journal import LIVE_STATUSES
+    from campaigns.store.statuses import LIVE
 
-    return sum(1 for r in journal.recipients(campaign_id, LIVE_STATUSES) if pollable(r))
+    return sum(1 for r in journal.recipients(campaign_id, LIVE) if pollable(r))
 
 
 def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
     `tracked`: live messages still followed; `gone`: live messages Twilio no longer has
     (404), kept at their last status and no longer asked about."""
     from campaigns.send.tracking import pollable
-    from campaigns.store.journal import LIVE_STATUSES
+    from campaigns.store import statuses
     from campaigns.twilio.errors import describe
 
     campaign = journal.campaign(campaign_id)
@@ -97,12 +97,12 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
     prices = 0.0
     tracked = gone = 0
     for r in journal.recipients(campaign_id):
-        if r.status in LIVE_STATUSES:
+        if r.status in statuses.LIVE:
             if pollable(r):
                 tracked += 1
             elif r.sid:
                 gone += 1
-        if r.status in ("failed", "undelivered", "unknown"):
+        if r.status in statuses.FAILED_OR_UNKNOWN:
             failures[(r.error_code, r.status)] += 1
         if r.price:
             with contextlib.suppress(ValueError):
@@ -128,7 +128,7 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
         "source": campaign.source_name,
         "sender": campaign.messaging_service_sid or campaign.sender,
         "counts": counts,
-        "total": sum(n for s, n in counts.items() if s != "skipped"),
+        "total": statuses.to_text(counts),
         "price": round(prices, 4),
         "failures": groups,
         "tracked": tracked,
@@ -139,9 +139,12 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
 def render(report: dict[str, Any], *, watching: bool = False) -> str:
     """The report as a few readable lines, each through `visible`: the sender, the reason and
     hint of a pause quote Twilio's answers and the person's settings."""
+    from campaigns.store import statuses
+    from campaigns.store.statuses import CampaignState, RecipientStatus
     from campaigns.untrusted import visible
 
     counts = report["counts"]
+    skipped = counts.get(RecipientStatus.SKIPPED)
     lines = [
         f"Campaign {report['campaign_id']} ({report['state']}), from {report['sender']}, "
         f"created {report['created_at'][:19].replace('T', ' ')} UTC",
@@ -150,15 +153,15 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
             ", ".join(
                 f"{n} {s}"
                 for s, n in sorted(counts.items(), key=lambda kv: -kv[1])
-                if s != "skipped"
+                if s != RecipientStatus.SKIPPED
             )
             or "none"
         )
-        + (f"; {counts['skipped']} excluded before sending" if counts.get("skipped") else ""),
+        + (f"; {skipped} excluded before sending" if skipped else ""),
     ]
     if report["price"]:
         lines.append(f"  charged so far: {report['price']:.4f}")
-    if report["reason"] and report["state"] != "finished":
+    if report["reason"] and report["state"] != CampaignState.FINISHED:
         lines.append(f"  {report['reason']}")
         if report["hint"]:
             lines.append(f"  {report['hint']}")
@@ -177,7 +180,7 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
             "(or a sandbox that was restarted and forgot them); their delivery cannot be known."
         )
     cid = report["campaign_id"]
-    if counts.get("pending") or counts.get("inflight") or counts.get("unknown"):
+    if statuses.count_of(counts, statuses.UNSENT | {RecipientStatus.UNKNOWN}):
         lines.append(f"Go on with: smscast resume {cid}")
     if not watching:
         lines.append(f"Export: smscast export {cid} -o results.csv")
