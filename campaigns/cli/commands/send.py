@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from campaigns.cli.sending import Renderer
     from campaigns.pipeline.campaign import PlannedCampaign
     from campaigns.pipeline.repeats import Repeat
+    from campaigns.pipeline.sender import SenderChoice
 
 _SHOW_EXCLUDED = 20
 
@@ -113,7 +114,6 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.compose.template import Template, read_template_arg
     from campaigns.config.settings import settings_from_args
     from campaigns.contacts.book import load_contacts
-    from campaigns.errors import InputError
     from campaigns.pipeline import campaign as pipeline
     from campaigns.pipeline.sender import (
         configured_sender,
@@ -123,17 +123,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     settings = settings_from_args(args)
-    if args.limit is not None and args.limit < 1:
-        raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
-    if args.canary < 0:
-        raise InputError("--canary must be 0 or more.", "For example --canary 5.")
-    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
-    if args.send and not args.yes and not _sending.is_interactive():
-        sys.stderr.write(
-            "smscast send: error: not a terminal, so there is no one to confirm: "
-            "add --yes to send without asking.\n"
-        )
+    if not _flags_usable(args):
         return EXIT_USAGE
+    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
 
     book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
     template = Template.parse(read_template_arg(args.template), book.columns)
@@ -181,15 +173,9 @@ def run(args: argparse.Namespace) -> int:
             canary=args.canary,
         ),
     )
-    if not args.yes:
-        summary = planned.plan.summary
-        question = (
-            f"Send {summary.messages} message(s), {summary.segments} segment(s), about "
-            f"{summary.cost:.2f} {summary.currency}, from {sender.address}?"
-        )
-        if not _sending.confirm(question):
-            render.say("Nothing was sent.")
-            return EXIT_OK
+    if not args.yes and not _confirmed(planned, sender):
+        render.say("Nothing was sent.")
+        return EXIT_OK
 
     from campaigns.store.journal import Journal
 
@@ -217,6 +203,36 @@ def run(args: argparse.Namespace) -> int:
             region=settings.region,
             interactive=not args.yes and _sending.is_interactive(),
         )
+
+
+def _flags_usable(args: argparse.Namespace) -> bool:
+    """InputError for a --limit or --canary out of range; False (a usage error) for --send
+    without a terminal to confirm on and without --yes."""
+    from campaigns.cli import sending as _sending
+    from campaigns.errors import InputError
+
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
+    if args.canary < 0:
+        raise InputError("--canary must be 0 or more.", "For example --canary 5.")
+    if args.send and not args.yes and not _sending.is_interactive():
+        sys.stderr.write(
+            "smscast send: error: not a terminal, so there is no one to confirm: "
+            "add --yes to send without asking.\n"
+        )
+        return False
+    return True
+
+
+def _confirmed(planned: PlannedCampaign, sender: SenderChoice) -> bool:
+    """Ask on the terminal whether to send the plan from `sender`."""
+    from campaigns.cli import sending as _sending
+
+    summary = planned.plan.summary
+    return _sending.confirm(
+        f"Send {summary.messages} message(s), {summary.segments} segment(s), about "
+        f"{summary.cost:.2f} {summary.currency}, from {sender.address}?"
+    )
 
 
 def _repeat_hint(repeat: Repeat, args: argparse.Namespace) -> str:
