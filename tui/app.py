@@ -250,14 +250,9 @@ class SmscastApp(App[int]):
         )
         if not draft.filters.verified_only_chosen:  # `auto`: on for trial accounts
             draft.filters.verified_only = draft.is_trial
-        configured = getattr(self.settings, "messaging_service_sid", None) or getattr(
-            self.settings, "from_number", None
-        )
-        addresses = [s.address for s in draft.senders]
-        if configured and configured in addresses:
-            draft.sender = configured
-        elif draft.sender not in addresses:
-            draft.sender = configured or (addresses[0] if addresses else None)
+        from campaigns.pipeline.sender import default_sender
+
+        draft.sender = default_sender(self.settings, draft.senders, draft.sender)
         for warning in getattr(message.verified, "warnings", []) or []:
             self.notify(str(warning), title="Verified numbers", severity="warning", markup=False)
         self.refresh_screen()
@@ -485,6 +480,7 @@ class SmscastApp(App[int]):
                 options,
                 canary=canary,
                 new_campaign=new_campaign,
+                rate=self.rate_choice,
             )
         except RepeatCampaignError as error:  # the same campaign is in the journal: ask
             self.call_from_thread(self._ask_about_repeat, draft.plan, error.repeat, options, canary)
@@ -520,18 +516,23 @@ class SmscastApp(App[int]):
         """The campaign is in the journal: run the engine on it and show the Send screen."""
         self.run_campaign(message.campaign_id, message.options)
 
+    @property
+    def rate_choice(self) -> str:
+        """The app's `--rate`: auto (the sender's throughput), but max in the demo, whose
+        sandbox is sped up."""
+        return "max" if self.demo else "auto"
+
     def engine_options(self, canary: int = 0, stored: Mapping[str, Any] | None = None) -> Any:
-        """How the engine sends. A new campaign is paced at its sender's throughput (the demo
-        is not paced: its sandbox is sped up); a resumed one as its stored settings say."""
-        from campaigns.send.engine import EngineOptions, options_from_settings
-        from campaigns.send.pacing import sender_rate
+        """How the engine sends (`campaigns.pipeline.campaign.engine_options_for`, as the
+        command line): a new campaign at `rate_choice`, a resumed one as its stored settings
+        say."""
+        from tui.core import new_campaign_options, stored_engine_options
 
         if self.base_engine_options is not None:
             return replace(self.base_engine_options, canary=canary)
         if stored is not None:
-            return options_from_settings(stored)
-        rate = sender_rate(self.draft.senders, self.draft.sender)  # as `smscast send` paces
-        return EngineOptions(rate=None if self.demo else rate, canary=canary)
+            return stored_engine_options(stored)
+        return new_campaign_options(self.draft, self.rate_choice, canary)
 
     def run_campaign(self, campaign_id: str, options: Any = None) -> None:
         """Run (or resume) a journal campaign: load its recipients, then start the engine.

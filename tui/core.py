@@ -6,14 +6,19 @@ a worker thread never shares a SQLite connection with another thread.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from campaigns.store.statuses import to_text
 from tui.state import Draft
+
+if TYPE_CHECKING:
+    from campaigns.pipeline.campaign import AudienceFilters, PlannedCampaign
+    from campaigns.pipeline.sender import SenderChoice
+    from campaigns.send.engine import EngineOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,18 @@ def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, A
         return dict(suppression.entries())
 
 
+def audience_filters(draft: Draft) -> AudienceFilters:
+    """The Audience screen's toggles as the pipeline's filters (what the journal stores)."""
+    from campaigns.pipeline.campaign import AudienceFilters
+
+    filters = draft.filters
+    return AudienceFilters(
+        suppression=filters.suppression,
+        verified_only="on" if filters.verified_only else "off",
+        quiet_hours=filters.quiet_window if filters.quiet_hours else "off",
+    )
+
+
 def build_audience_for(
     draft: Draft,
     builder: Any,
@@ -74,77 +91,81 @@ def build_audience_for(
     region: str = "US",
     now: datetime | None = None,
 ) -> tuple[Any, Any]:
-    """The audience of the draft's contacts under its filters, and the (reusable) builder."""
-    from campaigns.audience.filters import AudienceBuilder
-    from campaigns.audience.quiet_hours import QuietHours
+    """The audience of the draft's contacts under its filters, and the (reusable) builder
+    (`campaigns.pipeline.campaign.build_audience_for`)."""
+    from campaigns.pipeline import campaign as pipeline
 
-    if builder is None:
-        builder = AudienceBuilder(draft.book)
     filters = draft.filters
     suppressed = suppression_entries(db_path, region) if filters.suppression else {}
     known = draft.verified is not None  # no account yet: nothing to filter against
     verified = draft.verified_numbers() if filters.verified_only and known else None
-    quiet = QuietHours.parse(filters.quiet_window) if filters.quiet_hours else None
-    audience = builder.build(
+    return pipeline.build_audience_for(
+        draft.book,
+        audience_filters(draft),
         suppressed=suppressed,
         verified=verified,
-        quiet_hours=quiet,
         now=now or datetime.now(UTC),
+        builder=builder,
     )
-    return builder, audience
 
 
 def build_plan_for(audience: Any, template: Any, settings: Any) -> Any:
     """Every included recipient's message, its segments and estimated cost."""
-    from campaigns.compose.plan import build_plan
     from campaigns.compose.pricing import PriceTable
+    from campaigns.pipeline.campaign import build_plan_for as build
 
     prices = getattr(settings, "prices", None) or PriceTable()
-    return build_plan(audience.included, template, prices)
+    plan, _ = build(audience, template, prices)
+    return plan
 
 
-def canary_number(raw: str, region: str) -> str:
-    """The person's own number for a canary, in E.164; InputError with a next step if unusable."""
-    from campaigns.contacts.phones import check_number
-    from campaigns.errors import InputError
+def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
+    """The draft as the pipeline's `PlannedCampaign` (built as the person edited it)."""
+    from campaigns.pipeline.campaign import PlannedCampaign
 
-    checked = check_number(raw, region)
-    if checked.e164 is None:
-        raise InputError(
-            f"The canary number {raw} is not usable: {checked.reason}.",
-            "Give your own mobile number with its country code, e.g. +14155550100, "
-            "or leave the canary empty.",
-        )
-    return checked.e164
-
-
-def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
-    """Journal rows for the draft, exactly as `smscast send` writes them
-    (`campaigns.pipeline.recipients.journal_recipients`); a canary to the person's own number is
-    row 0."""
-    from campaigns.pipeline.recipients import journal_recipients
-
-    return journal_recipients(draft.book, draft.audience, draft.plan, canary=canary)
-
-
-def _find_repeat(journal: Any, draft: Draft) -> Any:
-    """`campaigns.pipeline.repeats.find_repeat` for the draft's file, template and plan: the check
-    `smscast send` makes."""
-    from campaigns.pipeline.repeats import find_repeat
-
-    return find_repeat(
-        journal,
-        source_sha256=draft.book.sha256,
-        template=draft.template_text,
-        numbers=(m.to for m in draft.plan.messages),
+    return PlannedCampaign(
+        book=draft.book,
+        template_text=draft.template_text,
+        filters=audience_filters(draft),
+        audience=draft.audience,
+        plan=draft.plan,
+        region=region,
+        account_type=getattr(draft.account, "type", None),
     )
 
 
-def repeat_for(draft: Draft, db_path: Path | None) -> Any:
+def draft_sender(draft: Draft) -> SenderChoice | None:
+    """The sender picked on the Account screen (None: none yet)."""
+    from campaigns.pipeline.sender import SenderChoice
+
+    return SenderChoice.of_address(draft.sender, draft.senders) if draft.sender else None
+
+
+def new_campaign_options(draft: Draft, rate: str, canary: int = 0) -> EngineOptions:
+    """How a new campaign is sent: `rate` auto (the sender's throughput, as `smscast send`
+    paces) or max; `canary` recipients first, then a pause."""
+    from campaigns.pipeline.campaign import RunOverrides, engine_options_for
+    from campaigns.pipeline.sender import resolve_rate
+
+    sender = draft_sender(draft)
+    pace = None if sender is None else resolve_rate(rate, sender, lambda: draft.senders)
+    return engine_options_for({}, RunOverrides(rate=pace, canary=canary))
+
+
+def stored_engine_options(stored: Mapping[str, Any]) -> EngineOptions:
+    """How a stored campaign is resumed: as its stored settings say (as `smscast resume`)."""
+    from campaigns.pipeline.campaign import engine_options_for
+
+    return engine_options_for(stored)
+
+
+def repeat_for(draft: Draft, db_path: Path | None, region: str = "US") -> Any:
     """What the journal already did with the draft's file, template and audience (a
     `campaigns.pipeline.repeats.Repeat`: the same campaign, people texted recently), for Review."""
+    from campaigns.pipeline.campaign import find_repeat_of
+
     with _journal(db_path) as journal:
-        return _find_repeat(journal, draft)
+        return find_repeat_of(journal, planned_campaign(draft, region))
 
 
 def create_campaign_for(
@@ -155,51 +176,36 @@ def create_campaign_for(
     *,
     canary: str | None = None,
     new_campaign: bool = False,
+    rate: str = "auto",
 ) -> str:
-    """Write the draft's plan to the journal as a new campaign; returns its id.
+    """Write the draft's plan to the journal as a new campaign; returns its id
+    (`campaigns.pipeline.campaign.create_campaign`, as `smscast send` does).
 
-    `options` (the `EngineOptions` it will run with) are stored with it, under the keys
-    `smscast send` uses, so `smscast resume` goes on at the same pace. `canary`: a number of
-    the person's own that gets the first contact's message first (row 0).
+    `options` (the `EngineOptions` it will run with) are stored with it, so a resume from
+    either face goes on at the same pace. `canary`: a number of the person's own that gets
+    the first contact's message first (row 0).
 
-    Raises `campaigns.pipeline.repeats.RepeatCampaignError` when the journal holds the same campaign
-    (not over, or ended within a day), unless `new_campaign`: the person chose to start
-    another anyway. The check and the creation share one journal connection.
+    Raises `campaigns.pipeline.repeats.RepeatCampaignError` when the journal holds the same
+    campaign (not over, or ended within a day), unless `new_campaign`: the person chose to
+    start another anyway. The check and the creation share one journal connection.
     """
-    from campaigns.send.engine import engine_settings
+    from campaigns.pipeline.campaign import create_campaign
+    from campaigns.pipeline.sender import require_sender
 
     region = getattr(settings, "region", None) or "US"
-    canary = canary_number(canary, region) if canary else None
-    sender = draft.sender
-    service = sender if sender and sender.startswith("MG") else None
-    filters = draft.filters
-    stored: dict[str, Any] = {
-        "source": "tui",
-        **engine_settings(options),
-        "canary": options.canary,
-        "region": region,
-        "phone_column": draft.book.phone_column,
-        "quiet_hours": filters.quiet_window if filters.quiet_hours else "off",
-        "verified_only": "on" if filters.verified_only else "off",
-        "account_type": getattr(draft.account, "type", None),
-        "columns": list(draft.book.columns),
-    }
-    recipients = campaign_recipients_for(draft, canary)
+    planned = planned_campaign(draft, region)
+    sender = require_sender(draft_sender(draft))
     with _journal(db_path) as journal:
-        if not new_campaign:
-            from campaigns.pipeline.repeats import RepeatCampaignError
-
-            repeat = _find_repeat(journal, draft)
-            if repeat.campaign is not None:
-                raise RepeatCampaignError(repeat, "Resume or open it, or start a new one.")
-        return journal.create_campaign(
-            template=draft.template_text,
-            source_name=str(Path(draft.book.path).resolve()),
-            source_sha256=draft.book.sha256,
-            sender=None if service else sender,
-            messaging_service_sid=service,
-            settings=stored,
-            recipients=recipients,
+        return create_campaign(
+            journal,
+            planned,
+            sender,
+            options,
+            rate=rate,
+            face="tui",
+            canary=canary,
+            new_campaign=new_campaign,
+            repeat_hint=lambda _: "Resume or open it, or start a new one.",
         )
 
 
@@ -247,8 +253,9 @@ def export_campaign(
     fallback_dir: Path,
     folder: Path | None = None,
 ) -> Path:
-    """Export a campaign's results to a CSV file for Excel (mode 0600); returns its absolute
-    path, for the person to be told exactly where it went.
+    """Export a campaign's results to a CSV file for Excel (mode 0600), as `smscast export`
+    writes it (`campaigns.pipeline.campaign.export_campaign`); returns its absolute path, for
+    the person to be told exactly where it went.
 
     Without `path` the file `smscast-<ID>.csv` goes into `folder`, by default beside the
     campaign's contacts file (where the person looks for it), or into `fallback_dir` when
@@ -256,7 +263,8 @@ def export_campaign(
     """
     import os
 
-    from campaigns.store.report import export
+    from campaigns.pipeline.campaign import export_campaign as export
+    from campaigns.pipeline.campaign import export_file_name
 
     with _journal(db_path) as journal:
         campaign = journal.campaign(campaign_id)
@@ -267,8 +275,8 @@ def export_campaign(
                 folder = Path(campaign.source_name).expanduser().parent
             if not (folder.is_dir() and os.access(folder, os.W_OK)):
                 folder = fallback_dir
-            target = folder / f"smscast-{campaign.id}.csv"
-        export(journal.recipients(campaign.id), target)
+            target = folder / export_file_name(campaign.id)
+        export(journal, campaign.id, target)
     return target.absolute()
 
 

@@ -14,7 +14,6 @@ undelivered, or canceled before being texted; the export says who); 4 paused or 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -22,11 +21,11 @@ import signal
 import sys
 import time
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from campaigns.cli.main import EXIT_FAILED_RECIPIENTS, EXIT_OK, EXIT_PAUSED
 from campaigns.send import aio
-from campaigns.send.engine import Engine, EngineOptions, RunResult, options_from_settings
+from campaigns.send.engine import Engine, EngineOptions, RunResult
 from campaigns.send.events import (
     CampaignFinished,
     CampaignPaused,
@@ -38,8 +37,10 @@ from campaigns.send.events import (
 from campaigns.store import statuses
 from campaigns.store.journal import Journal
 from campaigns.store.statuses import CampaignState, RecipientStatus
-from campaigns.twilio.protocols import Gateway
 from campaigns.untrusted import json_dumps, visible
+
+if TYPE_CHECKING:
+    from campaigns.twilio.gateway import TwilioGateway
 
 #: The counts a run shows, in display order: the recipients it texts (the skipped ones were
 #: excluded before sending, and the plan said so).
@@ -240,7 +241,7 @@ def confirm(question: str) -> bool:
 
 
 def drive(
-    gateway: Any,
+    gateway: TwilioGateway,
     journal: Journal,
     campaign_id: str,
     options: EngineOptions,
@@ -269,7 +270,7 @@ def drive(
 
 
 def _drive(
-    gateway: Any,
+    gateway: TwilioGateway,
     journal: Journal,
     campaign_id: str,
     options: EngineOptions,
@@ -343,55 +344,27 @@ def footer(campaign_id: str, result: RunResult, render: Renderer) -> None:
     render.say("\n".join(lines))
 
 
-def engine_options(
-    args: argparse.Namespace,
-    rate: float | None,
-    stored: dict[str, Any] | None = None,
-    **extra: Any,
-) -> EngineOptions:
-    """EngineOptions from the shared flags (falling back to a campaign's stored settings)."""
-    return options_from_settings(
-        stored or {},
-        rate=rate,
-        concurrency=args.concurrency or None,
-        track_seconds=args.track,
-        request_timeout=max(0.1, args.timeout),
-        **extra,
-    )
+def run_campaign(
+    gateway: TwilioGateway,
+    journal: Journal,
+    campaign_id: str,
+    options: EngineOptions,
+    render: Renderer,
+    *,
+    region: str,
+    interactive: bool,
+) -> int:
+    """`drive` a send or a resume with opt-outs recorded: a recipient who replied STOP
+    (Twilio's 21610) joins the suppression list beside the journal."""
+    from campaigns.audience.suppression import SuppressionList
+
+    with SuppressionList(journal.path, region=region) as suppression:
+        hooked = replace(
+            options, opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid)
+        )
+        return drive(gateway, journal, campaign_id, hooked, render, interactive=interactive)
 
 
 def is_interactive() -> bool:
     """Both ends are a terminal: we may ask questions."""
     return sys.stdin.isatty() and sys.stderr.isatty()
-
-
-def resolve_rate(
-    text: str, gateway: Gateway, from_number: str | None, service_sid: str | None
-) -> float | None:
-    """`--rate` as segments per second (None = max). `auto` asks Twilio what the sender is:
-    a number's own throughput, or a Messaging Service's (the sum of its senders)."""
-    from campaigns.errors import InputError
-    from campaigns.send.pacing import RateChoice, sender_rate
-
-    try:
-        choice = RateChoice.parse(text)
-    except ValueError as exc:
-        raise InputError(str(exc), "Use --rate auto, --rate max or e.g. --rate 10.") from None
-    if choice.mode != "auto":
-        return choice.segments_per_second
-    senders = list(gateway.senders())
-    if service_sid:
-        with contextlib.suppress(Exception):  # not every account lists its services
-            senders += list(gateway.messaging_services())
-        if not any(s.address == service_sid for s in senders):
-            from campaigns.twilio.models import Sender
-
-            senders.append(Sender(service_sid, "messaging_service", True, 0.0))
-    rate = sender_rate(senders, service_sid or from_number)
-    if rate is not None:
-        return rate
-    from campaigns.twilio.convert import sender_kind
-    from campaigns.twilio.limits import segments_per_second
-
-    kind = sender_kind(from_number or "")
-    return float(segments_per_second(from_number or "", kind))

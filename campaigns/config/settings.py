@@ -129,6 +129,11 @@ class Settings:
     #: Seconds one request to Twilio may take (a command's `--timeout`); None = the gateway's
     #: default. Not read from files: it belongs to one run.
     request_timeout: float | None = None
+    #: Which of `from_number` / `messaging_service_sid` names the sender when both are set:
+    #: the one found first in the order above (a flag, then the environment, `.env`, the
+    #: config file), the number when both come from the same place
+    #: (`campaigns.pipeline.sender.configured_sender`).
+    preferred_sender: str = "from_number"
 
     @property
     def credentials_help(self) -> str:
@@ -290,6 +295,14 @@ class _Layers:
                 return str(value), source
         return None, ""
 
+    def first_set(self, *keys: str) -> str | None:
+        """Which of `keys` has a value in the highest layer (on a tie, the first of `keys`)."""
+        for _, values in self._layers:
+            for key in keys:
+                if values.get(key) not in (None, ""):
+                    return key
+        return None
+
 
 #: Where `load_settings` reports its warnings (None: nowhere, the caller shows
 #: `Settings.warnings` itself); and the warnings already reported, so each shows once.
@@ -421,6 +434,7 @@ def load_settings(
         config_path=config_file,
         credential_problem=problem,
         warnings=tuple(warnings),
+        preferred_sender=layers.first_set("from_number", "messaging_service_sid") or "from_number",
     )
 
 

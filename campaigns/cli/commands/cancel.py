@@ -19,9 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from campaigns.cli.sending import Renderer
+    from campaigns.config.settings import Settings
     from campaigns.store.journal import Journal
 
 
@@ -87,12 +89,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cancel(
-    args: argparse.Namespace, settings: Any, journal: Journal, campaign_id: str, render: Any
+    args: argparse.Namespace,
+    settings: Settings,
+    journal: Journal,
+    campaign_id: str,
+    render: Renderer,
 ) -> int:
     """Ask, then run the engine with the cancel requested (the caller holds the run lock)."""
     from campaigns.cli import sending as _sending
     from campaigns.cli.main import EXIT_OK
-    from campaigns.send.engine import EngineOptions
+    from campaigns.pipeline.campaign import cancel_options
     from campaigns.store import statuses
     from campaigns.twilio.gateway import TwilioGateway
 
@@ -109,7 +115,6 @@ def _cancel(
             return EXIT_OK
 
     gateway = TwilioGateway(settings)
-    options = EngineOptions(track_seconds=0.0)
     return _sending.drive(
-        gateway, journal, campaign.id, options, render, interactive=False, cancel=True
+        gateway, journal, campaign.id, cancel_options(), render, interactive=False, cancel=True
     )

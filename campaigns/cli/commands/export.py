@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     """Export the chosen campaign; errors a person can fix raise `SmscastError` (exit 1)."""
     from campaigns.config.settings import settings_from_args
     from campaigns.errors import InputError
+    from campaigns.pipeline.campaign import export_campaign, export_file_name
     from campaigns.store.journal import Journal
-    from campaigns.store.report import export
 
     settings = settings_from_args(args)
     db_path = Path(settings.db_path)
@@ -64,14 +64,8 @@ def run(args: argparse.Namespace) -> int:
         )
     with Journal.open(db_path) as journal:
         campaign = journal.campaign(args.campaign_id) if args.campaign_id else journal.latest()
-        recipients = journal.recipients(campaign.id)
-    columns = campaign.settings.get("columns")
-    output = args.output or f"smscast-{campaign.id}.csv"
-    count = export(
-        recipients,
-        output,
-        columns=[str(c) for c in columns] if isinstance(columns, list) else None,
-    )
+        output = args.output or export_file_name(campaign.id)
+        count = export_campaign(journal, campaign.id, output)
     if output != "-":
         from campaigns.untrusted import visible
 

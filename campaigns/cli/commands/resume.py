@@ -15,10 +15,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from campaigns.cli.sending import Renderer
+    from campaigns.config.settings import Settings
     from campaigns.store.journal import Campaign, Journal
 
 
@@ -72,21 +75,21 @@ def run(args: argparse.Namespace) -> int:
             )
         check_unchanged(campaign, args.contacts, args.template, render)
         with journal.run_lock(campaign.id):  # refuse before saying anything (drive holds it too)
-            return _resume(args, settings, db_path, journal, campaign, render)
+            return _resume(args, settings, journal, campaign, render)
 
 
 def _resume(
     args: argparse.Namespace,
-    settings: Any,
-    db_path: Path,
+    settings: Settings,
     journal: Journal,
     campaign: Campaign,
-    render: Any,
+    render: Renderer,
 ) -> int:
     """Settle and send what is left (the caller holds the run lock)."""
-    from campaigns.audience.suppression import SuppressionList
     from campaigns.cli import sending as _sending
     from campaigns.cli.main import EXIT_OK
+    from campaigns.pipeline.campaign import RunOverrides, campaign_sender, engine_options_for
+    from campaigns.pipeline.sender import listed_senders, resolve_rate
     from campaigns.store import statuses
     from campaigns.store.statuses import RecipientStatus
     from campaigns.twilio.gateway import TwilioGateway
@@ -100,31 +103,28 @@ def _resume(
         render.say(f"Campaign {campaign.id} has nothing left to send.")
         return EXIT_OK
     gateway = TwilioGateway(settings)
-    stored = dict(campaign.settings)
+    overrides = RunOverrides(
+        concurrency=args.concurrency,
+        track_seconds=args.track,
+        request_timeout=args.timeout,
+        retry_unknown=args.retry_unknown,
+    )
     if args.rate is not None:
-        rate = _sending.resolve_rate(
-            args.rate, gateway, campaign.sender, campaign.messaging_service_sid
-        )
-    else:
-        rate = stored.get("rate_segments_per_second")
+        sender = campaign_sender(campaign)
+        rate = resolve_rate(args.rate, sender, lambda: listed_senders(gateway, sender))
+        overrides = replace(overrides, rate=rate)
+    options = engine_options_for(campaign.settings, overrides)
     if not args.json:
         render.say(f"Resuming campaign {campaign.id} ({work} recipient(s) to settle).")
-    with SuppressionList(db_path, region=settings.region) as suppression:
-        options = _sending.engine_options(
-            args,
-            rate,
-            stored,
-            retry_unknown=args.retry_unknown,
-            opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid),
-        )
-        return _sending.drive(
-            gateway,
-            journal,
-            campaign.id,
-            options,
-            render,
-            interactive=not args.yes and _sending.is_interactive(),
-        )
+    return _sending.run_campaign(
+        gateway,
+        journal,
+        campaign.id,
+        options,
+        render,
+        region=settings.region,
+        interactive=not args.yes and _sending.is_interactive(),
+    )
 
 
 def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:
@@ -140,7 +140,7 @@ def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:
 
 
 def check_unchanged(
-    campaign: Campaign, contacts: str | None, template: str | None, render: Any
+    campaign: Campaign, contacts: str | None, template: str | None, render: Renderer
 ) -> None:
     """Refuse a contacts file or template that differs from what the campaign was planned on."""
     from campaigns.errors import InputError

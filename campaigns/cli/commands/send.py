@@ -20,10 +20,16 @@ message, 4 paused (resumable); see `campaigns.cli.main.EXIT_STATUS_HELP`.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaigns.cli.sending import Renderer
+    from campaigns.pipeline.campaign import PlannedCampaign
+    from campaigns.pipeline.repeats import Repeat
+    from campaigns.pipeline.sender import SenderChoice
 
 _SHOW_EXCLUDED = 20
 
@@ -98,89 +104,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Plan (and with --send, send) the campaign; returns the exit status."""
+    """Plan (and with --send, send) the campaign; returns the exit status. The rules are the
+    pipeline's (`campaigns.pipeline.campaign`, `campaigns.pipeline.sender`): this parses the
+    flags, asks on the terminal and renders."""
     from datetime import UTC, datetime
 
-    from campaigns.audience.filters import build_audience, resolve_verified_only
-    from campaigns.audience.quiet_hours import QuietHours
-    from campaigns.audience.suppression import SuppressionList
     from campaigns.cli import sending as _sending
     from campaigns.cli.main import EXIT_OK, EXIT_USAGE
-    from campaigns.compose.plan import build_plan
     from campaigns.compose.template import Template, read_template_arg
     from campaigns.config.settings import settings_from_args
     from campaigns.contacts.book import load_contacts
-    from campaigns.errors import ConfigError, InputError
-    from campaigns.pipeline.recipients import journal_recipients
-    from campaigns.store.journal import Journal
+    from campaigns.pipeline import campaign as pipeline
+    from campaigns.pipeline.sender import (
+        configured_sender,
+        listed_senders,
+        require_sender,
+        resolve_rate,
+    )
 
     settings = settings_from_args(args)
-    if args.limit is not None and args.limit < 1:
-        raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
-    if args.canary < 0:
-        raise InputError("--canary must be 0 or more.", "For example --canary 5.")
-    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
-    if args.send and not args.yes and not _sending.is_interactive():
-        sys.stderr.write(
-            "smscast send: error: not a terminal, so there is no one to confirm: "
-            "add --yes to send without asking.\n"
-        )
+    if not _flags_usable(args):
         return EXIT_USAGE
+    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
 
     book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
-    template_text = read_template_arg(args.template)
-    template = Template.parse(template_text, book.columns)
-    quiet = QuietHours.parse(args.quiet_hours)
-
-    gateway = None
-    account_type: str | None = None
-    verified: frozenset[str] | None = None
-    notes: list[str] = []
-    if settings.credentials is not None:
-        from campaigns.twilio.gateway import TwilioGateway
-
-        gateway = TwilioGateway(settings)
-        account = gateway.require_active() if args.send else gateway.account()
-        account_type = account.type
-        if resolve_verified_only(args.verified_only, account_type):
-            found = gateway.verified_numbers()
-            verified = found.numbers
-            notes.extend(found.warnings)
-    elif args.send:
-        from campaigns.twilio.credentials import require_credentials
-
-        require_credentials(settings)
-    elif args.verified_only == "on":
-        raise ConfigError(
-            "--verified-only on needs the account's verified numbers, and no Twilio "
-            "credentials are configured.",
-            "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or use --verified-only off.",
-        )
-    else:
-        notes.append(
-            "No Twilio credentials: the verified-numbers filter (trial accounts) was not "
-            "applied. Configure credentials to see exactly who a trial account can text."
-        )
-
+    template = Template.parse(read_template_arg(args.template), book.columns)
+    filters = pipeline.AudienceFilters(
+        verified_only=args.verified_only, quiet_hours=args.quiet_hours, limit=args.limit
+    )
+    account = pipeline.check_account(settings, sending=args.send, verified_only=args.verified_only)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
-    with SuppressionList(db_path, region=settings.region) as suppression:
-        audience = build_audience(
-            book,
-            suppressed=suppression,
-            verified=verified,
-            quiet_hours=quiet,
-            now=datetime.now(UTC),
-        )
-    included = audience.included
-    limited_out = []
-    if args.limit is not None and len(included) > args.limit:
-        included, limited_out = included[: args.limit], included[args.limit :]
-    plan = build_plan(included, template, settings.prices)
-    repeat = _repeat(db_path, book, template_text, plan)
-    notes.extend(_repeat_warnings(repeat, args))
+    planned = pipeline.plan_campaign(
+        book,
+        template,
+        filters,
+        settings=settings,
+        db_path=db_path,
+        account=account,
+        now=datetime.now(UTC),
+    )
+    notes = [*account.notes, *_repeat_warnings(planned.repeat, args)]
 
     if not (args.json and args.send):  # with --send --json the plan names its campaign
-        _show_plan(render, book, audience, plan, notes, limited_out, args)
+        _show_plan(render, planned, notes, args)
     if not args.send:
         if not args.json:
             render.say(
@@ -188,101 +154,90 @@ def run(args: argparse.Namespace) -> int:
                 "(--canary 5 to try five first)."
             )
         return EXIT_OK
-    if not plan.messages:
-        raise InputError("No one is left to text.", "See the exclusions above.")
-    _refuse_repeat(repeat, args)  # before the question: nothing is asked, nothing is sent
+    pipeline.require_messages(planned)
+    hint = functools.partial(_repeat_hint, args=args)
+    # before the question: nothing is asked, nothing is sent
+    pipeline.refuse_repeat(planned.repeat, new_campaign=args.new_campaign, hint=hint)
 
-    from_number = settings.from_number
-    service = settings.messaging_service_sid
-    if args.from_number is None and args.messaging_service_sid is not None:
-        from_number = None
-    if from_number and service and args.messaging_service_sid is None:
-        service = None  # an explicit or configured number wins over a configured service
-    if not from_number and not service:
-        raise ConfigError(
-            "No sender: which number (or Messaging Service) should the messages come from?",
-            "Give --from +1555... or --messaging-service MG..., or set TWILIO_PHONE_NUMBER "
-            "('smscast account' lists the account's numbers).",
-        )
-    rate = _sending.resolve_rate(args.rate, gateway, from_number, service)
-    sender = service or from_number
-    if not args.yes:
-        summary = plan.summary
-        question = (
-            f"Send {summary.messages} message(s), {summary.segments} segment(s), about "
-            f"{summary.cost:.2f} {summary.currency}, from {sender}?"
-        )
-        if not _sending.confirm(question):
-            render.say("Nothing was sent.")
-            return EXIT_OK
+    sender = require_sender(configured_sender(settings))
+    gateway = account.gateway
+    assert gateway is not None  # sending: check_account required credentials
+    rate = resolve_rate(args.rate, sender, lambda: listed_senders(gateway, sender))
+    options = pipeline.engine_options_for(
+        {},
+        pipeline.RunOverrides(
+            rate=rate,
+            concurrency=args.concurrency,
+            track_seconds=args.track,
+            request_timeout=args.timeout,
+            canary=args.canary,
+        ),
+    )
+    if not args.yes and not _confirmed(planned, sender):
+        render.say("Nothing was sent.")
+        return EXIT_OK
 
-    journal = Journal.open(db_path)
-    try:
-        # Again, as late as can be: another run may have started while the question was open.
-        _refuse_repeat(_repeat(db_path, book, template_text, plan, journal), args)
-        campaign_id = journal.create_campaign(
-            template=template_text,
-            source_name=str(Path(args.contacts).resolve()),
-            source_sha256=book.sha256,
-            sender=from_number,
-            messaging_service_sid=service,
-            settings={
-                "rate": args.rate,
-                "rate_segments_per_second": rate,
-                "concurrency": args.concurrency,
-                "region": settings.region,
-                "phone_column": book.phone_column,
-                "quiet_hours": args.quiet_hours,
-                "verified_only": args.verified_only,
-                "account_type": account_type,
-                "track": args.track,
-                "canary": args.canary,
-                "limit": args.limit,
-                "columns": list(book.columns),
-            },
-            recipients=journal_recipients(book, audience, plan, limited_out=limited_out),
-        )
-        if args.json:
-            _show_plan(render, book, audience, plan, notes, limited_out, args, campaign_id)
-        else:
-            render.say(f"Campaign {campaign_id} stored in {db_path}. Sending (Ctrl-C pauses).")
-        with SuppressionList(db_path, region=settings.region) as suppression:
-            options = _sending.engine_options(
-                args,
-                rate,
-                canary=args.canary,
-                opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid),
-            )
-            return _sending.drive(
-                gateway,
-                journal,
-                campaign_id,
-                options,
-                render,
-                interactive=not args.yes and _sending.is_interactive(),
-            )
-    finally:
-        journal.close()
-
-
-def _repeat(db_path: Path, book: Any, template_text: str, plan: Any, journal: Any = None) -> Any:
-    """What the journal already did with this file, template and audience
-    (`campaigns.pipeline.repeats.find_repeat`, the check the app makes too)."""
-    from campaigns.pipeline.repeats import find_repeat
     from campaigns.store.journal import Journal
 
-    def look(j: Any) -> Any:
-        numbers = (m.to for m in plan.messages)
-        return find_repeat(j, source_sha256=book.sha256, template=template_text, numbers=numbers)
+    with Journal.open(db_path) as journal:
+        campaign_id = pipeline.create_campaign(
+            journal,
+            planned,
+            sender,
+            options,
+            rate=args.rate,
+            face="cli",
+            new_campaign=args.new_campaign,
+            repeat_hint=hint,
+        )
+        if args.json:
+            _show_plan(render, planned, notes, args, campaign_id)
+        else:
+            render.say(f"Campaign {campaign_id} stored in {db_path}. Sending (Ctrl-C pauses).")
+        return _sending.run_campaign(
+            gateway,
+            journal,
+            campaign_id,
+            options,
+            render,
+            region=settings.region,
+            interactive=not args.yes and _sending.is_interactive(),
+        )
 
-    if journal is not None:
-        return look(journal)
-    with Journal.open(db_path) as opened:
-        return look(opened)
+
+def _flags_usable(args: argparse.Namespace) -> bool:
+    """InputError for a --limit or --canary out of range; False (a usage error) for --send
+    without a terminal to confirm on and without --yes."""
+    from campaigns.cli import sending as _sending
+    from campaigns.errors import InputError
+
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
+    if args.canary < 0:
+        raise InputError("--canary must be 0 or more.", "For example --canary 5.")
+    if args.send and not args.yes and not _sending.is_interactive():
+        sys.stderr.write(
+            "smscast send: error: not a terminal, so there is no one to confirm: "
+            "add --yes to send without asking.\n"
+        )
+        return False
+    return True
 
 
-def _repeat_hint(repeat: Any, args: argparse.Namespace) -> str:
+def _confirmed(planned: PlannedCampaign, sender: SenderChoice) -> bool:
+    """Ask on the terminal whether to send the plan from `sender`."""
+    from campaigns.cli import sending as _sending
+
+    summary = planned.plan.summary
+    return _sending.confirm(
+        f"Send {summary.messages} message(s), {summary.segments} segment(s), about "
+        f"{summary.cost:.2f} {summary.currency}, from {sender.address}?"
+    )
+
+
+def _repeat_hint(repeat: Repeat, args: argparse.Namespace) -> str:
     """The way on from a repeated campaign, on the command line."""
+    assert repeat.campaign is not None
     cid = repeat.campaign.id
     if args.new_campaign:
         return "Starting a new campaign anyway (--new-campaign)."
@@ -294,10 +249,12 @@ def _repeat_hint(repeat: Any, args: argparse.Namespace) -> str:
     return f"'smscast export {cid}' lists who got it; add --new-campaign to send it again anyway."
 
 
-def _repeat_warnings(repeat: Any, args: argparse.Namespace) -> list[str]:
+def _repeat_warnings(repeat: Repeat | None, args: argparse.Namespace) -> list[str]:
     """The plan's warnings about the journal's past: the same campaign (the dry run, or
     --new-campaign; a real send refuses instead) and people texted recently by another."""
-    warnings = []
+    warnings: list[str] = []
+    if repeat is None:
+        return warnings
     if repeat.campaign is not None and (not args.send or args.new_campaign):
         warnings.append(f"Warning: {repeat.describe()} {_repeat_hint(repeat, args)}")
     if repeat.recent:
@@ -305,27 +262,17 @@ def _repeat_warnings(repeat: Any, args: argparse.Namespace) -> list[str]:
     return warnings
 
 
-def _refuse_repeat(repeat: Any, args: argparse.Namespace) -> None:
-    """RepeatCampaignError (exit 1) when the journal holds the same campaign and
-    --new-campaign was not given."""
-    from campaigns.pipeline.repeats import RepeatCampaignError
-
-    if repeat.campaign is not None and not args.new_campaign:
-        raise RepeatCampaignError(repeat, _repeat_hint(repeat, args))
-
-
 def _show_plan(
-    render: Any,
-    book: Any,
-    audience: Any,
-    plan: Any,
+    render: Renderer,
+    planned: PlannedCampaign,
     notes: list[str],
-    limited_out: Sequence[Any],
     args: argparse.Namespace,
     campaign_id: str | None = None,
 ) -> None:
     from campaigns.untrusted import json_dumps, visible
 
+    book, audience, plan = planned.book, planned.audience, planned.plan
+    limited_out = planned.limited_out
     summary = plan.summary
     audience = audience.without({problem.row for problem in plan.problems})
     excluded = list(audience.excluded)
