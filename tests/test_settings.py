@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from campaigns.config.dotenv import parse_dotenv
 from campaigns.config.settings import (
     Credentials,
     load_settings,
     mask,
-    parse_dotenv,
     require_credentials,
 )
 from campaigns.errors import ConfigError

@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export the chosen campaign; errors a person can fix raise `SmscastError` (exit 1)."""
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
     from campaigns.errors import InputError
     from campaigns.store.journal import Journal
     from campaigns.store.report import export

@@ -31,6 +31,7 @@ _SHOW_EXCLUDED = 20
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast send` (imports nothing heavy)."""
     from campaigns.cli.flags import (
+        add_credential_arguments,
         add_engine_arguments,
         add_new_campaign_argument,
         count,
@@ -39,7 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         region,
     )
     from campaigns.cli.main import EXIT_STATUS_HELP
-    from campaigns.config.settings import add_credential_arguments
 
     p = subparsers.add_parser(
         "send",
@@ -105,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.audience.quiet_hours import QuietHours
     from campaigns.audience.suppression import SuppressionList
     from campaigns.cli import sending as _sending
+    from campaigns.cli.flags import settings_from_args
     from campaigns.cli.main import EXIT_OK, EXIT_USAGE
     from campaigns.compose.plan import build_plan
     from campaigns.compose.template import Template, read_template_arg
-    from campaigns.config.settings import settings_from_args
     from campaigns.contacts.book import load_contacts
     from campaigns.errors import ConfigError, InputError
     from campaigns.pipeline.recipients import journal_recipients

@@ -21,7 +21,7 @@ from typing import Any
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast status` (imports nothing heavy)."""
-    from campaigns.config.settings import add_credential_arguments
+    from campaigns.cli.flags import add_credential_arguments
 
     p = subparsers.add_parser(
         "status",
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Show (and refresh) the campaign's status; exit 0."""
     import asyncio
 
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
     from campaigns.send.tracking import refresh_statuses
     from campaigns.store.journal import Journal
     from campaigns.untrusted import json_dumps
