@@ -115,7 +115,7 @@ class SuppressionList:
             db.execute(_SCHEMA)
             _secure(self.path)
         except (OSError, sqlite3.Error) as exc:
-            from campaigns.store.journal import storage_error
+            from campaigns.store.storage_errors import storage_error
 
             raise storage_error(exc, self.path, "open") from exc
         return db
@@ -123,12 +123,12 @@ class SuppressionList:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
         """The connection, under the lock; a storage failure becomes the journal's sentence
-        (`campaigns.store.journal.storage_error`: the two share the file)."""
+        (`campaigns.store.storage_errors.storage_error`: the two share the file)."""
         with self._lock:
             try:
                 yield self._db
             except (OSError, sqlite3.Error) as exc:
-                from campaigns.store.journal import storage_error
+                from campaigns.store.storage_errors import storage_error
 
                 if self._db.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
