@@ -35,8 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns.errors import ConfigError, InputError
-from campaigns.store.run_lock import CampaignBusyError, held
+from campaigns.errors import ConfigError, InputError, JournalFullError, JournalReadOnlyError
+from campaigns.store.run_lock import held, held_elsewhere
 from campaigns.store.storage_errors import gone_error, storage_error, translated
 
 SCHEMA_VERSION = 1
@@ -296,9 +296,29 @@ class Journal:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Journal:
-        """Open (creating if needed, mode 0600) the journal at `path` or the default place."""
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+    ) -> Journal:
+        """Open (creating if needed, mode 0600) the journal at `path` or the default place.
+
+        `read_only`, for the commands that only read (`status` without refreshing,
+        `campaigns`, `export`): where opening it as usual fails for want of a write (a full
+        disk, a read-only filesystem: the WAL setup, the schema check, the chmod), an
+        existing journal with the current schema is opened for reading instead.
+        """
         target = Path(path).expanduser() if path is not None else default_db_path()
+        if not read_only:
+            return cls._open_writable(target)
+        try:
+            return cls._open_writable(target)
+        except (JournalFullError, JournalReadOnlyError):
+            journal = cls._open_read_only(target)
+            if journal is None:
+                raise
+            return journal
+
+    @classmethod
+    def _open_writable(cls, target: Path) -> Journal:
         db: sqlite3.Connection | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -322,6 +342,50 @@ class Journal:
                 db.close()
             raise
         return cls(db, target)
+
+    @classmethod
+    def _open_read_only(cls, target: Path) -> Journal | None:
+        """The existing journal at `target` opened without a write, or None when that is not
+        possible (no such file, an older or newer schema, or SQLite cannot read it so).
+
+        SQLite reads a WAL database through its `-shm` index, which it must create when it is
+        missing. Where it cannot (a full disk, a read-only filesystem) and the `-wal` file is
+        missing or empty, every commit is in the database file itself, which is then read
+        as immutable (no index, no locks); a `-wal` holding commits cannot be read so.
+        """
+        if not target.is_file():
+            return None
+        wal = Path(f"{target}-wal")
+        db: sqlite3.Connection | None = None
+        try:
+            try:
+                db = cls._connect_read_only(target, immutable=False)
+            except sqlite3.Error:
+                if wal.exists() and wal.stat().st_size > 0:
+                    return None
+                db = cls._connect_read_only(target, immutable=True)
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+        except (sqlite3.Error, OSError):
+            if db is not None:
+                db.close()
+            return None
+        if version != SCHEMA_VERSION:
+            db.close()
+            return None
+        return cls(db, target)
+
+    @staticmethod
+    def _connect_read_only(target: Path, *, immutable: bool) -> sqlite3.Connection:
+        """A read-only connection to `target`, checked by reading its schema version."""
+        uri = f"{target.absolute().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA user_version").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
@@ -363,11 +427,7 @@ class Journal:
         stored as running that no process is sending (its run lock is free), else its state."""
         if campaign.state != RUNNING:
             return campaign.state
-        try:
-            with self.run_lock(campaign.id):
-                return INTERRUPTED
-        except CampaignBusyError:
-            return RUNNING
+        return RUNNING if held_elsewhere(self.path, campaign.id) else INTERRUPTED
 
     def __exit__(self, *exc: object) -> None:
         self.close()

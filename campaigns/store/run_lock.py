@@ -21,7 +21,7 @@ from pathlib import Path
 
 from campaigns.errors import ConfigError, InputError
 
-__all__ = ["CampaignBusyError", "held"]
+__all__ = ["CampaignBusyError", "held", "held_elsewhere"]
 
 try:  # POSIX; elsewhere the run lock is a no-op (smscast targets Linux and macOS terminals)
     import fcntl
@@ -104,14 +104,44 @@ class _DatabaseLocks:
             else:
                 self._ofd(self.files[key[:2]], fcntl.F_UNLCK, key[2], None)  # type: ignore[union-attr]
 
-    def _descriptor(self, path: Path) -> tuple[int, tuple[int, int]]:
-        """The descriptor on the database file at `path` and the file's identity."""
+    def probe(self, path: Path, campaign_id: str) -> bool:
+        """Whether another process or thread holds the campaign's lock, without taking it,
+        so that it can be asked on a read-only filesystem too. On Linux an `F_OFD_GETLK`, on
+        a read-only descriptor where the file cannot be opened for writing; elsewhere the
+        lock is taken and dropped."""
+        if _OFD_GETLK is None:  # pragma: no cover - macOS and other systems without OFD locks
+            try:
+                self.release(self.acquire(path, campaign_id))
+            except CampaignBusyError:
+                return True
+            return False
+        me = threading.get_ident()
+        with self.guard:
+            fd, identity = self._descriptor(path, writable=False)
+            held = self.held.get((*identity, campaign_id))
+            if held is not None:
+                return held[0] != me
+            request = self._FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, _offset(campaign_id), 1, 0)  # type: ignore[union-attr]
+            try:
+                answer = fcntl.fcntl(fd, _OFD_GETLK, request)  # type: ignore[union-attr]
+            except OSError as exc:
+                raise _lock_error(path, exc) from exc
+            return self._FLOCK.unpack(answer)[0] != fcntl.F_UNLCK  # type: ignore[union-attr]
+
+    def _descriptor(self, path: Path, *, writable: bool = True) -> tuple[int, tuple[int, int]]:
+        """The descriptor on the database file at `path` and the file's identity. Not
+        `writable`: read-only when the file cannot be opened for writing (only `probe`)."""
         try:
             info = os.stat(path)
             identity = (info.st_dev, info.st_ino)
             fd = self.files.get(identity)
             if fd is None:
-                fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+                try:
+                    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+                except OSError as exc:
+                    if writable or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                        raise
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
                 info = os.fstat(fd)
                 identity = (info.st_dev, info.st_ino)
                 fd = self.files.setdefault(identity, fd)  # never closed: see the class doc
@@ -121,9 +151,7 @@ class _DatabaseLocks:
 
     def _ofd(self, fd: int, kind: int, campaign_id: str, path: Path | None) -> None:
         """Set (`F_WRLCK`) or clear (`F_UNLCK`) the campaign's byte without waiting."""
-        digest = hashlib.sha256(campaign_id.encode()).digest()
-        offset = self.BASE + int.from_bytes(digest[:7], "big")
-        request = self._FLOCK.pack(kind, os.SEEK_SET, offset, 1, 0)
+        request = self._FLOCK.pack(kind, os.SEEK_SET, _offset(campaign_id), 1, 0)
         try:
             fcntl.fcntl(fd, _OFD_SETLK, request)  # type: ignore[union-attr]
         except OSError as exc:
@@ -136,7 +164,16 @@ class _DatabaseLocks:
 _OFD_SETLK: int | None = (
     getattr(fcntl, "F_OFD_SETLK", None) if fcntl is not None and struct.calcsize("P") == 8 else None
 )
+#: Its query: who would conflict with a lock (a read-only descriptor will do).
+_OFD_GETLK: int | None = getattr(fcntl, "F_OFD_GETLK", None) if _OFD_SETLK is not None else None
 _LOCKS = _DatabaseLocks()
+
+
+def _offset(campaign_id: str) -> int:
+    """The campaign's lock byte on the database file (`_DatabaseLocks.BASE` + 56 bits of the
+    hash of its id)."""
+    digest = hashlib.sha256(campaign_id.encode()).digest()
+    return _DatabaseLocks.BASE + int.from_bytes(digest[:7], "big")
 
 
 def _flock_file(path: Path, campaign_id: str) -> int:  # pragma: no cover - no OFD locks here
@@ -187,3 +224,9 @@ def held(path: Path, campaign_id: str) -> Iterator[None]:
         yield
     finally:
         _LOCKS.release(key)
+
+
+def held_elsewhere(path: Path, campaign_id: str) -> bool:
+    """Whether another process or another thread holds the campaign's run lock (a run is
+    sending it), asked without taking it: it works on a read-only filesystem too."""
+    return _LOCKS.probe(path, campaign_id)

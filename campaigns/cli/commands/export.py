@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             f"No campaign journal at {db_path}: nothing has been sent from here yet.",
             "Send a campaign with 'smscast send', or point --db at the right database.",
         )
-    with Journal.open(db_path) as journal:
+    with Journal.open(db_path, read_only=True) as journal:
         campaign = journal.campaign(args.campaign_id) if args.campaign_id else journal.latest()
         recipients = journal.recipients(campaign.id)
     columns = campaign.settings.get("columns")

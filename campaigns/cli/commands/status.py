@@ -49,10 +49,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
-    with Journal.open(db_path) as journal:
+    refreshing = not args.no_refresh and settings.credentials is not None
+    with Journal.open(db_path, read_only=not refreshing) as journal:
         campaign = journal.campaign(args.campaign_id) if args.campaign_id else journal.latest()
         gateway = None
-        if not args.no_refresh and settings.credentials is not None:
+        if refreshing:
             from campaigns.twilio.gateway import TwilioGateway
 
             gateway = TwilioGateway(settings)
