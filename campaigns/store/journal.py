@@ -19,6 +19,10 @@ unlinked inode.
 
 Only one run may drive a campaign at a time (`Journal.run_lock`, an OS lock on the database
 file itself: `campaigns.store.run_lock`).
+
+Over 500 lines as one module on purpose: the schema and the one class that reads and writes
+it, each method a query over that schema kept beside it (the run lock and the translation of
+storage errors are their own modules).
 """
 
 from __future__ import annotations
