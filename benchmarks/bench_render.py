@@ -164,7 +164,7 @@ def main() -> None:
     if args.plan:
         from campaigns.compose.plan import build_plan
         from campaigns.compose.pricing import PriceTable
-        from campaigns.contacts.book import Contact
+        from campaigns.contacts.rows import Contact
 
         people = [
             Contact(row=i + 2, phone=c["Phone"], fields=c, timezones=())

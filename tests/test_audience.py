@@ -19,7 +19,8 @@ from campaigns.audience.filters import (
 )
 from campaigns.audience.quiet_hours import QuietHours
 from campaigns.audience.suppression import SOURCE_OPT_OUT, Suppression, SuppressionList
-from campaigns.contacts.book import Contact, Problem, load_contacts
+from campaigns.contacts.book import load_contacts
+from campaigns.contacts.rows import Contact, Problem
 from campaigns.errors import InputError
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # 13:00 New York, 10:00 Los Angeles

@@ -1,4 +1,4 @@
-"""campaigns.contacts.book: Excel-like files of every kind, row numbers, problems and warnings."""
+"""campaigns.contacts: Excel-like files of every kind, row numbers, problems and warnings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from campaigns.contacts import book as contacts
-from campaigns.contacts.book import Contact, ContactWarning, Problem, load_contacts
+from campaigns.contacts import checking, reading
+from campaigns.contacts.book import load_contacts
+from campaigns.contacts.rows import Contact, ContactWarning, Problem
 from campaigns.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,8 +262,8 @@ def test_worker_processes_give_the_same_book(tmp_path: Path, monkeypatch) -> Non
     lines.append("X,+1 415 555 1000")  # a duplicate of row 2
     path = write(tmp_path, ("\n".join(lines) + "\n").encode())
     single = load_contacts(path)
-    monkeypatch.setattr(contacts, "PARALLEL_THRESHOLD", 10)
-    monkeypatch.setattr(contacts, "_CHUNK", 37)
+    monkeypatch.setattr(checking, "PARALLEL_THRESHOLD", 10)
+    monkeypatch.setattr(checking, "_CHUNK", 37)
     parallel = load_contacts(path)
     assert single.valid == 150 and single.duplicates == 1
     assert list(parallel.contacts) == list(single.contacts)
@@ -273,10 +275,10 @@ def test_workers_from_a_thread_use_a_fork_server(tmp_path: Path, monkeypatch) ->
     # As in the TUI: loaded on a worker thread, where forking would be unsafe.
     rows = "".join(f"P{i},+1 415 555 {2000 + i}\n" for i in range(60))
     path = write(tmp_path, f"Name,Phone\n{rows}P,bad\n".encode())
-    monkeypatch.setattr(contacts, "PARALLEL_THRESHOLD", 10)
-    monkeypatch.setattr(contacts, "_CHUNK", 25)
+    monkeypatch.setattr(checking, "PARALLEL_THRESHOLD", 10)
+    monkeypatch.setattr(checking, "_CHUNK", 25)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        assert pool.submit(contacts._start_method).result() == "forkserver"
+        assert pool.submit(checking._start_method).result() == "forkserver"
         book = pool.submit(load_contacts, path).result(timeout=120)
     assert (book.valid, book.invalid) == (60, 1)
     assert book.contacts[59].phone == "+14155552059"
@@ -506,7 +508,7 @@ def test_devices_and_directories_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(contacts, "MAX_CONTACTS_BYTES", 1000)
+    monkeypatch.setattr(reading, "MAX_CONTACTS_BYTES", 1000)
     with pytest.raises(InputError, match="larger than 1000 bytes"):
         load_contacts(write(tmp_path, b"Name,Phone\n" + b"Ann,+14155552671\n" * 100))
 
@@ -538,7 +540,7 @@ def test_workers_that_cannot_start_fall_back_to_one_process(
     if stop is None:
         pytest.skip("this Python cannot stop its resource tracker")
     stop()
-    rows = contacts.PARALLEL_THRESHOLD + 10
+    rows = checking.PARALLEL_THRESHOLD + 10
     body = "".join(f"P{i},+1415{2_000_000 + i:07d}\n" for i in range(rows))
     path = write(tmp_path, f"Name,Phone\n{body}".encode())
     monkeypatch.setattr("sys.stderr", _NoFileDescriptor())

@@ -24,6 +24,7 @@ from campaigns.sandbox import Faults, Sandbox, SandboxConfig
 from campaigns.sandbox.rules import MAGIC_TO
 from campaigns.send.engine import Engine, EngineOptions
 from campaigns.store import journal as J
+from campaigns.store.run_lock import CampaignBusyError
 
 FAST = {"trial": False, "speedup": 1000.0, "delivery_delay": 0.05, "accept_delay": 0.01}
 
@@ -378,7 +379,7 @@ async def test_a_second_run_of_the_same_campaign_is_refused_while_one_sends(
         thread = threading.Thread(target=second_run)
         thread.start()
         await asyncio.get_running_loop().run_in_executor(None, thread.join, 10)
-        assert len(errors) == 1 and isinstance(errors[0], J.CampaignBusyError)
+        assert len(errors) == 1 and isinstance(errors[0], CampaignBusyError)
         assert "twice" in errors[0].hint
         result = await asyncio.wait_for(task, 30)
         assert result.state == "finished"

@@ -27,6 +27,7 @@ from campaigns.errors import (
     JournalReadOnlyError,
 )
 from campaigns.store import journal as J
+from campaigns.store.run_lock import CampaignBusyError
 
 
 def _recipients(n: int) -> list[J.NewRecipient]:
@@ -233,7 +234,7 @@ def test_run_lock_is_exclusive_reentrant_and_dies_with_its_process(tmp_path: Pat
                 try:
                     with journal.run_lock(cid):
                         pass
-                except J.CampaignBusyError as exc:
+                except CampaignBusyError as exc:
                     refused.append(exc)
 
             thread = threading.Thread(target=other_thread)
@@ -344,6 +345,58 @@ def test_a_read_only_filesystem_is_named(read_only_view: tuple[Path, Path]) -> N
             J.Journal.open(target)
 
 
+def test_a_journal_is_read_without_a_write_on_a_full_disk(small_disk: Path) -> None:
+    """`smscast status`, `campaigns` and `export` only read: a full disk must not stop them."""
+    db = small_disk / "j.db"
+    with J.Journal.open(db) as journal:
+        cid = _campaign(journal, 5)
+    _fill(small_disk)
+    with pytest.raises(JournalFullError):  # opening to write needs room (the WAL index)
+        J.Journal.open(db)
+    with J.Journal.open(db, read_only=True) as journal:
+        assert [c.id for c in journal.campaigns()] == [cid]
+        assert journal.counts(cid) == {J.PENDING: 5}
+        assert [r.row for r in journal.recipients(cid)] == [2, 3, 4, 5, 6]
+
+
+def test_a_journal_is_read_without_a_write_on_a_read_only_filesystem(
+    read_only_view: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campaigns.cli.main import main
+
+    writable, view = read_only_view
+    with J.Journal.open(writable / "j.db") as journal:
+        cid = _campaign(journal, 3)
+        journal.set_state(cid, J.RUNNING)
+    with pytest.raises(JournalReadOnlyError):
+        J.Journal.open(view / "j.db")
+    with J.Journal.open(view / "j.db", read_only=True) as journal:
+        campaign = journal.campaign(cid)
+        assert journal.counts(cid) == {J.PENDING: 3}
+        assert journal.shown_state(campaign) == J.INTERRUPTED  # no run holds its lock
+        assert sorted(p.name for p in writable.iterdir()) == ["j.db"]  # nothing written
+        holder = _hold_lock(writable / "j.db", cid)  # a run, through the writable name
+        try:
+            assert journal.shown_state(campaign) == J.RUNNING
+        finally:
+            holder.kill()
+            holder.wait()
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("SMSCAST_DB", "SMSCAST_DATA_DIR", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SMSCAST_CONFIG", str(tmp_path / "no-config.toml"))
+    db = str(view / "j.db")
+    out = tmp_path / "out.csv"
+    for argv in (
+        ["campaigns", "--db", db],
+        ["status", cid, "--no-refresh", "--db", db],
+        ["export", cid, "--db", db, "-o", str(out)],
+    ):
+        assert main(argv) == 0, argv
+    assert out.exists()
+
+
 def test_permission_denied_is_named() -> None:
     if not hasattr(os, "fork") or os.geteuid() != 0:
         pytest.skip("needs root, to become another user")
@@ -449,9 +502,9 @@ def _hold_lock(db: Path | str, cid: str, cwd: Path | None = None) -> subprocess.
     return holder
 
 
-def _refused(journal: J.Journal, cid: str) -> J.CampaignBusyError:
+def _refused(journal: J.Journal, cid: str) -> CampaignBusyError:
     """The error taking the campaign's run lock meets (it must be refused, at once)."""
-    with pytest.raises(J.CampaignBusyError) as refused, journal.run_lock(cid):
+    with pytest.raises(CampaignBusyError) as refused, journal.run_lock(cid):
         pass
     return refused.value
 
@@ -514,7 +567,7 @@ def test_run_lock_belongs_to_the_database_not_the_name_it_was_opened_by(
                 try:
                     with other.run_lock(cid):
                         pass
-                except J.CampaignBusyError as exc:
+                except CampaignBusyError as exc:
                     refused.append(exc)
 
         thread = threading.Thread(target=other_thread)

@@ -7,7 +7,7 @@ import pytest
 from campaigns.compose.plan import PlannedMessage, build_plan
 from campaigns.compose.pricing import PriceTable
 from campaigns.compose.template import Template
-from campaigns.contacts.book import Contact
+from campaigns.contacts.rows import Contact
 
 COLUMNS = ["Phone", "First Name", "Note"]
 PRICES = PriceTable({"US": 0.01, "GB": 0.05, "default": 0.1})

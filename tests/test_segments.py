@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from campaigns.compose.graphemes import split_graphemes
 from campaigns.compose.segments import (
     GSM7,
     MAX_BODY_CHARS,
@@ -15,7 +16,6 @@ from campaigns.compose.segments import (
     SegmentInfo,
     analyze,
     smart_encode,
-    split_graphemes,
     utf16_length,
 )
 

@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-import campaigns.compose.segments as segments_module
+import campaigns.compose.graphemes as graphemes_module
+from campaigns.compose.graphemes import break_property
 from campaigns.compose.segments import (
     GSM_BASIC_CHARS,
     GSM_EXTENSION_CHARS,
     analyze,
-    break_property,
     smart_encode,
 )
 
@@ -220,7 +220,7 @@ def test_tables_match_the_package(node: str) -> None:
 
     # Both tables are constant between their range edges (but Hangul syllables, which we
     # compute): checking every edge of either, and every syllable, checks every code point.
-    starts, ends, _ = segments_module._break_table()
+    starts, ends, _ = graphemes_module._break_table()
     edges = {0, 0x10FFFF, *starts, *(end + 1 for end in ends), *range(0xAC00, 0xD7A5)}
     edges |= {first for first, _, _ in tables["breaks"]}
     edges |= {last + 1 for _, last, _ in tables["breaks"]}

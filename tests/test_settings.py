@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.config.settings import load_settings, parse_dotenv
+from campaigns.config.dotenv import parse_dotenv
+from campaigns.config.settings import load_settings
 from campaigns.errors import ConfigError
 from campaigns.secrets import mask
 from campaigns.twilio.credentials import Credentials, require_credentials

@@ -7,6 +7,10 @@ read the draft in `sync()` and call the app's `choose_*` / `start_*` methods.
 
 Each of the seven steps is a Textual mode, so each screen keeps its state while the person
 moves between them with the keys 1-7 (or the command palette).
+
+Over 500 lines as one module on purpose: it is the one `App` class, and the state changes
+only in its message handlers (the rule above); screens, widgets, workers' bodies (`tui.core`)
+and messages live in their own modules.
 """
 
 from __future__ import annotations

@@ -51,8 +51,8 @@ def database_path(db_path: Path | None) -> Path:
 
 def prepare_contacts_loading() -> None:
     """Before the app takes over `sys.stderr`: get what parallel number checking needs
-    running (`campaigns.contacts.book.prepare_worker_processes`)."""
-    from campaigns.contacts.book import prepare_worker_processes
+    running (`campaigns.contacts.checking.prepare_worker_processes`)."""
+    from campaigns.contacts.checking import prepare_worker_processes
 
     prepare_worker_processes()
 

@@ -36,7 +36,7 @@ from campaigns.audience.quiet_hours import QuietHours, zone
 from campaigns.errors import InputError
 
 if TYPE_CHECKING:
-    from campaigns.contacts.book import Contact, Problem
+    from campaigns.contacts.rows import Contact, Problem
 
 __all__ = [
     "KIND_QUIET_HOURS",

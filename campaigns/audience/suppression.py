@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from campaigns.errors import InputError
 
 if TYPE_CHECKING:
-    from campaigns.contacts.book import Problem
+    from campaigns.contacts.rows import Problem
 
 __all__ = [
     "SOURCE_IMPORT",
@@ -115,7 +115,7 @@ class SuppressionList:
             db.execute(_SCHEMA)
             _secure(self.path)
         except (OSError, sqlite3.Error) as exc:
-            from campaigns.store.journal import storage_error
+            from campaigns.store.storage_errors import storage_error
 
             raise storage_error(exc, self.path, "open") from exc
         return db
@@ -123,12 +123,12 @@ class SuppressionList:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
         """The connection, under the lock; a storage failure becomes the journal's sentence
-        (`campaigns.store.journal.storage_error`: the two share the file)."""
+        (`campaigns.store.storage_errors.storage_error`: the two share the file)."""
         with self._lock:
             try:
                 yield self._db
             except (OSError, sqlite3.Error) as exc:
-                from campaigns.store.journal import storage_error
+                from campaigns.store.storage_errors import storage_error
 
                 if self._db.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
@@ -261,8 +261,9 @@ class SuppressionList:
         column is used. A `reason` column, as `export` writes, is kept. Blank lines and lines
         starting with `#` are skipped. Numbers already listed are left as they are.
         """
-        from campaigns.contacts.book import Problem, find_phone_column
+        from campaigns.contacts.book import find_phone_column
         from campaigns.contacts.phones import check_number
+        from campaigns.contacts.rows import Problem
         from campaigns.errors import InputError
 
         region = region or self.region
@@ -367,7 +368,7 @@ def _secure(path: Path) -> None:
 def _read_text(path: Path) -> str:
     """The text of a file to import: a regular file, not binary, decoded as contacts files
     are (BOMs, UTF-16, UTF-8 by majority, cp1252)."""
-    from campaigns.contacts.book import MAX_CONTACTS_BYTES, decode, refuse_binary
+    from campaigns.contacts.reading import MAX_CONTACTS_BYTES, decode, refuse_binary
     from campaigns.files import read_regular_file
 
     data = read_regular_file(

@@ -1,12 +1,17 @@
-"""The flags `smscast send` and `smscast resume` share. Light on purpose: `register` imports
-this module, and `smscast --help` must stay quick (the engine is imported only by `run`)."""
+"""The flags commands share: the run's (`send`, `resume`), the credentials and `--timeout`
+(every command that talks to Twilio), and the argparse types that check them.
+
+Light on purpose: `register` imports this module, and `smscast --help` must stay quick (the
+engine is imported only by `run`)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
+from typing import Any
 
-from campaigns.config.settings import timeout_seconds
+from campaigns.config.settings import Settings, load_settings
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser, *, resuming: bool = False) -> None:
@@ -58,6 +63,69 @@ def add_new_campaign_argument(parser: argparse.ArgumentParser) -> None:
         help="start a new campaign even though the journal holds one of this file and template "
         "that is not over (paused, ...) or ended recently; without it, send refuses and says "
         "how to resume that one",
+    )
+
+
+# --- the settings: credentials and the request timeout ------------------------------------
+
+
+def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags every command that talks to Twilio shares (all optional)."""
+    group = parser.add_argument_group(
+        "Twilio credentials (default: environment, .env, then the config file)"
+    )
+    group.add_argument("--account-sid", metavar="AC...", help="account SID")
+    group.add_argument(
+        "--auth-token",
+        metavar="TOKEN",
+        help="auth token (prefer TWILIO_AUTH_TOKEN: flags show in 'ps')",
+    )
+    group.add_argument("--api-key", metavar="SK...", help="API key SID (instead of the token)")
+    group.add_argument("--api-secret", metavar="SECRET", help="API key secret")
+    group.add_argument(
+        "--base-url", metavar="URL", help="another Twilio API base, e.g. a 'smscast sandbox'"
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        dest="config_path",
+        help="config file (default: SMSCAST_CONFIG or the user config dir)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """`load_settings` with whatever credential flags `args` carries (absent ones are None)."""
+    names = (
+        "account_sid",
+        "auth_token",
+        "api_key",
+        "api_secret",
+        "from_number",
+        "messaging_service_sid",
+        "base_url",
+        "region",
+        "data_dir",
+        "db_path",
+        "config_path",
+    )
+    flags = {name: getattr(args, name, None) for name in names}
+    flags.update(overrides)
+    settings = load_settings(**flags)
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None:
+        settings = dataclasses.replace(settings, request_timeout=float(timeout))
+    return settings
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """`--timeout SECONDS` for a command whose only requests are reads (`smscast account`)."""
+    parser.add_argument(
+        "--timeout",
+        type=timeout_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="give up on one request after this long (default 15); reads are retried a few "
+        "times on rate limits and server errors",
     )
 
 
@@ -143,3 +211,25 @@ def region(text: str) -> str:
             f"unknown region {text!r} (use a two-letter country code like US, GB, DE)"
         )
     return code
+
+
+def timeout_seconds(text: str) -> float:
+    """`--timeout`: a positive, finite number of seconds (an argparse `type=`, so a bad value
+    is a usage error that names the flag)."""
+    value = _number(text)
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, such as 15, not {text!r}"
+        )
+    return value
+
+
+def _number(text: str) -> float | None:
+    """`text` as a float when written with ASCII digits only (float() also takes "١٥")."""
+    cleaned = text.strip()
+    if not cleaned.isascii():
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None

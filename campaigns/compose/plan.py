@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from campaigns.compose.pricing import PriceTable
 from campaigns.compose.segments import GSM7, MAX_BODY_CHARS, analyze, smart_encode, utf16_length
 from campaigns.compose.template import Template, snake_case
-from campaigns.contacts.book import Contact, ContactWarning, Problem
+from campaigns.contacts.rows import Contact, ContactWarning, Problem
 from campaigns.untrusted import visible
 
 __all__ = ["PROBLEM_LABELS", "Plan", "PlanSummary", "PlannedMessage", "build_plan"]

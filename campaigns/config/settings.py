@@ -35,10 +35,7 @@ never fails for missing credentials (demo mode needs none);
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import dataclasses
-import math
 import os
 import re
 import stat
@@ -52,6 +49,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from campaigns.config.dotenv import parse_dotenv
 from campaigns.errors import ConfigError
 from campaigns.secrets import mask, remember_secret, scrub
 from campaigns.twilio.credentials import Credentials
@@ -167,59 +165,6 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
-
-
-def parse_dotenv(text: str, name: str = ".env") -> tuple[dict[str, str], list[str]]:
-    """Read `KEY=VALUE` lines the way shells and python-dotenv do.
-
-    Blank lines and `#` comments are skipped, a leading `export ` is allowed, values may be
-    single-quoted (literal) or double-quoted (with `\\n`, `\\t`, `\\"`, `\\\\` escapes); an
-    unquoted value ends at ` #`. Returns the values and warnings for lines it could not read
-    (which name the line, never its value: it may be a secret).
-    """
-    values: dict[str, str] = {}
-    warnings: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export ") or line.startswith("export\t"):
-            line = line[len("export") :].lstrip()
-        key, sep, rest = line.partition("=")
-        key = key.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key):
-            warnings.append(f"{name}, line {number}: expected KEY=VALUE; the line was ignored.")
-            continue
-        value = _dotenv_value(rest.strip())
-        if value is None:
-            warnings.append(f"{name}, line {number}: unterminated quote; the line was ignored.")
-            continue
-        values[key] = value
-    return values, warnings
-
-
-def _dotenv_value(text: str) -> str | None:
-    """The value part of a `.env` line, unquoted; None when a quote is never closed."""
-    if not text:
-        return ""
-    quote = text[0]
-    if quote not in "'\"":
-        comment = re.search(r"\s#", text)
-        return (text[: comment.start()] if comment else text).rstrip()
-    out: list[str] = []
-    i = 1
-    escapes = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
-    while i < len(text):
-        char = text[i]
-        if char == quote:
-            return "".join(out)
-        if quote == '"' and char == "\\" and i + 1 < len(text) and text[i + 1] in escapes:
-            out.append(escapes[text[i + 1]])
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    return None
 
 
 def _read_config(path: Path) -> tuple[dict[str, Any], Mapping[str, Any], list[str]]:
@@ -548,83 +493,3 @@ def _region(value: str | None, source: str) -> str:
     return code
 
 
-def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags every command that talks to Twilio shares (all optional)."""
-    group = parser.add_argument_group(
-        "Twilio credentials (default: environment, .env, then the config file)"
-    )
-    group.add_argument("--account-sid", metavar="AC...", help="account SID")
-    group.add_argument(
-        "--auth-token",
-        metavar="TOKEN",
-        help="auth token (prefer TWILIO_AUTH_TOKEN: flags show in 'ps')",
-    )
-    group.add_argument("--api-key", metavar="SK...", help="API key SID (instead of the token)")
-    group.add_argument("--api-secret", metavar="SECRET", help="API key secret")
-    group.add_argument(
-        "--base-url", metavar="URL", help="another Twilio API base, e.g. a 'smscast sandbox'"
-    )
-    group.add_argument(
-        "--config",
-        metavar="FILE",
-        dest="config_path",
-        help="config file (default: SMSCAST_CONFIG or the user config dir)",
-    )
-
-
-def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Settings:
-    """`load_settings` with whatever credential flags `args` carries (absent ones are None)."""
-    names = (
-        "account_sid",
-        "auth_token",
-        "api_key",
-        "api_secret",
-        "from_number",
-        "messaging_service_sid",
-        "base_url",
-        "region",
-        "data_dir",
-        "db_path",
-        "config_path",
-    )
-    flags = {name: getattr(args, name, None) for name in names}
-    flags.update(overrides)
-    settings = load_settings(**flags)
-    timeout = getattr(args, "timeout", None)
-    if timeout is not None:
-        settings = dataclasses.replace(settings, request_timeout=float(timeout))
-    return settings
-
-
-def timeout_seconds(text: str) -> float:
-    """`--timeout`: a positive, finite number of seconds (an argparse `type=`, so a bad value
-    is a usage error that names the flag)."""
-    value = _number(text)
-    if value is None or not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive number of seconds, such as 15, not {text!r}"
-        )
-    return value
-
-
-def _number(text: str) -> float | None:
-    """`text` as a float when written with ASCII digits only (float() also takes "١٥")."""
-    cleaned = text.strip()
-    if not cleaned.isascii():
-        return None
-    try:
-        return float(cleaned)
-    except ValueError:
-        return None
-
-
-def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
-    """`--timeout SECONDS` for a command whose only requests are reads (`smscast account`)."""
-    parser.add_argument(
-        "--timeout",
-        type=timeout_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="give up on one request after this long (default 15); reads are retried a few "
-        "times on rate limits and server errors",
-    )

@@ -4,6 +4,10 @@
 background thread (`with Sandbox(cfg) as sb:`). It binds 127.0.0.1 only. The create path is
 kept lean (precomputed auth headers, cached number checks and segment counts) so the sandbox
 is never what limits a benchmark.
+
+Over 500 lines as one module for now: one aiohttp application whose handlers share the
+sandbox's state and the lean create path. The seam when Twilio APIs are added is one module
+per API (api_v2010, messaging_v1, pricing_v1, lookups_v2), as the design plans.
 """
 
 from __future__ import annotations

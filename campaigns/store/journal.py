@@ -10,60 +10,40 @@ Twilio before anything is resent.
 The file is created with mode 0600 (it holds phone numbers and message bodies), as are its
 `-wal` and `-shm` companions. The schema is versioned with `PRAGMA user_version`.
 
-A failing disk never shows as a traceback: every `sqlite3` and `OSError` exception of the
-journal (and of the suppression list, which shares the file) is translated, in one place
-(`storage_error`), into a `JournalError` subclass whose sentence names the file and the cause
-(disk full, read-only filesystem, permission denied, locked by another program, not a
-database, deleted or replaced). Before each write the journal checks that the file at its path
-is still the one it opened (`Journal.check_file`): a journal deleted or replaced under a
-running campaign must stop the sending, not swallow its intents into an unlinked inode.
+A failing disk never shows as a traceback: every storage exception of the journal is
+translated, in one place (`campaigns.store.storage_errors`), into a `JournalError` subclass
+whose sentence names the file and the cause. Before each write the journal checks that the
+file at its path is still the one it opened (`Journal.check_file`): a journal deleted or
+replaced under a running campaign must stop the sending, not swallow its intents into an
+unlinked inode.
 
-Only one run may drive a campaign at a time: two engines on the same pending rows would each
-commit an intent and send, texting everyone twice. `Journal.run_lock` takes an exclusive,
-per-campaign OS lock that belongs to the database file itself (its inode), not to the name it
-was opened by: a symlink, `./j.db` against an absolute path, a hard link or a bind mount all
-reach the same lock. The kernel drops it when the process dies, so a `kill -9` never leaves a
-stale lock behind. See `_DatabaseLocks` for how it stays clear of SQLite's own locks.
+Only one run may drive a campaign at a time (`Journal.run_lock`, an OS lock on the database
+file itself: `campaigns.store.run_lock`).
+
+Over 500 lines as one module on purpose: the schema and the one class that reads and writes
+it, each method a query over that schema kept beside it (the run lock and the translation of
+storage errors are their own modules).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import functools
-import hashlib
 import json
 import os
 import secrets
-import shutil
 import sqlite3
 import stat
-import struct
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from campaigns.errors import (
-    ConfigError,
-    InputError,
-    JournalCorruptError,
-    JournalError,
-    JournalFullError,
-    JournalGoneError,
-    JournalLockedError,
-    JournalPermissionError,
-    JournalReadOnlyError,
-)
+from campaigns.errors import ConfigError, InputError, JournalFullError, JournalReadOnlyError
 from campaigns.store import statuses
+from campaigns.store.run_lock import held, held_elsewhere
 from campaigns.store.statuses import CampaignState, RecipientStatus
-
-try:  # POSIX; elsewhere the run lock is a no-op (smscast targets Linux and macOS terminals)
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+from campaigns.store.storage_errors import gone_error, storage_error, translated
 
 SCHEMA_VERSION = 1
 
@@ -288,277 +268,6 @@ def _campaign(values: Sequence[Any]) -> Campaign:
     )
 
 
-class CampaignBusyError(InputError):
-    """Another process (or thread) is sending this campaign right now."""
-
-
-class _DatabaseLocks:
-    """This process's run locks on database files, each campaign's a one-byte lock on the
-    database file itself, so that every name of the file (symlink, relative path, hard link,
-    bind mount) reaches the same lock.
-
-    How, and why this way:
-    - Open file description locks (Linux `F_OFD_SETLK`): the kernel drops them when the last
-      descriptor of their open file closes, so when the process dies. They live at offsets far
-      past anything SQLite locks (its lock bytes start at 0x40000000) and past any real file
-      size, so they never meet SQLite's POSIX locks on the same file. `flock` on the database
-      would be one lock for the whole journal and, on BSD and macOS, would collide with
-      SQLite's locks; POSIX `F_SETLK` locks belong to the process, so SQLite closing one of its
-      descriptors would silently drop ours.
-    - One descriptor per database file (by `st_dev, st_ino`), opened once and NEVER closed:
-      closing any descriptor of a file drops every POSIX lock the process holds on it, which
-      would take away the SHARED lock SQLite's connections in this process hold on the
-      database in WAL mode. Unlocking is `F_UNLCK`. (One descriptor per journal a process ever
-      locks: one for the command line and the app.)
-    - The kernel does not tell the threads of one process apart (the app's engine thread and
-      its screens share the descriptor), so this table does: a lock is re-entrant on the
-      thread holding it and refused to any other.
-
-    Where `F_OFD_SETLK` is missing (macOS), a `flock` on `<real path>.locks/<campaign id>`:
-    the same for symlinks and relative paths, not for a hard link in another folder.
-    """
-
-    #: Where the campaigns' lock bytes start on the database file: 2**62, far past SQLite's
-    #: (0x40000000..+510) and past any file; each campaign's byte is 56 bits of its id's hash.
-    BASE = 1 << 62
-    _FLOCK = struct.Struct("hhqqi4x")  # struct flock on 64-bit Linux (l_type .. l_pid, pad)
-
-    def __init__(self) -> None:
-        self.guard = threading.Lock()
-        self.files: dict[tuple[int, int], int] = {}  # (st_dev, st_ino) -> descriptor
-        #: (st_dev, st_ino, campaign id) -> [owning thread, depth, fallback descriptor or -1]
-        self.held: dict[tuple[int, int, str], list[int]] = {}
-
-    def acquire(self, path: Path, campaign_id: str) -> tuple[int, int, str]:
-        """Take the campaign's lock on the database at `path` (or deepen this thread's hold);
-        its key for `release`. CampaignBusyError at once if another holds it."""
-        me = threading.get_ident()
-        with self.guard:
-            fd, identity = self._descriptor(path)
-            key = (*identity, campaign_id)
-            held = self.held.get(key)
-            if held is not None and held[0] != me:
-                raise _busy(campaign_id)
-            if held is not None:
-                held[1] += 1
-                return key
-            fallback = -1
-            if _OFD_SETLK is not None:
-                self._ofd(fd, fcntl.F_WRLCK, campaign_id, path)  # type: ignore[union-attr]
-            else:  # pragma: no cover - macOS and other systems without OFD locks
-                fallback = _flock_file(path, campaign_id)
-            self.held[key] = [me, 1, fallback]
-            return key
-
-    def release(self, key: tuple[int, int, str]) -> None:
-        """Undo one `acquire`; the last one unlocks."""
-        with self.guard:
-            held = self.held[key]
-            held[1] -= 1
-            if held[1]:
-                return
-            del self.held[key]
-            if held[2] >= 0:  # pragma: no cover - the flock fallback
-                os.close(held[2])
-            else:
-                self._ofd(self.files[key[:2]], fcntl.F_UNLCK, key[2], None)  # type: ignore[union-attr]
-
-    def _descriptor(self, path: Path) -> tuple[int, tuple[int, int]]:
-        """The descriptor on the database file at `path` and the file's identity."""
-        try:
-            info = os.stat(path)
-            identity = (info.st_dev, info.st_ino)
-            fd = self.files.get(identity)
-            if fd is None:
-                fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-                info = os.fstat(fd)
-                identity = (info.st_dev, info.st_ino)
-                fd = self.files.setdefault(identity, fd)  # never closed: see the class doc
-        except OSError as exc:
-            raise _lock_error(path, exc) from exc
-        return fd, identity
-
-    def _ofd(self, fd: int, kind: int, campaign_id: str, path: Path | None) -> None:
-        """Set (`F_WRLCK`) or clear (`F_UNLCK`) the campaign's byte without waiting."""
-        digest = hashlib.sha256(campaign_id.encode()).digest()
-        offset = self.BASE + int.from_bytes(digest[:7], "big")
-        request = self._FLOCK.pack(kind, os.SEEK_SET, offset, 1, 0)
-        try:
-            fcntl.fcntl(fd, _OFD_SETLK, request)  # type: ignore[union-attr]
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EAGAIN):
-                raise _busy(campaign_id) from None
-            raise _lock_error(path, exc) from exc
-
-
-#: Linux's OFD lock command, where `_DatabaseLocks._FLOCK` is its struct (64-bit); else None.
-_OFD_SETLK: int | None = (
-    getattr(fcntl, "F_OFD_SETLK", None) if fcntl is not None and struct.calcsize("P") == 8 else None
-)
-_LOCKS = _DatabaseLocks()
-
-
-def _flock_file(path: Path, campaign_id: str) -> int:  # pragma: no cover - no OFD locks here
-    """Systems without OFD locks: flock `<real path>.locks/<campaign id>`; its descriptor."""
-    folder = Path(f"{os.path.realpath(path)}.locks")
-    target = folder / campaign_id
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(target, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise _lock_error(target, exc) from exc
-    if fcntl is None:
-        return fd
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise _busy(campaign_id) from None
-    return fd
-
-
-def _lock_error(path: Path | None, exc: OSError) -> ConfigError:
-    return ConfigError(
-        f"Cannot take the run lock on the campaign journal {path}: {exc.strerror or exc}.",
-        "Point --db (or SMSCAST_DB) at a journal file you can write.",
-    )
-
-
-# -- storage errors --------------------------------------------------------------------------
-
-#: SQLite's primary result codes (`sqlite3.Error.sqlite_errorcode & 0xFF`) that we explain.
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
-_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
-#: SQLITE_READONLY_DBMOVED: SQLite noticed the file was unlinked or renamed under it.
-_SQLITE_READONLY_DBMOVED = _SQLITE_READONLY | (4 << 8)
-#: Below this much free space an I/O error is taken for a full disk: SQLite reports a write
-#: that hit ENOSPC on the WAL's shared memory as "disk I/O error", not SQLITE_FULL.
-_FULL_BELOW = 1 << 20
-
-_ELSEWHERE = "or point --db (or SMSCAST_DB) at another place"
-
-
-def _free_bytes(folder: Path) -> int | None:
-    with contextlib.suppress(OSError):
-        return shutil.disk_usage(folder).free
-    return None
-
-
-def _read_only_fs(folder: Path) -> bool:
-    with contextlib.suppress(OSError, AttributeError):
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    return False
-
-
-def _may_write(path: Path) -> bool:
-    target = path if path.exists() else path.parent
-    return os.access(target, os.W_OK)
-
-
-def _megabytes(n: int) -> str:
-    return f"{n / (1 << 20):.1f} MB" if n < (10 << 20) else f"{n >> 20} MB"
-
-
-def storage_error(exc: BaseException, path: Path, doing: str = "write") -> JournalError:
-    """The one translation of a storage failure of the smscast database at `path` (an
-    `sqlite3.Error` or `OSError` raised while `doing` "open", "read" or "write" it) into a
-    `JournalError` subclass: a sentence naming the file and the cause, and what to do."""
-    if isinstance(exc, JournalError):
-        return exc
-    folder = path.parent
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    number = exc.errno if isinstance(exc, OSError) else None
-    what = f"Cannot {doing} the campaign journal {path}"
-    detail = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
-    free = _free_bytes(folder) if folder.exists() else None
-    if code == _SQLITE_READONLY_DBMOVED:
-        return gone_error(path, "deleted or moved")
-    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        return JournalLockedError(
-            f"{what}: it is locked by another program (an open transaction held it for "
-            "more than 5 s).",
-            "Close the other program using that file (an sqlite3 shell, a backup tool), then "
-            "try again.",
-            path=path,
-        )
-    if primary in (_SQLITE_NOTADB, _SQLITE_CORRUPT):
-        why = "file is not a database" if primary == _SQLITE_NOTADB else "the database is damaged"
-        return JournalCorruptError(
-            f"{what}: {why}.",
-            f"Point --db (or SMSCAST_DB) at your campaign journal; smscast never overwrites "
-            f"{path.name}. A damaged journal can be salvaged with sqlite3's '.recover'.",
-            path=path,
-        )
-    full = primary == _SQLITE_FULL or number == errno.ENOSPC
-    if full or (primary == _SQLITE_IOERR and free is not None and free < _FULL_BELOW):
-        room = f" ({_megabytes(free)} free)" if free is not None else ""
-        return JournalFullError(
-            f"{what}: the disk holding it is full{room}.",
-            f"Free some space on that disk, {_ELSEWHERE}.",
-            path=path,
-        )
-    read_only = number == errno.EROFS or (
-        primary in (_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CANTOPEN) and _read_only_fs(folder)
-    )
-    if read_only or (isinstance(exc, OSError) and _read_only_fs(folder)):
-        return JournalReadOnlyError(
-            f"{what}: {folder} is on a read-only filesystem.",
-            f"Remount it read-write, {_ELSEWHERE}.",
-            path=path,
-        )
-    denied = number in (errno.EACCES, errno.EPERM) or (
-        primary in (_SQLITE_READONLY, _SQLITE_CANTOPEN) and not _may_write(path)
-    )
-    if denied:
-        return JournalPermissionError(
-            f"{what}: permission denied (this user may not write {path.name} or its folder).",
-            f"Fix the owner or mode of {path} and its folder, {_ELSEWHERE}.",
-            path=path,
-        )
-    if primary == _SQLITE_CANTOPEN or number in (errno.ENOTDIR, errno.EISDIR):
-        return JournalError(
-            f"{what}: it cannot be opened as a file ({detail}).",
-            f"Check that {folder} is a folder you can write to, {_ELSEWHERE}.",
-            path=path,
-        )
-    return JournalError(
-        f"{what}: {detail}.",
-        "Check the disk (a full, failing or disconnected drive), then try again.",
-        path=path,
-    )
-
-
-def gone_error(path: Path, how: str) -> JournalGoneError:
-    """The sentence for a journal deleted or replaced while smscast had it open."""
-    return JournalGoneError(
-        f"The campaign journal {path} was {how} while smscast was using it: sending stopped.",
-        "The messages already sent are in Twilio (its console's message log lists them). "
-        "'smscast resume' needs the journal back: restore that file (from a backup, or the "
-        "copy that was moved) before resuming, or recipients could be texted twice.",
-        path=path,
-    )
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _translated(doing: str) -> Callable[[_F], _F]:
-    """Decorate a `Journal` method: storage failures become `storage_error(...)`."""
-
-    def decorate(method: _F) -> _F:
-        @functools.wraps(method)
-        def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return method(self, *args, **kwargs)
-            except (sqlite3.Error, OSError) as exc:
-                raise storage_error(exc, self.path, doing) from exc
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
 def _identity(path: Path) -> tuple[int, int] | None:
     """The (device, inode) of the file at `path`, None when there is none."""
     try:
@@ -589,9 +298,29 @@ class Journal:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Journal:
-        """Open (creating if needed, mode 0600) the journal at `path` or the default place."""
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+    ) -> Journal:
+        """Open (creating if needed, mode 0600) the journal at `path` or the default place.
+
+        `read_only`, for the commands that only read (`status` without refreshing,
+        `campaigns`, `export`): where opening it as usual fails for want of a write (a full
+        disk, a read-only filesystem: the WAL setup, the schema check, the chmod), an
+        existing journal with the current schema is opened for reading instead.
+        """
         target = Path(path).expanduser() if path is not None else default_db_path()
+        if not read_only:
+            return cls._open_writable(target)
+        try:
+            return cls._open_writable(target)
+        except (JournalFullError, JournalReadOnlyError):
+            journal = cls._open_read_only(target)
+            if journal is None:
+                raise
+            return journal
+
+    @classmethod
+    def _open_writable(cls, target: Path) -> Journal:
         db: sqlite3.Connection | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -615,6 +344,50 @@ class Journal:
                 db.close()
             raise
         return cls(db, target)
+
+    @classmethod
+    def _open_read_only(cls, target: Path) -> Journal | None:
+        """The existing journal at `target` opened without a write, or None when that is not
+        possible (no such file, an older or newer schema, or SQLite cannot read it so).
+
+        SQLite reads a WAL database through its `-shm` index, which it must create when it is
+        missing. Where it cannot (a full disk, a read-only filesystem) and the `-wal` file is
+        missing or empty, every commit is in the database file itself, which is then read
+        as immutable (no index, no locks); a `-wal` holding commits cannot be read so.
+        """
+        if not target.is_file():
+            return None
+        wal = Path(f"{target}-wal")
+        db: sqlite3.Connection | None = None
+        try:
+            try:
+                db = cls._connect_read_only(target, immutable=False)
+            except sqlite3.Error:
+                if wal.exists() and wal.stat().st_size > 0:
+                    return None
+                db = cls._connect_read_only(target, immutable=True)
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+        except (sqlite3.Error, OSError):
+            if db is not None:
+                db.close()
+            return None
+        if version != SCHEMA_VERSION:
+            db.close()
+            return None
+        return cls(db, target)
+
+    @staticmethod
+    def _connect_read_only(target: Path, *, immutable: bool) -> sqlite3.Connection:
+        """A read-only connection to `target`, checked by reading its schema version."""
+        uri = f"{target.absolute().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA user_version").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
@@ -643,26 +416,20 @@ class Journal:
         """Hold the campaign's exclusive run lock for the block; yields the full campaign id.
 
         Raises `CampaignBusyError` at once (never waits) when another process or thread holds
-        it, through whatever name it opened the journal by (`_DatabaseLocks`). Re-entrant on
-        the same thread, so a caller that holds it may start an engine that takes it too.
+        it, through whatever name it opened the journal by (`campaigns.store.run_lock`).
+        Re-entrant on the same thread, so a caller that holds it may start an engine that
+        takes it too.
         """
         campaign_id = self.campaign(campaign_id).id
-        key = _LOCKS.acquire(self.path, campaign_id)
-        try:
+        with held(self.path, campaign_id):
             yield campaign_id
-        finally:
-            _LOCKS.release(key)
 
     def shown_state(self, campaign: Campaign) -> str:
         """The campaign's state as a person should read it: `INTERRUPTED` for a campaign
         stored as running that no process is sending (its run lock is free), else its state."""
         if campaign.state != RUNNING:
             return campaign.state
-        try:
-            with self.run_lock(campaign.id):
-                return INTERRUPTED
-        except CampaignBusyError:
-            return RUNNING
+        return RUNNING if held_elsewhere(self.path, campaign.id) else INTERRUPTED
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -697,7 +464,7 @@ class Journal:
 
     # -- campaigns ---------------------------------------------------------------------------
 
-    @_translated("write")
+    @translated("write")
     def create_campaign(
         self,
         *,
@@ -750,7 +517,7 @@ class Journal:
             )
         return campaign_id
 
-    @_translated("read")
+    @translated("read")
     def campaign(self, campaign_id: str) -> Campaign:
         """The campaign with this id (or unique id prefix); InputError when there is none."""
         rows = self._db.execute(
@@ -768,13 +535,13 @@ class Journal:
             )
         return _campaign(rows[0])
 
-    @_translated("read")
+    @translated("read")
     def campaigns(self) -> list[Campaign]:
         """Every campaign, newest first."""
         rows = self._db.execute("SELECT * FROM campaigns ORDER BY created_at DESC").fetchall()
         return [_campaign(r) for r in rows]
 
-    @_translated("read")
+    @translated("read")
     def latest(self) -> Campaign:
         """The newest campaign; InputError when the journal holds none."""
         row = self._db.execute(
@@ -786,7 +553,7 @@ class Journal:
             )
         return _campaign(row)
 
-    @_translated("read")
+    @translated("read")
     def same_campaigns(
         self, *, source_sha256: str, template: str, ended_since: datetime
     ) -> list[Campaign]:
@@ -801,7 +568,7 @@ class Journal:
         ).fetchall()
         return [_campaign(r) for r in rows]
 
-    @_translated("read")
+    @translated("read")
     def texted_numbers(self, campaign_id: str) -> set[str]:
         """The numbers the campaign texted or may have (`TEXTED_STATUSES`)."""
         rows = self._db.execute(
@@ -811,7 +578,7 @@ class Journal:
         ).fetchall()
         return {number for (number,) in rows}
 
-    @_translated("read")
+    @translated("read")
     def texted_since(self, since: datetime, *, besides: str | None = None) -> dict[str, str]:
         """Numbers any campaign but `besides` texted (or may have) with a request that left at
         or after `since`: number -> the id of the campaign that texted it last."""
@@ -823,7 +590,7 @@ class Journal:
         ).fetchall()
         return {number: campaign_id for number, campaign_id, _ in rows}
 
-    @_translated("write")
+    @translated("write")
     def set_state(
         self,
         campaign_id: str,
@@ -846,7 +613,7 @@ class Journal:
                 (state, reason, hint, state, now, state, now, campaign_id),
             )
 
-    @_translated("write")
+    @translated("write")
     def update_settings(self, campaign_id: str, changes: Mapping[str, Any]) -> None:
         """Merge `changes` into the campaign's stored settings."""
         settings = dict(self.campaign(campaign_id).settings)
@@ -859,7 +626,7 @@ class Journal:
 
     # -- recipients --------------------------------------------------------------------------
 
-    @_translated("read")
+    @translated("read")
     def counts(self, campaign_id: str) -> dict[str, int]:
         """How many recipients are in each status."""
         return dict(
@@ -869,7 +636,7 @@ class Journal:
             ).fetchall()
         )
 
-    @_translated("read")
+    @translated("read")
     def recipients(
         self, campaign_id: str, statuses: Iterable[str] | None = None
     ) -> list[Recipient]:
@@ -883,7 +650,7 @@ class Journal:
         rows = self._db.execute(sql + " ORDER BY row", params).fetchall()
         return [_recipient(r) for r in rows]
 
-    @_translated("read")
+    @translated("read")
     def send_rows(self, campaign_id: str) -> list[SendRow]:
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
@@ -897,7 +664,7 @@ class Journal:
             for row, to, body, segments, status, sid, nb in rows
         ]
 
-    @_translated("write")
+    @translated("write")
     def apply(
         self,
         campaign_id: str,
@@ -946,7 +713,7 @@ class Journal:
                     ],
                 )
 
-    @_translated("write")
+    @translated("write")
     def set_status(
         self, campaign_id: str, from_statuses: Iterable[str], to_status: str, note: str | None
     ) -> int:
@@ -960,16 +727,6 @@ class Journal:
                 [to_status, note, _iso(now_utc()), campaign_id, *wanted],
             )
         return cursor.rowcount
-
-
-def _busy(campaign_id: str) -> CampaignBusyError:
-    # The kernel does not say who holds an OFD lock (l_pid is -1), so the sentence cannot.
-    return CampaignBusyError(
-        f"Campaign {campaign_id} is being sent by another smscast right now (another "
-        "command, or the app).",
-        "Two runs of one campaign would text people twice. Let that one finish, or pause it "
-        "there (Ctrl-C, or Pause in the app), then try again.",
-    )
 
 
 def _statements() -> list[str]:

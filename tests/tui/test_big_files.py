@@ -16,7 +16,7 @@ import pytest
 from textual.widgets import Input
 from tui_support import sandbox_settings, until
 
-from campaigns.contacts.book import PARALLEL_THRESHOLD
+from campaigns.contacts.checking import PARALLEL_THRESHOLD
 from tui.app import SmscastApp
 
 ROWS = 25_000

@@ -23,7 +23,7 @@ KIND_LABELS = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast account` (imports nothing heavy)."""
-    from campaigns.config.settings import add_credential_arguments, add_timeout_argument
+    from campaigns.cli.flags import add_credential_arguments, add_timeout_argument
 
     parser = subparsers.add_parser(
         "account",
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch and print the account overview; a `TwilioFailure`/`ConfigError` exits 1."""
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
     from campaigns.secrets import scrub
     from campaigns.twilio.errors import TwilioFailure
     from campaigns.twilio.gateway import TwilioGateway

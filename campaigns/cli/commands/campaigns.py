@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             db_path = load_settings().db_path
         except Exception:
             db_path = default_db_path()
-    with Journal.open(db_path) as journal:
+    with Journal.open(db_path, read_only=True) as journal:
         rows = []
         for c in journal.campaigns():
             counts = journal.counts(c.id)

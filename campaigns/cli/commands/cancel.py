@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast cancel` (imports nothing heavy)."""
+    from campaigns.cli.flags import add_credential_arguments
     from campaigns.cli.main import EXIT_STATUS_HELP
-    from campaigns.config.settings import add_credential_arguments
 
     p = subparsers.add_parser(
         "cancel",
@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     """Cancel the campaign; returns the exit status (0 or 3 like a run, 1 on refusal)."""
     from campaigns.cli import sending as _sending
     from campaigns.cli.commands.resume import pick_campaign
+    from campaigns.cli.flags import settings_from_args
     from campaigns.cli.main import EXIT_USAGE
-    from campaigns.config.settings import settings_from_args
     from campaigns.errors import InputError
     from campaigns.store.journal import Journal
     from campaigns.store.statuses import ENDED_STATES

@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export the chosen campaign; errors a person can fix raise `SmscastError` (exit 1)."""
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
     from campaigns.errors import InputError
     from campaigns.pipeline.campaign import export_campaign, export_file_name
     from campaigns.store.journal import Journal
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             f"No campaign journal at {db_path}: nothing has been sent from here yet.",
             "Send a campaign with 'smscast send', or point --db at the right database.",
         )
-    with Journal.open(db_path) as journal:
+    with Journal.open(db_path, read_only=True) as journal:
         campaign = journal.campaign(args.campaign_id) if args.campaign_id else journal.latest()
         output = args.output or export_file_name(campaign.id)
         count = export_campaign(journal, campaign.id, output)

@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast resume` (imports nothing heavy)."""
-    from campaigns.cli.flags import add_engine_arguments
+    from campaigns.cli.flags import add_credential_arguments, add_engine_arguments
     from campaigns.cli.main import EXIT_STATUS_HELP
-    from campaigns.config.settings import add_credential_arguments
 
     p = subparsers.add_parser(
         "resume",
@@ -57,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Resume the campaign; returns the exit status (0/3/4 like send)."""
     from campaigns.cli import sending as _sending
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
     from campaigns.store.journal import Journal
     from campaigns.store.statuses import CampaignState
 

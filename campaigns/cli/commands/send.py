@@ -37,6 +37,7 @@ _SHOW_EXCLUDED = 20
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast send` (imports nothing heavy)."""
     from campaigns.cli.flags import (
+        add_credential_arguments,
         add_engine_arguments,
         add_new_campaign_argument,
         count,
@@ -45,7 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         region,
     )
     from campaigns.cli.main import EXIT_STATUS_HELP
-    from campaigns.config.settings import add_credential_arguments
 
     p = subparsers.add_parser(
         "send",
@@ -110,9 +110,9 @@ def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from campaigns.cli import sending as _sending
+    from campaigns.cli.flags import settings_from_args
     from campaigns.cli.main import EXIT_OK, EXIT_USAGE
     from campaigns.compose.template import Template, read_template_arg
-    from campaigns.config.settings import settings_from_args
     from campaigns.contacts.book import load_contacts
     from campaigns.pipeline import campaign as pipeline
     from campaigns.pipeline.sender import (

@@ -21,7 +21,7 @@ from typing import Any
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `smscast status` (imports nothing heavy)."""
-    from campaigns.config.settings import add_credential_arguments
+    from campaigns.cli.flags import add_credential_arguments
 
     p = subparsers.add_parser(
         "status",
@@ -42,17 +42,18 @@ def run(args: argparse.Namespace) -> int:
     """Show (and refresh) the campaign's status; exit 0."""
     import asyncio
 
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
     from campaigns.send.tracking import refresh_statuses
     from campaigns.store.journal import Journal
     from campaigns.untrusted import json_dumps
 
     settings = settings_from_args(args)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
-    with Journal.open(db_path) as journal:
+    refreshing = not args.no_refresh and settings.credentials is not None
+    with Journal.open(db_path, read_only=not refreshing) as journal:
         campaign = journal.campaign(args.campaign_id) if args.campaign_id else journal.latest()
         gateway = None
-        if not args.no_refresh and settings.credentials is not None:
+        if refreshing:
             from campaigns.twilio.gateway import TwilioGateway
 
             gateway = TwilioGateway(settings)

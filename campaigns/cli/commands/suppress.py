@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Carry out one action on the suppression list."""
     from campaigns.audience.suppression import SuppressionList
-    from campaigns.config.settings import settings_from_args
+    from campaigns.cli.flags import settings_from_args
 
     settings = settings_from_args(args)
     with SuppressionList(settings.db_path, region=settings.region) as suppressions:
