@@ -49,8 +49,7 @@ def _journal_with_scheduled(db: Path) -> str:
 def test_the_run_footer_shows_scheduled_and_offers_to_watch(tmp_path: Path) -> None:
     out = io.StringIO()
     render = Renderer(json_mode=False, out=out, err=io.StringIO())
-    with J.Journal.open(tmp_path / "j.db") as journal:
-        footer(journal, "c1", RunResult("finished", {"delivered": 2, "scheduled": 3}), render)
+    footer("c1", RunResult("finished", {"delivered": 2, "scheduled": 3}), render)
     text = out.getvalue()
     assert "Campaign c1: finished. 3 scheduled, 2 delivered." in text
     assert "smscast status c1 --watch" in text
