@@ -346,7 +346,7 @@ class _DatabaseLocks:
                 return key
             fallback = -1
             if _OFD_SETLK is not None:
-                self._ofd(fd, fcntl.F_WRLCK, campaign_id, path)  # type: ignore[union-attr]
+                self._ofd(fd, fcntl.F_WRLCK, campaign_id, path)
             else:  # pragma: no cover - macOS and other systems without OFD locks
                 fallback = _flock_file(path, campaign_id)
             self.held[key] = [me, 1, fallback]
@@ -363,7 +363,7 @@ class _DatabaseLocks:
             if held[2] >= 0:  # pragma: no cover - the flock fallback
                 os.close(held[2])
             else:
-                self._ofd(self.files[key[:2]], fcntl.F_UNLCK, key[2], None)  # type: ignore[union-attr]
+                self._ofd(self.files[key[:2]], fcntl.F_UNLCK, key[2], None)
 
     def _descriptor(self, path: Path) -> tuple[int, tuple[int, int]]:
         """The descriptor on the database file at `path` and the file's identity."""
@@ -385,8 +385,9 @@ class _DatabaseLocks:
         digest = hashlib.sha256(campaign_id.encode()).digest()
         offset = self.BASE + int.from_bytes(digest[:7], "big")
         request = self._FLOCK.pack(kind, os.SEEK_SET, offset, 1, 0)
+        assert _OFD_SETLK is not None  # called only where the system has OFD locks
         try:
-            fcntl.fcntl(fd, _OFD_SETLK, request)  # type: ignore[union-attr]
+            fcntl.fcntl(fd, _OFD_SETLK, request)
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EAGAIN):
                 raise _busy(campaign_id) from None
@@ -410,7 +411,8 @@ def _flock_file(path: Path, campaign_id: str) -> int:  # pragma: no cover - no O
     except OSError as exc:
         raise _lock_error(target, exc) from exc
     if fcntl is None:
-        return fd
+        # mypy checks for POSIX, where the import above succeeds
+        return fd  # type: ignore[unreachable]
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -239,7 +239,7 @@ class _SyncHttpClient(TwilioHttpClient):
         assert self.session is not None
         self.session.trust_env = trust_env
 
-    def request(  # type: ignore[override]
+    def request(
         self,
         method: str,
         url: str,
@@ -302,11 +302,11 @@ class _LeanAsyncHttpClient(AsyncHttpClient):
     """
 
     def __init__(self, pool: ConnectionPool) -> None:
-        super().__init__(logger=None, is_async=True, timeout=None)  # type: ignore[arg-type]
+        super().__init__(logger=None, is_async=True, timeout=None)
         self.pool = pool
         self._prepare = _RequestPreparer().prepare
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,
@@ -358,11 +358,11 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
             parsed = self._urls[url] = URL(url)
         return parsed
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,
-        params: dict[str, object] | None = None,
+        params: dict[str, str | int | float] | None = None,  # the SDK's query (list pages)
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,

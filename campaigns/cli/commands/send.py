@@ -28,7 +28,7 @@ from typing import Any
 _SHOW_EXCLUDED = 20
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast send` (imports nothing heavy)."""
     from campaigns.cli.flags import (
         add_engine_arguments,
