@@ -6,20 +6,30 @@ a worker thread never shares a SQLite connection with another thread.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.state import Draft
+
+if TYPE_CHECKING:  # each function imports what it runs: the app opens before the core loads
+    from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.audience.suppression import Suppression
+    from campaigns.compose.plan import Plan
+    from campaigns.compose.template import Template
+    from campaigns.config.settings import Settings
+    from campaigns.contacts.book import Contact, ContactBook
+    from campaigns.pipeline.repeats import Repeat
+    from campaigns.send.engine import EngineOptions
+    from campaigns.store.journal import Campaign, Journal, NewRecipient, Recipient
 
 
 @dataclass(frozen=True, slots=True)
 class CampaignRow:
     """One line of the History screen: a journal campaign and its counts by status."""
 
-    campaign: Any
+    campaign: Campaign
     counts: dict[str, int]
     #: The state as shown (`Journal.shown_state`: "interrupted" when no process is sending it).
     state: str = ""
@@ -30,7 +40,7 @@ class CampaignRow:
         return sum(n for status, n in self.counts.items() if status != "skipped")
 
 
-def _journal(db_path: Path | None) -> Any:
+def _journal(db_path: Path | None) -> Journal:
     from campaigns.store.journal import Journal
 
     return Journal.open(db_path)
@@ -51,14 +61,14 @@ def prepare_contacts_loading() -> None:
     prepare_worker_processes()
 
 
-def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> Any:
+def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> ContactBook:
     """Read and check a contacts file exactly as `smscast check` does (a `ContactBook`)."""
     from campaigns.contacts.book import load_contacts
 
     return load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
 
 
-def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Any]:
+def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Suppression]:
     """The local suppression list (same database as the journal): number -> its entry."""
     from campaigns.audience.suppression import SuppressionList
 
@@ -68,11 +78,11 @@ def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, A
 
 def build_audience_for(
     draft: Draft,
-    builder: Any,
+    builder: AudienceBuilder | None,
     db_path: Path | None,
     region: str = "US",
     now: datetime | None = None,
-) -> tuple[Any, Any]:
+) -> tuple[AudienceBuilder, Audience]:
     """The audience of the draft's contacts under its filters, and the (reusable) builder."""
     from campaigns.audience.filters import AudienceBuilder
     from campaigns.audience.quiet_hours import QuietHours
@@ -93,7 +103,7 @@ def build_audience_for(
     return builder, audience
 
 
-def build_plan_for(audience: Any, template: Any, settings: Any) -> Any:
+def build_plan_for(audience: Audience, template: Template, settings: Settings | None) -> Plan:
     """Every included recipient's message, its segments and estimated cost."""
     from campaigns.compose.plan import build_plan
     from campaigns.compose.pricing import PriceTable
@@ -117,7 +127,7 @@ def canary_number(raw: str, region: str) -> str:
     return checked.e164
 
 
-def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
+def campaign_recipients_for(draft: Draft, canary: str | None) -> list[NewRecipient]:
     """Journal rows for the draft, exactly as `smscast send` writes them
     (`campaigns.pipeline.recipients.journal_recipients`); a canary to the person's own number is
     row 0."""
@@ -126,7 +136,7 @@ def campaign_recipients_for(draft: Draft, canary: str | None) -> list[Any]:
     return journal_recipients(draft.book, draft.audience, draft.plan, canary=canary)
 
 
-def _find_repeat(journal: Any, draft: Draft) -> Any:
+def _find_repeat(journal: Journal, draft: Draft) -> Repeat:
     """`campaigns.pipeline.repeats.find_repeat` for the draft's file, template and plan: the check
     `smscast send` makes."""
     from campaigns.pipeline.repeats import find_repeat
@@ -139,7 +149,7 @@ def _find_repeat(journal: Any, draft: Draft) -> Any:
     )
 
 
-def repeat_for(draft: Draft, db_path: Path | None) -> Any:
+def repeat_for(draft: Draft, db_path: Path | None) -> Repeat:
     """What the journal already did with the draft's file, template and audience (a
     `campaigns.pipeline.repeats.Repeat`: the same campaign, people texted recently), for Review."""
     with _journal(db_path) as journal:
@@ -148,9 +158,9 @@ def repeat_for(draft: Draft, db_path: Path | None) -> Any:
 
 def create_campaign_for(
     draft: Draft,
-    settings: Any,
+    settings: Settings | None,
     db_path: Path | None,
-    options: Any,
+    options: EngineOptions,
     *,
     canary: str | None = None,
     new_campaign: bool = False,
@@ -211,19 +221,19 @@ def list_campaigns(db_path: Path | None) -> list[CampaignRow]:
         ]
 
 
-def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Any]:
+def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Recipient]:
     """A campaign's recipients in row order (journal `Recipient` objects)."""
     with _journal(db_path) as journal:
         return journal.recipients(campaign_id)
 
 
-def campaign_info(db_path: Path | None, campaign_id: str) -> Any:
+def campaign_info(db_path: Path | None, campaign_id: str) -> Campaign:
     """The journal's `Campaign` (state, stored settings, ...)."""
     with _journal(db_path) as journal:
         return journal.campaign(campaign_id)
 
 
-def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> int:
+def refresh_statuses(settings: Settings, db_path: Path | None, campaign_id: str) -> int:
     """Fetch the latest status of each message not yet final and record it (as `smscast
     status` does: `campaigns.send.tracking.refresh_statuses`); returns how many rows changed."""
     import asyncio
@@ -271,9 +281,9 @@ def export_campaign(
     return target.absolute()
 
 
-def first_included(audience: Any, index: int) -> Any:
+def first_included(audience: Audience | None, index: int) -> Contact | None:
     """The included contact at `index` (wrapping), or None."""
-    included: Sequence[Any] = getattr(audience, "included", ()) or ()
+    included = audience.included if audience is not None else []
     if not included:
         return None
     return included[index % len(included)]

@@ -52,7 +52,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -207,6 +207,10 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+#: One shown row in a sorted view: its index (file order) or a (sort value, ±index) pair.
+_Entry = int | tuple[int | str, int]
+
+
 class RecipientModel:
     """The rows of the table and the current view (filter, search, sort), without any widget.
 
@@ -230,7 +234,7 @@ class RecipientModel:
         self._needle_digits = ""
         self._sort = "row"
         self._reverse = False
-        self._entries: list[Any] | None = None  # None: every row, in load order
+        self._entries: list[_Entry] | None = None  # None: every row, in load order
         self._stale = False
 
     # -- data ------------------------------------------------------------------------------
@@ -348,7 +352,7 @@ class RecipientModel:
         if self._reverse:
             position = len(entries) - 1 - position
         entry = entries[position]
-        return entry if type(entry) is int else abs(entry[1])
+        return entry if isinstance(entry, int) else abs(entry[1])
 
     def row_at(self, position: int) -> RecipientRow:
         """The row shown at a position."""
@@ -374,7 +378,7 @@ class RecipientModel:
         return None if index is None else self.position_of(index)
 
     # -- internals -------------------------------------------------------------------------
-    def _view(self) -> list[Any] | None:
+    def _view(self) -> list[_Entry] | None:
         if self._stale:
             self._rebuild()
         return self._entries
@@ -388,7 +392,7 @@ class RecipientModel:
             return self._needle in self._folded[index]
         return True
 
-    def _entry(self, row: RecipientRow, index: int) -> Any:
+    def _entry(self, row: RecipientRow, index: int) -> _Entry:
         """The sort entry of a row: its index (file order) or (value, ±index).
 
         Reversed views are read back to front, so their ties carry ``-index`` to stay in load
@@ -420,8 +424,8 @@ class RecipientModel:
             return
         if statuses is None and not needle:
             kept: Iterable[int] = range(len(rows))
-        elif not needle:
-            kept = [i for i, r in enumerate(rows) if r.status in statuses]  # type: ignore[operator]
+        elif statuses is not None and not needle:  # (statuses is None only with a needle here)
+            kept = [i for i, r in enumerate(rows) if r.status in statuses]
         else:
             kept = [i for i, r in enumerate(rows) if self._keep(r, i)]
         entries = [entry(rows[i], i) for i in kept]
@@ -668,7 +672,7 @@ class StatusTable(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(self.Selected(self, row))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y == 0:
             return
