@@ -108,7 +108,7 @@ def build_plan_for(audience: Audience, template: Template, settings: Settings | 
     from campaigns.compose.plan import build_plan
     from campaigns.compose.pricing import PriceTable
 
-    prices = getattr(settings, "prices", None) or PriceTable()
+    prices = (settings.prices if settings is not None else None) or PriceTable()
     return build_plan(audience.included, template, prices)
 
 
