@@ -18,15 +18,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.timer import Timer
 
 from campaigns.errors import SmscastError
@@ -37,6 +38,7 @@ from tui.engine_runner import EngineRunner
 from tui.errors_text import describe_error
 from tui.screens.account import AccountScreen
 from tui.screens.audience import AudienceScreen
+from tui.screens.base import StepScreen
 from tui.screens.compose import ComposeScreen
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import ConfirmDialog
@@ -44,6 +46,15 @@ from tui.screens.history import HistoryScreen
 from tui.screens.review import RepeatDialog, ReviewScreen
 from tui.screens.send import SendScreen, recipient_row
 from tui.state import STEPS, Draft
+
+if TYPE_CHECKING:  # the workers import the core when they run: the app opens first
+    from campaigns.audience.filters import Audience
+    from campaigns.compose.plan import Plan
+    from campaigns.compose.template import Template
+    from campaigns.config.settings import Settings
+    from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.pipeline.repeats import Repeat
+    from campaigns.send.engine import EngineOptions
 
 #: How often buffered engine events are applied to the screen (at most 4 Hz).
 DRAIN_INTERVAL = 0.25
@@ -56,7 +67,7 @@ class SmscastApp(App[int]):
     TITLE = "smscast"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {SmscastCommands}
-    MODES: ClassVar[dict[str, Any]] = {
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "account": AccountScreen,
         "contacts": ContactsScreen,
         "audience": AudienceScreen,
@@ -76,11 +87,11 @@ class SmscastApp(App[int]):
     def __init__(
         self,
         *,
-        settings: Any = None,
+        settings: Settings | None = None,
         contacts_file: str | os.PathLike[str] | None = None,
         db_path: str | os.PathLike[str] | None = None,
         demo: bool = False,
-        engine_options: Any = None,
+        engine_options: EngineOptions | None = None,
         quiet_hours: bool | None = None,
     ) -> None:
         """`settings` None = `load_settings()`; `db_path` overrides the journal's location;
@@ -103,9 +114,9 @@ class SmscastApp(App[int]):
         #: (plan, `campaigns.pipeline.repeats.Repeat`): what the journal already did with that
         #: plan's
         #: file, template and people, for Review (`check_repeat`).
-        self.repeat: tuple[Any, Any] | None = None
+        self.repeat: tuple[Plan | None, Repeat] | None = None
         self._drain_timer: Timer | None = None
-        self._demo_env: Any = None  # a DemoEnvironment started from the Account screen
+        self._demo_env: DemoEnvironment | None = None  # started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
 
@@ -128,7 +139,7 @@ class SmscastApp(App[int]):
                 self.settings_error = describe_error(error, "Settings")
         self._notify_settings_warnings()
         if self.settings is not None and self.db_path is None:
-            db = getattr(self.settings, "db_path", None)
+            db = self.settings.db_path
             self.db_path = Path(db) if db else None
         self.switch_mode("contacts" if self.contacts_file else "account")
         if self.has_credentials:
@@ -143,13 +154,18 @@ class SmscastApp(App[int]):
         from campaigns.secrets import scrub
         from campaigns.untrusted import visible
 
-        for warning in getattr(self.settings, "warnings", ()):
+        for warning in self.settings.warnings if self.settings is not None else ():
             self.notify(visible(scrub(warning)), title="Settings", severity="warning", markup=False)
 
     @property
     def has_credentials(self) -> bool:
         """True when settings hold Twilio credentials (or the demo sandbox's)."""
-        return getattr(self.settings, "credentials", None) is not None
+        return self.settings is not None and self.settings.credentials is not None
+
+    @property
+    def region(self) -> str:
+        """The settings' default region for numbers ("US" before settings are read)."""
+        return (self.settings.region if self.settings is not None else "") or "US"
 
     def on_unmount(self) -> None:
         """Stop the engine (pausing the campaign) and the demo sandbox, if any."""
@@ -171,9 +187,8 @@ class SmscastApp(App[int]):
             screen = self.screen
         except ScreenStackError:
             return
-        sync = getattr(screen, "sync", None)
-        if sync is not None and screen.is_mounted:
-            sync()
+        if isinstance(screen, StepScreen) and screen.is_mounted:  # (dialogs have no sync)
+            screen.sync()
 
     def notify(
         self,
@@ -227,7 +242,7 @@ class SmscastApp(App[int]):
             gateway = TwilioGateway(self.settings)
             try:
                 account = gateway.account()
-                senders = [s for s in gateway.senders() if getattr(s, "sms", True)]
+                senders = [s for s in gateway.senders() if s.sms]
                 verified = gateway.verified_numbers()
                 # optional: needs the Messaging API (the sandbox and some API keys lack it)
                 with contextlib.suppress(SmscastError):
@@ -310,8 +325,7 @@ class SmscastApp(App[int]):
         try:
             from tui.core import load_contacts_for
 
-            region = getattr(self.settings, "region", None) or "US"
-            book = load_contacts_for(path, region, phone_column)
+            book = load_contacts_for(path, self.region, phone_column)
         except Exception as error:
             self.report_failure("Contacts", error)
             return
@@ -329,7 +343,7 @@ class SmscastApp(App[int]):
         self.rebuild_audience()
 
     # ----------------------------------------------------------------- audience
-    def set_filters(self, **changes: Any) -> None:
+    def set_filters(self, **changes: bool) -> None:
         """Change audience filters (verified_only, suppression, quiet_hours) and recount."""
         for key, value in changes.items():
             setattr(self.draft.filters, key, value)
@@ -349,9 +363,8 @@ class SmscastApp(App[int]):
         try:
             from tui.core import build_audience_for
 
-            region = getattr(self.settings, "region", None) or "US"
             builder, audience = build_audience_for(
-                draft, draft.audience_builder, self.db_path, region
+                draft, draft.audience_builder, self.db_path, self.region
             )
         except Exception as error:
             self.report_failure("Audience", error)
@@ -397,7 +410,7 @@ class SmscastApp(App[int]):
         self._plan_worker(draft.plan_generation, draft.audience, draft.template)
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
-    def _plan_worker(self, generation: int, audience: Any, template: Any) -> None:
+    def _plan_worker(self, generation: int, audience: Audience, template: Template) -> None:
         try:
             from tui.core import build_plan_for
 
@@ -432,12 +445,12 @@ class SmscastApp(App[int]):
             return
         self.call_from_thread(self._repeat_checked, draft.plan, repeat)
 
-    def _repeat_checked(self, plan: Any, repeat: Any) -> None:
+    def _repeat_checked(self, plan: Plan | None, repeat: Repeat) -> None:
         if plan is self.draft.plan:
             self.repeat = (plan, repeat)
             self.refresh_screen()
 
-    def repeat_of(self, plan: Any) -> Any:
+    def repeat_of(self, plan: Plan) -> Repeat | None:
         """The last `Repeat` found for `plan` (None: none known yet)."""
         if self.repeat is not None and self.repeat[0] is plan:
             return self.repeat[1]
@@ -446,7 +459,7 @@ class SmscastApp(App[int]):
     def step_preview(self, delta: int) -> None:
         """Show the previous or next contact's message in the preview."""
         audience = self.draft.audience
-        count = len(getattr(audience, "included", ()) or ())
+        count = len(audience.included) if audience is not None else 0
         if count:
             self.draft.preview_index = (self.draft.preview_index + delta) % count
         self.refresh_screen()
@@ -470,7 +483,7 @@ class SmscastApp(App[int]):
 
     @work(thread=True, exclusive=True, group="campaign", exit_on_error=False)
     def _create_campaign_worker(
-        self, draft: Draft, options: Any, canary: str | None, new_campaign: bool = False
+        self, draft: Draft, options: EngineOptions, canary: str | None, new_campaign: bool = False
     ) -> None:
         from campaigns.pipeline.repeats import RepeatCampaignError
 
@@ -495,7 +508,9 @@ class SmscastApp(App[int]):
             return
         self.post_message(msg.CampaignReady(campaign_id, options))
 
-    def _ask_about_repeat(self, plan: Any, repeat: Any, options: Any, canary: str | None) -> None:
+    def _ask_about_repeat(
+        self, plan: Plan | None, repeat: Repeat, options: EngineOptions, canary: str | None
+    ) -> None:
         """The journal holds the same campaign (as `smscast send` refuses it): show it, and
         resume or open it, start a new one anyway (a deliberate key), or go back."""
         self.draft.sending = False
@@ -538,7 +553,7 @@ class SmscastApp(App[int]):
             return stored_engine_options(stored)
         return new_campaign_options(self.draft, self.rate_choice, canary)
 
-    def run_campaign(self, campaign_id: str, options: Any = None) -> None:
+    def run_campaign(self, campaign_id: str, options: EngineOptions | None = None) -> None:
         """Run (or resume) a journal campaign: load its recipients, then start the engine.
 
         `options` None: as the campaign's stored settings say (resuming from History).
@@ -550,7 +565,7 @@ class SmscastApp(App[int]):
         self.draft.sending = True
         self._open_campaign_worker(campaign_id, start=True, options=options)
 
-    def _start_runner(self, campaign_id: str, options: Any) -> None:
+    def _start_runner(self, campaign_id: str, options: EngineOptions) -> None:
         self.runner = EngineRunner(
             settings=self.settings,
             db_path=self.db_path,
@@ -576,9 +591,9 @@ class SmscastApp(App[int]):
         self.draft.sending = False
         if self._drain_timer is not None:
             self._drain_timer.pause()
-        result = getattr(self.runner, "result", None)
+        result = self.runner.result if self.runner is not None else None
         if self.send_screen is not None and message.campaign_id is not None:
-            self.send_screen.engine_ended(getattr(result, "state", None) or "failed")
+            self.send_screen.engine_ended((result.state if result is not None else "") or "failed")
         if message.error:
             self.fail("Send", message.error)
         self.refresh_screen()
@@ -596,8 +611,8 @@ class SmscastApp(App[int]):
             self.runner.resume()
             if self.send_screen is not None:
                 self.send_screen.resumed()
-        elif (campaign_id or self.draft.campaign_id) is not None:
-            self.run_campaign(campaign_id or self.draft.campaign_id)
+        elif (chosen := campaign_id or self.draft.campaign_id) is not None:
+            self.run_campaign(chosen)
 
     def cancel_campaign(self) -> None:
         """Cancel the running campaign: nothing more is sent."""
@@ -634,7 +649,9 @@ class SmscastApp(App[int]):
         self._open_campaign_worker(campaign_id, start=False, options=None)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open_campaign_worker(self, campaign_id: str, *, start: bool, options: Any) -> None:
+    def _open_campaign_worker(
+        self, campaign_id: str, *, start: bool, options: EngineOptions | None
+    ) -> None:
         """Read the campaign and its recipients; with `start`, the engine starts afterwards."""
         try:
             from tui.core import campaign_info, campaign_recipients
@@ -666,13 +683,13 @@ class SmscastApp(App[int]):
         if message.options is not None:
             self._start_runner(message.campaign_id, message.options)
 
-    def refresh_statuses(self, campaign_id: Any) -> None:
+    def refresh_statuses(self, campaign_id: str) -> None:
         """Ask Twilio for the latest delivery status of a campaign's messages."""
         self.notify("Refreshing delivery statuses...", markup=False)
         self._refresh_worker(campaign_id)
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _refresh_worker(self, campaign_id: Any) -> None:
+    def _refresh_worker(self, campaign_id: str) -> None:
         try:
             from tui.core import campaign_info, campaign_recipients, refresh_statuses
 
@@ -685,7 +702,7 @@ class SmscastApp(App[int]):
         self.post_message(msg.CampaignOpened(campaign_id, recipients, state, None))
         self.post_message(msg.Notice(f"Delivery statuses refreshed: {changed} changed."))
 
-    def export_campaign(self, campaign_id: Any, path: str | None = None) -> None:
+    def export_campaign(self, campaign_id: str, path: str | None = None) -> None:
         """Export a campaign's results to CSV: by default next to the contacts file; in the
         demo into the current directory (as `smscast export` does), since the demo's contacts
         are usually the bundled sample inside the package and its journal is temporary."""
@@ -698,7 +715,7 @@ class SmscastApp(App[int]):
         self._export_worker(campaign_id, path, folder)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _export_worker(self, campaign_id: Any, path: str | None, folder: Path | None) -> None:
+    def _export_worker(self, campaign_id: str, path: str | None, folder: Path | None) -> None:
         try:
             from tui.core import export_campaign
 
@@ -795,7 +812,7 @@ def _run(app: SmscastApp) -> int:
     """Run `app`; a closed terminal (SIGHUP) or a `kill` (SIGTERM) exits it cleanly with 4, so
     the engine pauses the campaign (never left `running`) and the demo's sandbox and temporary
     files are cleaned up."""
-    previous: dict[int, Any] = {}
+    previous: dict[int, signal._HANDLER] = {}  # (typeshed's name for a signal's handler)
     for name in ("SIGHUP", "SIGTERM"):
         with contextlib.suppress(AttributeError, ValueError):  # no SIGHUP (Windows), not main
             number = getattr(signal, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -18,7 +18,7 @@ class SmscastCommands(Provider):
     """Go to a screen, or run one of the main actions of the flow."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        app: SmscastApp = self.app  # type: ignore[assignment]
+        app = cast("SmscastApp", self.app)
         commands: list[tuple[str, str, Callable[[], object]]] = [
             (f"Go to {title}", f"Show the {title} screen (key {i})", partial(app.action_go, name))
             for i, (name, title) in enumerate(STEPS, start=1)

@@ -6,7 +6,7 @@ a worker thread never shares a SQLite connection with another thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,17 +15,24 @@ from typing import TYPE_CHECKING, Any
 from campaigns.store.statuses import to_text
 from tui.state import Draft
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each function imports what it runs: the app opens before the core loads
+    from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.audience.suppression import Suppression
+    from campaigns.compose.plan import Plan
+    from campaigns.compose.template import Template
+    from campaigns.config.settings import Settings
+    from campaigns.contacts.book import Contact, ContactBook
     from campaigns.pipeline.campaign import AudienceFilters, PlannedCampaign
     from campaigns.pipeline.sender import SenderChoice
     from campaigns.send.engine import EngineOptions
+    from campaigns.store.journal import Campaign, Journal, Recipient
 
 
 @dataclass(frozen=True, slots=True)
 class CampaignRow:
     """One line of the History screen: a journal campaign and its counts by status."""
 
-    campaign: Any
+    campaign: Campaign
     counts: dict[str, int]
     #: The state as shown (`Journal.shown_state`: "interrupted" when no process is sending it).
     state: str = ""
@@ -36,7 +43,7 @@ class CampaignRow:
         return to_text(self.counts)
 
 
-def _journal(db_path: Path | None) -> Any:
+def _journal(db_path: Path | None) -> Journal:
     from campaigns.store.journal import Journal
 
     return Journal.open(db_path)
@@ -57,14 +64,14 @@ def prepare_contacts_loading() -> None:
     prepare_worker_processes()
 
 
-def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> Any:
+def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> ContactBook:
     """Read and check a contacts file exactly as `smscast check` does (a `ContactBook`)."""
     from campaigns.contacts.book import load_contacts
 
     return load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
 
 
-def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Any]:
+def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Suppression]:
     """The local suppression list (same database as the journal): number -> its entry."""
     from campaigns.audience.suppression import SuppressionList
 
@@ -86,7 +93,7 @@ def audience_filters(draft: Draft) -> AudienceFilters:
 
 def build_audience_for(
     draft: Draft,
-    builder: Any,
+    builder: AudienceBuilder | None,
     db_path: Path | None,
     region: str = "US",
     now: datetime | None = None,
@@ -109,7 +116,7 @@ def build_audience_for(
     )
 
 
-def build_plan_for(audience: Any, template: Any, settings: Any) -> Any:
+def build_plan_for(audience: Audience, template: Template, settings: Settings | None) -> Plan:
     """Every included recipient's message, its segments and estimated cost."""
     from campaigns.compose.pricing import PriceTable
     from campaigns.pipeline.campaign import build_plan_for as build
@@ -170,9 +177,9 @@ def repeat_for(draft: Draft, db_path: Path | None, region: str = "US") -> Any:
 
 def create_campaign_for(
     draft: Draft,
-    settings: Any,
+    settings: Settings | None,
     db_path: Path | None,
-    options: Any,
+    options: EngineOptions,
     *,
     canary: str | None = None,
     new_campaign: bool = False,
@@ -218,19 +225,19 @@ def list_campaigns(db_path: Path | None) -> list[CampaignRow]:
         ]
 
 
-def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Any]:
+def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Recipient]:
     """A campaign's recipients in row order (journal `Recipient` objects)."""
     with _journal(db_path) as journal:
         return journal.recipients(campaign_id)
 
 
-def campaign_info(db_path: Path | None, campaign_id: str) -> Any:
+def campaign_info(db_path: Path | None, campaign_id: str) -> Campaign:
     """The journal's `Campaign` (state, stored settings, ...)."""
     with _journal(db_path) as journal:
         return journal.campaign(campaign_id)
 
 
-def refresh_statuses(settings: Any, db_path: Path | None, campaign_id: str) -> int:
+def refresh_statuses(settings: Settings, db_path: Path | None, campaign_id: str) -> int:
     """Fetch the latest status of each message not yet final and record it (as `smscast
     status` does: `campaigns.send.tracking.refresh_statuses`); returns how many rows changed."""
     import asyncio
@@ -280,9 +287,9 @@ def export_campaign(
     return target.absolute()
 
 
-def first_included(audience: Any, index: int) -> Any:
+def first_included(audience: Audience | None, index: int) -> Contact | None:
     """The included contact at `index` (wrapping), or None."""
-    included: Sequence[Any] = getattr(audience, "included", ()) or ()
+    included = audience.included if audience is not None else []
     if not included:
         return None
     return included[index % len(included)]

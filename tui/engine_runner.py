@@ -14,10 +14,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from campaigns.send import aio
 from tui.event_buffer import EventBuffer, key_by_fields
+
+if TYPE_CHECKING:  # loaded on the runner's thread, when the engine starts
+    from campaigns.config.settings import Settings
+    from campaigns.send.engine import Engine, EngineOptions, RunResult
+    from campaigns.send.events import Event
 
 #: Coalescing: the latest status per recipient and the latest progress per campaign.
 EVENT_KEYS = {
@@ -32,23 +37,23 @@ class EngineRunner:
     def __init__(
         self,
         *,
-        settings: Any,
+        settings: Settings,
         db_path: Path | None,
         campaign_id: str,
-        on_stopped: Callable[[str | None], None],
-        options: Any = None,
+        on_stopped: Callable[[str | None], object],
+        options: EngineOptions | None = None,
     ) -> None:
         """`on_stopped(error_text)` is called on the runner's thread when the run ends."""
         self.settings = settings
         self.db_path = db_path
         self.campaign_id = campaign_id
         self.options = options
-        self.buffer: EventBuffer[Any] = EventBuffer(key_by_fields(EVENT_KEYS))
+        self.buffer: EventBuffer[Event] = EventBuffer(key_by_fields(EVENT_KEYS))
         self._on_stopped = on_stopped
         self._thread: threading.Thread | None = None
-        self.result: Any = None  # the engine's RunResult once it returned
+        self.result: RunResult | None = None  # once the engine returned
         self.paused = False  # the engine said CampaignPaused (and waits for resume)
-        self._engine: Any = None
+        self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._pending: list[str] = []  # control calls made before the engine existed
 
@@ -64,7 +69,7 @@ class EngineRunner:
         )
         self._thread.start()
 
-    def drain(self) -> list[Any]:
+    def drain(self) -> list[Event]:
         """The events buffered since the last call, coalesced, in order ([] when none)."""
         return self.buffer.drain()
 
@@ -104,7 +109,7 @@ class EngineRunner:
                 return
         getattr(engine, method)()
 
-    def _emit(self, event: Any) -> None:
+    def _emit(self, event: Event) -> None:
         """The engine's `emit` (its thread): note whether it is paused, buffer the event."""
         name = type(event).__name__
         if name == "CampaignPaused":
@@ -131,7 +136,7 @@ class EngineRunner:
         from campaigns.twilio.gateway import TwilioGateway
 
         journal = Journal.open(self.db_path)
-        suppression = SuppressionList(journal.path, getattr(self.settings, "region", "US"))
+        suppression = SuppressionList(journal.path, self.settings.region)
         gateway = None
         try:
             gateway = TwilioGateway(self.settings)
@@ -146,7 +151,7 @@ class EngineRunner:
                 pending, self._pending = self._pending, []
             for method in pending:  # the engine queues them until its loop runs
                 getattr(engine, method)()
-            self.result = await self._engine.run(self._emit)
+            self.result = await engine.run(self._emit)
         finally:
             if gateway is not None:
                 gateway.close()

@@ -7,11 +7,19 @@ and the screens on the event loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+if TYPE_CHECKING:  # the core's types, for the type checker only: workers import the core
+    from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.compose.plan import Plan
+    from campaigns.contacts.book import ContactBook
+    from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.send.engine import EngineOptions
+    from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+    from tui.core import CampaignRow
+    from tui.widgets.status_table import RecipientRow
 
 
 @dataclass
@@ -42,23 +50,23 @@ class AccountLoaded(Message):
 class ContactsLoaded(Message):
     """A `ContactBook` read from disk."""
 
-    book: Any
+    book: ContactBook
 
 
 @dataclass
 class AudienceBuilt(Message):
     """An `Audience` for the current book and filters; `generation` drops stale results."""
 
-    audience: Any
+    audience: Audience
     generation: int
-    builder: Any = None  # the AudienceBuilder, reused at the next recount
+    builder: AudienceBuilder | None = None  # reused at the next recount
 
 
 @dataclass
 class PlanBuilt(Message):
     """A `Plan` for the current audience and template; `generation` drops stale results."""
 
-    plan: Any
+    plan: Plan
     generation: int
 
 
@@ -66,33 +74,33 @@ class PlanBuilt(Message):
 class CampaignReady(Message):
     """A campaign was written to the journal and can be sent with `options`."""
 
-    campaign_id: Any
-    options: Any
+    campaign_id: str
+    options: EngineOptions
 
 
 @dataclass
 class EngineStopped(Message):
     """The engine's thread has ended (finished, paused, cancelled or failed)."""
 
-    campaign_id: Any
+    campaign_id: str | None  # None: the campaign could not be written
     error: str | None = None
 
 
 @dataclass
 class HistoryLoaded(Message):
-    """Past campaigns from the journal (core objects), newest first."""
+    """Past campaigns from the journal, newest first."""
 
-    campaigns: list[Any]
+    campaigns: list[CampaignRow]
 
 
 @dataclass
 class CampaignOpened(Message):
     """A campaign's recipients were read from the journal (as status-table rows)."""
 
-    campaign_id: Any
-    recipients: list[Any]
+    campaign_id: str
+    recipients: list[RecipientRow]
     state: str
-    options: Any = None  # EngineOptions: start the engine once shown
+    options: EngineOptions | None = None  # start the engine once shown
 
 
 @dataclass
@@ -104,7 +112,8 @@ class ExportDone(Message):
 
 @dataclass
 class DemoStarted(Message):
-    """An in-process sandbox is running; `settings` point at it."""
+    """An in-process sandbox is running: `settings` is the demo environment (its own
+    `settings` point at the sandbox)."""
 
-    settings: Any
+    settings: DemoEnvironment
     contacts_file: str | None

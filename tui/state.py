@@ -2,13 +2,21 @@
 
 A plain mutable object owned by `SmscastApp` and changed only on the event loop (by message
 handlers); screens read it in `sync()`. It holds core objects (`ContactBook`, `Audience`,
-`Plan`, ...) typed loosely so the app still opens while a core module is missing.
+`Plan`, ...), imported here for the type checker only: this module loads none of the core.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.compose.plan import Plan
+    from campaigns.compose.template import Template
+    from campaigns.contacts.book import ContactBook
+    from campaigns.twilio.gateway import AccountInfo, Sender, VerifiedNumbers
+    from tui.core import CampaignRow
 
 from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
 
@@ -47,20 +55,20 @@ class Draft:
     senders: list[Sender] = field(default_factory=list)
     verified: VerifiedNumbers | None = None
     sender: str | None = None  # an address or a Messaging Service SID
-    book: Any = None  # ContactBook
+    book: ContactBook | None = None
     filters: Filters = field(default_factory=Filters)
-    audience: Any = None  # Audience
-    audience_builder: Any = None  # AudienceBuilder for `book` (recounts cheaply)
+    audience: Audience | None = None
+    audience_builder: AudienceBuilder | None = None  # for `book` (recounts cheaply)
     audience_generation: int = 0
     template_text: str = DEFAULT_TEMPLATE
-    template: Any = None  # Template, when it parses
+    template: Template | None = None  # when it parses
     template_error: str | None = None
-    plan: Any = None  # Plan
+    plan: Plan | None = None
     plan_generation: int = 0
     preview_index: int = 0
-    campaign_id: Any = None
+    campaign_id: str | None = None
     sending: bool = False
-    history: list[Any] = field(default_factory=list)
+    history: list[CampaignRow] = field(default_factory=list)
 
     def snapshot(self) -> Draft:
         """A copy for a worker thread: the draft may change on the event loop meanwhile.
@@ -72,9 +80,8 @@ class Draft:
     @property
     def is_trial(self) -> bool:
         """True when the account is a Trial account (or not known yet: the safer guess)."""
-        kind = getattr(self.account, "type", None)
-        return kind != "Full"
+        return self.account is None or self.account.type != "Full"
 
     def verified_numbers(self) -> frozenset[str]:
         """The verified numbers as a set (empty when unknown)."""
-        return frozenset(getattr(self.verified, "numbers", ()) or ())
+        return self.verified.numbers if self.verified is not None else frozenset()

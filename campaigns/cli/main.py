@@ -18,6 +18,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any, NoReturn
 
 from campaigns import __version__
 from campaigns.config.settings import warnings_reported_to
@@ -72,11 +73,11 @@ class _Formatter(argparse.HelpFormatter):
 class _Parser(argparse.ArgumentParser):
     """argparse with exit status 2 and a pointer to --help on usage errors."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # (argparse's own parameters)
         kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         # The message may quote what was typed (argparse joins unrecognized arguments as
         # they are): each line shown through `visible`, so an escape sequence there does not
         # act (the line breaks of smscast's own multi-line messages stay line breaks).

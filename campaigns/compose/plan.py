@@ -212,7 +212,7 @@ def _controls(body: str) -> list[str]:
 def _char_name(char: str) -> str:
     import unicodedata
 
-    return _CONTROL_NAMES.get(char) or unicodedata.name(char, "control character")
+    return _CONTROL_NAMES.get(char, "") or unicodedata.name(char, "control character")
 
 
 def _blank(contact: Contact, body: str, template: Template) -> Problem:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -80,6 +80,7 @@ class Template:
         self.placeholders: tuple[str, ...] = tuple(dict.fromkeys(s.column for s in slots))
         self._format = "%s".join(part.replace("%", "%%") for part in literals)
         columns = [slot.column for slot in self._slots]
+        self._getter: Callable[[Mapping[str, str]], Sequence[str]] | None
         if not columns:
             self._getter = None
         elif len(columns) == 1:
@@ -161,16 +162,18 @@ class Template:
         """The message for one contact; a missing or empty cell renders as its default or ""."""
         if self._getter is None:
             return self._format % ()
+        values: Sequence[str]
         try:
             values = self._getter(fields)
         except KeyError:
             values = tuple(fields.get(slot.column) or "" for slot in self._slots)
         if self._defaults:
-            values = list(values)
+            filled = list(values)
             for index, default in self._defaults:
-                value = values[index]
+                value = filled[index]
                 if not value or value.isspace():
-                    values[index] = default
+                    filled[index] = default
+            values = filled
         return self._format % tuple(values)
 
     def empty_fields(self, fields: Mapping[str, str]) -> list[str]:

@@ -392,7 +392,7 @@ def _credentials(layers: _Layers) -> tuple[Credentials | None, str | None]:
     use_key = secret is not None and (
         token is None or order.index(secret_source) <= order.index(token_source)
     )
-    if use_key:
+    if use_key and secret is not None:  # (use_key implies a secret; mypy sees it here)
         api_key, key_source = layers.get("api_key")
         if api_key is None:
             return None, f"An API secret is set ({secret_source}) but no API key (TWILIO_API_KEY)."
@@ -491,5 +491,3 @@ def _region(value: str | None, source: str) -> str:
             f"GB, not {excerpt(scrub(value))}.",
         )
     return code
-
-

@@ -206,9 +206,8 @@ class ContactBook:
     def row_fields(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
         """The original cells of `rows`, any row of the file (the export of a campaign keeps
         the columns of the rows that got no message, too)."""
-        fields_at = getattr(self.contacts, "fields_at", None)
-        if fields_at is not None:
-            return fields_at(rows)
+        if isinstance(self.contacts, _LazyContacts):  # read from a file: it has every row
+            return self.contacts.fields_at(rows)
         wanted = set(rows)  # a book built from a plain list of contacts: only those rows
         return {c.row: dict(c.fields) for c in self.contacts if c.row in wanted}
 

@@ -21,6 +21,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 from phonenumbers import timezone as pn_timezone
+from phonenumbers import tzdata as pn_tzdata
 from phonenumbers.phonenumberutil import is_number_type_geographical
 
 __all__ = [
@@ -90,6 +91,7 @@ def timezones_for(number: phonenumbers.PhoneNumber, number_type: int) -> tuple[s
     """The IANA zones of a valid number (as `phonenumbers.timezone` does, type known)."""
     if number_type == PhoneNumberType.UNKNOWN:
         return ()
+    assert number.country_code is not None  # phonenumbers.parse always sets it
     if is_number_type_geographical(number_type, number.country_code):
         zones = pn_timezone.time_zones_for_geographical_number(number)
     else:
@@ -155,6 +157,7 @@ def _parse_reason(exc: NumberParseException, region: str) -> str:
 
 
 def _invalid_reason(number: phonenumbers.PhoneNumber) -> str:
+    assert number.country_code is not None  # phonenumbers.parse always sets it
     region = phonenumbers.region_code_for_country_code(number.country_code)
     where = region if region not in (None, "ZZ", "001") else f"+{number.country_code}"
     result = phonenumbers.is_possible_number_with_reason(number)
@@ -387,8 +390,8 @@ def _fast_zones(e164: str, country_code: int, number_type: int) -> tuple[str, ..
     if not is_number_type_geographical(number_type, country_code):
         return _country_zones(country_code)
     digits = e164[1:]
-    data = pn_timezone.TIMEZONE_DATA
-    for length in range(min(pn_timezone.TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
+    data = pn_tzdata.TIMEZONE_DATA
+    for length in range(min(pn_tzdata.TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
         zones = data.get(digits[:length])
         if zones is not None:
             return tuple(zone for zone in zones if zone != _UNKNOWN_ZONE)

@@ -121,7 +121,7 @@ class DemoEnvironment:
         from campaigns.sandbox import Sandbox
 
         chosen = Path(contacts_file).expanduser() if contacts_file else sample_contacts_path()
-        if contacts_file and not Path(chosen).is_file():
+        if contacts_file and chosen is not None and not chosen.is_file():
             raise InputError(
                 f"There is no contacts file at {chosen}.",
                 "Give the path of a CSV file, or run 'smscast demo' alone for the sample.",

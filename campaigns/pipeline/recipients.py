@@ -11,17 +11,22 @@ own number) is row 0 and gets the first planned message.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from campaigns.store.journal import SKIPPED, NewRecipient
 
+if TYPE_CHECKING:  # (the book's module loads pandas: callers have it loaded already)
+    from campaigns.audience.filters import Audience
+    from campaigns.compose.plan import Plan
+    from campaigns.contacts.book import Contact, ContactBook
+
 
 def journal_recipients(
-    book: Any,
-    audience: Any,
-    plan: Any,
+    book: ContactBook,
+    audience: Audience,
+    plan: Plan,
     *,
-    limited_out: Iterable[Any] = (),
+    limited_out: Iterable[Contact] = (),
     canary: str | None = None,
 ) -> list[NewRecipient]:
     """`NewRecipient`s for `Journal.create_campaign`, in the order described above."""

@@ -82,7 +82,9 @@ def refusal(code: int, number: str = "", status: int = 400) -> Refusal:
 def _us_fixed_line() -> re.Pattern[str]:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("US")
     assert metadata is not None and metadata.fixed_line is not None
-    return re.compile(metadata.fixed_line.national_number_pattern)
+    pattern = metadata.fixed_line.national_number_pattern
+    assert pattern is not None
+    return re.compile(pattern)
 
 
 #: A 10-digit US number matching this has a known type, so it is valid and its region is US.

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote_plus, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -721,7 +721,9 @@ class Sandbox:
         site = web.TCPSite(runner, host, port, backlog=1024)
         await site.start()
         self._runner = runner
-        server = site._server  # the asyncio.Server: the only way to learn an ephemeral port
+        # The loop's Server (aiohttp types it AbstractServer, which has no `sockets`): the only
+        # way to learn an ephemeral port.
+        server = cast("asyncio.Server | None", site._server)
         bound = server.sockets[0].getsockname()[1] if server is not None else port
         self.base_url = f"http://{host}:{bound}"
 

@@ -71,6 +71,7 @@ class Headers(Mapping[str, str]):
     values are joined with ", " (Set-Cookie's last value wins: nothing here reads it)."""
 
     __slots__ = ("_parsed", "_raw")
+    _parsed: dict[str, str] | None
 
     def __init__(self, raw: str | dict[str, str] = "") -> None:
         if isinstance(raw, dict):
@@ -391,7 +392,7 @@ class _Connection(asyncio.Protocol):
         `deadlines` watches it: then `TimeoutError`)."""
         if self.closed or self.transport is None or self.transport.is_closing():
             raise _StaleConnection("the connection closed before the request was written")
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[HttpAnswer] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         self._head_only = head_only
         self.transport.write(payload)

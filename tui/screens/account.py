@@ -4,7 +4,7 @@ verified numbers. Without credentials it says how to set them and offers the dem
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from textual.binding import Binding, BindingType
@@ -15,22 +15,26 @@ from textual.widgets import Select, Static
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain, plain_lines, visible
 
+if TYPE_CHECKING:
+    from campaigns.config.settings import Settings
+    from campaigns.twilio.gateway import Sender
+
 
 def _lines(text: object) -> list[str]:
     """A message's lines (an error's sentence and its hint), to show each through `visible`."""
     return str(text).split("\n")
 
 
-def credentials_help(settings: object) -> str:
+def credentials_help(settings: Settings | None) -> str:
     """How to set credentials, naming the config file, and the demo as the way to try it."""
     try:
         from campaigns.config.settings import CREDENTIALS_HELP, default_config_path
 
-        config = getattr(settings, "config_path", None) or default_config_path()
+        config = (settings.config_path if settings is not None else None) or default_config_path()
         text = CREDENTIALS_HELP.format(config=config)
     except ImportError:
         text = "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment."
-    problem = getattr(settings, "credential_problem", None)
+    problem = settings.credential_problem if settings is not None else None
     return (
         "No Twilio account is configured.\n\n"
         + (f"{problem}\n\n" if problem else "")
@@ -88,6 +92,8 @@ class AccountScreen(StepScreen):
         select.display = True
         self.query_one("#sender-label").display = True
         self.refresh_bindings()
+        settings = app.settings
+        base_url = settings.base_url if settings is not None else None
         account = draft.account
         if account is None and draft.account_error:
             info.update(
@@ -99,10 +105,10 @@ class AccountScreen(StepScreen):
                 )
             )
         elif account is None:
-            where = endpoint_name(app.demo, getattr(app.settings, "base_url", None))
+            where = endpoint_name(app.demo, base_url)
             info.update(f"Connecting to {where or 'Twilio'}...")
         else:
-            where = endpoint_name(app.demo, getattr(app.settings, "base_url", None))
+            where = endpoint_name(app.demo, base_url)
             info.update(
                 f"Account: {visible(account.friendly_name)}  ({visible(account.sid)})\n"
                 f"Type: {account.type}   Status: {account.status}"
@@ -116,7 +122,7 @@ class AccountScreen(StepScreen):
             )
         # Friendly names come from Twilio: plain Text (a Select reads a str as markup).
         options = [(plain(self._sender_label(s)), s.address) for s in draft.senders]
-        service = getattr(app.settings, "messaging_service_sid", None)
+        service = settings.messaging_service_sid if settings is not None else None
         if service and service not in [value for _, value in options]:
             options.append((plain(f"Messaging Service {service}"), service))
         current = [value for _, value in options]
@@ -138,12 +144,12 @@ class AccountScreen(StepScreen):
             verified.update("Verified numbers: none.")
 
     @staticmethod
-    def _sender_label(sender: object) -> str:
-        kind = str(getattr(sender, "kind", "")).replace("_", " ")
-        rate = getattr(sender, "segments_per_second", None)
-        name = getattr(sender, "friendly_name", "") if kind == "messaging service" else ""
+    def _sender_label(sender: Sender) -> str:
+        kind = sender.kind.replace("_", " ")
+        rate = sender.segments_per_second
+        name = sender.friendly_name if kind == "messaging service" else ""
         pace = f", {rate:g} seg/s" if rate and kind != "messaging service" else ""
-        return f"{getattr(sender, 'address', '?')} ({kind}{pace})" + (f" {name}" if name else "")
+        return f"{sender.address} ({kind}{pace})" + (f" {name}" if name else "")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "sender":

@@ -4,8 +4,9 @@ counts, and the included and excluded contacts with a reason each. A toggle reco
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -16,8 +17,11 @@ from tui.screens.base import StepScreen
 from tui.screens.contacts import MAX_ROWS
 from tui.widgets.plain import plain, plain_lines
 
+if TYPE_CHECKING:
+    from campaigns.audience.filters import Audience
 
-def contact_name(fields: Any) -> str:
+
+def contact_name(fields: Mapping[str, str]) -> str:
     """A display name from a contact's fields (first + last name, or name), else ""."""
     lowered = {str(k).strip().lower().replace("_", " "): v for k, v in dict(fields).items()}
     for key in ("name", "full name"):
@@ -42,7 +46,7 @@ class AudienceScreen(StepScreen):
         Binding("n", "app.go('compose')", "Next", id="audience-next"),
     ]
 
-    _filled_for: Any = None
+    _filled_for: Audience | None = None
 
     SWITCHES: ClassVar[tuple[tuple[str, str], ...]] = (
         ("verified_only", "Verified numbers only (v)"),
@@ -109,7 +113,7 @@ class AudienceScreen(StepScreen):
             self._filled_for = audience
             self._fill(audience, deferred)
 
-    def _fill(self, audience: Any, deferred: dict[int, Any]) -> None:
+    def _fill(self, audience: Audience, deferred: dict[int, datetime]) -> None:
         """Both tables, at most MAX_ROWS rows each (the counts above cover everyone). Cells
         from the file are `plain` Text: controls visible, and never read as markup."""
         included = self.query_one("#included-table", DataTable)
@@ -137,7 +141,7 @@ class AudienceScreen(StepScreen):
             self.smscast.set_filters(**{key: event.value})
             self.query_one("#audience-summary", Static).update("Counting...")
 
-    def action_toggle(self, key: str) -> None:
+    async def action_toggle(self, key: str) -> None:
         """Flip a filter."""
         switch = self.query_one(f"#switch-{key}", Switch)
         switch.value = not switch.value

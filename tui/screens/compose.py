@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -21,6 +21,10 @@ from tui.screens.audience import contact_name
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain, plain_lines, visible
 from tui.widgets.segment_histogram import SegmentHistogram
+
+if TYPE_CHECKING:
+    from campaigns.compose.plan import Plan
+    from campaigns.contacts.book import ContactWarning, Problem
 
 #: Wording that tells recipients how to opt out (carriers expect it in bulk messages).
 OPT_OUT = re.compile(r"\b(stop|unsubscribe|opt[ -]?out|end|quit)\b", re.IGNORECASE)
@@ -131,7 +135,7 @@ class ComposeScreen(StepScreen):
             return
         contact = first_included(draft.audience, draft.preview_index)
         template = draft.template
-        if template is None or contact is None:
+        if template is None or contact is None or draft.audience is None:
             head.update("Preview: load contacts (2) to see each person's message.")
             preview.update("")
             line.update("")
@@ -258,21 +262,16 @@ class ComposeScreen(StepScreen):
         self.query_one("#template", TextArea).focus()
 
 
-def _body_problem(plan: Any, row: int) -> Any:
+def _body_problem(plan: Plan | None, row: int) -> Problem | None:
     """The plan's problem with this row's message (empty, blank, too long), if any."""
-    return next((p for p in getattr(plan, "problems", ()) or () if p.row == row), None)
+    problems = plan.problems if plan is not None else []
+    return next((p for p in problems if p.row == row), None)
 
 
-def _body_warning(plan: Any, row: int) -> Any:
+def _body_warning(plan: Plan | None, row: int) -> ContactWarning | None:
     """The plan's control-character warning for this row's message, if any."""
-    return next(
-        (
-            w
-            for w in getattr(plan, "warnings", ()) or ()
-            if w.row == row and w.kind == "control-character"
-        ),
-        None,
-    )
+    warnings = plan.warnings if plan is not None else []
+    return next((w for w in warnings if w.row == row and w.kind == "control-character"), None)
 
 
 def placeholder_for(column: str) -> str:

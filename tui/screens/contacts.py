@@ -5,7 +5,7 @@ suggested repair."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -16,6 +16,9 @@ from tui.screens.base import StepScreen
 from tui.widgets.path_input import PathSuggester
 from tui.widgets.plain import plain, plain_lines
 from tui.widgets.safe_input import SafeInput
+
+if TYPE_CHECKING:
+    from campaigns.contacts.book import ContactBook
 
 #: Rows a table shows at most (a DataTable of 100,000 rows would stall the app).
 MAX_ROWS = 1000
@@ -37,7 +40,7 @@ class ContactsScreen(StepScreen):
     ]
 
     _columns_shown: tuple[str, ...] = ()
-    _filled_for: Any = None
+    _filled_for: ContactBook | None = None
     #: The person opened a file from the path box: the problems table takes the focus once it
     #: is read, so the keys (n, 3, ...) work again.
     _opening = False
@@ -90,18 +93,18 @@ class ContactsScreen(StepScreen):
             self._opening = False
 
     @staticmethod
-    def _summary(book: Any) -> str:
+    def _summary(book: ContactBook) -> str:
         delimiter = DELIMITER_NAMES.get(book.delimiter, repr(book.delimiter))
         lines = [
             f"{book.path.name}: encoding {book.encoding}, {delimiter}-separated, "
             f"phone column '{book.phone_column}', region {book.region}",
             f"{book.rows} rows: {book.valid} valid, {book.invalid} with problems, "
             f"{_count(book.duplicates, 'duplicate')}; {_count(len(book.warnings), 'warning')}",
-            *getattr(book, "notes", ()),
+            *book.notes,
         ]
         return plain_lines(*lines)  # the file name and the header are untrusted
 
-    def _sync_columns(self, book: Any) -> None:
+    def _sync_columns(self, book: ContactBook) -> None:
         select = self.query_one("#phone-column", Select)
         columns = tuple(book.columns)
         if columns != self._columns_shown:
@@ -113,7 +116,7 @@ class ContactsScreen(StepScreen):
             with select.prevent(Select.Changed):
                 select.value = book.phone_column
 
-    def _fill_problems(self, book: Any) -> None:
+    def _fill_problems(self, book: ContactBook) -> None:
         """The problems, then the warnings; at most MAX_ROWS (the rest are counted)."""
         table = self.query_one("#problems", DataTable)
         table.clear()

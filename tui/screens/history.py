@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
@@ -15,6 +15,9 @@ from textual.widgets import DataTable, Static
 from campaigns.store import statuses
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain, plain_lines
+
+if TYPE_CHECKING:
+    from campaigns.store.journal import Campaign
 
 #: What the Delivered and Failed columns count.
 DELIVERED = statuses.DELIVERED
@@ -108,7 +111,7 @@ class HistoryScreen(StepScreen):
             lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
         detail.update(plain_lines(*lines))  # the path, template and reason are untrusted
 
-    def _selected_campaign(self) -> Any:
+    def _selected_campaign(self) -> Campaign | None:
         wanted = self.selected_id()
         return next((r.campaign for r in self.draft.history if r.campaign.id == wanted), None)
 

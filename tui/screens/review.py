@@ -9,7 +9,7 @@ one anyway with a key of its own."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +21,9 @@ from textual.widgets import Button, Input, Static
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain_lines
 from tui.widgets.safe_input import SafeInput
+
+if TYPE_CHECKING:
+    from campaigns.pipeline.repeats import Repeat
 
 CONFIRM_WORD = "SEND"
 
@@ -107,7 +110,7 @@ class ReviewScreen(StepScreen):
             lines.append(f"Note: {repeat.recent_note()}")
         if draft.sending:
             lines.append("A campaign is sending now: see Send (6).")
-        elif not ready:
+        elif plan is None or not ready:
             lines.append("Not ready: choose a sender (1), load contacts (2) and compose (4).")
         else:
             lines.append(
@@ -160,7 +163,7 @@ class ReviewScreen(StepScreen):
         self.set_focus(None)
         self.smscast.start_campaign(canary=canary, first_n=int(first) if first else None)
 
-    def action_focus(self, field_id: str) -> None:
+    async def action_focus(self, field_id: str) -> None:
         """Move to one of the fields."""
         self.query_one(f"#{field_id}", Input).focus()
 
@@ -190,20 +193,20 @@ class RepeatDialog(ModalScreen[str | None]):
         Binding("escape", "choose('')", "Back", id="repeat-back"),
     ]
 
-    def __init__(self, repeat: object) -> None:
+    def __init__(self, repeat: Repeat) -> None:
         super().__init__()
         self.repeat = repeat
 
     @property
     def way_on(self) -> str:
         """ "resume" for a campaign that is not over, else "open"."""
-        return "resume" if self.repeat.resumable else "open"  # type: ignore[attr-defined]
+        return "resume" if self.repeat.resumable else "open"
 
     def compose(self) -> ComposeResult:
         repeat = self.repeat
-        text = [repeat.describe()]  # type: ignore[attr-defined]
-        if repeat.recent_note():  # type: ignore[attr-defined]
-            text.append(repeat.recent_note())  # type: ignore[attr-defined]
+        text = [repeat.describe()]
+        if repeat.recent_note():
+            text.append(repeat.recent_note())
         text.append(
             "Resume it to text only those not texted yet."
             if self.way_on == "resume"

@@ -11,7 +11,7 @@ import gc
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -19,6 +19,15 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from campaigns.send.events import (
+    CampaignFinished,
+    CampaignPaused,
+    CampaignStarted,
+    EngineError,
+    Event,
+    Progress,
+    RecipientChanged,
+)
 from campaigns.store.statuses import ENDED_STATES, FAILED_OR_UNKNOWN
 from campaigns.store.statuses import CampaignState as C
 from campaigns.store.statuses import RecipientStatus as S
@@ -31,6 +40,9 @@ from tui.widgets.progress_panel import ProgressPanel
 from tui.widgets.safe_input import SafeInput
 from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
 
+if TYPE_CHECKING:
+    from campaigns.store.journal import Recipient
+
 #: Campaigns this large get the garbage collector frozen after loading (see show_recipients).
 LARGE_CAMPAIGN = 10_000
 
@@ -42,7 +54,7 @@ FAILED = FAILED_OR_UNKNOWN
 TITLE_KEYS = "   ⏎ details · / search · o sort"
 
 
-def recipient_row(recipient: Any) -> RecipientRow:
+def recipient_row(recipient: Recipient) -> RecipientRow:
     """A journal `Recipient` as a status-table row (the spreadsheet row is its id)."""
     return RecipientRow(
         recipient_id=recipient.row,
@@ -132,22 +144,21 @@ class SendScreen(StepScreen):
         self._show_progress()
         self._show_failures()
 
-    def apply(self, events: Sequence[Any]) -> None:
+    def apply(self, events: Sequence[Event]) -> None:
         """Apply a batch of engine events (already coalesced by the event buffer)."""
         table = self.query_one("#status", StatusTable)
         changes: list[RecipientRow] = []
         for event in events:
-            kind = type(event).__name__
-            if kind == "RecipientChanged":
+            if isinstance(event, RecipientChanged):
                 changes.append(self._changed_row(table, event))
-            elif kind == "Progress":
+            elif isinstance(event, Progress):
                 self.counts, self.total = dict(event.counts), event.total
                 self.rate, self.eta = event.rate, event.eta_seconds
                 if self.state == "idle":
                     self.state = C.RUNNING
-            elif kind == "CampaignStarted":
+            elif isinstance(event, CampaignStarted):
                 self.state, self.total = C.RUNNING, event.total
-            elif kind == "CampaignPaused":
+            elif isinstance(event, CampaignPaused):
                 self.state = C.PAUSED
                 text = plain_lines(event.reason, *([event.hint] if event.hint else []))
                 self.notify(
@@ -157,11 +168,11 @@ class SendScreen(StepScreen):
                     severity="warning",
                     timeout=8,
                 )
-            elif kind == "CampaignFinished":
+            elif isinstance(event, CampaignFinished):
                 self.state = C.CANCELED if event.canceled else C.FINISHED
                 self.counts = dict(event.counts) or self.counts
                 self.eta = None
-            elif kind == "EngineError":
+            elif isinstance(event, EngineError):
                 text = plain_lines(event.message, *([event.hint] if event.hint else []))
                 self.notify(text, title="Sending", severity="error", markup=False, timeout=10)
         if changes:
@@ -169,7 +180,7 @@ class SendScreen(StepScreen):
             self._show_failures()
         self._show_progress()
 
-    def _changed_row(self, table: StatusTable, event: Any) -> RecipientRow:
+    def _changed_row(self, table: StatusTable, event: RecipientChanged) -> RecipientRow:
         current = table.get_row(event.row)
         if event.status in FAILED:
             self.failures[event.row] = event.error_code

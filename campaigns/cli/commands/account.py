@@ -21,7 +21,7 @@ KIND_LABELS = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast account` (imports nothing heavy)."""
     from campaigns.cli.flags import add_credential_arguments, add_timeout_argument
 

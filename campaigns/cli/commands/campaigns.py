@@ -5,9 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+class _CampaignRow(TypedDict):
+    """One campaign as listed (and as one `--json` line)."""
+
+    campaign_id: str
+    created_at: str
+    state: str
+    source: str
+    sender: str | None
+    total: int
+    counts: dict[str, int]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast campaigns` (imports nothing heavy)."""
     p = subparsers.add_parser(
         "campaigns",
@@ -35,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         except Exception:
             db_path = default_db_path()
     with Journal.open(db_path, read_only=True) as journal:
-        rows = []
+        rows: list[_CampaignRow] = []
         for c in journal.campaigns():
             counts = journal.counts(c.id)
             rows.append(

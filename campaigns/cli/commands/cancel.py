@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from campaigns.store.journal import Journal
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast cancel` (imports nothing heavy)."""
     from campaigns.cli.flags import add_credential_arguments
     from campaigns.cli.main import EXIT_STATUS_HELP

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `demo` subcommand (imports nothing heavy)."""
     parser = subparsers.add_parser(
         "demo",

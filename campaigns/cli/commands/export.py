@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast export` (imports nothing heavy)."""
     parser = subparsers.add_parser(
         "export",

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 TEXT_LIMIT = 50
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `preview` subcommand (imports nothing heavy)."""
     parser = subparsers.add_parser(
         "preview",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from campaigns.store.journal import Campaign, Journal
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast resume` (imports nothing heavy)."""
     from campaigns.cli.flags import add_credential_arguments, add_engine_arguments
     from campaigns.cli.main import EXIT_STATUS_HELP

@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaigns.sandbox import SandboxConfig
 
 
 def _share(text: str) -> float:
@@ -43,7 +47,7 @@ def _numbers(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast sandbox` and its flags."""
     p = subparsers.add_parser(
         "sandbox",
@@ -169,11 +173,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     """The SandboxConfig the flags describe."""
     from campaigns.sandbox import Faults, SandboxConfig
 
-    values: dict[str, object] = {
+    values: dict[str, Any] = {  # argparse's values are untyped
         "trial": args.trial,
         "opted_out": args.opted_out,
         "latency_ms": args.latency_ms,
@@ -198,7 +202,7 @@ def config_from_args(args: argparse.Namespace):
         values["auth_token"] = args.auth_token
     if args.verified is not None:
         values["verified"] = args.verified
-    return SandboxConfig(**values)  # type: ignore[arg-type]
+    return SandboxConfig(**values)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 _SHOW_EXCLUDED = 20
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast send` (imports nothing heavy)."""
     from campaigns.cli.flags import (
         add_credential_arguments,

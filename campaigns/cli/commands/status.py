@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast status` (imports nothing heavy)."""
     from campaigns.cli.flags import add_credential_arguments
 

@@ -41,7 +41,7 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `smscast suppress` and its actions (imports nothing heavy)."""
     parser = subparsers.add_parser(
         "suppress",
