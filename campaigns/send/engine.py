@@ -36,18 +36,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from campaigns.audience.quiet_hours import SendWindow, window_of_settings
 from campaigns.errors import JournalError, JournalGoneError
+from campaigns.send.admission import Admission
+from campaigns.send.breaker import CircuitBreaker, tripped_message
+from campaigns.send.canary import Canary
 from campaigns.send.events import (
     CampaignFinished,
     CampaignPaused,
@@ -55,10 +56,20 @@ from campaigns.send.events import (
     EngineError,
     Event,
     Progress,
-    RecipientChanged,
+)
+from campaigns.send.group_commit import GroupCommit
+from campaigns.send.later import LaterQueue
+from campaigns.send.options import (
+    EngineOptions,
+    RunResult,
+    engine_settings,
+    options_from_settings,
 )
 from campaigns.send.pacing import AdaptiveLimit, SegmentPacer, backoff
+from campaigns.send.patience import TransientPatience
+from campaigns.send.rate_meter import RateMeter
 from campaigns.send.reconcile import LookupResult, lookup
+from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
 from campaigns.twilio.errors import (
@@ -67,102 +78,22 @@ from campaigns.twilio.errors import (
     PermanentError,
     TransientError,
     TwilioFailure,
-    describe,
 )
+
+__all__ = [
+    "RATE_MARGIN",
+    "Emit",
+    "Engine",
+    "EngineOptions",
+    "RunResult",
+    "engine_settings",
+    "options_from_settings",
+]
 
 Emit = Callable[[Event], None]
 
 #: Share of `--rate` the pacer aims at.
 RATE_MARGIN = 0.98
-
-#: Codes that never trip the circuit breaker: they are about one person, not the campaign.
-_BREAKER_EXEMPT = frozenset({21610})
-
-
-@dataclass(frozen=True, slots=True)
-class EngineOptions:
-    """How to send. `rate` is segments per second (None = only the concurrency bound)."""
-
-    rate: float | None = None
-    concurrency: int = 10
-    track_seconds: float = 120.0
-    canary: int = 0
-    request_timeout: float = 15.0
-    exit_on_pause: bool = True
-    breaker_threshold: int = 20
-    poll_share: float = 0.15
-    progress_interval: float = 0.1
-    #: Seconds between group commits while busy. 50 ms: each commit (a transaction, an fsync, a
-    #: hop to the journal's thread and back) is shared by ~80 rows at 1,600 msg/s; at 10 ms it
-    #: cost ~50 us of client CPU per message more (bench_send.py), for no more throughput.
-    #: Requests wait for their intent's commit, but a concurrency's worth is always committed
-    #: ahead at the gate, so the wait does not slow sends.
-    commit_interval: float = 0.05
-    retry_unknown: bool = False
-    max_defer_wait: float = 60.0
-    reconcile_margin: float = 120.0
-    reconcile_grace: float = 0.5
-    lookup_attempts: int = 6
-    #: Seconds of transient failures in a row (Twilio unreachable, connections refused: nothing
-    #: was created) during which sending backs off and retries, one probe at a time, before
-    #: the campaign pauses with kind `transient`. A network blip costs a short wait, not a pause.
-    transient_patience: float = 30.0
-    opted_out: Callable[[str, str], None] | None = field(default=None, compare=False)
-    #: The wall clock for the send-time rules (the sending window, `not_before`): an aware UTC
-    #: datetime. Tests pass a synthetic one; intents and reconciliation keep real time (they are
-    #: compared with Twilio's own timestamps).
-    clock: Callable[[], datetime] = field(default=J.now_utc, compare=False)
-
-
-_FROM_STORED: Any = object()
-
-
-def engine_settings(options: EngineOptions) -> dict[str, Any]:
-    """What a campaign stores of how it is sent (`Journal.create_campaign(settings=...)`), so
-    that a resume, from either face, goes on at the same pace."""
-    return {
-        "rate_segments_per_second": options.rate,
-        "concurrency": options.concurrency,
-        "track": options.track_seconds,
-    }
-
-
-def options_from_settings(
-    stored: Mapping[str, Any],
-    *,
-    rate: float | None = _FROM_STORED,
-    concurrency: int | None = None,
-    track_seconds: float | None = None,
-    **extra: Any,
-) -> EngineOptions:
-    """EngineOptions as a campaign's stored settings say (`engine_settings`); a `rate` given
-    (None = only the concurrency bound), a `concurrency` or `track_seconds` not None, and any
-    other option in `extra` win."""
-    if rate is _FROM_STORED:
-        stored_rate = stored.get("rate_segments_per_second")
-        rate = float(stored_rate) if stored_rate else None
-    if concurrency is None:
-        concurrency = int(stored.get("concurrency") or 10)
-    if track_seconds is None:
-        track = stored.get("track")
-        track_seconds = 120.0 if track is None else float(track)
-    return EngineOptions(
-        rate=rate,
-        concurrency=int(concurrency),
-        track_seconds=max(0.0, float(track_seconds)),
-        **extra,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """How `Engine.run` ended: `state` is finished, paused, canceled or stopped."""
-
-    state: str
-    counts: dict[str, int]
-    reason: str = ""
-    hint: str = ""
-    kind: str = ""
 
 
 @dataclass(slots=True)
@@ -205,6 +136,7 @@ class Engine:
         self._pending_control: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._wake_event = asyncio.Event()  # replaced by `run`; here so `_wake` always works
+        self._admission: Admission | None = None  # made by `run`
 
     # -- control, from any thread ------------------------------------------------------------
 
@@ -244,18 +176,20 @@ class Engine:
             self._request = request
         if self._resumed is not None and not self._resumed.done() and request.action != "pause":
             self._resumed.set_result(request.action)
-        waiters = getattr(self, "_waiters", None)
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(False)
+        if self._admission is not None:
+            self._admission.close()  # the sends waiting for a slot are turned away
         self._wake()
+
+    def _clear_request(self) -> None:
+        self._request = None
+        if self._admission is not None:
+            self._admission.reopen()
 
     def _do_resume(self) -> None:
         if self._resumed is not None and not self._resumed.done():
             self._resumed.set_result("resume")
         elif self._request is not None and self._request.action == "pause":
-            self._request = None
+            self._clear_request()
             self._wake()
 
     # -- the run -----------------------------------------------------------------------------
@@ -284,7 +218,7 @@ class Engine:
                 self._loop = None
             return self._refuse("This campaign was canceled; it cannot be resumed.")
         # Group commits run on this one thread (the connection is never used concurrently).
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="smscast-journal")
+        self._commits.open()
         self._from = campaign.sender if not campaign.messaging_service_sid else None
         self._service = campaign.messaging_service_sid
         # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
@@ -306,8 +240,8 @@ class Engine:
             # Whatever is still gathered; if the journal cannot take it, those rows stay
             # `inflight` and the next run reconciles them (never hide the error under way).
             with contextlib.suppress(JournalError):
-                self._flush()
-            self._writer.shutdown(wait=True)
+                self._commits.flush()
+            self._commits.close()
             with self._lock:
                 self._loop = None
 
@@ -327,7 +261,7 @@ class Engine:
             what = await self._resumed
             self._resumed = None
             if what == "resume":
-                self._request = None
+                self._clear_request()
                 self._load()
                 continue
             if what == "cancel":
@@ -362,12 +296,12 @@ class Engine:
                 "flight are checked with Twilio first, so nobody is texted twice."
             ).strip()
             with contextlib.suppress(JournalError):
-                self._flush()
+                self._commits.flush()
             with contextlib.suppress(JournalError):
                 self._set_campaign_state(J.PAUSED, reason, hint)
-        self._outcomes = []
+        self._commits.drop()
         self._emit(CampaignPaused(cid, reason=reason, hint=hint, kind="journal"))
-        return RunResult("stopped", self._nonzero(), reason, hint, "journal")
+        return RunResult("stopped", self._tally.nonzero(), reason, hint, "journal")
 
     def _refuse(self, message: str) -> RunResult:
         self._emit(EngineError(self.campaign_id, message))
@@ -375,50 +309,43 @@ class Engine:
         return RunResult("canceled", counts, message, kind="refused")
 
     def _init_state(self) -> None:
+        """The run's collaborators, and the methods the per-message paths call, bound once."""
         opts = self.options
         self._limit = AdaptiveLimit(opts.concurrency)
         # A 2% margin under a fixed rate absorbs network jitter, so that even counted where the
         # messages arrive no one-second window exceeds the rate.
-        self._pacer = SegmentPacer(opts.rate * RATE_MARGIN) if opts.rate else None
+        pacer = SegmentPacer(opts.rate * RATE_MARGIN) if opts.rate else None
+        self._admission = admission = Admission(
+            self._limit, pacer, closed=self._request is not None
+        )
+        self._admit = admission.admit
+        self._release = admission.release
+        self._commits = GroupCommit(self.journal, self.campaign_id)
+        self._tally = tally = Tally(self.campaign_id, self._emit, self._commits.gathered.append)
+        self._change = tally.change
+        self._status = tally.status
         self._queue: deque[_Row] = deque()
-        self._later: list[tuple[float, int, _Row]] = []  # retries and quiet-hours deferrals
+        self._later: LaterQueue[_Row] = LaterQueue()  # retries and quiet-hours deferrals
         self._polls = PollSchedule(track_seconds=opts.track_seconds)
-        self._status: dict[int, str] = {}
-        self._counts: Counter[str] = Counter()
-        self._outcomes: list[J.Outcome] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._active = 0  # requests in flight (sends, polls, lookups)
-        self._active_sends = 0
-        self._at_gate = 0
-        self._gate = asyncio.Lock()
-        self._slot_freed = asyncio.Event()
-        #: Unpaced sends waiting for a slot, in FIFO order: `_release` hands a freed slot
-        #: straight to the first (True), a pause/cancel/stop turns them all away (False).
-        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._active_sends = 0  # sends started and not over (those at the gate included)
         self._sends_started = 0
         self._polls_started = 0
-        #: Transient failures in a row (429s aside): how many, since when (monotonic and wall
-        #: clock), and until when sending holds back (`_on_transient`).
-        self._transient_streak = 0
-        self._transient_since: float | None = None
-        self._transient_since_wall: datetime | None = None
-        self._hold_until = 0.0
+        self._patience = TransientPatience(opts.transient_patience, wall_clock=J.now_utc)
+        self._reachable = self._patience.reachable
+        self._send_breaker = CircuitBreaker(opts.breaker_threshold)
+        self._send_ok = self._send_breaker.succeeded
+        self._delivery_breaker = CircuitBreaker(opts.breaker_threshold)
+        self._canary = Canary(opts.canary)
+        self._meter = RateMeter()
         self._window: SendWindow | None = None  # set by `_run` from the campaign's settings
         #: What happened, for tests and reports: throttled, transient, ambiguous,
         #: reconciled_found, reconciled_absent, unknown, polls, deferred (by the window at send
         #: time), gone (tracked messages Twilio no longer has).
         self.stats: Counter[str] = Counter()
-        self._breaker: dict[str, tuple[int | None, int]] = {
-            "send": (None, 0),
-            "delivery": (None, 0),
-        }
         self._wake_event = asyncio.Event()
-        self._seq = 0
-        self._rate_samples: deque[tuple[float, int]] = deque()
         self._sent_total = 0
         self._last_progress = 0.0
-        self._canary_rows: set[int] = set()
-        self._canary_left = self.options.canary
         self._sending_done_at: float | None = None
 
     def _wake(self) -> None:
@@ -431,17 +358,18 @@ class Engine:
         self._later.clear()
         now_wall = self.options.clock()
         now = time.monotonic()
-        self._status.clear()
-        self._counts.clear()
+        status, counts = self._tally.status, self._tally.counts
+        status.clear()
+        counts.clear()
         # The lean read (no JSON fields, no dates but not_before): 20,000 rows load quickly.
         for r in self.journal.send_rows(self.campaign_id):
-            self._status[r.row] = r.status
-            self._counts[r.status] += 1
+            status[r.row] = r.status
+            counts[r.status] += 1
             if r.status == J.PENDING:
                 item = _Row(r.row, r.to, r.body, r.segments, not_before=r.not_before)
                 if r.not_before is not None and r.not_before > now_wall:
                     delay = (r.not_before - now_wall).total_seconds()
-                    self._push_later(now + delay, item)
+                    self._later.push(now + delay, item)
                 else:
                     self._queue.append(item)
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
@@ -450,39 +378,31 @@ class Engine:
                 self._polls.add(r.row, r.sid, r.to, now)
         if self._window is not None:
             # Each number's zones once, in one bulk pass, before the first check.
-            self._window.learn(item.to for item in (*self._queue, *(x[2] for x in self._later)))
+            self._window.learn(item.to for item in (*self._queue, *self._later))
         self._sending_done_at = None
         self._set_campaign_state(J.RUNNING)
         self._emit(
             CampaignStarted(
                 self.campaign_id,
-                total=self._total(),
+                total=self._tally.total(),
                 to_send=len(self._queue) + len(self._later),
                 rate=self.options.rate,
                 concurrency=self.options.concurrency,
             )
         )
 
-    def _total(self) -> int:
-        return sum(n for status, n in self._counts.items() if status != J.SKIPPED)
-
     def _set_campaign_state(
         self, state: str, reason: str | None = None, hint: str | None = None
     ) -> None:
         self.journal.set_state(self.campaign_id, state, reason=reason, hint=hint)
 
-    def _push_later(self, when: float, item: _Row) -> None:
-        import heapq
-
-        self._seq += 1
-        heapq.heappush(self._later, (when, self._seq, item))
-
     # -- the scheduler -----------------------------------------------------------------------
 
     async def _drive(self) -> RunResult:
-        import heapq
-
         opts = self.options
+        admission, patience, canary = self._admission, self._patience, self._canary
+        assert admission is not None
+        queue, later = self._queue, self._later
         last_commit = 0.0
         while True:
             request = self._request
@@ -490,7 +410,7 @@ class Engine:
             if request is not None:
                 if request.action == "stop":
                     self._cancel_tasks()
-                    self._flush()
+                    self._commits.flush()
                     return self._paused(
                         request.reason,
                         "Resume to reconcile and go on.",
@@ -499,32 +419,27 @@ class Engine:
                     )
                 if self._active_sends == 0:
                     await self._drop_polls()
-                    self._flush()
+                    self._commits.flush()
                     if request.action == "cancel":
                         return self._finish(canceled=True)
                     return self._paused(request.reason, request.hint, request.kind)
-            while self._later and self._later[0][0] <= now:
-                item = heapq.heappop(self._later)[2]
-                item.not_before = None  # due: the window is checked again before it leaves
-                self._queue.append(item)
+            if later:
+                for item in later.pop_due(now):
+                    item.not_before = None  # due: the window is checked again before it leaves
+                    queue.append(item)
             intents: list[_Row] = []
             wait = opts.progress_interval
             if request is None:
-                # Sends wait at the gate (`_admit`) once their intent is durable, so a freed
-                # slot is refilled at once, not at the next group commit. Keep at most one
-                # concurrency's worth waiting there (a fifth of a second's worth when paced).
-                limit = self._limit.value
-                free = 2 * limit - self._active_sends
-                if self._pacer is not None:
-                    ahead = max(1, math.ceil(self._pacer.rate * 0.2)) - self._at_gate
-                    free = min(free, ahead)
-                if self._transient_since is not None:
-                    # Twilio unreachable: hold back, then one probe at a time (`_on_transient`).
-                    free = min(free, 0 if now < self._hold_until else 1 - self._active_sends)
+                # Sends wait at the gate (`Admission.admit`) once their intent is durable, so a
+                # freed slot is refilled at once, not at the next group commit; Twilio
+                # unreachable holds them back, then one probe at a time; a canary out, all.
+                free = patience.room(admission.room(self._active_sends), now, self._active_sends)
+                free = canary.room(free)
+                in_canary = canary.left > 0
                 window = self._window
-                wall = self.options.clock() if window is not None and self._queue else None
-                while free > 0 and self._queue and self._canary_allows():
-                    item = self._queue.popleft()
+                wall = opts.clock() if window is not None and queue else None
+                while free > 0 and queue:
+                    item = queue.popleft()
                     if wall is not None:
                         # The first check: a closed window commits no intent for this row.
                         opens = window.closed_until(item.to, wall)  # type: ignore[union-attr]
@@ -533,25 +448,24 @@ class Engine:
                             continue
                     intents.append(item)
                     free -= 1
-                    if self._canary_left > 0:
-                        self._canary_left -= 1
-                        self._canary_rows.add(item.row)
-                polls = self._due_polls(now, self._limit.value - self._active)
+                    if in_canary:
+                        canary.take(item.row)
+                polls = self._due_polls(now, admission.free_slots())
             else:
                 polls = []
             at = J.now_utc()
             for item in intents:
                 item.attempted_at = at
-            # The commit (an fsync) runs on the journal's thread: responses keep being handled
-            # meanwhile, and these requests leave only once their intent is durable.
-            await self._commit([J.Intent(item.row, at) for item in intents])
+            # Exactly once: these requests leave only once their intent is durable. The commit
+            # (an fsync) runs on the journal's thread; responses keep being handled meanwhile.
+            await self._commits.commit([J.Intent(item.row, at) for item in intents])
             last_commit = now
             # Counted here, not when the tasks first run, so `_check_done` sees them at once.
             for item in intents:
                 self._active_sends += 1
                 self._spawn(self._send(item))
             for poll in polls:
-                self._active += 1
+                admission.active += 1
                 self._polls_started += 1
                 self._spawn(self._poll(poll))
             self._maybe_progress(now)
@@ -559,10 +473,12 @@ class Engine:
             outcome = self._check_done(now)
             if outcome is not None:
                 return outcome
-            if self._later:
-                wait = min(wait, max(0.0, self._later[0][0] - now))
-            if self._transient_since is not None and self._queue:
-                wait = min(wait, max(0.001, self._hold_until - now))
+            if later:
+                wait = min(wait, max(0.0, later.first()[0] - now))
+            if queue:
+                hold = patience.wait(now)
+                if hold is not None:
+                    wait = min(wait, hold)
             next_poll = self._polls.next_due()
             if next_poll is not None:
                 wait = min(wait, max(0.001, next_poll - now))
@@ -572,25 +488,21 @@ class Engine:
             if since < opts.commit_interval and self._request is None:
                 await asyncio.sleep(opts.commit_interval - since)
 
-    def _canary_allows(self) -> bool:
-        # Once the canary is out, hold the rest until its outcome is known (`_check_canary`).
-        return self.options.canary <= 0 or self._canary_left > 0
-
     def _due_polls(self, now: float, free: int) -> list[tuple[int, str, str]]:
-        if free <= 0 or (self.options.track_seconds <= 0 and not self._canary_rows):
+        """The status polls to start now: at most `poll_share` of the requests while sending
+        (all the free slots while the canary waits, or once sending is over)."""
+        canary = self._canary
+        if free <= 0 or (self.options.track_seconds <= 0 and not canary.rows):
             return []
         sending = bool(self._queue) or self._active_sends > 0
         budget = free
-        if sending and not self._canary_holding():
+        if sending and not canary.holding:
             share = self.options.poll_share
             allowed = int(share / (1 - share) * self._sends_started) + 1 - self._polls_started
             budget = min(free, max(0, allowed))
         if budget <= 0:
             return []
         return self._polls.due(now, budget)
-
-    def _canary_holding(self) -> bool:
-        return self.options.canary > 0 and self._canary_left == 0 and bool(self._canary_rows)
 
     async def _sleep(self, timeout: float) -> None:
         if self._wake_event.is_set():
@@ -600,7 +512,7 @@ class Engine:
             await asyncio.wait_for(self._wake_event.wait(), timeout)
         self._wake_event.clear()
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -611,7 +523,8 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._active = 0  # only polls were left, and a task canceled unstarted never counts down
+        # Only polls were left, and a task canceled unstarted never counts down.
+        self._admission.active = 0  # type: ignore[union-attr]
         self._polls.requeue(time.monotonic())
 
     def _cancel_tasks(self) -> None:
@@ -623,16 +536,15 @@ class Engine:
     def _check_done(self, now: float) -> RunResult | None:
         if self._active_sends or self._request is not None:
             return None
-        if self._canary_holding():
+        if self._canary.holding:
             return self._check_canary(now)
         if self._queue:
             return None
         if self._later:
-            first = self._later[0][0]
+            first, item = self._later.first()
             if first - now <= self.options.max_defer_wait:
                 return None
             waiting = len(self._later)
-            item = self._later[0][2]
             when = item.not_before or self.options.clock() + timedelta(seconds=first - now)
             return self._paused(
                 f"{waiting} recipient(s) are outside their sending window (quiet hours); "
@@ -645,55 +557,49 @@ class Engine:
             self._sending_done_at = now
         if self._polls and now - self._sending_done_at < self.options.track_seconds:
             return None
-        if self._active:
+        if self._admission.active:  # type: ignore[union-attr]
             return None
         return self._finish(canceled=False)
 
     def _check_canary(self, now: float) -> RunResult | None:
-        rows = self._canary_rows
-        open_rows = [
-            r for r in rows if self._status.get(r) not in J.FINAL_STATUSES | {J.UNKNOWN, J.SKIPPED}
-        ]
-        waiting_for = [r for r in open_rows if self._status.get(r) != J.PENDING]
+        canary = self._canary
+        waiting_for = canary.waiting_for(self._status)
         if self._sending_done_at is None:
             self._sending_done_at = now
         limit = self.options.track_seconds if self.options.track_seconds > 0 else 120.0
         if waiting_for and now - self._sending_done_at < limit and self._polls:
             return None
-        if self._active:
+        if self._admission.active:  # type: ignore[union-attr]
             return None
-        counts = Counter(self._status[r] for r in rows)
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        sent, summary = len(canary.rows), canary.summary(self._status)
         self.options = replace(self.options, canary=0)
-        self._canary_rows = set()
+        canary.finish()
         return self._paused(
-            f"Canary of {len(rows)} sent: {summary}.",
+            f"Canary of {sent} sent: {summary}.",
             f"Check them, then run 'smscast resume {self.campaign_id}' to send the rest.",
             "canary",
         )
 
     def _paused(self, reason: str, hint: str, kind: str, state_name: str = J.PAUSED) -> RunResult:
-        self._flush()
+        self._commits.flush()
         self._set_campaign_state(J.PAUSED, reason, hint)
         self._emit_progress(time.monotonic())
         self._emit(CampaignPaused(self.campaign_id, reason=reason, hint=hint, kind=kind))
-        self._request = None
-        return RunResult(state_name, self._nonzero(), reason, hint, kind)
-
-    def _nonzero(self) -> dict[str, int]:
-        return {status: n for status, n in self._counts.items() if n}
+        self._clear_request()
+        return RunResult(state_name, self._tally.nonzero(), reason, hint, kind)
 
     def _finish(self, *, canceled: bool) -> RunResult:
-        self._flush()
+        self._commits.flush()
+        tally = self._tally
         if canceled:
             self.journal.set_status(
                 self.campaign_id, [J.PENDING], "canceled", "The campaign was canceled."
             )
-            self._counts = Counter(self.journal.counts(self.campaign_id))
+            tally.recount(self.journal.counts(self.campaign_id))
             self._set_campaign_state(J.CANCELED, "Canceled.")
-        elif self._counts.get(J.UNKNOWN):
+        elif tally.counts.get(J.UNKNOWN):
             return self._paused(
-                f"{self._counts[J.UNKNOWN]} recipient(s) may or may not have been texted: "
+                f"{tally.counts[J.UNKNOWN]} recipient(s) may or may not have been texted: "
                 "Twilio could not be asked.",
                 f"Check them with 'smscast status {self.campaign_id}', then "
                 f"'smscast resume {self.campaign_id} --retry-unknown' to ask Twilio again "
@@ -703,48 +609,14 @@ class Engine:
         else:
             self._set_campaign_state(J.FINISHED)
         self._emit_progress(time.monotonic())
-        self._emit(CampaignFinished(self.campaign_id, counts=self._nonzero(), canceled=canceled))
-        return RunResult(J.CANCELED if canceled else J.FINISHED, self._nonzero())
+        self._emit(CampaignFinished(self.campaign_id, counts=tally.nonzero(), canceled=canceled))
+        return RunResult(J.CANCELED if canceled else J.FINISHED, tally.nonzero())
 
-    # -- journal + events --------------------------------------------------------------------
-
-    async def _commit(self, intents: list[J.Intent]) -> None:
-        outcomes, self._outcomes = self._outcomes, []
-        if outcomes or intents:
-            await asyncio.get_running_loop().run_in_executor(
-                self._writer, self.journal.apply, self.campaign_id, outcomes, intents
-            )
-
-    def _flush(self, intents: list[J.Intent] | None = None) -> None:
-        outcomes, self._outcomes = self._outcomes, []
-        if outcomes or intents:
-            self.journal.apply(self.campaign_id, outcomes, intents or ())
-
-    def _change(self, row: int, to: str, status: str, outcome: J.Outcome | None = None) -> None:
-        old = self._status.get(row)
-        if old is not None:
-            self._counts[old] -= 1
-        self._status[row] = status
-        self._counts[status] += 1
-        if outcome is not None:
-            self._outcomes.append(outcome)
-            self._emit(
-                RecipientChanged(
-                    self.campaign_id,
-                    row=row,
-                    to=to,
-                    status=status,
-                    sid=outcome.sid,
-                    error_code=outcome.error_code,
-                    error_message=outcome.error_message,
-                )
-            )
-        else:
-            self._emit(RecipientChanged(self.campaign_id, row=row, to=to, status=status))
+    # -- events ------------------------------------------------------------------------------
 
     def _record(self, item: _Row, outcome: J.Outcome) -> None:
         self._change(item.row, item.to, outcome.status, outcome)
-        self._wake()
+        self._wake_event.set()
 
     def _maybe_progress(self, now: float) -> None:
         if now - self._last_progress >= self.options.progress_interval:
@@ -752,22 +624,18 @@ class Engine:
 
     def _emit_progress(self, now: float) -> None:
         self._last_progress = now
-        samples = self._rate_samples
-        samples.append((now, self._sent_total))
-        while len(samples) > 2 and now - samples[0][0] > 5.0:
-            samples.popleft()
-        t0, n0 = samples[0]
-        rate = (self._sent_total - n0) / (now - t0) if now - t0 > 0.2 else 0.0
-        left = self._counts.get(J.PENDING, 0) + self._counts.get(J.INFLIGHT, 0)
-        total = self._total()
+        rate = self._meter.rate(now, self._sent_total)
+        tally = self._tally
+        left = tally.left()
+        total = tally.total()
         self._emit(
             Progress(
                 self.campaign_id,
-                counts=self._nonzero(),
+                counts=tally.nonzero(),
                 total=total,
                 done=total - left,
                 rate=round(rate, 1),
-                eta_seconds=round(left / rate, 1) if rate > 0 and left else None,
+                eta_seconds=RateMeter.eta(left, rate),
             )
         )
 
@@ -775,11 +643,11 @@ class Engine:
 
     async def _send(self, item: _Row) -> None:
         opts = self.options
-        if not await self._admit(item):
+        if not await self._admit(item.segments):
             self._active_sends -= 1
             self._record(item, J.Outcome(item.row, J.PENDING))
             self._queue.appendleft(item)
-            self._wake()
+            self._wake_event.set()
             return
         # The second window check, at the last moment: the intent was committed earlier, and
         # the wait for a slot or the pacer since may have crossed the window's close. Nothing
@@ -794,7 +662,7 @@ class Engine:
                 self._release()
                 self._active_sends -= 1
                 self._defer(item, opens, wall, time.monotonic())
-                self._wake()
+                self._wake_event.set()
                 return
         self._sends_started += 1
         self._change(item.row, item.to, J.INFLIGHT)
@@ -824,9 +692,9 @@ class Engine:
             else:
                 self._limit.on_success()
                 self._reachable()
-                self._breaker["send"] = (None, 0)
+                self._send_ok()
                 self._sent_total += 1
-                self._record(item, self._record_outcome(item.row, record))
+                self._record(item, outcome_of(item.row, record))
                 self._track(item, record)
         except asyncio.CancelledError:
             raise
@@ -836,7 +704,7 @@ class Engine:
         finally:
             self._release()
             self._active_sends -= 1
-            self._wake()
+            self._wake_event.set()
 
     def _defer(self, item: _Row, opens: datetime, wall: datetime, now: float) -> None:
         """The row's sending window is closed: back to `pending` until `opens` (UTC), which is
@@ -844,79 +712,10 @@ class Engine:
         self.stats["deferred"] += 1
         item.not_before = opens
         self._record(item, J.Outcome(item.row, J.PENDING, not_before=opens))
-        self._push_later(now + max(0.0, (opens - wall).total_seconds()), item)
-
-    def _release(self) -> None:
-        self._active -= 1
-        self._slot_freed.set()
-        waiters = self._waiters
-        while waiters and self._active < self._limit.value and self._request is None:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                self._active += 1  # the slot passes straight to the first send waiting
-                waiter.set_result(True)
-
-    async def _admit(self, item: _Row) -> bool:
-        """Wait, in FIFO order, for a request slot (the AIMD bound) and the pacer; then take
-        the slot. False when the campaign is pausing or stopping meanwhile: the request must
-        not leave."""
-        if self._pacer is None:
-            if self._request is not None:
-                return False
-            if self._active < self._limit.value and not self._waiters:
-                self._active += 1  # the common case: a free slot and no one queued before us
-                return True
-            # Wait in line: `_release` hands us a slot (already counted), or a pause turns
-            # us away. One wake-up per send, no lock hand-offs.
-            waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            self._at_gate += 1
-            try:
-                return await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled() and waiter.result():
-                    self._release()  # handed a slot just as we were canceled: give it back
-                raise
-            finally:
-                self._at_gate -= 1
-        self._at_gate += 1
-        try:
-            async with self._gate:
-                while True:
-                    if self._request is not None:
-                        return False
-                    if self._active >= self._limit.value:
-                        self._slot_freed.clear()
-                        await self._slot_freed.wait()
-                        continue
-                    if self._pacer is not None:
-                        now = time.monotonic()
-                        delay = self._pacer.delay(item.segments, now)
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                            continue
-                        self._pacer.take(item.segments, now)
-                    self._active += 1
-                    return True
-        finally:
-            self._at_gate -= 1
-
-    @staticmethod
-    def _record_outcome(row: int, record: Any) -> J.Outcome:
-        code = record.error_code
-        info = describe(code)
-        return J.Outcome(
-            row,
-            record.status,
-            sid=record.sid,
-            error_code=code,
-            error_message=(info.meaning if info else record.error_message) if code else None,
-            price=record.price,
-            segments=record.num_segments,
-        )
+        self._later.push(now + max(0.0, (opens - wall).total_seconds()), item)
 
     def _track(self, item: _Row, record: Any) -> None:
-        wanted = self.options.track_seconds > 0 or item.row in self._canary_rows
+        wanted = self.options.track_seconds > 0 or item.row in self._canary.rows
         if wanted and record.status not in J.FINAL_STATUSES:
             self._polls.add(item.row, record.sid, item.to, time.monotonic())
 
@@ -925,9 +724,9 @@ class Engine:
 
         A 429 is about requests in flight, which AIMD is already lowering: that row alone
         retries soon. Any other transient failure (a refused connection, Twilio unreachable)
-        is about the way to Twilio, not the row: all sending holds back with backoff, then
-        probes with one request at a time, and only after `transient_patience` seconds with
-        no success does the campaign pause, saying what failed and since when."""
+        is about the way to Twilio, not the row: `TransientPatience` holds all sending back
+        with backoff, then probes one request at a time, and only after `transient_patience`
+        seconds with no success does the campaign pause, saying what failed and since when."""
         throttled = exc.status == 429 or exc.code == 20429
         self.stats["throttled" if throttled else "transient"] += 1
         now = time.monotonic()
@@ -936,43 +735,15 @@ class Engine:
             self._limit.on_throttled()
             delay = backoff(item.retries, base=0.2, cap=5.0)
         else:
-            if self._transient_since is None:
-                self._transient_since = now
-                self._transient_since_wall = J.now_utc()
-            self._transient_streak += 1
-            delay = backoff(self._transient_streak, base=0.25, cap=5.0)
-            self._hold_until = max(self._hold_until, now + delay)
+            delay = self._patience.failed(now)
         if exc.retry_after:
             delay = max(delay, exc.retry_after)
         self._record(item, J.Outcome(item.row, J.PENDING))
-        self._push_later(now + delay, item)
-        since = self._transient_since
-        if not throttled and since is not None and now - since >= self.options.transient_patience:
-            self._pause_unreachable(exc, now)
-
-    def _pause_unreachable(self, exc: TransientError, now: float) -> None:
-        since = self._transient_since_wall or J.now_utc()
-        seconds = now - (self._transient_since or now)
-        self._set_request(
-            _Request(
-                "pause",
-                f"Twilio could not be reached for {seconds:.0f} s ({self._transient_streak} "
-                f"attempts since {since:%H:%M:%S} UTC, each retried with backoff); the last "
-                f"error: {exc}",
-                "Nothing was created by the failed attempts: those recipients are still "
-                "pending. Check the network connection (or status.twilio.com), then run "
-                f"'smscast resume {self.campaign_id}'.",
-                "transient",
-            )
-        )
-        self._reachable()
-
-    def _reachable(self) -> None:
-        """Twilio answered (or the run pauses): the transient streak is over."""
-        self._transient_streak = 0
-        self._transient_since = None
-        self._transient_since_wall = None
-        self._hold_until = 0.0
+        self._later.push(now + delay, item)
+        if not throttled and self._patience.exhausted(now):
+            reason, hint = self._patience.message(exc, now, self.campaign_id)
+            self._set_request(_Request("pause", reason, hint, "transient"))
+            self._patience.reachable()
 
     def _on_permanent(self, item: _Row, exc: PermanentError) -> None:
         self._reachable()  # Twilio answered
@@ -985,29 +756,16 @@ class Engine:
                 self.options.opted_out(item.to, self.campaign_id)
             except Exception as err:
                 self._emit(EngineError(self.campaign_id, f"Could not suppress {item.to}: {err}"))
-        self._trip("send", exc.code)
+        self._trip(self._send_breaker, exc.code)
 
-    def _trip(self, stream: str, code: int | None) -> None:
-        """The circuit breaker: the same permanent code for many recipients in a row."""
-        if code is None or code in _BREAKER_EXEMPT:
-            self._breaker[stream] = (None, 0)
-            return
-        last, streak = self._breaker[stream]
-        streak = streak + 1 if last == code else 1
-        self._breaker[stream] = (code, streak)
-        if streak >= self.options.breaker_threshold:
-            self._breaker[stream] = (None, 0)
-            info = describe(code)
-            meaning = info.meaning if info else f"Twilio error {code}."
-            advice = info.advice if info else "See Twilio's page for this error code."
-            self._set_request(
-                _Request(
-                    "pause",
-                    f"{streak} recipients in a row failed with error {code}: {meaning}",
-                    f"{advice} Then run 'smscast resume {self.campaign_id}'.",
-                    "breaker",
-                )
-            )
+    def _trip(self, breaker: CircuitBreaker, code: int | None) -> None:
+        """One more failure for `breaker`: pause (kind `breaker`) when it trips."""
+        streak = breaker.failed(code)
+        if streak and code is not None:
+            reason, hint = tripped_message(code, streak, self.campaign_id)
+            self._set_request(_Request("pause", reason, hint, "breaker"))
+
+    # -- reconciliation ----------------------------------------------------------------------
 
     async def _on_ambiguous(self, item: _Row, exc: TwilioFailure | None) -> None:
         """The message may exist: look it up before deciding anything."""
@@ -1017,8 +775,8 @@ class Engine:
         self._apply_lookup(item, result, exc)
 
     async def _lookup(self, item: _Row) -> LookupResult:
-        assert item.attempted_at is not None
-        self._active += 1
+        assert item.attempted_at is not None and self._admission is not None
+        self._admission.active += 1
         try:
             return await lookup(
                 self._session,
@@ -1036,12 +794,12 @@ class Engine:
         self.stats[_lookup_stat(result)] += 1
         if result.record is not None:
             self._sent_total += 1
-            self._record(item, self._record_outcome(item.row, result.record))
+            self._record(item, outcome_of(item.row, result.record))
             self._track(item, result.record)
         elif result.found_nothing:
             item.retries += 1
             self._record(item, J.Outcome(item.row, J.PENDING))
-            self._push_later(time.monotonic() + backoff(item.retries, base=0.2), item)
+            self._later.push(time.monotonic() + backoff(item.retries, base=0.2), item)
         else:
             why = str(exc) if exc is not None else "The request timed out."
             self._record(
@@ -1060,7 +818,9 @@ class Engine:
         if not rows:
             return
         gate = asyncio.Semaphore(max(1, self.options.concurrency))
-        self._status = {r.row: r.status for r in rows}
+        self._status.clear()
+        self._status.update((r.row, r.status) for r in rows)
+        gather = self._commits.gathered.append
 
         async def one(r: J.Recipient) -> None:
             item = _Row(r.row, r.to, r.body, r.segments, attempted_at=r.attempted_at)
@@ -1068,11 +828,11 @@ class Engine:
                 result = await self._lookup(item)
             self.stats[_lookup_stat(result)] += 1
             if result.record is not None:
-                self._outcomes.append(self._record_outcome(r.row, result.record))
+                gather(outcome_of(r.row, result.record))
             elif result.found_nothing:
-                self._outcomes.append(J.Outcome(r.row, J.PENDING))
+                gather(J.Outcome(r.row, J.PENDING))
             else:
-                self._outcomes.append(
+                gather(
                     J.Outcome(
                         r.row,
                         J.UNKNOWN,
@@ -1082,7 +842,7 @@ class Engine:
                 )
 
         await asyncio.gather(*(one(r) for r in rows))
-        self._flush()
+        self._commits.flush()
 
     # -- delivery tracking -------------------------------------------------------------------
 
@@ -1106,18 +866,18 @@ class Engine:
                 self._polls.retry(row, time.monotonic())
         else:
             if record.status != self._status.get(row):
-                self._change(row, to, record.status, self._record_outcome(row, record))
+                self._change(row, to, record.status, outcome_of(row, record))
             if record.status in J.FINAL_STATUSES:
                 self._polls.done(row)
                 if record.status in J.FAILED_STATUSES:
-                    self._trip("delivery", record.error_code)
+                    self._trip(self._delivery_breaker, record.error_code)
                 elif record.status == "delivered":
-                    self._breaker["delivery"] = (None, 0)
+                    self._delivery_breaker.succeeded()
             else:
                 self._polls.retry(row, time.monotonic())
         finally:
             self._release()
-            self._wake()
+            self._wake_event.set()
 
 
 def _lookup_stat(result: LookupResult) -> str:
