@@ -47,8 +47,9 @@ from typing import Any
 from campaigns.audience.quiet_hours import SendWindow, window_of_settings
 from campaigns.errors import JournalError, JournalGoneError
 from campaigns.send.admission import Admission
-from campaigns.send.breaker import CircuitBreaker, tripped_message
+from campaigns.send.breaker import CircuitBreaker
 from campaigns.send.canary import Canary
+from campaigns.send.dispatch import Dispatcher, Row
 from campaigns.send.events import (
     CampaignFinished,
     CampaignPaused,
@@ -65,20 +66,12 @@ from campaigns.send.options import (
     engine_settings,
     options_from_settings,
 )
-from campaigns.send.pacing import AdaptiveLimit, SegmentPacer, backoff
+from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.patience import TransientPatience
 from campaigns.send.rate_meter import RateMeter
-from campaigns.send.reconcile import LookupResult, lookup
-from campaigns.send.tally import Tally, outcome_of
-from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
+from campaigns.send.tally import Tally
+from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
-from campaigns.twilio.errors import (
-    AmbiguousError,
-    FatalError,
-    PermanentError,
-    TransientError,
-    TwilioFailure,
-)
 
 __all__ = [
     "RATE_MARGIN",
@@ -94,17 +87,6 @@ Emit = Callable[[Event], None]
 
 #: Share of `--rate` the pacer aims at.
 RATE_MARGIN = 0.98
-
-
-@dataclass(slots=True)
-class _Row:
-    row: int
-    to: str
-    body: str
-    segments: int
-    retries: int = 0
-    attempted_at: datetime | None = None
-    not_before: datetime | None = None  # when deferred: its window's next opening (UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,14 +203,11 @@ class Engine:
         self._commits.open()
         self._from = campaign.sender if not campaign.messaging_service_sid else None
         self._service = campaign.messaging_service_sid
-        # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
-        # still be found, whichever attempt's answer was lost.
-        self._began = campaign.created_at
         window = window_of_settings(campaign.settings)
         self._window = SendWindow(window) if window is not None else None
         try:
             async with self.gateway.async_session() as session:
-                self._session = session
+                self._dispatch = self._dispatcher(session, campaign.created_at)
                 try:
                     return await self._sessions_work()
                 except JournalError as exc:
@@ -250,7 +229,11 @@ class Engine:
         if self.options.retry_unknown:
             # Ask Twilio again first: found -> recorded, absent -> sent, else unknown.
             self.journal.set_status(self.campaign_id, [J.UNKNOWN], J.INFLIGHT, None)
-        await self._reconcile_inflight()
+        # After a crash: settle every `inflight` row before anything is sent.
+        inflight = self.journal.recipients(self.campaign_id, [J.INFLIGHT])
+        if inflight:
+            await self._dispatch.reconcile_inflight(inflight)
+            self._commits.flush()
         self._load()
         while True:
             result = await self._drive()
@@ -315,26 +298,16 @@ class Engine:
         # A 2% margin under a fixed rate absorbs network jitter, so that even counted where the
         # messages arrive no one-second window exceeds the rate.
         pacer = SegmentPacer(opts.rate * RATE_MARGIN) if opts.rate else None
-        self._admission = admission = Admission(
-            self._limit, pacer, closed=self._request is not None
-        )
-        self._admit = admission.admit
-        self._release = admission.release
+        self._admission = Admission(self._limit, pacer, closed=self._request is not None)
         self._commits = GroupCommit(self.journal, self.campaign_id)
-        self._tally = tally = Tally(self.campaign_id, self._emit, self._commits.gathered.append)
-        self._change = tally.change
-        self._status = tally.status
-        self._queue: deque[_Row] = deque()
-        self._later: LaterQueue[_Row] = LaterQueue()  # retries and quiet-hours deferrals
+        self._tally = Tally(self.campaign_id, self._emit, self._commits.gathered.append)
+        self._queue: deque[Row] = deque()
+        self._later: LaterQueue[Row] = LaterQueue()  # retries and quiet-hours deferrals
         self._polls = PollSchedule(track_seconds=opts.track_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._active_sends = 0  # sends started and not over (those at the gate included)
-        self._sends_started = 0
         self._polls_started = 0
         self._patience = TransientPatience(opts.transient_patience, wall_clock=J.now_utc)
-        self._reachable = self._patience.reachable
         self._send_breaker = CircuitBreaker(opts.breaker_threshold)
-        self._send_ok = self._send_breaker.succeeded
         self._delivery_breaker = CircuitBreaker(opts.breaker_threshold)
         self._canary = Canary(opts.canary)
         self._meter = RateMeter()
@@ -344,9 +317,39 @@ class Engine:
         #: time), gone (tracked messages Twilio no longer has).
         self.stats: Counter[str] = Counter()
         self._wake_event = asyncio.Event()
-        self._sent_total = 0
         self._last_progress = 0.0
         self._sending_done_at: float | None = None
+
+    def _dispatcher(self, session: Any, began: datetime) -> Dispatcher:
+        """The requests' side of the run, on `session`, sharing the run's collaborators."""
+        return Dispatcher(
+            campaign_id=self.campaign_id,
+            options=self.options,
+            session=session,
+            sender=self._from,
+            service=self._service,
+            # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
+            # still be found, whichever attempt's answer was lost.
+            began=began,
+            window=self._window,
+            admission=self._admission,  # type: ignore[arg-type]
+            tally=self._tally,
+            gather=self._commits.gathered.append,
+            queue=self._queue,
+            later=self._later,
+            polls=self._polls,
+            patience=self._patience,
+            send_breaker=self._send_breaker,
+            delivery_breaker=self._delivery_breaker,
+            canary=self._canary,
+            stats=self.stats,
+            wake=self._wake_event,
+            emit=self._emit,
+            pause=self._pause_for,
+        )
+
+    def _pause_for(self, reason: str, hint: str, kind: str) -> None:
+        self._set_request(_Request("pause", reason, hint, kind))
 
     def _wake(self) -> None:
         self._wake_event.set()
@@ -366,7 +369,7 @@ class Engine:
             status[r.row] = r.status
             counts[r.status] += 1
             if r.status == J.PENDING:
-                item = _Row(r.row, r.to, r.body, r.segments, not_before=r.not_before)
+                item = Row(r.row, r.to, r.body, r.segments, not_before=r.not_before)
                 if r.not_before is not None and r.not_before > now_wall:
                     delay = (r.not_before - now_wall).total_seconds()
                     self._later.push(now + delay, item)
@@ -402,6 +405,8 @@ class Engine:
         opts = self.options
         admission, patience, canary = self._admission, self._patience, self._canary
         assert admission is not None
+        dispatch = self._dispatch
+        send, poll_one, spawn = dispatch.send, dispatch.poll, self._spawn
         queue, later = self._queue, self._later
         last_commit = 0.0
         while True:
@@ -417,7 +422,7 @@ class Engine:
                         "stop",
                         state_name="stopped",
                     )
-                if self._active_sends == 0:
+                if dispatch.active_sends == 0:
                     await self._drop_polls()
                     self._commits.flush()
                     if request.action == "cancel":
@@ -427,13 +432,14 @@ class Engine:
                 for item in later.pop_due(now):
                     item.not_before = None  # due: the window is checked again before it leaves
                     queue.append(item)
-            intents: list[_Row] = []
+            intents: list[Row] = []
             wait = opts.progress_interval
             if request is None:
                 # Sends wait at the gate (`Admission.admit`) once their intent is durable, so a
                 # freed slot is refilled at once, not at the next group commit; Twilio
                 # unreachable holds them back, then one probe at a time; a canary out, all.
-                free = patience.room(admission.room(self._active_sends), now, self._active_sends)
+                active_sends = dispatch.active_sends
+                free = patience.room(admission.room(active_sends), now, active_sends)
                 free = canary.room(free)
                 in_canary = canary.left > 0
                 window = self._window
@@ -444,7 +450,7 @@ class Engine:
                         # The first check: a closed window commits no intent for this row.
                         opens = window.closed_until(item.to, wall)  # type: ignore[union-attr]
                         if opens is not None:
-                            self._defer(item, opens, wall, now)
+                            dispatch.defer(item, opens, wall, now)
                             continue
                     intents.append(item)
                     free -= 1
@@ -462,12 +468,12 @@ class Engine:
             last_commit = now
             # Counted here, not when the tasks first run, so `_check_done` sees them at once.
             for item in intents:
-                self._active_sends += 1
-                self._spawn(self._send(item))
+                dispatch.active_sends += 1
+                spawn(send(item))
             for poll in polls:
                 admission.active += 1
                 self._polls_started += 1
-                self._spawn(self._poll(poll))
+                spawn(poll_one(poll))
             self._maybe_progress(now)
 
             outcome = self._check_done(now)
@@ -494,11 +500,12 @@ class Engine:
         canary = self._canary
         if free <= 0 or (self.options.track_seconds <= 0 and not canary.rows):
             return []
-        sending = bool(self._queue) or self._active_sends > 0
+        dispatch = self._dispatch
+        sending = bool(self._queue) or dispatch.active_sends > 0
         budget = free
         if sending and not canary.holding:
             share = self.options.poll_share
-            allowed = int(share / (1 - share) * self._sends_started) + 1 - self._polls_started
+            allowed = int(share / (1 - share) * dispatch.sends_started) + 1 - self._polls_started
             budget = min(free, max(0, allowed))
         if budget <= 0:
             return []
@@ -534,7 +541,7 @@ class Engine:
     # -- finishing ---------------------------------------------------------------------------
 
     def _check_done(self, now: float) -> RunResult | None:
-        if self._active_sends or self._request is not None:
+        if self._dispatch.active_sends or self._request is not None:
             return None
         if self._canary.holding:
             return self._check_canary(now)
@@ -563,7 +570,7 @@ class Engine:
 
     def _check_canary(self, now: float) -> RunResult | None:
         canary = self._canary
-        waiting_for = canary.waiting_for(self._status)
+        waiting_for = canary.waiting_for(self._tally.status)
         if self._sending_done_at is None:
             self._sending_done_at = now
         limit = self.options.track_seconds if self.options.track_seconds > 0 else 120.0
@@ -571,7 +578,7 @@ class Engine:
             return None
         if self._admission.active:  # type: ignore[union-attr]
             return None
-        sent, summary = len(canary.rows), canary.summary(self._status)
+        sent, summary = len(canary.rows), canary.summary(self._tally.status)
         self.options = replace(self.options, canary=0)
         canary.finish()
         return self._paused(
@@ -614,17 +621,13 @@ class Engine:
 
     # -- events ------------------------------------------------------------------------------
 
-    def _record(self, item: _Row, outcome: J.Outcome) -> None:
-        self._change(item.row, item.to, outcome.status, outcome)
-        self._wake_event.set()
-
     def _maybe_progress(self, now: float) -> None:
         if now - self._last_progress >= self.options.progress_interval:
             self._emit_progress(now)
 
     def _emit_progress(self, now: float) -> None:
         self._last_progress = now
-        rate = self._meter.rate(now, self._sent_total)
+        rate = self._meter.rate(now, self._dispatch.sent_total)
         tally = self._tally
         left = tally.left()
         total = tally.total()
@@ -638,249 +641,3 @@ class Engine:
                 eta_seconds=RateMeter.eta(left, rate),
             )
         )
-
-    # -- one send ----------------------------------------------------------------------------
-
-    async def _send(self, item: _Row) -> None:
-        opts = self.options
-        if not await self._admit(item.segments):
-            self._active_sends -= 1
-            self._record(item, J.Outcome(item.row, J.PENDING))
-            self._queue.appendleft(item)
-            self._wake_event.set()
-            return
-        # The second window check, at the last moment: the intent was committed earlier, and
-        # the wait for a slot or the pacer since may have crossed the window's close. Nothing
-        # awaits between here and `session.send`, which writes the request as soon as it has a
-        # connection: at once on a kept-alive one, after the connect (loopback or a nearby
-        # Twilio edge: milliseconds; at most `connect_timeout`) on a new one. So "the window
-        # holds when the request leaves" is exact to within that connect time.
-        if self._window is not None:
-            wall = opts.clock()
-            opens = self._window.closed_until(item.to, wall)
-            if opens is not None:
-                self._release()
-                self._active_sends -= 1
-                self._defer(item, opens, wall, time.monotonic())
-                self._wake_event.set()
-                return
-        self._sends_started += 1
-        self._change(item.row, item.to, J.INFLIGHT)
-        try:
-            try:
-                # The session bounds the call with `timeout` (no extra task per message here).
-                record = await self._session.send(
-                    to=item.to,
-                    body=item.body,
-                    from_=self._from,
-                    messaging_service_sid=self._service,
-                    timeout=opts.request_timeout,
-                )
-            except TransientError as exc:
-                self._on_transient(item, exc)
-            except PermanentError as exc:
-                self._on_permanent(item, exc)
-            except FatalError as exc:
-                self._record(item, J.Outcome(item.row, J.PENDING))
-                self._set_request(_Request("pause", str(exc), exc.hint or "", "fatal"))
-            except AmbiguousError as exc:
-                await self._on_ambiguous(item, exc)
-            except TimeoutError:
-                await self._on_ambiguous(item, None)
-            except TwilioFailure as exc:  # an unknown subclass: be safe
-                await self._on_ambiguous(item, exc)
-            else:
-                self._limit.on_success()
-                self._reachable()
-                self._send_ok()
-                self._sent_total += 1
-                self._record(item, outcome_of(item.row, record))
-                self._track(item, record)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._emit(EngineError(self.campaign_id, f"Unexpected error: {exc!r}"))
-            await self._on_ambiguous(item, None)
-        finally:
-            self._release()
-            self._active_sends -= 1
-            self._wake_event.set()
-
-    def _defer(self, item: _Row, opens: datetime, wall: datetime, now: float) -> None:
-        """The row's sending window is closed: back to `pending` until `opens` (UTC), which is
-        persisted as its `not_before` (a resume, from either face, waits for it too)."""
-        self.stats["deferred"] += 1
-        item.not_before = opens
-        self._record(item, J.Outcome(item.row, J.PENDING, not_before=opens))
-        self._later.push(now + max(0.0, (opens - wall).total_seconds()), item)
-
-    def _track(self, item: _Row, record: Any) -> None:
-        wanted = self.options.track_seconds > 0 or item.row in self._canary.rows
-        if wanted and record.status not in J.FINAL_STATUSES:
-            self._polls.add(item.row, record.sid, item.to, time.monotonic())
-
-    def _on_transient(self, item: _Row, exc: TransientError) -> None:
-        """Nothing was created: the row goes back to `pending` and is retried later.
-
-        A 429 is about requests in flight, which AIMD is already lowering: that row alone
-        retries soon. Any other transient failure (a refused connection, Twilio unreachable)
-        is about the way to Twilio, not the row: `TransientPatience` holds all sending back
-        with backoff, then probes one request at a time, and only after `transient_patience`
-        seconds with no success does the campaign pause, saying what failed and since when."""
-        throttled = exc.status == 429 or exc.code == 20429
-        self.stats["throttled" if throttled else "transient"] += 1
-        now = time.monotonic()
-        item.retries += 1
-        if throttled:
-            self._limit.on_throttled()
-            delay = backoff(item.retries, base=0.2, cap=5.0)
-        else:
-            delay = self._patience.failed(now)
-        if exc.retry_after:
-            delay = max(delay, exc.retry_after)
-        self._record(item, J.Outcome(item.row, J.PENDING))
-        self._later.push(now + delay, item)
-        if not throttled and self._patience.exhausted(now):
-            reason, hint = self._patience.message(exc, now, self.campaign_id)
-            self._set_request(_Request("pause", reason, hint, "transient"))
-            self._patience.reachable()
-
-    def _on_permanent(self, item: _Row, exc: PermanentError) -> None:
-        self._reachable()  # Twilio answered
-        self._record(
-            item,
-            J.Outcome(item.row, "failed", error_code=exc.code, error_message=str(exc)),
-        )
-        if exc.code == 21610 and self.options.opted_out is not None:
-            try:
-                self.options.opted_out(item.to, self.campaign_id)
-            except Exception as err:
-                self._emit(EngineError(self.campaign_id, f"Could not suppress {item.to}: {err}"))
-        self._trip(self._send_breaker, exc.code)
-
-    def _trip(self, breaker: CircuitBreaker, code: int | None) -> None:
-        """One more failure for `breaker`: pause (kind `breaker`) when it trips."""
-        streak = breaker.failed(code)
-        if streak and code is not None:
-            reason, hint = tripped_message(code, streak, self.campaign_id)
-            self._set_request(_Request("pause", reason, hint, "breaker"))
-
-    # -- reconciliation ----------------------------------------------------------------------
-
-    async def _on_ambiguous(self, item: _Row, exc: TwilioFailure | None) -> None:
-        """The message may exist: look it up before deciding anything."""
-        self.stats["ambiguous"] += 1
-        await asyncio.sleep(self.options.reconcile_grace)
-        result = await self._lookup(item)
-        self._apply_lookup(item, result, exc)
-
-    async def _lookup(self, item: _Row) -> LookupResult:
-        assert item.attempted_at is not None and self._admission is not None
-        self._admission.active += 1
-        try:
-            return await lookup(
-                self._session,
-                to=item.to,
-                body=item.body,
-                since=min(self._began, item.attempted_at)
-                - timedelta(seconds=self.options.reconcile_margin),
-                attempts=self.options.lookup_attempts,
-                timeout=self.options.request_timeout,
-            )
-        finally:
-            self._release()
-
-    def _apply_lookup(self, item: _Row, result: LookupResult, exc: TwilioFailure | None) -> None:
-        self.stats[_lookup_stat(result)] += 1
-        if result.record is not None:
-            self._sent_total += 1
-            self._record(item, outcome_of(item.row, result.record))
-            self._track(item, result.record)
-        elif result.found_nothing:
-            item.retries += 1
-            self._record(item, J.Outcome(item.row, J.PENDING))
-            self._later.push(time.monotonic() + backoff(item.retries, base=0.2), item)
-        else:
-            why = str(exc) if exc is not None else "The request timed out."
-            self._record(
-                item,
-                J.Outcome(
-                    item.row,
-                    J.UNKNOWN,
-                    error_code=exc.code if exc is not None else None,
-                    error_message=f"{why} Twilio could not be asked whether it was created.",
-                ),
-            )
-
-    async def _reconcile_inflight(self) -> None:
-        """After a crash: settle every `inflight` row before anything is sent."""
-        rows = self.journal.recipients(self.campaign_id, [J.INFLIGHT])
-        if not rows:
-            return
-        gate = asyncio.Semaphore(max(1, self.options.concurrency))
-        self._status.clear()
-        self._status.update((r.row, r.status) for r in rows)
-        gather = self._commits.gathered.append
-
-        async def one(r: J.Recipient) -> None:
-            item = _Row(r.row, r.to, r.body, r.segments, attempted_at=r.attempted_at)
-            async with gate:
-                result = await self._lookup(item)
-            self.stats[_lookup_stat(result)] += 1
-            if result.record is not None:
-                gather(outcome_of(r.row, result.record))
-            elif result.found_nothing:
-                gather(J.Outcome(r.row, J.PENDING))
-            else:
-                gather(
-                    J.Outcome(
-                        r.row,
-                        J.UNKNOWN,
-                        error_message="Interrupted mid-request, and Twilio could not be asked "
-                        "whether the message was created.",
-                    )
-                )
-
-        await asyncio.gather(*(one(r) for r in rows))
-        self._commits.flush()
-
-    # -- delivery tracking -------------------------------------------------------------------
-
-    async def _poll(self, poll: tuple[int, str, str]) -> None:
-        row, sid, to = poll
-        try:
-            record = await self._session.fetch(sid, timeout=self.options.request_timeout)
-        except TransientError as exc:
-            if exc.status == 429 or exc.code == 20429:
-                self._limit.on_throttled()
-            self._polls.retry(row, time.monotonic())
-        except TwilioFailure as exc:
-            if is_gone(exc):
-                # Twilio no longer has it: the row keeps its last status, says so, and is not
-                # polled again (asking again would get the same 404 forever).
-                self.stats["gone"] += 1
-                self._polls.done(row)
-                status = self._status.get(row, "sent")
-                self._change(row, to, status, gone_outcome(row, status))
-            else:
-                self._polls.retry(row, time.monotonic())
-        else:
-            if record.status != self._status.get(row):
-                self._change(row, to, record.status, outcome_of(row, record))
-            if record.status in J.FINAL_STATUSES:
-                self._polls.done(row)
-                if record.status in J.FAILED_STATUSES:
-                    self._trip(self._delivery_breaker, record.error_code)
-                elif record.status == "delivered":
-                    self._delivery_breaker.succeeded()
-            else:
-                self._polls.retry(row, time.monotonic())
-        finally:
-            self._release()
-            self._wake_event.set()
-
-
-def _lookup_stat(result: LookupResult) -> str:
-    if result.record is not None:
-        return "reconciled_found"
-    return "reconciled_absent" if result.found_nothing else "unknown"
