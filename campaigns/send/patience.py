@@ -66,7 +66,7 @@ class TransientPatience:
     def message(self, error: object, now: float, campaign_id: str) -> tuple[str, str]:
         """The pause's reason and hint after the patience ran out."""
         since = self.since_wall or self._wall_clock()
-        seconds = now - (self.since or now)
+        seconds = now - self.since if self.since is not None else 0.0
         return (
             f"Twilio could not be reached for {seconds:.0f} s ({self.streak} "
             f"attempts since {since:%H:%M:%S} UTC, each retried with backoff); the last "
