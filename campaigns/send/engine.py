@@ -1,35 +1,36 @@
 """The sending engine: every pending recipient of a campaign gets exactly one message.
 
-One asyncio task (`Engine.run`) drives everything. Each *tick* it takes as many pending rows
-as the concurrency bound (`AdaptiveLimit`, AIMD on 429s) and the segment pacer
-(`SegmentPacer`) allow, commits their intent together with the outcomes gathered since the
-last tick in ONE transaction (`Journal.apply`), and only then starts their requests. Ticks come
-at most every `commit_interval` seconds while busy, so a few hundred rows share each durable
-commit and the journal's fsync does not cap throughput.
-
-Errors act by class (see `campaigns.twilio.errors`): transient -> retried with backoff and
-jitter (429 also lowers the concurrency; it never fails a recipient); permanent -> recorded,
-the campaign goes on (a circuit breaker pauses it when the same code hits many recipients in a
-row); fatal -> the campaign pauses with the reason; ambiguous (timeout, 5xx, dropped
-connection) -> `reconcile.lookup`, never a blind resend. Rows left `inflight` by a crash are
-reconciled the same way before anything else on the next run. Transient failures that are not
-throttling (Twilio unreachable for a moment) hold all sending back with backoff, one probe at a
-time, and pause the campaign only after `transient_patience` seconds without a success.
+The conductor. One asyncio task (`Engine.run`) drives everything. Each *tick* it takes as many
+pending rows as admission (`admission.Admission`: the AIMD concurrency bound and the segment
+pacer), transient patience (`patience.TransientPatience`: Twilio unreachable holds sending back)
+and the canary (`canary.Canary`) allow, commits their intent together with the outcomes
+gathered since the last tick in ONE transaction (`group_commit.GroupCommit`), and only then
+starts their requests (`dispatch.Dispatcher.send`). Ticks come at most every `commit_interval`
+seconds while busy, so a few hundred rows share each durable commit and the journal's fsync
+does not cap throughput. What each answer means (by error class, lookups instead of blind
+resends, the circuit breaker `breaker.CircuitBreaker`) is the dispatcher's; rows left
+`inflight` by a crash are reconciled the same way before anything else on the next run.
 
 The sending window (the campaign's `--quiet-hours`, `quiet_hours.SendWindow`) is checked for
-each recipient twice: when its intent would be committed (a closed window commits nothing) and
-again right before its request leaves (`_send`, after the slot is taken). A recipient whose
-window has closed goes back to `pending` with `not_before` = its next opening, persisted, and is
-then handled like any deferred row (waited for within `max_defer_wait`, else the campaign pauses
-with kind `deferred`). Every path that sends goes through both checks: a first run, a resume, a
-retry after a transient failure or a lookup that found nothing, a deferred row coming due.
+each recipient twice: when its intent would be committed (here: a closed window commits
+nothing) and again right before its request leaves (`Dispatcher.send`, after the slot is
+taken). A recipient whose window has closed goes back to `pending` with `not_before` = its next
+opening, persisted, and waits in `later.LaterQueue` like a retry (within `max_defer_wait`, else
+the campaign pauses with kind `deferred`). Every path that sends goes through both checks: a
+first run, a resume, a retry after a transient failure or a lookup that found nothing, a
+deferred row coming due.
 
 Delivery is tracked by polling (`tracking.PollSchedule`), spending at most `poll_share` of the
 requests while sending, then until every message is final or `track_seconds` have passed.
+Counts and per-recipient events come from `tally.Tally`, the measured rate and ETA of
+`Progress` from `rate_meter.RateMeter`.
 
 `pause`, `resume`, `cancel` and `stop` may be called from any thread (the TUI runs the engine
 in a worker thread with its own loop): they hop onto the engine's loop with
 `call_soon_threadsafe`. Everything the engine has to say goes to `emit` as `campaigns.send.events`.
+
+Over ~500 lines on purpose: what is left is one job, the run's order (controls, the tick, the
+ways a run ends and their messages); splitting it further would spread one sequence over files.
 """
 
 from __future__ import annotations
