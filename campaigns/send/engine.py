@@ -120,6 +120,7 @@ class Engine:
         self._lock = threading.Lock()
         self._wake_event = asyncio.Event()  # replaced by `run`; here so `_wake` always works
         self._admission: Admission | None = None  # made by `run`
+        self._window: SendWindow | None = None
 
     # -- control, from any thread ------------------------------------------------------------
 
@@ -312,7 +313,7 @@ class Engine:
         self._delivery_breaker = CircuitBreaker(opts.breaker_threshold)
         self._canary = Canary(opts.canary)
         self._meter = RateMeter()
-        self._window: SendWindow | None = None  # set by `_run` from the campaign's settings
+        self._window = None  # set by `_run` from the campaign's settings
         #: What happened, for tests and reports: throttled, transient, ambiguous,
         #: reconciled_found, reconciled_absent, unknown, polls, deferred (by the window at send
         #: time), gone (tracked messages Twilio no longer has).
