@@ -121,6 +121,20 @@ class SmscastApp(App[int]):
         self.send_screen: SendScreen | None = None
 
     # ----------------------------------------------------------------- start-up
+
+    @property
+    def live_settings(self) -> Settings:
+        """The settings, for work that talks to Twilio: a sentence (ConfigError) without them
+        (they failed to load, and the app said why when it opened)."""
+        if self.settings is None:
+            from campaigns.errors import ConfigError
+
+            raise ConfigError(
+                "No settings are loaded, so smscast cannot reach Twilio.",
+                "Check your config file and .env, then start smscast again.",
+            )
+        return self.settings
+
     def on_load(self) -> None:
         """Before Textual replaces `sys.stderr` (its stand-in has no file descriptor, which
         multiprocessing's helpers need): start what parallel contacts checking uses."""
@@ -239,7 +253,7 @@ class SmscastApp(App[int]):
         try:
             from campaigns.twilio.gateway import TwilioGateway
 
-            gateway = TwilioGateway(self.settings)
+            gateway = TwilioGateway(self.live_settings)
             try:
                 account = gateway.account()
                 senders = [s for s in gateway.senders() if s.sms]
@@ -516,6 +530,7 @@ class SmscastApp(App[int]):
         self.draft.sending = False
         self.repeat = (plan, repeat)
         self.refresh_screen()
+        assert repeat.campaign is not None  # asked only when the journal holds the campaign
         campaign_id = repeat.campaign.id
 
         def answer(choice: str | None) -> None:
@@ -567,7 +582,7 @@ class SmscastApp(App[int]):
 
     def _start_runner(self, campaign_id: str, options: EngineOptions) -> None:
         self.runner = EngineRunner(
-            settings=self.settings,
+            settings=self.live_settings,
             db_path=self.db_path,
             campaign_id=campaign_id,
             options=options,
@@ -693,7 +708,7 @@ class SmscastApp(App[int]):
         try:
             from tui.core import campaign_info, campaign_recipients, refresh_statuses
 
-            changed = refresh_statuses(self.settings, self.db_path, campaign_id)
+            changed = refresh_statuses(self.live_settings, self.db_path, campaign_id)
             recipients = [recipient_row(r) for r in campaign_recipients(self.db_path, campaign_id)]
             state = campaign_info(self.db_path, campaign_id).state
         except Exception as error:

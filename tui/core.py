@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # each function imports what it runs: the app opens before th
     from campaigns.compose.plan import Plan
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
-    from campaigns.contacts.book import Contact, ContactBook
+    from campaigns.contacts.book import ContactBook
+    from campaigns.contacts.rows import Contact
     from campaigns.pipeline.campaign import AudienceFilters, PlannedCampaign
     from campaigns.pipeline.sender import SenderChoice
     from campaigns.send.engine import EngineOptions
@@ -100,8 +101,11 @@ def build_audience_for(
 ) -> tuple[Any, Any]:
     """The audience of the draft's contacts under its filters, and the (reusable) builder
     (`campaigns.pipeline.campaign.build_audience_for`)."""
+    from campaigns.errors import InputError
     from campaigns.pipeline import campaign as pipeline
 
+    if draft.book is None:
+        raise InputError("No contacts are loaded yet.", "Open a contacts file on Contacts (2).")
     filters = draft.filters
     suppressed = suppression_entries(db_path, region) if filters.suppression else {}
     known = draft.verified is not None  # no account yet: nothing to filter against
@@ -128,8 +132,13 @@ def build_plan_for(audience: Audience, template: Template, settings: Settings | 
 
 def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
     """The draft as the pipeline's `PlannedCampaign` (built as the person edited it)."""
+    from campaigns.errors import InputError
     from campaigns.pipeline.campaign import PlannedCampaign
 
+    if draft.book is None or draft.audience is None or draft.plan is None:
+        raise InputError(
+            "There is nothing to send yet.", "Load contacts (2) and compose the message (4)."
+        )
     return PlannedCampaign(
         book=draft.book,
         template_text=draft.template_text,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from campaigns.compose.plan import Plan
     from campaigns.compose.template import Template
     from campaigns.contacts.book import ContactBook
-    from campaigns.twilio.gateway import AccountInfo, Sender, VerifiedNumbers
+    from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
     from tui.core import CampaignRow
 
 from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers

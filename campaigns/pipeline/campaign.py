@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from campaigns.compose.pricing import PriceTable
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
-    from campaigns.contacts.book import Contact, ContactBook
+    from campaigns.contacts.book import ContactBook
+    from campaigns.contacts.rows import Contact
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
     from campaigns.store.journal import Campaign, Journal

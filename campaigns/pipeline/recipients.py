@@ -18,7 +18,8 @@ from campaigns.store.journal import SKIPPED, NewRecipient
 if TYPE_CHECKING:  # (the book's module loads pandas: callers have it loaded already)
     from campaigns.audience.filters import Audience
     from campaigns.compose.plan import Plan
-    from campaigns.contacts.book import Contact, ContactBook
+    from campaigns.contacts.book import ContactBook
+    from campaigns.contacts.rows import Contact
 
 
 def journal_recipients(

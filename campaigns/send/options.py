@@ -43,7 +43,7 @@ class EngineOptions:
     #: was created) during which sending backs off and retries, one probe at a time, before
     #: the campaign pauses with kind `transient`. A network blip costs a short wait, not a pause.
     transient_patience: float = 30.0
-    opted_out: Callable[[str, str], None] | None = field(default=None, compare=False)
+    opted_out: Callable[[str, str], object] | None = field(default=None, compare=False)
     #: The wall clock for the send-time rules (the sending window, `not_before`): an aware UTC
     #: datetime. Tests pass a synthetic one; intents and reconciliation keep real time (they are
     #: compared with Twilio's own timestamps).

@@ -85,7 +85,7 @@ class _DatabaseLocks:
                 return key
             fallback = -1
             if _OFD_SETLK is not None:
-                self._ofd(fd, fcntl.F_WRLCK, campaign_id, path)  # type: ignore[union-attr]
+                self._ofd(fd, fcntl.F_WRLCK, campaign_id, path)
             else:  # pragma: no cover - macOS and other systems without OFD locks
                 fallback = _flock_file(path, campaign_id)
             self.held[key] = [me, 1, fallback]
@@ -102,7 +102,7 @@ class _DatabaseLocks:
             if held[2] >= 0:  # pragma: no cover - the flock fallback
                 os.close(held[2])
             else:
-                self._ofd(self.files[key[:2]], fcntl.F_UNLCK, key[2], None)  # type: ignore[union-attr]
+                self._ofd(self.files[key[:2]], fcntl.F_UNLCK, key[2], None)
 
     def probe(self, path: Path, campaign_id: str) -> bool:
         """Whether another process or thread holds the campaign's lock, without taking it,
@@ -121,12 +121,13 @@ class _DatabaseLocks:
             held = self.held.get((*identity, campaign_id))
             if held is not None:
                 return held[0] != me
-            request = self._FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, _offset(campaign_id), 1, 0)  # type: ignore[union-attr]
+            request = self._FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, _offset(campaign_id), 1, 0)
             try:
-                answer = fcntl.fcntl(fd, _OFD_GETLK, request)  # type: ignore[union-attr]
+                answer = fcntl.fcntl(fd, _OFD_GETLK, request)
             except OSError as exc:
                 raise _lock_error(path, exc) from exc
-            return self._FLOCK.unpack(answer)[0] != fcntl.F_UNLCK  # type: ignore[union-attr]
+            kind: int = self._FLOCK.unpack(answer)[0]
+            return kind != fcntl.F_UNLCK
 
     def _descriptor(self, path: Path, *, writable: bool = True) -> tuple[int, tuple[int, int]]:
         """The descriptor on the database file at `path` and the file's identity. Not
@@ -152,8 +153,9 @@ class _DatabaseLocks:
     def _ofd(self, fd: int, kind: int, campaign_id: str, path: Path | None) -> None:
         """Set (`F_WRLCK`) or clear (`F_UNLCK`) the campaign's byte without waiting."""
         request = self._FLOCK.pack(kind, os.SEEK_SET, _offset(campaign_id), 1, 0)
+        assert _OFD_SETLK is not None  # called only where the system has OFD locks
         try:
-            fcntl.fcntl(fd, _OFD_SETLK, request)  # type: ignore[union-attr]
+            fcntl.fcntl(fd, _OFD_SETLK, request)
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EAGAIN):
                 raise _busy(campaign_id) from None
@@ -186,7 +188,8 @@ def _flock_file(path: Path, campaign_id: str) -> int:  # pragma: no cover - no O
     except OSError as exc:
         raise _lock_error(target, exc) from exc
     if fcntl is None:
-        return fd
+        # mypy checks for POSIX, where the import above succeeds
+        return fd  # type: ignore[unreachable]
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -95,7 +95,7 @@ class SyncHttpClient(TwilioHttpClient):
         assert self.session is not None
         self.session.trust_env = trust_env
 
-    def request(  # type: ignore[override]
+    def request(
         self,
         method: str,
         url: str,
@@ -158,11 +158,11 @@ class LeanAsyncHttpClient(AsyncHttpClient):
     """
 
     def __init__(self, pool: ConnectionPool) -> None:
-        super().__init__(logger=None, is_async=True, timeout=None)  # type: ignore[arg-type]
+        super().__init__(logger=None, is_async=True, timeout=None)
         self.pool = pool
         self._prepare = _RequestPreparer().prepare
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,
@@ -214,7 +214,7 @@ class AiohttpClient(AsyncTwilioHttpClient):
             parsed = self._urls[url] = URL(url)
         return parsed
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,
@@ -230,7 +230,8 @@ class AiohttpClient(AsyncTwilioHttpClient):
         answer = await self.session.request(
             method.upper(),
             self._url(url),
-            params=params,
+            # the SDK passes str values; aiohttp's Mapping type is narrower than its dict
+            params=params,  # type: ignore[arg-type]
             data=body,
             headers=headers,
             allow_redirects=allow_redirects,

@@ -39,5 +39,5 @@ def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0, jitter: float
     (and never sooner than a `Retry-After` it gives; the callers see to that)."""
     import random
 
-    delay = min(cap, base * (2 ** max(0, attempt - 1)))
+    delay: float = min(cap, base * (2 ** max(0, attempt - 1)))
     return delay * (1 - jitter) + random.uniform(0, delay * jitter)

@@ -17,7 +17,7 @@ from tui.widgets.plain import plain, plain_lines, visible
 
 if TYPE_CHECKING:
     from campaigns.config.settings import Settings
-    from campaigns.twilio.gateway import Sender
+    from campaigns.twilio.models import Sender
 
 
 def _lines(text: object) -> list[str]:

@@ -24,7 +24,7 @@ from tui.widgets.segment_histogram import SegmentHistogram
 
 if TYPE_CHECKING:
     from campaigns.compose.plan import Plan
-    from campaigns.contacts.book import ContactWarning, Problem
+    from campaigns.contacts.rows import ContactWarning, Problem
 
 #: Wording that tells recipients how to opt out (carriers expect it in bulk messages).
 OPT_OUT = re.compile(r"\b(stop|unsubscribe|opt[ -]?out|end|quit)\b", re.IGNORECASE)
