@@ -14,7 +14,8 @@ Runs, in one go:
    list (`date_created`, whole seconds).
 
 Two references, no engine and no journal: the bare SDK (`messages.create_async` on the SDK's own
-`AsyncTwilioHttpClient`, 100 in flight: FACTS.md's figure) and our gateway's async sends, so the
+`AsyncTwilioHttpClient`, 100 in flight, as twilio-python's own async docs use it) and our
+gateway's async sends, so the
 gateway's own cost shows against the SDK's in the same run.
 
 Usage: python benchmarks/bench_send.py [--messages 20000] [--rate-messages 1000] [--profile]
@@ -150,7 +151,7 @@ def engine_run(
 
 
 def sdk_alone(info: dict[str, str], count: int, start: int) -> tuple[float, float]:
-    """The bare SDK, as FACTS.md measured it: `create_async` on its own aiohttp client, 100 in
+    """The bare SDK: `create_async` on its own aiohttp client, 100 in
     flight, no engine, no journal: (msg/s, CPU s/msg)."""
     from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.rest import Client

@@ -16,9 +16,10 @@ reproduces exactly (some differ from a plain reading of the GSM 03.38 standard):
   units alone or 67 per part. A cluster is never split across segments: a GSM extension
   character (`^ { } \\ [ ] ~ | €` and form feed: two septets) or a whole cluster (an emoji, a
   ZWJ family, a flag) moves to the next segment, so counts can exceed the naive division.
-- `characters`: for GSM-7 the septets (extension characters count 2, as in FACTS.md); for
+- `characters`: for GSM-7 the septets (extension characters count 2, as Twilio's segment docs
+  say); for
   UCS-2 the package counts grapheme clusters (`numberOfCharacters`), not UTF-16 code units as
-  FACTS.md and the issue describe. We follow the package; `utf16_length` gives code units.
+  Twilio's segment documentation describes. We follow the package; `utf16_length` gives code units.
 - `non_gsm` lists each offending cluster once, in order of first appearance (the package's
   `getNonGsmCharacters()` repeats them).
 

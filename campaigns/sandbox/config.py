@@ -85,7 +85,8 @@ class Faults:
     drop_after: float = 0.0  # connection closed without an answer after creating
     hang: float = 0.0  # no answer until the client gives up or the sandbox stops
     #: Seconds sent as `Retry-After` with every 429. Twilio documents none for Messages, but a
-    #: client must honour one if it comes (FACTS.md); None sends no header, as Twilio does.
+    #: client must honour one if it comes (Twilio's guidance on 429s: back off, and wait at least
+    #: any Retry-After given); None sends no header, as Twilio does.
     retry_after: float | None = None
 
     def any(self) -> bool:
