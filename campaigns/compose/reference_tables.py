@@ -3,7 +3,7 @@
 `sms-segments-calculator` 1.3.0 (the GSM-7 map, the Smart Encoding map) and its dependency
 `grapheme-splitter` 1.0.4 (the Grapheme_Cluster_Break property ranges, Unicode 10 with that
 library's quirks). Only data lives here, so that the code reading it (`segments`,
-`graphemes`) stays short; `tests/test_segments_differential.py` checks every table against
+`graphemes`) stays short; `tests/compose/test_segments_differential.py` checks every table against
 the installed packages, code point by code point.
 """
 

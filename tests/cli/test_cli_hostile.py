@@ -210,7 +210,7 @@ def test_account_shows_twilio_friendly_names_escaped(
 def on_a_terminal(argv: list[str], cwd: Path) -> str:
     """Run smscast with stdout and stderr on a pseudo-terminal; what the terminal got."""
     leader, follower = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     with subprocess.Popen(
         [sys.executable, "-m", "campaigns", *argv],
         stdin=subprocess.DEVNULL,

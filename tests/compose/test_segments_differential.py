@@ -32,7 +32,7 @@ from campaigns.compose.segments import (
     smart_encode,
 )
 
-ORACLE_DIR = Path(__file__).parent / "oracle"
+ORACLE_DIR = Path(__file__).resolve().parents[1] / "oracle"
 SCRIPT = ORACLE_DIR / "segments_oracle.js"
 
 

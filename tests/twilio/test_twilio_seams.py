@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TWILIO = ROOT / "campaigns" / "twilio"
 
 #: What the twilio package sits above: only the foundation (campaigns.errors, untrusted,

@@ -19,7 +19,7 @@ from campaigns.send.engine import RunResult
 from campaigns.send.events import Progress
 from campaigns.store import journal as J
 
-DRIVER = Path(__file__).resolve().parents[1] / "benchmarks" / "drive_demo_tmux.py"
+DRIVER = Path(__file__).resolve().parents[2] / "benchmarks" / "drive_demo_tmux.py"
 
 
 def _journal_with_scheduled(db: Path) -> str:

@@ -14,7 +14,7 @@ from campaigns.contacts.book import load_contacts
 from campaigns.contacts.rows import Contact, ContactWarning, Problem
 from campaigns.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, data: bytes, name: str = "contacts.csv") -> Path:

@@ -1,4 +1,4 @@
-"""The circuit breaker on its own (the engine's use of it: tests/test_engine_breaker.py)."""
+"""The circuit breaker on its own (the engine's use of it: tests/send/test_engine_breaker.py)."""
 
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ def test_usage_errors_are_exit_2(
 
 
 def test_sample_contacts_preview(capsys: pytest.CaptureFixture[str]) -> None:
-    sample = Path(__file__).resolve().parents[1] / "sample_contacts.csv"
+    sample = Path(__file__).resolve().parents[2] / "sample_contacts.csv"
     status, out, _ = run(capsys, "preview", str(sample), "-t", "Hi {first_name|there}!", "--json")
     assert status == EXIT_OK
     summary = json.loads(out.splitlines()[-1])["summary"]

@@ -11,7 +11,7 @@ import pytest
 
 from campaigns.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_contacts.csv"
 
 
