@@ -3,8 +3,8 @@
 `analyze(text)` agrees with Twilio's reference calculator, the npm package
 `sms-segments-calculator` 1.3.0 (TwilioDevEd/message-segment-calculator), on every input; the
 differential test `tests/compose/test_segments_differential.py` runs both on thousands of
-messages and compares this module's tables with the package's own. The package's rules, which this module
-reproduces exactly (some differ from a plain reading of the GSM 03.38 standard):
+messages and compares this module's tables with the package's own. The package's rules, which
+this module reproduces exactly (some differ from a plain reading of the GSM 03.38 standard):
 
 - The text is split into grapheme clusters by the package's dependency `grapheme-splitter`
   1.0.4 (UAX #29 for Unicode 10, with that library's own quirks), after which a "\\r\\n"
