@@ -29,6 +29,8 @@ _ENCODING_NAMES = {
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `check` subcommand."""
+    from campaigns.cli.flags import region
+
     parser = subparsers.add_parser(
         "check",
         help="check a contacts file: valid numbers, problems by row, warnings",
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--region",
         default="US",
-        type=_region,
+        type=region,
         metavar="CC",
         help="country for numbers written without +country code (default: US)",
     )
@@ -48,15 +50,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
-
-
-def _region(value: str) -> str:
-    import phonenumbers  # light: metadata loads lazily
-
-    code = value.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise argparse.ArgumentTypeError(f"unknown region {value!r} (use a code like US, GB, DE)")
-    return code
 
 
 def run(args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ TEXT_LIMIT = 50
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `preview` subcommand (imports nothing heavy)."""
+    from campaigns.cli.flags import region
+
     parser = subparsers.add_parser(
         "preview",
         help="show each recipient's message, its segments and the estimated cost",
@@ -54,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--region",
-        type=_region,
+        type=region,
         metavar="CC",
         help="country for numbers written without +country code (default: the config's, US)",
     )
@@ -75,15 +77,6 @@ def _limit(value: str) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
     return number
-
-
-def _region(value: str) -> str:
-    import phonenumbers  # light: metadata loads lazily
-
-    code = value.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise argparse.ArgumentTypeError(f"unknown region {value!r} (use a code like US, GB, DE)")
-    return code
 
 
 def run(args: argparse.Namespace) -> int:
