@@ -204,3 +204,15 @@ def test_check_json_lists_encoding_and_nul_problems_in_the_documented_shape(
     assert [(p["row"], p["kind"]) for p in report["problems"]] == [(4, "encoding"), (5, "nul")]
     assert set(report["problems"][0]) == {"row", "column", "value", "kind", "reason"}
     assert report["problems"][0]["value"] == "Ren\ufffde"
+
+
+def test_a_huge_cell_is_quoted_as_a_short_excerpt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 200 KB paste in the phone column was printed whole in the report."""
+    path = tmp_path / "c.csv"
+    path.write_text("name,phone\nAnn,+14155550100\nBob," + "9" * 200_000 + "\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if row.startswith("  row 3:"))
+    assert len(line) < 300 and "…" in line

@@ -27,6 +27,10 @@ _ENCODING_NAMES = {
 }
 
 
+#: Characters of a problem cell the text report quotes at most (`--json` keeps the whole cell).
+VALUE_LIMIT = 40
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `check` subcommand."""
     from campaigns.cli.flags import region
@@ -99,7 +103,7 @@ def to_json(book: ContactBook) -> dict[str, Any]:
 def to_text(book: ContactBook) -> str:
     """The readable report; every line goes through `visible` (file names, headers, cells and
     the reasons quoting them are untrusted: an escape sequence must not reach the terminal)."""
-    from campaigns.untrusted import visible
+    from campaigns.untrusted import excerpt, visible
 
     encoding = _ENCODING_NAMES.get(book.encoding, book.encoding)
     lines = [
@@ -117,7 +121,8 @@ def to_text(book: ContactBook) -> str:
     if book.problems:
         lines += ["", f"Problems ({len(book.problems)}), these rows get no message:"]
         for problem in book.problems[:TEXT_LIMIT]:
-            value = f" '{visible(problem.value)}'" if problem.value else ""
+            # a cell can be a 200 KB paste: the report quotes a short, visible excerpt of it
+            value = f" '{excerpt(problem.value, VALUE_LIMIT)}'" if problem.value else ""
             lines.append(f"  row {problem.row}:{value} {problem.kind}: {problem.reason}")
             if problem.suggestion:
                 lines.append(
