@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from disk_support import small_tmpfs
 
 from campaigns.errors import (
     ConfigError,
@@ -263,21 +264,9 @@ def test_run_lock_is_exclusive_reentrant_and_dies_with_its_process(tmp_path: Pat
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MB filesystem (tmpfs), mounted for the test; skipped where mounting is not
-    allowed (not root, or a container without the capability)."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(where)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    """A real 1 MB filesystem (tmpfs) for the test."""
+    with small_tmpfs(tmp_path, "1m") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 @pytest.fixture
