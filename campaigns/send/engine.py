@@ -73,7 +73,7 @@ from campaigns.send.rate_meter import RateMeter
 from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
-from campaigns.twilio.protocols import Gateway
+from campaigns.twilio.protocols import Gateway, GatewaySession
 
 __all__ = [
     "RATE_MARGIN",
@@ -328,7 +328,13 @@ class Engine:
         self._last_progress = 0.0
         self._sending_done_at: float | None = None
 
-    def _dispatcher(self, session: Any, began: datetime) -> Dispatcher:
+    @property
+    def _run_admission(self) -> Admission:
+        """The run's admission (made by `run`; asked for only while it runs)."""
+        assert self._admission is not None
+        return self._admission
+
+    def _dispatcher(self, session: GatewaySession, began: datetime) -> Dispatcher:
         """The requests' side of the run, on `session`, sharing the run's collaborators."""
         return Dispatcher(
             campaign_id=self.campaign_id,
@@ -340,7 +346,7 @@ class Engine:
             # still be found, whichever attempt's answer was lost.
             began=began,
             window=self._window,
-            admission=self._admission,  # type: ignore[arg-type]
+            admission=self._run_admission,
             tally=self._tally,
             gather=self._commits.gathered.append,
             queue=self._queue,
@@ -539,7 +545,7 @@ class Engine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         # Only polls were left, and a task canceled unstarted never counts down.
-        self._admission.active = 0  # type: ignore[union-attr]
+        self._run_admission.active = 0
         self._polls.requeue(time.monotonic())
 
     def _cancel_tasks(self) -> None:
@@ -572,7 +578,7 @@ class Engine:
             self._sending_done_at = now
         if self._polls and now - self._sending_done_at < self.options.track_seconds:
             return None
-        if self._admission.active:  # type: ignore[union-attr]
+        if self._run_admission.active:
             return None
         return self._finish(canceled=False)
 
@@ -584,7 +590,7 @@ class Engine:
         limit = self.options.track_seconds if self.options.track_seconds > 0 else 120.0
         if waiting_for and now - self._sending_done_at < limit and self._polls:
             return None
-        if self._admission.active:  # type: ignore[union-attr]
+        if self._run_admission.active:
             return None
         sent, summary = len(canary.rows), canary.summary(self._tally.status)
         self.options = replace(self.options, canary=0)
