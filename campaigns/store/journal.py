@@ -45,8 +45,6 @@ from campaigns.store.run_lock import held, held_elsewhere
 from campaigns.store.statuses import CampaignState, RecipientStatus
 from campaigns.store.storage_errors import gone_error, storage_error, translated
 
-SCHEMA_VERSION = 1
-
 # The status vocabulary lives in `campaigns.store.statuses`; these names stay for the code
 # that reads them from here (the engine, tests).
 #: Campaign states.
@@ -66,7 +64,7 @@ FAILED_STATUSES = statuses.FAILED
 UNFINISHED_STATES = statuses.UNFINISHED_STATES
 TEXTED_STATUSES = statuses.TEXTED
 
-_SCHEMA = """
+_SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS campaigns (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -103,6 +101,12 @@ CREATE TABLE IF NOT EXISTS recipients (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 """
+
+#: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
+#: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
+#: older smscast is brought forward in one transaction, and nothing recorded is lost.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def now_utc() -> datetime:
@@ -399,9 +403,15 @@ class Journal:
             )
         if version < SCHEMA_VERSION:
             db.execute("BEGIN IMMEDIATE")
-            for statement in _statements():
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            try:
+                (version,) = db.execute("PRAGMA user_version").fetchone()  # now under the lock
+                for migration in MIGRATIONS[version:]:
+                    for statement in _statements(migration):
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
             db.execute("COMMIT")
 
     def close(self) -> None:
@@ -729,5 +739,5 @@ class Journal:
         return cursor.rowcount
 
 
-def _statements() -> list[str]:
-    return [s.strip() for s in _SCHEMA.split(";") if s.strip()]
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -8,9 +8,9 @@ import random
 import phonenumbers
 
 from campaigns.compose.segments import analyze
+from campaigns.sandbox.http import parse_form as _form
 from campaigns.sandbox.render import message, message_json
 from campaigns.sandbox.rules import number_region, segments
-from campaigns.sandbox.server import _form
 from campaigns.sandbox.store import Message
 
 
