@@ -438,8 +438,15 @@ def _parse_when(text: str) -> tuple[float, bool]:
 def _message_filter(query: Any) -> Callable[[Message], bool]:
     """The predicate for From / DateSent / DateSent< / DateSent> (To is indexed).
 
-    Dates compare `date_sent`, or `date_created` while a message has not been sent yet, and
-    both bounds are inclusive, as Twilio documents (`<=` / `>=`).
+    Dates compare `date_sent`, as Twilio documents ("Filter by Message `sent_date`"), and both
+    bounds are inclusive (`<=` / `>=`). A message that has not been sent yet (accepted,
+    scheduled, queued, sending, or failed before it left: `date_sent` null) matches NO date
+    filter. Twilio documents nothing about those; its docs speak only of the sent date and
+    its users report (twilio/twilio-java#442) that a message just created is missing from a
+    DateSent listing for a while. Hiding them is the stricter side: a client that sweeps by
+    DateSent must place a not-yet-sent message some other way (or later), and one that
+    reconciles must not filter by date at all. A date-time value is honoured to the second
+    (the spec types the filters `date-time`; the docs show whole days, also accepted).
     """
     sender = query.get("From")
     bounds: list[tuple[str, float, bool]] = []
@@ -456,7 +463,9 @@ def _message_filter(query: Any) -> Callable[[Message], bool]:
             return False
         if not bounds:
             return True
-        when = message.sent_time(time.time()) or message.created
+        when = message.sent_time(time.time())
+        if when is None:
+            return False
         for key, moment, whole_day in bounds:
             if key == "DateSent":  # the whole UTC day (the SDK sends the date at midnight)
                 day = moment - moment % 86400

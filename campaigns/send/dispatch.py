@@ -38,6 +38,7 @@ from campaigns.send.options import EngineOptions
 from campaigns.send.pacing import AdaptiveLimit
 from campaigns.send.patience import TransientPatience
 from campaigns.send.reconcile import LookupResult, lookup
+from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
@@ -82,7 +83,7 @@ class Dispatcher:
         gather: Callable[[J.Outcome], None],
         queue: deque[Row],
         later: LaterQueue[Row],
-        polls: PollSchedule,
+        polls: PollSchedule | SweepSchedule,
         patience: TransientPatience,
         send_breaker: CircuitBreaker,
         delivery_breaker: CircuitBreaker,
@@ -166,6 +167,7 @@ class Dispatcher:
                     from_=self._from,
                     messaging_service_sid=self._service,
                     timeout=opts.request_timeout,
+                    status_callback=opts.status_callback,
                 )
             except TransientError as exc:
                 self._on_transient(item, exc)
@@ -208,7 +210,7 @@ class Dispatcher:
     def _track(self, item: Row, record: Any) -> None:
         wanted = self.options.track_seconds > 0 or item.row in self._canary.rows
         if wanted and record.status not in J.FINAL_STATUSES:
-            self._polls.add(item.row, record.sid, item.to, time.monotonic())
+            self._polls.add(item.row, record.sid, item.to, time.monotonic(), record.from_)
 
     def _on_transient(self, item: Row, exc: TransientError) -> None:
         """Nothing was created: the row goes back to `pending` and is retried later.
@@ -334,8 +336,52 @@ class Dispatcher:
 
     # -- delivery tracking -------------------------------------------------------------------
 
-    async def poll(self, poll: tuple[int, str, str]) -> None:
-        row, sid, to = poll
+    async def poll(self, request: TrackRequest) -> None:
+        """One tracking request: a page of a sweep, or one message's fetch."""
+        if isinstance(request, Page):
+            await self._sweep_page(request)
+            return
+        await self._fetch_one(request)
+
+    async def _sweep_page(self, page: Page) -> None:
+        sweeps = self._polls
+        assert isinstance(sweeps, SweepSchedule)
+        try:
+            answer = await self._session.receipts_page(
+                from_=page.from_,
+                sent_after=page.since,
+                page_url=page.url,
+                timeout=self.options.request_timeout,
+            )
+        except TwilioFailure as exc:
+            throttled = isinstance(exc, TransientError) and (exc.status == 429 or exc.code == 20429)
+            if throttled:
+                self._limit.on_throttled()
+            self.stats["sweep_failed"] += 1
+            sweeps.page_failed(page, time.monotonic(), backoff(1, base=1.0, cap=8.0))
+        else:
+            self.stats["sweep_pages"] += 1
+            for row, to, receipt in sweeps.page_answered(page, answer, time.monotonic()):
+                self._receipt(row, to, receipt)
+        finally:
+            self._release()
+            self._wake_event.set()
+
+    def _receipt(self, row: int, to: str, receipt: Any) -> None:
+        """What a sweep (or a fetch) says of a watched message, recorded as a poll's would be."""
+        if receipt.status != self._status.get(row):
+            self._change(row, to, receipt.status, outcome_of(row, receipt))
+            if isinstance(self._polls, SweepSchedule):
+                self._polls.changed()
+        if receipt.status in J.FINAL_STATUSES:
+            self._polls.done(row)
+            if receipt.status in J.FAILED_STATUSES:
+                self._trip(self._delivery_breaker, receipt.error_code)
+            elif receipt.status == "delivered":
+                self._delivery_breaker.succeeded()
+
+    async def _fetch_one(self, fetch: Fetch) -> None:
+        row, sid, to = fetch
         try:
             record = await self._session.fetch(sid, timeout=self.options.request_timeout)
         except TransientError as exc:
@@ -353,15 +399,8 @@ class Dispatcher:
             else:
                 self._polls.retry(row, time.monotonic())
         else:
-            if record.status != self._status.get(row):
-                self._change(row, to, record.status, outcome_of(row, record))
-            if record.status in J.FINAL_STATUSES:
-                self._polls.done(row)
-                if record.status in J.FAILED_STATUSES:
-                    self._trip(self._delivery_breaker, record.error_code)
-                elif record.status == "delivered":
-                    self._delivery_breaker.succeeded()
-            else:
+            self._receipt(row, to, record)
+            if record.status not in J.FINAL_STATUSES:
                 self._polls.retry(row, time.monotonic())
         finally:
             self._release()

@@ -20,8 +20,10 @@ the campaign pauses with kind `deferred`). Every path that sends goes through bo
 first run, a resume, a retry after a transient failure or a lookup that found nothing, a
 deferred row coming due.
 
-Delivery is tracked by polling (`tracking.PollSchedule`), spending at most `poll_share` of the
-requests while sending, then until every message is final or `track_seconds` have passed.
+Delivery is tracked by sweeps of Twilio's listing (`sweeps.SweepSchedule`: a page of 1,000
+receipts per request, single fetches only for strays) or, with `receipts="poll"`, by
+per-message polling (`tracking.PollSchedule`), spending at most `poll_share` of the requests
+while sending, then until every message is final or `track_seconds` have passed.
 Counts and per-recipient events come from `tally.Tally`, the measured rate and ETA of
 `Progress` from `rate_meter.RateMeter`.
 
@@ -70,6 +72,7 @@ from campaigns.send.options import (
 from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.patience import TransientPatience
 from campaigns.send.rate_meter import RateMeter
+from campaigns.send.sweeps import SweepSchedule, TrackRequest
 from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
@@ -215,6 +218,7 @@ class Engine:
         self._window = SendWindow(window) if window is not None else None
         try:
             async with self.gateway.async_session() as session:
+                self._polls = self._tracker(campaign.created_at)
                 self._dispatch = self._dispatcher(session, campaign.created_at)
                 try:
                     return await self._sessions_work()
@@ -311,7 +315,7 @@ class Engine:
         self._tally = Tally(self.campaign_id, self._emit, self._commits.gathered.append)
         self._queue: deque[Row] = deque()
         self._later: LaterQueue[Row] = LaterQueue()  # retries and quiet-hours deferrals
-        self._polls = PollSchedule(track_seconds=opts.track_seconds)
+        self._polls = self._tracker(J.now_utc())  # again by `_run`, from the campaign's start
         self._tasks: set[asyncio.Task[None]] = set()
         self._polls_started = 0
         self._patience = TransientPatience(opts.transient_patience, wall_clock=J.now_utc)
@@ -327,6 +331,22 @@ class Engine:
         self._wake_event = asyncio.Event()
         self._last_progress = 0.0
         self._sending_done_at: float | None = None
+
+    def _tracker(self, began: datetime) -> PollSchedule | SweepSchedule:
+        """How delivery is tracked: sweeps of the listing since `began` (less the margin a
+        late listing or a skewed clock needs), or per-message polling (`receipts="poll"`)."""
+        opts = self.options
+        if opts.receipts == "poll":
+            return PollSchedule(track_seconds=opts.track_seconds)
+        return SweepSchedule(
+            since=began - timedelta(seconds=opts.reconcile_margin),
+            track_seconds=opts.track_seconds,
+            first=opts.sweep_first,
+            cap=opts.sweep_cap,
+            # A message two sweeps missed is fetched once it is two long intervals old: not
+            # sooner, so a sender's backlog of queued (unlisted) messages costs few fetches.
+            stray_after=2 * opts.sweep_cap,
+        )
 
     @property
     def _run_admission(self) -> Admission:
@@ -392,7 +412,7 @@ class Engine:
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
                 # A message Twilio said it no longer has (`tracking.is_gone`) is asked about once
                 # more per run at most: the lean read does not carry its mark.
-                self._polls.add(r.row, r.sid, r.to, now)
+                self._polls.add(r.row, r.sid, r.to, now, self._from)
         if self._window is not None:
             # Each number's zones once, in one bulk pass, before the first check.
             self._window.learn(item.to for item in (*self._queue, *self._later))
@@ -508,9 +528,10 @@ class Engine:
             if since < opts.commit_interval and self._request is None:
                 await asyncio.sleep(opts.commit_interval - since)
 
-    def _due_polls(self, now: float, free: int) -> list[tuple[int, str, str]]:
-        """The status polls to start now: at most `poll_share` of the requests while sending
-        (all the free slots while the canary waits, or once sending is over)."""
+    def _due_polls(self, now: float, free: int) -> list[TrackRequest]:
+        """The tracking requests (sweep pages, single fetches) to start now: at most
+        `poll_share` of the requests while sending (all the free slots while the canary waits,
+        or once sending is over), so tracking never delays sending."""
         canary = self._canary
         if free <= 0 or (self.options.track_seconds <= 0 and not canary.rows):
             return []
@@ -523,7 +544,7 @@ class Engine:
             budget = min(free, max(0, allowed))
         if budget <= 0:
             return []
-        return self._polls.due(now, budget)
+        return list[TrackRequest](self._polls.due(now, budget))
 
     async def _sleep(self, timeout: float) -> None:
         if self._wake_event.is_set():

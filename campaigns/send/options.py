@@ -27,6 +27,17 @@ class EngineOptions:
     exit_on_pause: bool = True
     breaker_threshold: int = 20
     poll_share: float = 0.15
+    #: How delivery is tracked: "sweep" (list pages, `campaigns.send.sweeps`) or "poll" (one
+    #: fetch per message, `campaigns.send.tracking.PollSchedule`: the way before sweeps).
+    receipts: str = "sweep"
+    #: Seconds between sweeps: `sweep_first` after one that found a change, doubling while
+    #: nothing changes up to `sweep_cap` (a receipt is recorded at most ~`sweep_cap` plus one
+    #: sweep's duration after Twilio has it). With status callbacks the sweeps are only the
+    #: safety net and come far less often (`CALLBACK_SWEEPS`).
+    sweep_first: float = 1.0
+    sweep_cap: float = 15.0
+    #: The URL Twilio posts each message's status changes to (`--status-callback`), or None.
+    status_callback: str | None = None
     progress_interval: float = 0.1
     #: Seconds between group commits while busy. 50 ms: each commit (a transaction, an fsync, a
     #: hop to the journal's thread and back) is shared by ~80 rows at 1,600 msg/s; at 10 ms it
@@ -49,6 +60,10 @@ class EngineOptions:
     #: compared with Twilio's own timestamps).
     clock: Callable[[], datetime] = field(default=J.now_utc, compare=False)
 
+
+#: (sweep_first, sweep_cap) while status callbacks deliver the receipts: a low-rate safety
+#: net for callbacks lost on the way.
+CALLBACK_SWEEPS = (30.0, 300.0)
 
 _FROM_STORED: Any = object()
 

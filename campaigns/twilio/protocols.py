@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import Protocol
 
 from campaigns.twilio.credentials import CredentialSource
-from campaigns.twilio.models import AccountInfo, MessageRecord, Sender, VerifiedNumbers
+from campaigns.twilio.models import (
+    AccountInfo,
+    MessageRecord,
+    ReceiptPage,
+    Sender,
+    VerifiedNumbers,
+)
 
 
 class GatewaySettings(CredentialSource, Protocol):
@@ -43,8 +49,10 @@ class GatewaySession(Protocol):
         from_: str | None = None,
         messaging_service_sid: str | None = None,
         timeout: float = ...,
+        status_callback: str | None = None,
     ) -> MessageRecord:
-        """Create one message, from a number (`from_`) or a Messaging Service."""
+        """Create one message, from a number (`from_`) or a Messaging Service; Twilio posts
+        its status changes to `status_callback` when one is given."""
         ...
 
     async def fetch(self, sid: str, timeout: float = ...) -> MessageRecord:
@@ -55,6 +63,19 @@ class GatewaySession(Protocol):
         self, to: str, since: datetime, timeout: float = ...
     ) -> list[MessageRecord]:
         """Messages to `to` created at or after `since` (reconciliation)."""
+        ...
+
+    async def receipts_page(
+        self,
+        *,
+        from_: str | None,
+        sent_after: datetime,
+        page_url: str | None = None,
+        page_size: int = ...,
+        timeout: float = ...,
+    ) -> ReceiptPage:
+        """One page of the messages sent from `from_` (None: any) since `sent_after`
+        (delivery sweeps); `page_url` is the previous page's `next_page_url`."""
         ...
 
 
