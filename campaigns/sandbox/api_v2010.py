@@ -7,6 +7,7 @@ counts) so the sandbox is never what limits a benchmark.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -299,13 +300,20 @@ class Api2010(SandboxState):
             accepted_until=accepted_until,
             start=start,
             sent_at=sent,
-            final_at=sent + config.delivery_delay / self.speed,
+            final_at=sent + self._receipt_delay() / self.speed,
             outcome=status,
             error_code=error,
             price=price,
             service_sid=service or None,
             scheduled_until=send_at,
         )
+
+    def _receipt_delay(self) -> float:
+        """Seconds (at speedup 1) from `sent` to this message's receipt."""
+        low, high = self.config.delivery_delay, self.config.delivery_delay_max
+        if high <= low or low <= 0:
+            return low
+        return math.exp(self.rng.uniform(math.log(low), math.log(high)))
 
     # ------------------------------------------------- one message: update and delete
     def _existing(self, request: web.Request) -> Message | web.Response:

@@ -337,7 +337,9 @@ class Engine:
         late listing or a skewed clock needs), or per-message polling (`receipts="poll"`)."""
         opts = self.options
         if opts.receipts == "poll":
-            return PollSchedule(track_seconds=opts.track_seconds)
+            return PollSchedule(
+                track_seconds=opts.track_seconds, first=opts.sweep_first, cap=opts.sweep_cap
+            )
         return SweepSchedule(
             since=began - timedelta(seconds=opts.reconcile_margin),
             track_seconds=opts.track_seconds,
@@ -507,6 +509,7 @@ class Engine:
             for poll in polls:
                 admission.active += 1
                 self._polls_started += 1
+                self.stats["tracking_requests"] += 1
                 spawn(poll_one(poll))
             self._maybe_progress(now)
 

@@ -13,8 +13,10 @@ The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts
 - a sweep is one *leg* per sender address, each leg one page request at a time (the next page
   needs the previous one's token); the engine spends at most its tracking share of the
   requests on them, so sweeps never delay sending;
-- sweeps back off while nothing changes (`first`, doubling up to `cap`) and come every
-  `first` seconds again once one finds a change;
+- sweeps back off while nothing changes (doubling up to `cap`); after one that found a
+  change the next comes after `page_pace` seconds per page it took (at least `first`, at
+  most `cap`: 20,000 messages, 20 pages -> `cap`), so the requests per message stay low for
+  a big campaign and a small one hears of its receipts within a second or two;
 - a message that `miss_limit` complete sweeps in a row did not list (and that was watched
   before each of them began: one created during a sweep is not counted as missed by it) is a
   *stray*: it gets one single fetch (`Fetch`), then waits twice as long before the next one
@@ -73,6 +75,7 @@ class _Sweep:
     legs_left: set[str | None] = field(default_factory=set)
     seen: set[int] = field(default_factory=set)
     changed: bool = False
+    pages: int = 0
 
 
 TrackRequest = Fetch | Page
@@ -99,6 +102,9 @@ class SweepSchedule:
         self.miss_limit = miss_limit
         self.stray_after = stray_after
         self.stray_cap = stray_cap
+        #: Seconds of pause per page of the last sweep, while sweeps find changes: 20 pages
+        #: (20,000 messages) -> `cap`.
+        self.page_pace = cap / 20
         self.interval = first
         #: Requests by kind, for tests and the benchmark: pages, fetches, sweeps.
         self.pages = 0
@@ -215,6 +221,8 @@ class SweepSchedule:
         sweep = self._sweep
         if sweep is not None and page.sweep != sweep.number:
             sweep = None  # an answer of a sweep that was given up (a pause): use it, no more
+        if sweep is not None:
+            sweep.pages += 1
         for receipt in answer.receipts:
             item = self._by_sid.get(receipt.sid)
             if item is None:
@@ -251,7 +259,13 @@ class SweepSchedule:
 
     def _end(self, sweep: _Sweep, now: float) -> None:
         self._sweep = None
-        self.interval = self.first if sweep.changed else min(self.cap, self.interval * 2)
+        if sweep.changed:
+            # As often as the listing's length allows: a sweep of P pages is followed by a
+            # pause of P * `page_pace`, so a long campaign's sweeps (and their requests per
+            # message) stay bounded while receipts pour in, and a short one's come quickly.
+            self.interval = min(self.cap, max(self.first, sweep.pages * self.page_pace))
+        else:
+            self.interval = min(self.cap, self.interval * 2)
         self._next_sweep = now + self.interval if self._by_row else None
         for item in self._by_row.values():
             if item.row in sweep.seen or item.since_sweep > sweep.number:
