@@ -54,6 +54,7 @@ COMMANDS: tuple[str, ...] = (
     "resume",
     "cancel",
     "status",
+    "listen",
     "export",
     "suppress",
     "account",

@@ -195,6 +195,8 @@ class Api2010(SandboxState):
         if isinstance(outcome, Refusal):
             return error(outcome.code, outcome.message, outcome.status)
         self.store.add(outcome)
+        if outcome.status_callback:
+            self.callbacks.schedule(outcome)
         body = render.message_json(outcome, self.config.account_sid, outcome.created)
         if self.has_faults:
             faults, draw = self.faults, self.rng.random()
@@ -306,6 +308,7 @@ class Api2010(SandboxState):
             price=price,
             service_sid=service or None,
             scheduled_until=send_at,
+            status_callback=form.get("StatusCallback", ""),
         )
 
     def _receipt_delay(self) -> float:

@@ -77,6 +77,7 @@ class Dispatcher:
         sender: str | None,
         service: str | None,
         began: datetime,
+        status_callback: str | None = None,
         window: SendWindow | None,
         admission: Admission,
         tally: Tally,
@@ -105,6 +106,7 @@ class Dispatcher:
         self._from = sender
         self._service = service
         self._began = began
+        self._callback = status_callback
         self._window = window
         self._admission = admission
         self._limit: AdaptiveLimit = admission.limit
@@ -167,7 +169,7 @@ class Dispatcher:
                     from_=self._from,
                     messaging_service_sid=self._service,
                     timeout=opts.request_timeout,
-                    status_callback=opts.status_callback,
+                    status_callback=self._callback,
                 )
             except TransientError as exc:
                 self._on_transient(item, exc)
@@ -351,6 +353,7 @@ class Dispatcher:
                 from_=page.from_,
                 sent_after=page.since,
                 page_url=page.url,
+                page_size=sweeps.page_size,
                 timeout=self.options.request_timeout,
             )
         except TwilioFailure as exc:

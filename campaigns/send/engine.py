@@ -51,6 +51,7 @@ from campaigns.audience.quiet_hours import SendWindow, window_of_settings
 from campaigns.errors import JournalError, JournalGoneError
 from campaigns.send.admission import Admission
 from campaigns.send.breaker import CircuitBreaker
+from campaigns.send.callbacks import callback_url
 from campaigns.send.canary import Canary
 from campaigns.send.dispatch import Dispatcher, Row
 from campaigns.send.events import (
@@ -64,6 +65,7 @@ from campaigns.send.events import (
 from campaigns.send.group_commit import GroupCommit
 from campaigns.send.later import LaterQueue
 from campaigns.send.options import (
+    CALLBACK_SWEEPS,
     EngineOptions,
     RunResult,
     engine_settings,
@@ -336,18 +338,21 @@ class Engine:
         """How delivery is tracked: sweeps of the listing since `began` (less the margin a
         late listing or a skewed clock needs), or per-message polling (`receipts="poll"`)."""
         opts = self.options
+        first, cap = opts.sweep_first, opts.sweep_cap
+        if opts.status_callback:
+            # Twilio posts the receipts; sweeps are the safety net, at a low rate.
+            first, cap = max(first, CALLBACK_SWEEPS[0]), max(cap, CALLBACK_SWEEPS[1])
         if opts.receipts == "poll":
-            return PollSchedule(
-                track_seconds=opts.track_seconds, first=opts.sweep_first, cap=opts.sweep_cap
-            )
+            return PollSchedule(track_seconds=opts.track_seconds, first=first, cap=cap)
         return SweepSchedule(
             since=began - timedelta(seconds=opts.reconcile_margin),
             track_seconds=opts.track_seconds,
-            first=opts.sweep_first,
-            cap=opts.sweep_cap,
+            first=first,
+            cap=cap,
             # A message two sweeps missed is fetched once it is two long intervals old: not
             # sooner, so a sender's backlog of queued (unlisted) messages costs few fetches.
-            stray_after=2 * opts.sweep_cap,
+            stray_after=2 * cap,
+            page_size=opts.sweep_page_size,
         )
 
     @property
@@ -367,6 +372,11 @@ class Engine:
             # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
             # still be found, whichever attempt's answer was lost.
             began=began,
+            status_callback=(
+                callback_url(self.options.status_callback, self.campaign_id, began)
+                if self.options.status_callback
+                else None
+            ),
             window=self._window,
             admission=self._run_admission,
             tally=self._tally,

@@ -36,6 +36,8 @@ class EngineOptions:
     #: With status callbacks the sweeps are only the safety net (`CALLBACK_SWEEPS`).
     sweep_first: float = 1.0
     sweep_cap: float = 15.0
+    #: Messages per list page of a sweep (Twilio's maximum, 1000; tests ask for fewer).
+    sweep_page_size: int = 1000
     #: The URL Twilio posts each message's status changes to (`--status-callback`), or None.
     status_callback: str | None = None
     progress_interval: float = 0.1
@@ -75,6 +77,7 @@ def engine_settings(options: EngineOptions) -> dict[str, Any]:
         "rate_segments_per_second": options.rate,
         "concurrency": options.concurrency,
         "track": options.track_seconds,
+        "status_callback": options.status_callback,
     }
 
 
@@ -97,6 +100,8 @@ def options_from_settings(
     if track_seconds is None:
         track = stored.get("track")
         track_seconds = 120.0 if track is None else float(track)
+    if "status_callback" not in extra:
+        extra["status_callback"] = stored.get("status_callback") or None
     return EngineOptions(
         rate=rate,
         concurrency=int(concurrency),

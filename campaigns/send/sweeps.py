@@ -94,6 +94,7 @@ class SweepSchedule:
         miss_limit: int = 2,
         stray_after: float = 30.0,
         stray_cap: float = 600.0,
+        page_size: int = 1000,
     ) -> None:
         self.since = since
         self.track_seconds = track_seconds
@@ -102,6 +103,7 @@ class SweepSchedule:
         self.miss_limit = miss_limit
         self.stray_after = stray_after
         self.stray_cap = stray_cap
+        self.page_size = page_size
         #: Seconds of pause per page of the last sweep, while sweeps find changes: 20 pages
         #: (20,000 messages) -> `cap`.
         self.page_pace = cap / 20

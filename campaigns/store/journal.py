@@ -723,6 +723,48 @@ class Journal:
                     ],
                 )
 
+    @translated("read")
+    def sids(self, campaign_id: str) -> dict[str, tuple[int, str]]:
+        """The campaign's message SIDs -> (row, status), for status callbacks to be placed."""
+        rows = self._db.execute(
+            "SELECT sid, row, status FROM recipients WHERE campaign_id = ? AND sid IS NOT NULL",
+            (campaign_id,),
+        ).fetchall()
+        return {sid: (row, status) for sid, row, status in rows}
+
+    @translated("read")
+    def status_of(self, campaign_id: str, row: int) -> str | None:
+        """One recipient's status now (None: no such row)."""
+        found = self._db.execute(
+            "SELECT status FROM recipients WHERE campaign_id = ? AND row = ?",
+            (campaign_id, row),
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    @translated("write")
+    def advance(self, campaign_id: str, outcome: Outcome, *, was: str) -> bool:
+        """Apply a receipt's `outcome` only if the row is still `was` (compare and set: the
+        engine or a sweep in another process may have moved it since it was read); returns
+        whether it was applied."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE recipients SET status = ?, error_code = ?, error_message = ?,"
+                " price = COALESCE(?, price), segments = COALESCE(?, segments), updated_at = ?"
+                " WHERE campaign_id = ? AND row = ? AND status = ?",
+                (
+                    outcome.status,
+                    outcome.error_code,
+                    outcome.error_message,
+                    outcome.price,
+                    outcome.segments,
+                    _iso(now_utc()),
+                    campaign_id,
+                    outcome.row,
+                    was,
+                ),
+            )
+        return cursor.rowcount == 1
+
     @translated("write")
     def set_status(
         self, campaign_id: str, from_statuses: Iterable[str], to_status: str, note: str | None

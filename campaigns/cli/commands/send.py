@@ -98,6 +98,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
     )
     p.add_argument("--phone-column", metavar="NAME", help="the column holding the numbers")
+    p.add_argument(
+        "--status-callback",
+        metavar="URL",
+        help="ask Twilio to post delivery receipts to URL, received by 'smscast listen' "
+        "(a public address; sweeps go on as a safety net)",
+    )
     add_engine_arguments(p)
     add_credential_arguments(p)
     p.set_defaults(handler=run)
@@ -125,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if not _flags_usable(args):
         return EXIT_USAGE
+    if args.status_callback:
+        from campaigns.pipeline.listen import check_callback_setup
+
+        check_callback_setup(settings, args.status_callback)
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
 
     book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
@@ -171,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
             track_seconds=args.track,
             request_timeout=args.timeout,
             canary=args.canary,
+            status_callback=args.status_callback,
         ),
     )
     if not args.yes and not _confirmed(planned, sender):
