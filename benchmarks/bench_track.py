@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class Result:
     worst_lag: float
     cpu: float
     unrecorded: int
+    sweep_period: float  # the longest time between two sweeps' starts (sweeps only)
 
 
 def thread_cpu(thread_id: int | None) -> float:
@@ -105,6 +107,7 @@ def run_once(mode: str, messages: int, speedup: float, folder: Path) -> Result:
         store = sandbox._app.store
         by_sid = {r.sid: r.row for r in journal.recipients(cid)}
         lags, unrecorded = [], 0
+        debug: list[tuple[float, float]] = []
         for message in store.messages:
             row = by_sid.get(message.sid)
             if row is None:
@@ -112,10 +115,29 @@ def run_once(mode: str, messages: int, speedup: float, folder: Path) -> Result:
             had = message.sent_at if message.outcome == "failed" else message.final_at
             if row in recorded:
                 lags.append(recorded[row] - had)
+                if os.environ.get("BENCH_DEBUG"):
+                    debug.append((recorded[row] - had, had - start))
             else:
                 unrecorded += 1
         gateway.close()
         journal.close()
+        starts = getattr(engine._polls, "started", [])
+        period = max((b - a for a, b in zip(starts, starts[1:], strict=False)), default=0.0)
+        if debug:
+            debug.sort()
+            print(
+                mode,
+                "worst lags (lag, had at):",
+                [(round(a, 2), round(b, 2)) for a, b in debug[-5:]],
+            )
+            print(
+                mode,
+                "p50",
+                debug[len(debug) // 2][0],
+                "p99",
+                debug[int(len(debug) * 0.99)][0],
+                dict(engine.stats),
+            )
     return Result(
         mode,
         tracked=len(by_sid),
@@ -124,6 +146,7 @@ def run_once(mode: str, messages: int, speedup: float, folder: Path) -> Result:
         worst_lag=max(lags) if lags else float("nan"),
         cpu=cpu,
         unrecorded=unrecorded,
+        sweep_period=period,
     )
 
 
@@ -156,8 +179,9 @@ def main() -> None:
         f"sweeps: {sweep.requests:,} tracking requests for {sweep.tracked:,} messages "
         f"(polling: {poll.requests:,}); target <= 0.05 per message: "
         f"{'met' if sweep.requests / max(1, sweep.tracked) <= 0.05 else 'NOT met'}; "
-        f"worst lag {sweep.worst_lag:.2f} s against one sweep interval "
-        f"{15.0 / args.speedup:.2f} s"
+        f"worst lag {sweep.worst_lag:.2f} s against the longest sweep period (start to "
+        f"start) {sweep.sweep_period:.2f} s: "
+        f"{'met' if sweep.worst_lag <= sweep.sweep_period else 'NOT met'}"
     )
 
 

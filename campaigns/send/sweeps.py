@@ -18,9 +18,12 @@ The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts
   most `cap`: 20,000 messages, 20 pages -> `cap`), so the requests per message stay low for
   a big campaign and a small one hears of its receipts within a second or two;
 - a message that `miss_limit` complete sweeps in a row did not list (and that was watched
-  before each of them began: one created during a sweep is not counted as missed by it) is a
-  *stray*: it gets one single fetch (`Fetch`), then waits twice as long before the next one
-  (`stray_after`, doubling up to `stray_cap`). Strays are the few a sweep cannot place: a
+  before each of them began: one created during a sweep is not counted as missed by it),
+  although a message sent after it from the same sender was listed, is a *stray*: it gets
+  one single fetch (`Fetch`), then waits twice as long before the next one (`stray_after`,
+  doubling up to `stray_cap`). A sender sends in order, so messages with nothing listed
+  after them are most likely still waiting in the sender's queue: only the oldest of those
+  is fetched (a probe), not one request per message of a backlog. Strays are the few a sweep cannot place: a
   message not sent yet (Twilio filters `DateSent` on the sent date, which a queued message
   does not have: see `campaigns/sandbox/api_v2010._message_filter` for what is assumed),
   one deleted, one sent from a number the campaign did not expect.
@@ -63,6 +66,7 @@ class _Watched:
     to: str
     from_: str | None
     since_sweep: int  # the first sweep that began after this message was watched
+    seq: int  # the order it was watched in (about the order Twilio created them)
     misses: int = 0
     stray_due: float = 0.0
     stray_wait: float = 0.0
@@ -112,6 +116,8 @@ class SweepSchedule:
         self.pages = 0
         self.fetches = 0
         self.sweeps = 0
+        #: When each sweep began (monotonic seconds): the benchmark's sweep period.
+        self.started: list[float] = []
         self._by_sid: dict[str, _Watched] = {}
         self._by_row: dict[int, _Watched] = {}
         self._sweep: _Sweep | None = None
@@ -121,6 +127,10 @@ class SweepSchedule:
         self._next_sweep: float | None = None
         self._strays: list[tuple[float, int]] = []
         self._counter = 0
+        self._seq = 0
+        #: Per sender (None: any): the latest-watched message a listing has shown. A sender
+        #: sends in order, so an earlier one of it that is not listed should have been.
+        self._latest_listed: dict[str | None, int] = {}
 
     def __len__(self) -> int:
         return len(self._by_row)
@@ -132,7 +142,8 @@ class SweepSchedule:
         if row in self._by_row:
             self.done(row)
         number = self._sweep.number + 1 if self._sweep is not None else self.sweeps + 1
-        item = _Watched(row, sid, to, from_, number, stray_wait=self.stray_after)
+        self._seq += 1
+        item = _Watched(row, sid, to, from_, number, self._seq, stray_wait=self.stray_after)
         item.stray_due = now + self.stray_after
         self._by_sid[sid] = item
         self._by_row[row] = item
@@ -144,6 +155,8 @@ class SweepSchedule:
         item = self._by_row.pop(row, None)
         if item is not None:
             self._by_sid.pop(item.sid, None)
+            if self._sweep is not None:
+                self._sweep.seen.discard(row)  # `seen` counts watched messages only
 
     def row_of(self, sid: str) -> int | None:
         """The row of a watched message (None: not one of ours, or no longer watched)."""
@@ -202,6 +215,7 @@ class SweepSchedule:
 
     def _begin(self, now: float) -> None:
         self.sweeps += 1
+        self.started.append(now)
         legs = {item.from_ for item in self._by_row.values()}
         if None in legs:
             legs = {None}  # one listing of every sender covers the unknown ones too
@@ -231,6 +245,9 @@ class SweepSchedule:
                 continue
             found.append((item.row, item.to, receipt))
             item.misses = 0
+            for leg in (item.from_, None):
+                if item.seq > self._latest_listed.get(leg, 0):
+                    self._latest_listed[leg] = item.seq
             if sweep is not None:
                 sweep.seen.add(item.row)
         if sweep is None:
@@ -246,6 +263,18 @@ class SweepSchedule:
             if not sweep.legs_left:
                 self._end(sweep, now)
         return found
+
+    def continuation(self, page: Page) -> Page | None:
+        """The next page of `page`'s leg, if it is due now, taken as started (the request
+        that answered `page` goes straight on with it, in the same admission slot)."""
+        for index in range(len(self._ready) - 1, -1, -1):
+            follow = self._ready[index]
+            if follow.from_ == page.from_ and follow.sweep == page.sweep and follow.url:
+                del self._ready[index]
+                self._out += 1
+                self.pages += 1
+                return follow
+        return None
 
     def page_failed(self, page: Page, now: float, delay: float) -> None:
         """A page request failed (throttled, Twilio unreachable): the same page again after
@@ -269,13 +298,24 @@ class SweepSchedule:
         else:
             self.interval = min(self.cap, self.interval * 2)
         self._next_sweep = now + self.interval if self._by_row else None
+        latest = self._latest_listed
+        heads: dict[str | None, _Watched] = {}
         for item in self._by_row.values():
             if item.row in sweep.seen or item.since_sweep > sweep.number:
                 continue
             item.misses += 1
+            if item.seq > latest.get(item.from_, 0):
+                # Nothing sent after it is listed either: most likely still in the sender's
+                # queue, like all behind it. Only the oldest is probed (a deleted message, or
+                # a Twilio that forgot them all, is found that way too, one per sweep).
+                head = heads.get(item.from_)
+                if head is None or item.seq < head.seq:
+                    heads[item.from_] = item
+            elif item.misses >= self.miss_limit and not item.fetching:
+                heapq.heappush(self._strays, (max(now, item.stray_due), item.row))
+        for item in heads.values():
             if item.misses >= self.miss_limit and not item.fetching:
-                due = max(now, item.stray_due)
-                heapq.heappush(self._strays, (due, item.row))
+                heapq.heappush(self._strays, (max(now, item.stray_due), item.row))
 
     def retry(self, row: int, now: float) -> None:
         """A stray's fetch says it is not final yet (or could not be read): watch it again;

@@ -28,20 +28,40 @@ def _answer(sids: list[str], status: str = "delivered", more: bool = False) -> R
 def test_a_message_created_during_a_sweep_is_not_missed_by_it() -> None:
     sweeps = SweepSchedule(since=SINCE, track_seconds=60, first=1.0, cap=8.0, stray_after=0.0)
     sweeps.add(1, "SM1", "+1", 0.0, "+1501")
+    sweeps.add(3, "SM3", "+3", 0.0, "+1501")  # sent after SM1 and listed: SM1 should be too
     assert sweeps.due(0.5, 10) == []
     (page,) = sweeps.due(1.0, 10)
     assert isinstance(page, Page) and (page.from_, page.url) == ("+1501", None)
     sweeps.add(2, "SM2", "+2", 1.1, "+1501")  # sent while the sweep is under way
-    # Neither is listed (SM1 not sent yet, SM2 created after the page): the sweep ends.
-    assert sweeps.page_answered(page, _answer([]), 1.2) == []
+    # Neither is listed (SM1 lost, SM2 created after the page): the sweep ends.
+    assert [r.sid for _, _, r in sweeps.page_answered(page, _answer(["SM3"], "sent"), 1.2)] == [
+        "SM3"
+    ]
     (page,) = sweeps.due(3.2, 10)  # backing off: 2 s after, as nothing changed
-    sweeps.page_answered(page, _answer([]), 3.3)
+    sweeps.page_answered(page, _answer(["SM3"], "sent"), 3.3)
     # SM1 missed two sweeps: a stray, fetched once; SM2 only one (the first began before it).
     page, fetch = sweeps.due(7.3, 10)  # 4 s after
     assert isinstance(page, Page) and fetch == Fetch(1, "SM1", "+1")
-    sweeps.page_answered(page, _answer([]), 7.4)
-    assert sweeps.due(7.4, 10) == [Fetch(2, "SM2", "+2")]  # its second miss; SM1 not again
+    sweeps.page_answered(page, _answer(["SM3"], "sent"), 7.4)
+    # Its second miss: nothing after SM2 is listed, so it is probed as the oldest such.
+    assert sweeps.due(7.4, 10) == [Fetch(2, "SM2", "+2")]
     assert sweeps.fetches == 2 and sweeps.interval == 8.0
+
+
+def test_a_backlog_not_listed_yet_costs_one_probe_per_sweep_not_one_fetch_each() -> None:
+    sweeps = SweepSchedule(since=SINCE, track_seconds=60, first=1.0, cap=1.0, stray_after=0.0)
+    for row in range(100):  # queued at the sender: Twilio lists none of them by DateSent
+        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501")
+    fetched = []
+    for sweep in range(8):
+        now = 1.0 + 2 * sweep
+        for request in sweeps.due(now, 1000):
+            if isinstance(request, Page):
+                sweeps.page_answered(request, _answer([]), now)
+            else:
+                fetched.append(request.sid)
+                sweeps.retry(request.row, now)  # still queued
+    assert fetched == ["SM0", "SM0"]  # the queue's head only, after two misses each time
 
 
 def test_pages_follow_each_other_and_stop_once_everything_is_placed() -> None:
