@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import itertools
 import tempfile
 import time
 from dataclasses import dataclass
@@ -107,7 +107,6 @@ def run_once(mode: str, messages: int, speedup: float, folder: Path) -> Result:
         store = sandbox._app.store
         by_sid = {r.sid: r.row for r in journal.recipients(cid)}
         lags, unrecorded = [], 0
-        debug: list[tuple[float, float]] = []
         for message in store.messages:
             row = by_sid.get(message.sid)
             if row is None:
@@ -115,29 +114,12 @@ def run_once(mode: str, messages: int, speedup: float, folder: Path) -> Result:
             had = message.sent_at if message.outcome == "failed" else message.final_at
             if row in recorded:
                 lags.append(recorded[row] - had)
-                if os.environ.get("BENCH_DEBUG"):
-                    debug.append((recorded[row] - had, had - start))
             else:
                 unrecorded += 1
         gateway.close()
         journal.close()
         starts = getattr(engine._polls, "started", [])
-        period = max((b - a for a, b in zip(starts, starts[1:], strict=False)), default=0.0)
-        if debug:
-            debug.sort()
-            print(
-                mode,
-                "worst lags (lag, had at):",
-                [(round(a, 2), round(b, 2)) for a, b in debug[-5:]],
-            )
-            print(
-                mode,
-                "p50",
-                debug[len(debug) // 2][0],
-                "p99",
-                debug[int(len(debug) * 0.99)][0],
-                dict(engine.stats),
-            )
+        period = max((b - a for a, b in itertools.pairwise(starts)), default=0.0)
     return Result(
         mode,
         tracked=len(by_sid),

@@ -23,12 +23,14 @@ The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts
   one single fetch (`Fetch`), then waits twice as long before the next one (`stray_after`,
   doubling up to `stray_cap`). A sender sends in order, so messages with nothing listed
   after them are most likely still waiting in the sender's queue: only the oldest of those
-  is fetched (a probe), not one request per message of a backlog. Strays are the few a sweep cannot place: a
-  message not sent yet (Twilio filters `DateSent` on the sent date, which a queued message
-  does not have: see `campaigns/sandbox/api_v2010._message_filter` for what is assumed),
-  one deleted, one sent from a number the campaign did not expect.
+  is fetched (a probe), not one request per message of a backlog. Strays are the few a
+  sweep cannot place: a message not sent yet (Twilio filters `DateSent` on the sent date,
+  which a queued message does not have: see `campaigns/sandbox/api_v2010._message_filter`
+  for what is assumed), one that failed before it left, one deleted, one sent from a number
+  the campaign did not expect;
+- a leg's pages follow one another in one admission slot (each page a request of its own).
 The engine stops tracking when every message is final or its `track_seconds` have passed;
-`smscast status` sweeps once more later (`refresh.refresh_statuses`).
+`smscast status` sweeps once more later (`tracking.refresh_statuses`).
 """
 
 from __future__ import annotations
