@@ -12,7 +12,9 @@ request to `ReceiptDesk.receive`, which answers it:
 - 200 and nothing changes when the same callback comes again (Twilio's
   `I-Twilio-Idempotency-Token`, kept for the listener's life), or when it would move the row
   backwards (a `sent` after the `delivered`: `statuses.moves_forward`);
-- 404 when the message is not one of that campaign's (nothing changes anywhere);
+- 404 when the message is another campaign's (nothing changes anywhere); 200 and nothing
+  changes when no campaign knows it yet (a callback can beat the engine's record of the
+  send by a few milliseconds: the sweeps place that one);
 - else 200, and the receipt is recorded exactly as a sweep's or a poll's (`tally.outcome_of`),
   with a compare-and-set (`Journal.advance`), so a sweep that moved the row meanwhile wins.
 Sweeps go on meanwhile at a low rate (`options.CALLBACK_SWEEPS`), for callbacks lost on the way.
@@ -117,7 +119,12 @@ class ReceiptDesk:
         receipt = receipt_from_payload(dict(form))
         place = self._place(campaign_id, receipt.sid)
         if place is None:
-            return Answer(404, "not a message of this campaign")
+            owner = self.journal.campaign_of_sid(receipt.sid)
+            if owner is not None and owner != campaign_id:
+                return Answer(404, "not a message of this campaign")
+            # Twilio's callback beat the engine's record of the send (its group commit), or
+            # the message is nobody's here: nothing to change; the sweeps place it.
+            return Answer(200, "not known yet: left to the sweeps")
         row, _ = place
         answer = self._apply(campaign_id, row, receipt)
         if token:

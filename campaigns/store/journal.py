@@ -227,6 +227,9 @@ class Outcome:
     not_before: datetime | None = None
 
 
+_FINAL_SQL = ",".join(f"'{s}'" for s in sorted(statuses.FINAL))
+_LIVE_SQL = ",".join(f"'{s}'" for s in sorted(statuses.LIVE))
+
 _RECIPIENT_COLUMNS = (
     "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
     "error_message, price, not_before, attempted_at, updated_at, fields"
@@ -694,7 +697,10 @@ class Journal:
                     "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
                     " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
-                    " updated_at = ? WHERE campaign_id = ? AND row = ?",
+                    " updated_at = ? WHERE campaign_id = ? AND row = ?"
+                    # A receipt recorded meanwhile (a status callback, in another process) is
+                    # never undone by a late answer: a final status stays final.
+                    f" AND NOT (status IN ({_FINAL_SQL}) AND ? IN ({_LIVE_SQL}))",
                     [
                         (
                             o.status,
@@ -707,6 +713,7 @@ class Journal:
                             now,
                             campaign_id,
                             o.row,
+                            o.status,
                         )
                         for o in outcomes
                     ],
@@ -731,6 +738,15 @@ class Journal:
             (campaign_id,),
         ).fetchall()
         return {sid: (row, status) for sid, row, status in rows}
+
+    @translated("read")
+    def campaign_of_sid(self, sid: str) -> str | None:
+        """The campaign a message SID belongs to (None: no row has it yet). Not indexed: for
+        the rare status callback whose SID its campaign does not know."""
+        found = self._db.execute(
+            "SELECT campaign_id FROM recipients WHERE sid = ? LIMIT 1", (sid,)
+        ).fetchone()
+        return None if found is None else str(found[0])
 
     @translated("read")
     def status_of(self, campaign_id: str, row: int) -> str | None:
