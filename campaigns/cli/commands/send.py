@@ -101,12 +101,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--status-callback",
         metavar="URL",
+        type=_callback_url,
         help="ask Twilio to post delivery receipts to URL, received by 'smscast listen' "
         "(a public address; sweeps go on as a safety net)",
     )
     add_engine_arguments(p)
     add_credential_arguments(p)
     p.set_defaults(handler=run)
+
+
+def _callback_url(text: str) -> str:
+    """A usable `--status-callback` URL (else a usage error, exit 2)."""
+    from campaigns.send.callbacks import problem_with_url
+
+    problem = problem_with_url(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
