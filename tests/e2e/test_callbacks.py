@@ -185,5 +185,8 @@ def test_an_api_key_only_setup_is_told_callbacks_need_the_auth_token(
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "auth token" in err and "TWILIO_AUTH_TOKEN" in err and "s3cret-value" not in err
+    with pytest.raises(SystemExit) as usage:  # a bad URL is a usage error
+        main(["send", "c.csv", "--template", "Hi", "--status-callback", "ftp://host/x"])
+    assert usage.value.code == 2 and "http" in capsys.readouterr().err
     with pytest.raises(InputError, match="http"):
         check_callback_setup(load_settings(), "ftp://host/x")
