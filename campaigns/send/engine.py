@@ -349,9 +349,9 @@ class Engine:
             track_seconds=opts.track_seconds,
             first=first,
             cap=cap,
-            # A message two sweeps missed is fetched once it is two long intervals old: not
-            # sooner, so a sender's backlog of queued (unlisted) messages costs few fetches.
-            stray_after=2 * cap,
+            # A stray is fetched once two sweeps missed it and it is two short intervals old
+            # (then less and less often); a backlog costs one probe per sender at a time.
+            stray_after=2 * first,
             page_size=opts.sweep_page_size,
         )
 
