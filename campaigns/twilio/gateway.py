@@ -44,7 +44,13 @@ from campaigns.twilio.http_clients import (
     last_response,
 )
 from campaigns.twilio.limits import SENDER_RATES, backoff
-from campaigns.twilio.models import AccountInfo, MessageRecord, Sender, VerifiedNumbers
+from campaigns.twilio.models import (
+    AccountInfo,
+    InboundListing,
+    MessageRecord,
+    Sender,
+    VerifiedNumbers,
+)
 from campaigns.twilio.protocols import GatewaySettings
 from campaigns.twilio.session import AsyncGatewaySession
 from campaigns.twilio.translate import Translator, api_host
@@ -313,6 +319,38 @@ class TwilioGateway:
             lambda c: c.api.v2010.account.messages.list(to=to, page_size=page_size),
         )
         return records_since(records, since)
+
+    def inbound(
+        self,
+        to: str,
+        since: datetime,
+        *,
+        page_size: int = 1000,
+        known: Callable[[str], bool] | None = None,
+    ) -> InboundListing:
+        """Messages to our number `to` sent at or after `since` (`DateSent>`, inclusive, to
+        the second), newest first, with the requests it took: every page, or, with `known`,
+        up to the first page holding a SID `known` says is already stored (Twilio lists
+        newest first, so what follows it was listed before). The reply collector's one read:
+        an idle poll is one request."""
+
+        def read(c: Client) -> InboundListing:
+            page = c.api.v2010.account.messages.page(
+                to=to, date_sent_after=since, page_size=page_size
+            )
+            records: list[MessageRecord] = []
+            requests = 1
+            while True:
+                fresh = [record_from_sdk(m) for m in page]
+                records += fresh
+                if known is not None and any(known(r.sid) for r in fresh):
+                    return InboundListing(records, requests)
+                if not page.next_page_url:
+                    return InboundListing(records, requests)
+                page = page.next_page()
+                requests += 1
+
+        return self._call(f"listing replies to {to}", read)
 
     # --- async ---
 
