@@ -110,6 +110,17 @@ class StoredReply:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplySummary:
+    """One recipient's replies in brief (the export's reply columns)."""
+
+    count: int
+    last_body: str
+    last_kind: str
+    last_at: datetime
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Cursor:
     """Where the polling of one sender got to."""
 
@@ -144,6 +155,8 @@ _OUT_COLUMNS = (
     " attempted_at"
 )
 _TEXTED = tuple(sorted(statuses.TEXTED))
+#: The kinds' words (`campaigns.conversation.keywords.ReplyKind`, a layer above, owns them).
+_OPT_OUT, _OPT_IN = "opt-out", "opt-in"
 #: A reply is matched to texts attempted up to this long after Twilio says it came.
 MATCH_SLACK = timedelta(minutes=2)
 
@@ -375,19 +388,24 @@ class JournalReplies:
         )
 
     @translated("read")
-    def reply_summary(self, campaign_id: str) -> dict[int, tuple[int, str, str, datetime]]:
-        """Row -> (reply count, last reply's body, last reply's kind, its time), for exports."""
+    def reply_summary(self, campaign_id: str) -> dict[int, ReplySummary]:
+        """Row -> its replies in brief (for exports): count, the last one, and whether the
+        person's last keyword was an opt-out (they stand opted out by reply)."""
         rows = self._db.execute(
-            "SELECT row, COUNT(*), body, kind, MAX(received_at) FROM replies"
-            " WHERE campaign_id = ? AND row IS NOT NULL GROUP BY row",
+            "SELECT row, body, kind, received_at FROM replies WHERE campaign_id = ?"
+            " AND row IS NOT NULL ORDER BY received_at, sid",
             (campaign_id,),
         ).fetchall()
-        # SQLite's bare columns beside MAX() come from the row holding the maximum.
-        out: dict[int, tuple[int, str, str, datetime]] = {}
-        for row, count, body, kind, at in rows:
+        out: dict[int, ReplySummary] = {}
+        for row, body, kind, at in rows:
+            before = out.get(row)
+            opted_out = before.opted_out if before is not None else False
+            if kind in (_OPT_OUT, _OPT_IN):
+                opted_out = kind == _OPT_OUT
             when = _when(at)
             assert when is not None
-            out[row] = (count, body, kind, when)
+            count = before.count + 1 if before is not None else 1
+            out[row] = ReplySummary(count, body, kind, when, opted_out)
         return out
 
     # -- one-off replies (exactly once, as campaign messages) --------------------------------
