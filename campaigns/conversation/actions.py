@@ -55,9 +55,10 @@ class ReplyAction:
 def act_on(
     journal: Journal, suppressions: SuppressionList, replies: Iterable[StoredReply]
 ) -> list[ReplyAction]:
-    """Apply each reply's action, oldest first, recording it on the reply."""
+    """Apply each reply's action, oldest first (the given order within a second), recording
+    it on the reply."""
     done: list[ReplyAction] = []
-    for reply in sorted(replies, key=lambda r: (r.received_at, r.sid)):
+    for reply in sorted(replies, key=lambda r: r.received_at):
         kind = ReplyKind(reply.kind)
         word = keyword(reply.body) or ""
         if kind is ReplyKind.OPT_OUT:

@@ -79,9 +79,10 @@ def _received_at(record: MessageRecord) -> datetime | None:
 
 
 def new_replies(records: Iterable[MessageRecord]) -> list[NewReply]:
-    """The inbound messages of a listing as replies to store, each classified."""
+    """The inbound messages of a listing (Twilio's order: newest first) as replies to store,
+    each classified, oldest first."""
     out = []
-    for record in records:
+    for record in reversed(list(records)):
         when = _received_at(record)
         if record.direction != "inbound" or not record.from_ or when is None:
             continue
@@ -141,5 +142,5 @@ def collect(
         stored += fresh
         requests += cost
     actions = act_on_pending(journal, suppressions)
-    stored.sort(key=lambda r: (r.received_at, r.sid))
+    stored.sort(key=lambda r: r.received_at)
     return Collected(tuple(stored), tuple(actions), requests, numbers)

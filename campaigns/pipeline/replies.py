@@ -151,7 +151,7 @@ def threads(
                 opted_out=phone in suppressed,
             )
         )
-    result.sort(key=lambda t: (t.latest.received_at, t.latest.sid), reverse=True)
+    result.sort(key=lambda t: t.latest.received_at, reverse=True)  # stable: rowid order
     return result
 
 

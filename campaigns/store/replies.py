@@ -223,11 +223,15 @@ class JournalReplies:
     @translated("write")
     def store_replies(self, replies: Iterable[NewReply]) -> list[StoredReply]:
         """Store each reply not already stored (by SID), matched to the recipient it answers;
-        returns the newly stored ones, oldest first. One transaction."""
+        returns the newly stored ones, oldest first. `replies` must be oldest first within a
+        second (the collector reverses Twilio's newest-first listing). One transaction."""
         fresh: list[StoredReply] = []
         now = _iso(datetime.now().astimezone())
         with self._transaction() as db:
-            for reply in sorted(replies, key=lambda r: (r.received_at, r.sid)):
+            # Oldest first, and in the given order within a second (Twilio's dates have whole
+            # seconds; its listing's order tells a STOP from the START right after it):
+            # the rowid then keeps that order for every later query.
+            for reply in sorted(replies, key=lambda r: r.received_at):
                 match = self._match(db, reply)
                 campaign_id, row = match if match is not None else (None, None)
                 cursor = db.execute(
@@ -294,7 +298,7 @@ class JournalReplies:
         wanted = list(kinds)
         rows = self._db.execute(
             f"SELECT {_REPLY_COLUMNS} FROM replies WHERE action IS NULL"
-            f" AND kind IN ({','.join('?' * len(wanted))}) ORDER BY received_at, sid",
+            f" AND kind IN ({','.join('?' * len(wanted))}) ORDER BY received_at, rowid",
             wanted,
         ).fetchall()
         return [_reply(r) for r in rows]
@@ -359,7 +363,7 @@ class JournalReplies:
         elif campaign_id is not None:
             sql += " WHERE campaign_id = ?"
             params = (campaign_id,)
-        rows = self._db.execute(sql + " ORDER BY received_at DESC, sid DESC", params).fetchall()
+        rows = self._db.execute(sql + " ORDER BY received_at DESC, rowid DESC", params).fetchall()
         return [_reply(r) for r in rows]
 
     @translated("read")
@@ -393,7 +397,7 @@ class JournalReplies:
         person's last keyword was an opt-out (they stand opted out by reply)."""
         rows = self._db.execute(
             "SELECT row, body, kind, received_at FROM replies WHERE campaign_id = ?"
-            " AND row IS NOT NULL ORDER BY received_at, sid",
+            " AND row IS NOT NULL ORDER BY received_at, rowid",
             (campaign_id,),
         ).fetchall()
         out: dict[int, ReplySummary] = {}
