@@ -131,7 +131,7 @@ class SuppressionList:
     def __init__(self, path: str | os.PathLike[str], region: str = "US") -> None:
         self.path = Path(path).expanduser()
         self.region = region
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: `batch` holds it around the writes
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -165,6 +165,20 @@ class SuppressionList:
                     with contextlib.suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
                 raise storage_error(exc, self.path) from exc
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write in the block as one transaction (a poll's many opt-outs: one commit)."""
+        with self._locked() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -324,7 +338,9 @@ class SuppressionList:
     ) -> int:
         added_at = (at or _utc_now()).astimezone(UTC).isoformat(timespec="seconds")
         with self._locked() as db:
-            db.execute("BEGIN IMMEDIATE")
+            own = not db.in_transaction  # inside `batch`, the batch commits
+            if own:
+                db.execute("BEGIN IMMEDIATE")
             try:
                 before = db.total_changes
                 db.executemany(
@@ -336,9 +352,10 @@ class SuppressionList:
                     ],
                 )
                 added = db.total_changes - before
-                db.execute("COMMIT")
+                if own:
+                    db.execute("COMMIT")
             except BaseException:
-                if db.in_transaction:
+                if own and db.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         db.execute("ROLLBACK")
                 raise

@@ -55,28 +55,31 @@ class ReplyAction:
 def act_on(
     journal: Journal, suppressions: SuppressionList, replies: Iterable[StoredReply]
 ) -> list[ReplyAction]:
-    """Apply each reply's action, oldest first (the given order within a second), recording
-    it on the reply."""
+    """Apply each reply's action, oldest first (the given order within a second), then record
+    them on the replies: the suppression list's changes in one commit, the journal's in
+    another. A stop between the two leaves the replies unacted, and the next poll applies
+    them again: an opt-out already listed stays as it was (never lost, never doubled)."""
     done: list[ReplyAction] = []
-    for reply in sorted(replies, key=lambda r: r.received_at):
-        kind = ReplyKind(reply.kind)
-        word = keyword(reply.body) or ""
-        if kind is ReplyKind.OPT_OUT:
-            suppressions.record_reply_opt_out(
-                reply.from_number, reply.campaign_id, reply.received_at, word
-            )
-            action = ACTION_SUPPRESSED
-        elif kind is ReplyKind.OPT_IN:
-            change = suppressions.lift_reply_opt_out(reply.from_number, reply.received_at, word)
-            action = {CHANGE_REMOVED: ACTION_LIFTED, CHANGE_KEPT: ACTION_KEPT}.get(
-                change, ACTION_NONE
-            )
-        elif kind is ReplyKind.POSSIBLE_OPT_OUT:
-            action = ACTION_REVIEW
-        else:
-            continue
-        journal.set_reply_action(reply.sid, action)
-        done.append(ReplyAction(reply.sid, reply.from_number, kind, action, reply.campaign_id))
+    with suppressions.batch():
+        for reply in sorted(replies, key=lambda r: r.received_at):
+            kind = ReplyKind(reply.kind)
+            word = keyword(reply.body) or ""
+            if kind is ReplyKind.OPT_OUT:
+                suppressions.record_reply_opt_out(
+                    reply.from_number, reply.campaign_id, reply.received_at, word
+                )
+                action = ACTION_SUPPRESSED
+            elif kind is ReplyKind.OPT_IN:
+                change = suppressions.lift_reply_opt_out(reply.from_number, reply.received_at, word)
+                action = {CHANGE_REMOVED: ACTION_LIFTED, CHANGE_KEPT: ACTION_KEPT}.get(
+                    change, ACTION_NONE
+                )
+            elif kind is ReplyKind.POSSIBLE_OPT_OUT:
+                action = ACTION_REVIEW
+            else:
+                continue
+            done.append(ReplyAction(reply.sid, reply.from_number, kind, action, reply.campaign_id))
+    journal.set_reply_actions([(a.sid, a.action) for a in done])
     return done
 
 

@@ -103,6 +103,24 @@ class Sandbox:
             await self._runner.cleanup()
             self._runner = None
 
+    def receive_many(self, texts: list[tuple[str, str, str]]) -> int:
+        """Many texts (person, our number, body) at once, in order, as `receive` would store
+        them one by one (benchmarks: 100,000 replies without 100,000 thread hops)."""
+        app = self._app
+
+        def store() -> int:
+            for person, ours, body in texts:
+                app.receive(person, ours, body)
+            return len(texts)
+
+        if self._loop is None:
+            return store()
+
+        async def on_loop() -> int:
+            return store()
+
+        return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result()
+
     def receive(self, person: str, ours: str, body: str) -> dict[str, Any]:
         """A text from `person` to our number `ours`, as if sent from a phone (thread-safe
         when the sandbox runs on its background thread); returns the inbound Message."""

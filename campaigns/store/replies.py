@@ -224,72 +224,70 @@ class JournalReplies:
     def store_replies(self, replies: Iterable[NewReply]) -> list[StoredReply]:
         """Store each reply not already stored (by SID), matched to the recipient it answers;
         returns the newly stored ones, oldest first. `replies` must be oldest first within a
-        second (the collector reverses Twilio's newest-first listing). One transaction."""
-        fresh: list[StoredReply] = []
+        second (the collector reverses Twilio's newest-first listing): sorted by time, stably,
+        they are inserted in that order, and the rowid keeps it for every later query (Twilio's
+        dates have whole seconds; the order tells a STOP from the START right after it).
+        One transaction; the look-ups go by chunks, so 100,000 replies are a few hundred
+        queries."""
+        ordered = sorted(replies, key=lambda r: r.received_at)
+        if not ordered:
+            return []
         now = _iso(datetime.now().astimezone())
         with self._transaction() as db:
-            # Oldest first, and in the given order within a second (Twilio's dates have whole
-            # seconds; its listing's order tells a STOP from the START right after it):
-            # the rowid then keeps that order for every later query.
-            for reply in sorted(replies, key=lambda r: r.received_at):
-                match = self._match(db, reply)
-                campaign_id, row = match if match is not None else (None, None)
-                cursor = db.execute(
-                    "INSERT INTO replies (sid, from_number, to_number, messaging_service_sid,"
-                    " body, received_at, kind, campaign_id, row, stored_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(sid) DO NOTHING",
-                    (
-                        reply.sid,
-                        reply.from_number,
-                        reply.to_number,
-                        reply.messaging_service_sid,
-                        reply.body,
-                        _iso(reply.received_at),
-                        reply.kind,
-                        campaign_id,
-                        row,
-                        now,
-                    ),
-                )
-                if cursor.rowcount:
-                    fresh.append(
-                        StoredReply(
-                            reply.sid,
-                            reply.from_number,
-                            reply.to_number,
-                            reply.messaging_service_sid,
-                            reply.body,
-                            reply.received_at,
-                            reply.kind,
-                            campaign_id,
-                            row,
-                            None,
-                            None,
-                        )
+            known: set[str] = set()
+            for chunk in _chunks([r.sid for r in ordered]):
+                marks = ",".join("?" * len(chunk))
+                known.update(
+                    sid
+                    for (sid,) in db.execute(
+                        f"SELECT sid FROM replies WHERE sid IN ({marks})", chunk
                     )
+                )
+            new: list[NewReply] = []
+            for reply in ordered:
+                if reply.sid not in known:
+                    known.add(reply.sid)
+                    new.append(reply)
+            matches = _matches(db, new)
+            fresh = []
+            for r in new:
+                match = matches.get(r.sid)
+                fresh.append(
+                    StoredReply(
+                        r.sid,
+                        r.from_number,
+                        r.to_number,
+                        r.messaging_service_sid,
+                        r.body,
+                        r.received_at,
+                        r.kind,
+                        match[0] if match else None,
+                        match[1] if match else None,
+                        None,
+                        None,
+                    )
+                )
+            db.executemany(
+                "INSERT INTO replies (sid, from_number, to_number, messaging_service_sid,"
+                " body, received_at, kind, campaign_id, row, stored_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        r.sid,
+                        r.from_number,
+                        r.to_number,
+                        r.messaging_service_sid,
+                        r.body,
+                        _iso(r.received_at),
+                        r.kind,
+                        r.campaign_id,
+                        r.row,
+                        now,
+                    )
+                    for r in fresh
+                ],
+            )
         return fresh
-
-    @staticmethod
-    def _match(db: sqlite3.Connection, reply: NewReply) -> tuple[str, int] | None:
-        """The latest campaign recipient texted at this number from this sender (its number,
-        or the Messaging Service whose pool the reply arrived on) before the reply came
-        (`MATCH_SLACK`: Twilio's dates have whole seconds, and its clock is not ours)."""
-        found = db.execute(
-            "SELECT r.campaign_id, r.row FROM recipients r JOIN campaigns c"
-            " ON c.id = r.campaign_id WHERE r.to_number = ?"
-            f" AND r.status IN ({','.join('?' * len(_TEXTED))})"
-            " AND (c.sender = ? OR (c.messaging_service_sid IS NOT NULL"
-            " AND c.messaging_service_sid = ?)) AND r.attempted_at <= ?"
-            " ORDER BY r.attempted_at DESC LIMIT 1",
-            (
-                reply.from_number,
-                *_TEXTED,
-                reply.to_number,
-                reply.messaging_service_sid or "",
-                _iso(reply.received_at + MATCH_SLACK),
-            ),
-        ).fetchone()
-        return None if found is None else (found[0], found[1])
 
     @translated("read")
     def unacted_replies(self, kinds: Iterable[str]) -> list[StoredReply]:
@@ -306,8 +304,17 @@ class JournalReplies:
     @translated("write")
     def set_reply_action(self, sid: str, action: str) -> None:
         """Record what smscast (or a person) did about the reply `sid`."""
+        self.set_reply_actions([(sid, action)])
+
+    @translated("write")
+    def set_reply_actions(self, actions: Sequence[tuple[str, str]]) -> None:
+        """Record (reply SID, action) pairs in one transaction."""
+        if not actions:
+            return
         with self._transaction() as db:
-            db.execute("UPDATE replies SET action = ? WHERE sid = ?", (action, sid))
+            db.executemany(
+                "UPDATE replies SET action = ? WHERE sid = ?", [(a, sid) for sid, a in actions]
+            )
 
     @translated("write")
     def mark_replies_read(self, sids: Iterable[str], at: datetime) -> None:
@@ -471,3 +478,42 @@ class JournalReplies:
             sql += " AND row = ?"
             params += (row,)
         return [_outbound(r) for r in self._db.execute(sql + " ORDER BY id", params)]
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    """`items` in slices of `size` (SQLite bounds the `?` of one statement)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _matches(db: sqlite3.Connection, replies: Sequence[NewReply]) -> dict[str, tuple[str, int]]:
+    """Reply SID -> the campaign recipient it answers: the latest one texted at the reply's
+    number from its sender (that number, or the Messaging Service whose pool it arrived on),
+    attempted before the reply came (`MATCH_SLACK`: Twilio's dates have whole seconds, and its
+    clock is not ours). Replies no campaign texted are left out."""
+    texted: dict[str, list[tuple[str, str, int, str | None, str | None]]] = {}
+    phones = list(dict.fromkeys(r.from_number for r in replies))
+    statuses_marks = ",".join("?" * len(_TEXTED))
+    for chunk in _chunks(phones):
+        marks = ",".join("?" * len(chunk))
+        for to, at, campaign_id, row, sender, service in db.execute(
+            "SELECT r.to_number, r.attempted_at, r.campaign_id, r.row, c.sender,"
+            " c.messaging_service_sid FROM recipients r JOIN campaigns c ON c.id = r.campaign_id"
+            f" WHERE r.to_number IN ({marks}) AND r.status IN ({statuses_marks})"
+            " AND r.attempted_at IS NOT NULL",
+            (*chunk, *_TEXTED),
+        ):
+            texted.setdefault(to, []).append((at, campaign_id, row, sender, service))
+    found: dict[str, tuple[str, int]] = {}
+    for reply in replies:
+        limit = _iso(reply.received_at + MATCH_SLACK)
+        best: tuple[str, str, int] | None = None
+        for at, campaign_id, row, sender, service in texted.get(reply.from_number, ()):
+            same_sender = sender == reply.to_number or (
+                service is not None and service == reply.messaging_service_sid
+            )
+            # ISO 8601 UTC strings of one format: their order is the times' order.
+            if same_sender and at <= limit and (best is None or at > best[0]):
+                best = (at, campaign_id, row)
+        if best is not None:
+            found[reply.sid] = (best[1], best[2])
+    return found
