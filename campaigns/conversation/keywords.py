@@ -114,6 +114,9 @@ _PATTERN = re.compile(
     r"(?:^| )(?:" + "|".join(re.escape(p) for p in (*_PHRASES, *_INSIDE)) + r")(?: |$)"
 )
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+#: Terminal escape sequences (CSI, OSC): dropped before phrases are looked for, so a STOP
+#: wrapped in colour codes is still offered for review (it is never a Twilio keyword).
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 
 
 def keyword(body: str) -> str | None:
@@ -129,7 +132,7 @@ def keyword(body: str) -> str | None:
 
 def _normalised(body: str) -> str:
     """Lower case, accents removed, every run of non-letters one space."""
-    folded = unicodedata.normalize("NFKD", body.casefold())
+    folded = unicodedata.normalize("NFKD", _ESCAPES.sub(" ", body).casefold())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     return _NOT_WORD.sub(" ", plain).strip()
 

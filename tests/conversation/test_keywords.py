@@ -51,7 +51,8 @@ CASES = [
     ("Stopp", K.REPLY),
     ("STOP..", K.POSSIBLE_OPT_OUT),  # two dots: not the keyword, but it says stop
     ("", K.REPLY),
-    ("\x1b[31mSTOP\x1b[0m", K.REPLY),
+    ("\x1b[31mSTOP\x1b[0m", K.POSSIBLE_OPT_OUT),  # not Twilio's keyword; offered for review
+    ("\x1b]0;title\x07thanks", K.REPLY),
 ]
 
 

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from campaigns.conversation.actions import ReplyAction
     from campaigns.pipeline.replies import Thread
     from campaigns.store.replies import StoredReply
 
@@ -84,9 +87,8 @@ def run(args: argparse.Namespace) -> int:
             while True:
                 if gateway is not None:
                     found = replies.collect_replies(journal, gateway, suppressions, [campaign.id])
-                    for action in found.actions:
-                        if action.action == "suppressed" and not args.json:
-                            sys.stderr.write(f"{action.phone} opted out: suppressed.\n")
+                    if not args.json:
+                        _say_changes(found.actions)
                 found_threads = replies.threads(
                     journal,
                     cid,
@@ -101,6 +103,18 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _say_changes(actions: Sequence[ReplyAction]) -> None:
+    """On stderr, each number whose listing a poll changed, by its last keyword."""
+    last = {a.phone: a.action for a in actions if a.action in ("suppressed", "lifted")}
+    for phone, action in last.items():
+        said = (
+            "opted out: on the suppression list"
+            if action == "suppressed"
+            else ("opted back in (START): off the suppression list")
+        )
+        sys.stderr.write(f"{phone} {said}.\n")
 
 
 def _show(threads: list[Thread], args: argparse.Namespace, shown: set[str], label: str) -> None:

@@ -191,8 +191,8 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
     if answered.get("total"):
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(answered["by_kind"].items()))
         lines.append(
-            f"  {answered['total']} repl(ies): {kinds}; {answered['opted_out']} opted out by"
-            f" reply. Read them: smscast replies {cid}"
+            f"  {answered['total']} repl(ies): {kinds}; {answered['opted_out']} opt-out keyword(s)."
+            f" Read them: smscast replies {cid}"
         )
     if statuses.count_of(counts, statuses.UNSENT | {RecipientStatus.UNKNOWN}):
         lines.append(f"Go on with: smscast resume {cid}")
