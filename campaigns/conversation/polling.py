@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from campaigns.audience.suppression import SuppressionList
 from campaigns.conversation.collector import Collected, collect
@@ -25,8 +26,24 @@ from campaigns.errors import SmscastError
 from campaigns.store.journal import Journal
 from campaigns.twilio.protocols import Gateway
 
+if TYPE_CHECKING:
+    from campaigns.twilio.gateway import TwilioGateway
+
 #: Seconds between two polls during a send.
 DEFAULT_INTERVAL = 10.0
+
+
+def poll_gateway(gateway: TwilioGateway) -> TwilioGateway:
+    """A gateway like `gateway` for the poller: its own connections, and reads that give up
+    soon (the next poll is an interval away)."""
+    from campaigns.twilio.gateway import ReadRetry, TwilioGateway
+
+    return TwilioGateway(
+        gateway.credentials,
+        base_url=gateway.base_url,
+        timeout=min(gateway.timeout, 10.0),
+        retry=ReadRetry(attempts=2, budget=10.0),
+    )
 
 
 class ReplyPoller:
