@@ -122,6 +122,9 @@ def test_the_21610_loop_and_opt_in(sb: Sandbox) -> None:
     replies = [m for m in sb.messages(to=person) if m["direction"] == "outbound-reply"]
     assert [m["body"] for m in replies] == [CONFIRM_OPT_OUT, CONFIRM_OPT_IN, CONFIRM_HELP]
     assert {m["from"] for m in replies} <= {sb.phone_number, None}
+    status, fetched = call(sb, "GET", API + f"/Messages/{replies[0]['sid']}.json")
+    assert status == 200 and fetched["direction"] == "outbound-reply"
+    validate(fetched, API + "/Messages/{Sid}.json", "get", "200")
     for word in ("YES", "UNSTOP"):
         _text(sb, person, "QUIT")
         assert _send(sb, person) == 21610
