@@ -56,6 +56,8 @@ COMMANDS: tuple[str, ...] = (
     "status",
     "listen",
     "export",
+    "replies",
+    "reply",
     "suppress",
     "account",
     "sandbox",
