@@ -17,55 +17,28 @@ from typing import Any
 
 import pytest
 from openapi_schema_validator import OAS30Validator
+from registration_support import (
+    CA,
+    GB,
+    MG_FAILED,
+    MG_MIXED,
+    MG_NONE,
+    MG_PENDING,
+    MG_REGISTERED,
+    SERVICES,
+    US,
+    US_212,
+    registration_config,
+)
 from sandbox.test_spec_conformance import ERROR_SCHEMA, call
 from sandbox.test_strict_api import until_final
 from twilio.rest import Client
 
 from campaigns.sandbox import Sandbox, SandboxConfig
-from campaigns.sandbox.config import SenderSpec, ServiceSpec
 
 SPEC_PATH = Path(__file__).parent / "spec" / "twilio_messaging_v1.json"
 SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "twilio" / "twilio_messaging_v1.json"
 ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
-
-MG_REGISTERED = "MG" + "1" * 32
-MG_PENDING = "MG" + "2" * 32
-MG_FAILED = "MG" + "3" * 32
-MG_NONE = "MG" + "4" * 32
-MG_MIXED = "MG" + "5" * 32
-
-SENDERS = (
-    SenderSpec("+15017122661"),  # 501: registered
-    SenderSpec("+15017122662"),  # 501: registered
-    SenderSpec("+12125550123"),  # 212: registered
-    SenderSpec("+18445550100", "toll_free"),  # approved, registered service
-    SenderSpec("+15017122670"),  # pending campaign
-    SenderSpec("+15017122671"),  # failed campaign
-    SenderSpec("+15017122672"),  # service without a campaign
-    SenderSpec("+15017122673"),  # in no service
-    SenderSpec("+18445550101", "toll_free", verification="pending"),
-    SenderSpec("+18445550102", "toll_free", verification="rejected"),
-    SenderSpec("+18445550103", "toll_free", verification="unverified"),
-    SenderSpec("55501", "short_code", voice=False),
-    SenderSpec("+16045550123"),  # Canadian long code
-)
-SERVICES = (
-    ServiceSpec(
-        MG_REGISTERED,
-        "Registered",
-        senders=("+15017122661", "+15017122662", "+12125550123", "+18445550100"),
-    ),
-    ServiceSpec(MG_PENDING, "Pending", senders=("+15017122670",), a2p="pending"),
-    ServiceSpec(MG_FAILED, "Failed", senders=("+15017122671",), a2p="failed"),
-    ServiceSpec(MG_NONE, "No campaign", senders=("+15017122672",), a2p="unregistered"),
-    ServiceSpec(
-        MG_MIXED,
-        "Mixed pool",
-        senders=("55501", "+16045550123", "+18445550101"),
-        alpha_senders=("SMSCAST",),
-    ),
-)
-US, US_212, CA, GB = "+14155550100", "+12125550199", "+16045550100", "+447400123456"
 
 
 @cache
@@ -105,8 +78,7 @@ def validate_page(document: dict[str, Any], path: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def sb() -> Any:
-    config = SandboxConfig(trial=False, senders=SENDERS, services=SERVICES, speedup=1000.0)
-    with Sandbox(config) as running:
+    with Sandbox(registration_config()) as running:
         yield running
 
 
