@@ -133,7 +133,8 @@ def describe_state(kind: str, state: str) -> tuple[str, str]:
     """(a short label, what to do or "") for a sender's registration state."""
     if state in STATE_TEXT:
         return STATE_TEXT[state]
-    texts = _TOLL_FREE_TEXT if kind == "toll_free" else _A2P_TEXT
-    reason, advice = texts.get(state, (state, ""))
-    label = ("toll-free " if kind == "toll_free" else "A2P 10DLC ") + state
-    return label, f"{reason}: US recipients are blocked; {advice}"
+    toll_free = kind == "toll_free"
+    reason, advice = (_TOLL_FREE_TEXT if toll_free else _A2P_TEXT).get(state, (state, ""))
+    label = ("toll-free " if toll_free else "A2P 10DLC ") + state
+    blocked_there = "US and Canadian" if toll_free else "US"
+    return label, f"{reason}: {blocked_there} recipients are blocked; {advice}"

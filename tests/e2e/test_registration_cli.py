@@ -78,3 +78,34 @@ def test_a_registered_service_texts_everyone_and_records_its_picks(
         picks = {r.to: r.from_number for r in rows}
         assert set(picks.values()) <= pool and None not in picks.values()
         assert picks["+12125550199"] == "+12125550123"  # area-code geomatch
+
+
+def test_account_lists_services_pools_and_what_to_do(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    sb = sandbox_factory(registration_config())
+    env = smscast_env(sb, tmp_path, tmp_path / "smscast.db")
+    text = run_cli([*SMSCAST, "account"], env, tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "Messaging Services: 5" in text.stdout
+    assert "+15017122673: it is not registered for A2P 10DLC" in text.stdout
+    assert "+18445550103: it has no toll-free verification" in text.stdout
+    assert "SMSCAST" in text.stdout and "alphanumeric ID" in text.stdout
+    data = json.loads(run_cli([*SMSCAST, "account", "--json"], env, tmp_path).stdout)
+    services = {s["sid"]: s for s in data["messaging_services"]}
+    mixed = services["MG" + "5" * 32]
+    assert {(s["address"], s["kind"], s["registration"]) for s in mixed["senders"]} == {
+        ("55501", "short_code", "not-needed"),
+        ("+16045550123", "long_code", "not-needed"),
+        ("+18445550101", "toll_free", "pending"),
+    }
+    assert mixed["segments_per_second"] == 104.0
+    pending = services["MG" + "2" * 32]
+    assert pending["a2p"] == "pending" and "still in review" in pending["what_to_do"]
+    assert data["registration_unknown"] is None
+
+    unreadable = sandbox_factory(registration_config(compliance_readable=False))
+    env = smscast_env(unreadable, tmp_path, tmp_path / "smscast.db")
+    shown = run_cli([*SMSCAST, "account"], env, tmp_path)
+    assert shown.returncode == 0 and "could not be read" in shown.stderr
+    assert "registration unknown" in shown.stdout
