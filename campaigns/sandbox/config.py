@@ -151,6 +151,9 @@ class SandboxConfig:
     messaging_service_sid: str = field(default_factory=lambda: new_sid("MG"))
     #: The account's Messaging Services; None: the one service above.
     services: tuple[ServiceSpec, ...] | None = None
+    #: Senders the one default service leaves out: in no service, so a US long code among
+    #: them is not registered for A2P 10DLC (its US traffic ends undelivered, 30034).
+    outside_service: tuple[str, ...] = ()
     #: False: the compliance reads (A2P campaigns, toll-free verifications) answer 403, as for
     #: an API key without that permission (smscast then cannot tell, and only warns).
     compliance_readable: bool = True
@@ -181,7 +184,9 @@ class SandboxConfig:
         """The configured services, or the one default service of every SMS-capable sender."""
         if self.services is not None:
             return self.services
-        pool = tuple(s.address for s in self.senders if s.sms)
+        pool = tuple(
+            s.address for s in self.senders if s.sms and s.address not in self.outside_service
+        )
         return (ServiceSpec(self.messaging_service_sid, senders=pool),)
 
     def outcome(self, to: str) -> tuple[str, int | None]:
