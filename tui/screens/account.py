@@ -89,7 +89,7 @@ def registration_lines(found: AccountSenders) -> list[str]:
             label, _ = describe_state(sender.kind, sender.registration)
             lines.append(f"  {sender.address}  {sender.kind.replace('_', ' ')}: {label}")
         lines += [f"  {alpha}  alphanumeric ID" for alpha in pool.alpha_senders]
-    return lines
+    return [*lines, ""]
 
 
 class AccountScreen(StepScreen):
@@ -111,8 +111,8 @@ class AccountScreen(StepScreen):
             yield Static("", id="account-info", markup=False)
             yield Static("Sender (s):", classes="label", id="sender-label")
             yield Select[str]([], id="sender", prompt="Choose a sender", compact=True)
-            yield Static("", id="verified", markup=False)
             yield Static("", id="registration", markup=False)
+            yield Static("", id="verified", markup=False)
 
     def sync(self) -> None:
         app, draft = self.smscast, self.draft
@@ -127,7 +127,7 @@ class AccountScreen(StepScreen):
             select.display = False
             self.query_one("#sender-label").display = False
             verified.update("")
-            self.query_one("#registration", Static).update("")
+            self.query_one("#registration", Static).display = False
             return
         select.display = True
         self.query_one("#sender-label").display = True
@@ -183,9 +183,10 @@ class AccountScreen(StepScreen):
         else:
             verified.update("Verified numbers: none.")
         found = draft.account_senders
-        self.query_one("#registration", Static).update(
-            plain_lines(*registration_lines(found)) if found is not None else ""
-        )
+        registration = self.query_one("#registration", Static)
+        registration.display = found is not None
+        if found is not None:
+            registration.update(plain_lines(*registration_lines(found)))
 
     @staticmethod
     def _sender_label(sender: Sender) -> str:
@@ -197,7 +198,7 @@ class AccountScreen(StepScreen):
         return (
             f"{sender.address} ({kind}{pace})"
             + (f" {name}" if name else "")
-            + (" - US blocked: not registered" if blocked else "")
+            + (" - US blocked" if blocked else "")
         )
 
     def on_select_changed(self, event: Select.Changed) -> None:
