@@ -36,7 +36,12 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from campaigns.audience.quiet_hours import QuietHours, zone
-from campaigns.audience.registration import KIND_REGISTRATION, Preflight, regions_text
+from campaigns.audience.registration import (
+    KIND_REGISTRATION,
+    Preflight,
+    RegionBlock,
+    regions_text,
+)
 from campaigns.errors import InputError
 
 if TYPE_CHECKING:
@@ -173,6 +178,8 @@ class AudienceBuilder:
         self._problem_counts = Counter(exclusion.kind for exclusion in self.problems)
         self._zones: dict[tuple[str, ...], list[ZoneInfo]] = {}
         self._unverified: dict[int, Exclusion] = {}  # the same value at every recount
+        #: Row -> (the block it met, its exclusion): the same value while the sender is.
+        self._registered: dict[int, tuple[RegionBlock, Exclusion]] = {}
 
     def build(
         self,
@@ -206,6 +213,7 @@ class AudienceBuilder:
         counts: Counter[str] = Counter(self._problem_counts)
         unknown_zone = 0
         blocks = registration if registration is not None and registration.blocks else None
+        registered = self._registered
         for contact in self.contacts:
             phone = contact.phone
             if phone in suppressed:
@@ -222,8 +230,13 @@ class AudienceBuilder:
             if blocks is not None:
                 block = blocks.block_for(phone)
                 if block is not None:
-                    reason = block.sentence()
-                    found.append(Exclusion(contact.row, phone, KIND_REGISTRATION, reason))
+                    cached = registered.get(contact.row)
+                    if cached is None or cached[0] is not block:
+                        exclusion = Exclusion(
+                            contact.row, phone, KIND_REGISTRATION, block.sentence()
+                        )
+                        cached = registered[contact.row] = (block, exclusion)
+                    found.append(cached[1])
                     continue
             if quiet_hours is not None:
                 zones = contact.timezones
