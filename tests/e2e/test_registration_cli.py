@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from registration_support import MG_REGISTERED, registration_config
 from send_support import SMSCAST, run_cli, smscast_env, write_contacts
 
@@ -21,6 +22,7 @@ CA = ["+16045550100", "+14165550100"]
 SEND = ["--template", "Hi {name}", "--quiet-hours", "off", "--rate", "max"]
 
 
+@pytest.mark.slow  # three smscast processes (~6 s)
 def test_an_unregistered_long_code_texts_only_who_it_can_reach(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
