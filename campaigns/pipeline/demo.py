@@ -42,6 +42,10 @@ SEED = 7
 #: A US long code the demo account owns outside its (registered) Messaging Service: not
 #: registered for A2P 10DLC, so Twilio would block its US traffic (30034).
 UNREGISTERED_NUMBER = "+15017122663"
+#: A few of the demo's recipients text back (STOP, HELP, a question...) during its campaign,
+#: REPLY_DELAY seconds (at speedup 1: 2 s at the demo's pace) after delivery.
+REPLY_SHARE = 0.3
+REPLY_DELAY = 40.0
 
 
 #: The sample contacts ship inside this package (package data), so an installed wheel's
@@ -93,6 +97,8 @@ def demo_sandbox_config(numbers: list[str]) -> SandboxConfig:
         seed=SEED,
         senders=(*DEFAULT_SENDERS, unregistered),
         outside_service=(UNREGISTERED_NUMBER,),
+        reply_share=REPLY_SHARE,
+        reply_delay=REPLY_DELAY,
     )
 
 

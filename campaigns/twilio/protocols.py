@@ -8,6 +8,7 @@ type while this module (like `campaigns.twilio.models`) loads no SDK.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from campaigns.twilio.credentials import CredentialSource
 from campaigns.twilio.models import (
     AccountInfo,
     AccountSenders,
+    InboundListing,
     MessageRecord,
     MessagingService,
     Sender,
@@ -103,6 +105,18 @@ class Gateway(Protocol):
 
     def messages_to(self, to: str, since: datetime) -> list[MessageRecord]:
         """Messages to `to` created at or after `since`."""
+        ...
+
+    def inbound(
+        self,
+        to: str,
+        since: datetime,
+        *,
+        page_size: int = ...,
+        known: Callable[[str], bool] | None = None,
+    ) -> InboundListing:
+        """Messages to our number `to` sent at or after `since`, newest first, up to the
+        first page with a `known` SID (replies)."""
         ...
 
     def async_session(self, max_in_flight: int = ...) -> GatewaySession:
