@@ -102,10 +102,18 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 """
 
+#: Retries and follow-ups (`campaigns.store.lineage`): the campaign a campaign was made from,
+#: and how ("retry" or "follow-up"); NULL for one made from a contacts file.
+_LINEAGE = """
+ALTER TABLE campaigns ADD COLUMN parent_id TEXT REFERENCES campaigns(id);
+ALTER TABLE campaigns ADD COLUMN kind TEXT;
+CREATE INDEX IF NOT EXISTS campaigns_parent ON campaigns(parent_id);
+"""
+
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _LINEAGE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -199,6 +207,22 @@ class Campaign:
     state_hint: str | None
     started_at: datetime | None
     finished_at: datetime | None
+    #: The campaign this one was made from (a retry or a follow-up of it), or None.
+    parent_id: str | None = None
+    #: How it was made from `parent_id`: "retry" or "follow-up" (`campaigns.store.lineage`).
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """Where one recipient row of a campaign ended up (`Journal.outcomes`): what a chain of
+    retries combines per person."""
+
+    campaign_id: str
+    row: int
+    to: str
+    status: str
+    error_code: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +293,8 @@ def _campaign(values: Sequence[Any]) -> Campaign:
         state_hint=values[10],
         started_at=_parse(values[11]),
         finished_at=_parse(values[12]),
+        parent_id=values[13],
+        kind=values[14],
     )
 
 
@@ -485,14 +511,22 @@ class Journal:
         messaging_service_sid: str | None,
         settings: Mapping[str, Any],
         recipients: Iterable[NewRecipient],
+        parent_id: str | None = None,
+        kind: str | None = None,
     ) -> str:
-        """Store a planned campaign and its recipients in one transaction; returns its id."""
+        """Store a planned campaign and its recipients in one transaction; returns its id.
+
+        `parent_id` and `kind`: the campaign it is a retry or follow-up of. All or nothing: a
+        crash part way leaves no campaign and no recipient of it behind."""
+        if (parent_id is None) != (kind is None):
+            raise ValueError("a derived campaign needs both parent_id and kind")
         created = now_utc()
         campaign_id = f"{created:%Y%m%d}-{secrets.token_hex(3)}"
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
-                " sender, messaging_service_sid, settings, state) VALUES (?,?,?,?,?,?,?,?,?)",
+                " sender, messaging_service_sid, settings, state, parent_id, kind)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     campaign_id,
                     _iso(created),
@@ -503,6 +537,8 @@ class Journal:
                     messaging_service_sid,
                     json.dumps(dict(settings), sort_keys=True),
                     PLANNED,
+                    parent_id,
+                    kind,
                 ),
             )
             db.executemany(
@@ -552,6 +588,26 @@ class Journal:
         return [_campaign(r) for r in rows]
 
     @translated("read")
+    def children(self, campaign_id: str) -> list[Campaign]:
+        """The campaigns made from this one (its retries and follow-ups), oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM campaigns WHERE parent_id = ? ORDER BY created_at", (campaign_id,)
+        ).fetchall()
+        return [_campaign(r) for r in rows]
+
+    @translated("read")
+    def outcomes(self, campaign_ids: Sequence[str]) -> list[RowOutcome]:
+        """Every recipient row of these campaigns: its number, status and error code."""
+        if not campaign_ids:
+            return []
+        rows = self._db.execute(
+            "SELECT campaign_id, row, to_number, status, error_code FROM recipients"
+            f" WHERE campaign_id IN ({','.join('?' * len(campaign_ids))})",
+            list(campaign_ids),
+        ).fetchall()
+        return [RowOutcome(*values) for values in rows]
+
+    @translated("read")
     def latest(self) -> Campaign:
         """The newest campaign; InputError when the journal holds none."""
         row = self._db.execute(
@@ -589,14 +645,20 @@ class Journal:
         return {number for (number,) in rows}
 
     @translated("read")
-    def texted_since(self, since: datetime, *, besides: str | None = None) -> dict[str, str]:
-        """Numbers any campaign but `besides` texted (or may have) with a request that left at
-        or after `since`: number -> the id of the campaign that texted it last."""
+    def texted_since(
+        self, since: datetime, *, besides: str | Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Numbers any campaign but `besides` (one id, or several: a follow-up's ancestors)
+        texted (or may have) with a request that left at or after `since`: number -> the id
+        of the campaign that texted it last."""
+        left_out = [besides] if isinstance(besides, str) else list(besides or ())
         rows = self._db.execute(
             "SELECT to_number, campaign_id, MAX(attempted_at) FROM recipients"
-            " WHERE attempted_at >= ? AND campaign_id IS NOT ? AND status IN"
-            f" ({','.join('?' * len(TEXTED_STATUSES))}) GROUP BY to_number",
-            (_iso(since), besides, *sorted(TEXTED_STATUSES)),
+            " WHERE attempted_at >= ? AND status IN"
+            f" ({','.join('?' * len(TEXTED_STATUSES))})"
+            f" AND campaign_id NOT IN ({','.join('?' * len(left_out))})"
+            " GROUP BY to_number",
+            (_iso(since), *sorted(TEXTED_STATUSES), *left_out),
         ).fetchall()
         return {number: campaign_id for number, campaign_id, _ in rows}
 
