@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from campaigns.store.statuses import chain_rank
+from campaigns.store.statuses import DISPLAY_ORDER, RecipientStatus, chain_rank, to_text
 
 if TYPE_CHECKING:
     from campaigns.store.journal import Campaign, Journal, RowOutcome
@@ -130,3 +130,12 @@ def chain_outcome(
     known = campaigns if campaigns is not None else by_id(journal.campaigns())
     chain = chain_of(known, journal.campaign(campaign_id).id)
     return ChainOutcome(chain, combine(journal.outcomes(chain.ids), chain.ids))
+
+
+def chain_sentence(retries: int, counts: Mapping[str, int]) -> str:
+    """A chain's combined outcome in words, each person once, statuses in display order:
+    "with its 1 retry: 20 people, 12 delivered, 8 undelivered" (both faces show it)."""
+    shown = [s for s in DISPLAY_ORDER if counts.get(s) and s != RecipientStatus.SKIPPED]
+    parts = ", ".join(f"{counts[s]} {s}" for s in shown)
+    plural = "retry" if retries == 1 else "retries"
+    return f"with its {retries} {plural}: {to_text(counts)} people, {parts}"
