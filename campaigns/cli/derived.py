@@ -154,8 +154,9 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
                 f"(smscast {args.command} {parent.id} ... --send)."
             )
         return EXIT_OK
-    pipeline.require_messages(planned)
+    # the repeat first: "a retry of it exists already" says more than "no one is left"
     pipeline.refuse_repeat(planned.repeat, new_campaign=args.new_campaign, hint=hint)
+    pipeline.require_messages(planned)
 
     sender = _sender(args, parent)
     gateway = account.gateway
