@@ -199,9 +199,7 @@ def _source(
     campaigns = lineage_of.by_id(journal.campaigns())
     related = (*lineage_of.ancestors(campaigns, parent.id), *outcome.chain.ids)
     lineage = Lineage(parent.id, kind, tuple(dict.fromkeys(related)), detail)
-    wanted = set(subset.rows)
-    chosen = [r for r in journal.recipients(parent.id) if r.row in wanted]
-    book = book_of(parent, chosen, region)
+    book = book_of(parent, journal.recipients_at(parent.id, subset.rows), region)
     return DerivedSource(parent, outcome, subset, book, lineage)
 
 
@@ -210,18 +208,18 @@ def book_of(parent: Campaign, recipients: Iterable[Recipient], region: str) -> C
     with the time zones of each number (for the sending window), under the parent's file
     name and hash (so a later `send` of that file and template sees this campaign too)."""
     from campaigns.contacts.book import ContactBook
-    from campaigns.contacts.phones import check_number
+    from campaigns.contacts.checking import check_numbers
     from campaigns.contacts.rows import Contact
     from campaigns.pipeline.campaign import stored_columns
 
-    zones: dict[str, tuple[str, ...]] = {}
-    contacts: list[Contact] = []
-    for r in recipients:
-        if r.to not in zones:
-            zones[r.to] = check_number(r.to, region).timezones
-        contacts.append(
-            Contact(row=r.row, phone=r.to, fields=dict(r.fields), timezones=zones[r.to])
-        )
+    chosen = list(recipients)
+    distinct = list(dict.fromkeys(r.to for r in chosen))
+    checked = check_numbers(distinct, region)  # each number once, in workers when it pays
+    table = checked.zone_table
+    zones = {n: table[int(code)] for n, code in zip(distinct, checked.zone_codes, strict=True)}
+    contacts = [
+        Contact(row=r.row, phone=r.to, fields=dict(r.fields), timezones=zones[r.to]) for r in chosen
+    ]
     columns = stored_columns(parent) or list(dict.fromkeys(k for c in contacts for k in c.fields))
     phone_column = str(parent.settings.get("phone_column") or "phone")
     return ContactBook(

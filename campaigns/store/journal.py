@@ -723,6 +723,24 @@ class Journal:
         return [_recipient(r) for r in rows]
 
     @translated("read")
+    def recipients_at(self, campaign_id: str, rows: Iterable[int]) -> list[Recipient]:
+        """The campaign's recipients of these `rows`, in row order (a retry reads only the
+        people it chose)."""
+        wanted = sorted(set(rows))
+        found: list[Recipient] = []
+        for start in range(0, len(wanted), 500):  # well under SQLite's parameter limit
+            part = wanted[start : start + 500]
+            found += map(
+                _recipient,
+                self._db.execute(
+                    f"SELECT {_RECIPIENT_COLUMNS} FROM recipients WHERE campaign_id = ?"
+                    f" AND row IN ({','.join('?' * len(part))}) ORDER BY row",
+                    [campaign_id, *part],
+                ).fetchall(),
+            )
+        return found
+
+    @translated("read")
     def send_rows(self, campaign_id: str) -> list[SendRow]:
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
