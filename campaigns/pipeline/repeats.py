@@ -195,9 +195,7 @@ def find_derived_repeat(
         for c in reversed(journal.children(parent_id))
         if c.kind == kind
         and (kind == "retry" or c.template == template)
-        and (
-            c.state in UNFINISHED_STATES or (c.finished_at is not None and c.finished_at >= since)
-        )
+        and (c.state in UNFINISHED_STATES or (c.finished_at is not None and c.finished_at >= since))
     ]
     campaign = same[0] if same else None
     counts: dict[str, int] = {}
