@@ -112,12 +112,12 @@ class HistoryScreen(StepScreen):
         lines = [f"{campaign.id}: {_shown_path(campaign.source_name)}"]
         if campaign.parent_id:
             lines.append(f"{(campaign.kind or 'made').capitalize()} of {campaign.parent_id}")
-        lines.append(f"Template: {campaign.template}")
-        if campaign.state_reason:
-            lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
         row = self._selected_row()
         if row is not None and row.chain:
             lines.append(_chain_line(row.chain, row.chain_counts))
+        lines.append(f"Template: {campaign.template}")
+        if campaign.state_reason:
+            lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
         detail.update(plain_lines(*lines))  # the path, template and reason are untrusted
 
     def _selected_row(self) -> CampaignRow | None:
@@ -182,11 +182,18 @@ def _file_name(source: str) -> str:
     return source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
+#: The From column's word per kind: short, so that the cell fits whole at 80 columns (the
+#: detail line below the table names the parent in full).
+_MADE_FROM = {"retry": "retry", "follow-up": "follow"}
+
+
 def _made_from(campaign: Campaign) -> str:
-    """ "retry of a1b2c3" (the parent's id without its date), or '' for a file's campaign."""
+    """The From cell: "retry a1b2c3" / "follow a1b2c3" (the parent's id without its date),
+    or '' for a campaign made from a file."""
     if not campaign.parent_id:
         return ""
-    return f"{campaign.kind} of {campaign.parent_id.rsplit('-', 1)[-1]}"
+    word = _MADE_FROM.get(campaign.kind or "", campaign.kind or "from")
+    return f"{word} {campaign.parent_id.rsplit('-', 1)[-1]}"
 
 
 def _chain_line(chain: tuple[str, ...], counts: Mapping[str, int]) -> str:
