@@ -57,6 +57,8 @@ COMMANDS: tuple[str, ...] = (
     "cancel",
     "status",
     "export",
+    "replies",
+    "reply",
     "suppress",
     "account",
     "sandbox",

@@ -16,7 +16,7 @@ and a campaign still sending or paused has people left for `smscast resume`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from campaigns.contacts.book import ContactBook
     from campaigns.pipeline.campaign import AudienceFilters
     from campaigns.store.journal import Campaign, Journal, Recipient
+    from campaigns.twilio.protocols import Gateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,8 @@ class DerivedSource:
 
 
 class RepliesUnavailable(InputError):
-    """`--who replied|no-reply|opted-in` without a reply store to read."""
+    """`--who replied|no-reply|opted-in` where the face has no reply store to read (the
+    `replies` opener answered None)."""
 
 
 def parse_codes(text: str) -> frozenset[int]:
@@ -151,8 +153,7 @@ def follow_up_source(
         index = replies(journal)
         if index is None:
             raise RepliesUnavailable(
-                f"--who {who} needs the replies people sent, and this smscast does not "
-                "collect replies yet.",
+                f"--who {who} needs the replies people sent, and none can be read here.",
                 "Use --who delivered or --who failed.",
             )
         kinds = index.reply_kinds(outcome.chain.ids)
@@ -160,10 +161,41 @@ def follow_up_source(
     return _source(journal, parent, outcome, subset, FOLLOW_UP, {"who": who}, region)
 
 
+class JournalReplies:
+    """The `ReplyIndex` over the journal's reply store (`campaigns.store.replies`): each
+    number's reply kinds across the campaigns asked about (a reply is matched to the latest
+    campaign that texted the number, so a chain's replies may sit on any of its members).
+
+    With a `gateway`, Twilio is polled once for new replies to those campaigns first
+    (`campaigns.pipeline.replies.collect_replies`, which also puts every new opt-out on the
+    suppression list at once): a follow-up to those who did not answer must not miss
+    someone who answered a minute ago."""
+
+    def __init__(self, journal: Journal, gateway: Gateway | None = None, region: str = "US"):
+        self._journal = journal
+        self._gateway = gateway
+        self._region = region
+
+    def reply_kinds(self, campaign_ids: Sequence[str]) -> Mapping[str, frozenset[str]]:
+        """Number -> the kinds of its replies to any of `campaign_ids`."""
+        if self._gateway is not None:
+            from campaigns.audience.suppression import SuppressionList
+            from campaigns.pipeline.replies import collect_replies
+
+            with SuppressionList(self._journal.path, region=self._region) as suppressions:
+                collect_replies(self._journal, self._gateway, suppressions, list(campaign_ids))
+        found: dict[str, set[str]] = {}
+        for campaign_id in campaign_ids:
+            for reply in self._journal.replies(campaign_id):
+                found.setdefault(reply.from_number, set()).add(reply.kind)
+        return {number: frozenset(kinds) for number, kinds in found.items()}
+
+
 def reply_index(journal: Journal) -> ReplyIndex | None:
-    """The reply store on `journal` (issue 11's), or None while this smscast collects no
-    replies: the `ReplyIndex` seam the reply choices of `--who` read."""
-    return None
+    """The replies already stored in `journal` (no request to Twilio), as the `ReplyIndex`
+    the reply choices of `--who` read; a face that has a gateway passes
+    `JournalReplies(journal, gateway)` instead, to collect first."""
+    return JournalReplies(journal)
 
 
 def parent_filters(parent: Campaign) -> AudienceFilters:

@@ -41,7 +41,6 @@ def _journal(tmp_path: Path) -> tuple[Path, str, str]:
         (["retry", "{root}", "--codes", "30006"], "30006: Landline"),
         (["retry", "{root}", "--codes", "abc"], "not a list of error codes"),
         (["follow-up", "{root}", "--who", "delivered"], "--template"),
-        (["follow-up", "{root}", "--who", "opted-in", "-t", "Hi"], "replies"),
     ],
 )
 def test_wrong_flags_exit_2_with_a_sentence(

@@ -23,7 +23,6 @@ from campaigns.pipeline.followups import (
     RepliesUnavailable,
     follow_up_source,
     parse_codes,
-    reply_index,
     retry_source,
 )
 from campaigns.store import journal as J
@@ -278,7 +277,7 @@ def test_the_parent_must_be_over_and_codes_must_be_worth_a_second_try(tmp_path: 
             retry_source(journal, cid, codes=None, region="US")
         journal.set_state(cid, J.FINISHED)
         with pytest.raises(RepliesUnavailable, match="replies"):
-            follow_up_source(journal, cid, who="no-reply", replies=reply_index, region="US")
+            follow_up_source(journal, cid, who="no-reply", replies=lambda _j: None, region="US")
     assert parse_codes("30003, 30008") == {30003, 30008}
     with pytest.raises(InputError, match="30006: Landline"):
         parse_codes("30003,30006")

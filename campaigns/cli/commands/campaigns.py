@@ -30,6 +30,8 @@ class _CampaignRow(TypedDict):
     sender: str | None
     total: int
     counts: dict[str, int]
+    replies: int
+    opted_out: int
     #: The campaign it is a retry or follow-up of, and which (None, None for a file's).
     parent_id: str | None
     kind: str | None
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         known = lineage.by_id(every)
         for c in every:
             counts = journal.counts(c.id)
+            by_kind = journal.reply_counts(c.id)
             row: _CampaignRow = {
                 "campaign_id": c.id,
                 "created_at": c.created_at.isoformat(),
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 "sender": c.messaging_service_sid or c.sender,
                 "total": statuses.to_text(counts),
                 "counts": counts,
+                "replies": sum(by_kind.values()),
+                "opted_out": by_kind.get("opt-out", 0),
                 "parent_id": c.parent_id,
                 "kind": c.kind,
             }
@@ -102,12 +107,16 @@ def run(args: argparse.Namespace) -> int:
             f"No campaigns yet in {visible(db_path)}. Start one with 'smscast send CONTACTS.csv'."
         )
         return 0
-    print(f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<11} {'TOTAL':>6}  {'SENT':>6}  FILE")
+    print(
+        f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<11} {'TOTAL':>6}  {'SENT':>6}"
+        f"  {'REPLIES':>7}  {'OPT-OUT':>7}  FILE"
+    )
     for row in rows:
         sent = statuses.count_of(row["counts"], statuses.SENT)
         print(
             f"{row['campaign_id']:<16} {row['created_at'][:16].replace('T', ' '):<17} "
-            f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {visible(row['source'])}"
+            f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {row['replies']:>7}"
+            f"  {row['opted_out']:>7}  {visible(row['source'])}"
         )
         if row["parent_id"]:
             print(f"  {row['kind']} of {row['parent_id']}")

@@ -14,8 +14,10 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from campaigns.audience.subsets import ReplyIndex
     from campaigns.pipeline.followups import DerivedSource
     from campaigns.store.journal import Journal
+    from campaigns.twilio.gateway import TwilioGateway
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     """Plan (and with --send, send) the follow-up; returns the exit status."""
     from campaigns.cli.derived import run_derived
     from campaigns.cli.main import EXIT_USAGE
-    from campaigns.pipeline.followups import follow_up_source, reply_index
+    from campaigns.pipeline.followups import JournalReplies, follow_up_source
 
     if not args.template:
         import sys
@@ -60,9 +62,25 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
 
+    gateway = _gateway(args)
+
     def choose(journal: Journal, parent_id: str, region: str) -> DerivedSource:
-        return follow_up_source(
-            journal, parent_id, who=args.who, replies=reply_index, region=region
-        )
+        def replies(journal: Journal) -> ReplyIndex:
+            # with credentials, Twilio is asked for new replies first (opt-outs recorded)
+            return JournalReplies(journal, gateway, region)
+
+        return follow_up_source(journal, parent_id, who=args.who, replies=replies, region=region)
 
     return run_derived(args, choose)
+
+
+def _gateway(args: argparse.Namespace) -> TwilioGateway | None:
+    """A gateway when credentials are configured (to collect replies first), else None."""
+    from campaigns.cli.flags import settings_from_args
+
+    settings = settings_from_args(args)
+    if settings.credentials is None:
+        return None
+    from campaigns.twilio.gateway import TwilioGateway
+
+    return TwilioGateway(settings)
