@@ -12,6 +12,7 @@ from aiohttp import web
 from campaigns.sandbox.callbacks import CallbackPoster
 from campaigns.sandbox.config import SandboxConfig, SenderSpec
 from campaigns.sandbox.http import Handler, error, too_many
+from campaigns.sandbox.pools import Pools
 from campaigns.sandbox.rules import MAGIC_FROM_OK
 from campaigns.sandbox.store import Message, MessageStore, SenderQueue
 
@@ -56,6 +57,7 @@ class SandboxState:
             disorder=config.callback_disorder,
             rng_draw=random.Random(config.seed + 1).random,
         )
+        self.pools = Pools(config, self.queues)
         #: (our number or the service SID, the person) pairs that replied an opt-out keyword
         #: (`campaigns.sandbox.inbound`): a create between them gets 21610.
         self.blocked: set[tuple[str, str]] = set()

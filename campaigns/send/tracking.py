@@ -164,7 +164,11 @@ async def refresh_statuses(
 
     def seen(row: Any, receipt: Any) -> None:
         placed.add(row.sid)
-        if receipt.status != row.status or (receipt.price and not row.price):
+        if (
+            receipt.status != row.status
+            or (receipt.price and not row.price)
+            or (receipt.from_ and not getattr(row, "from_number", None))
+        ):
             outcomes.append(outcome_of(row.row, receipt))
 
     async with gateway.async_session() as session:
