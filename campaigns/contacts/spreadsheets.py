@@ -1,0 +1,357 @@
+"""Workbook bytes -> a table of strings: .xlsx, .xlsm, .xlsb, .xls and .ods read directly.
+
+Read with python-calamine (Rust's calamine), chosen over openpyxl/odfpy/xlrd for being one
+well-kept reader of all these formats and many times faster (README, "Spreadsheets": the
+comparison and its numbers, `benchmarks/compare_spreadsheet_readers.py`). A cell is turned
+into the text the spreadsheet shows for it:
+- a number cell holding a whole number is its digits (`4155552671`, never `4155552671.0` or
+  `4.16E+09`): a workbook keeps the number whole even when its column shows it in scientific
+  notation; a lost leading `+` or `0` is then a suggestion, exactly as in a CSV (`phones`);
+- other numbers as Excel's General format shows them (15 significant digits);
+- dates and times in ISO form (`2026-12-01 09:30`, `2026-12-01`, `09:30`);
+- TRUE / FALSE; a formula is its cached value (what the program that saved the file
+  computed; a file whose formulas were never computed has empty cells there, see the README);
+  an error cell (`#N/A`) is empty.
+Assumed, since calamine does not expose number formats: a custom format that pads digits with
+zeros (`00000000000`) is not applied, so such a phone loses its shown leading 0 and gets a
+suggestion rather than being read as shown.
+
+The sheet: `--sheet NAME|N` (N counts from 1), else the first sheet with data. The header is
+the first row with data; a title above it (a row with one cell, usually merged across the
+table, then blank rows) is skipped and said so; a header cell merged across several columns
+with sub-headers in the row below (`Phone` over `Mobile` | `Home`) becomes one header row
+(`Phone Mobile`, `Phone Home`). Blank header cells are named by their column letter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from campaigns.errors import InputError
+from campaigns.untrusted import excerpt, visible
+
+__all__ = [
+    "SPREADSHEET_KINDS",
+    "Sheet",
+    "cell_text",
+    "column_letter",
+    "read_sheet",
+    "spreadsheet_kind",
+]
+
+#: File suffix -> the format's name in reports.
+SPREADSHEET_KINDS: dict[str, str] = {
+    ".xlsx": "Excel workbook (.xlsx)",
+    ".xlsm": "Excel macro-enabled workbook (.xlsm)",
+    ".xlsb": "Excel binary workbook (.xlsb)",
+    ".xls": "Excel 97-2003 workbook (.xls)",
+    ".ods": "OpenDocument spreadsheet (.ods)",
+}
+
+#: Rows above the header looked at for a title (a title block is never longer).
+_TITLE_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet read as text: the frame, which sheet, and where its header row was.
+
+    `first_row` is the spreadsheet row of the frame's first data row (the header's row + 1);
+    `notes` say what was done to the layout (a title skipped, headers joined or named).
+    """
+
+    frame: pd.DataFrame
+    name: str
+    index: int
+    first_row: int
+    notes: list[str] = field(default_factory=list)
+
+
+def spreadsheet_kind(data: bytes, path: Path) -> str | None:
+    """The report name of the spreadsheet format `data` is, or None when it is not one."""
+    if data.startswith(b"PK\x03\x04"):
+        head = data[:4096]
+        if b"application/vnd.oasis.opendocument.spreadsheet" in head:
+            return SPREADSHEET_KINDS[".ods"]
+        if b"xl/" in data or b"[Content_Types].xml" in head:
+            if b"xl/workbook.bin" in data:
+                return SPREADSHEET_KINDS[".xlsb"]
+            if b"xl/workbook.xml" in data:
+                suffix = path.suffix.lower()
+                return SPREADSHEET_KINDS[".xlsm" if suffix == ".xlsm" else ".xlsx"]
+        return None
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and path.suffix.lower() in (
+        ".xls",
+        ".xlt",
+        ".csv",
+        ".txt",
+        "",
+    ):
+        return SPREADSHEET_KINDS[".xls"]
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and b"W\x00o\x00r\x00k\x00b" in data:
+        return SPREADSHEET_KINDS[".xls"]  # an OLE file holding a "Workbook" stream
+    return None
+
+
+def read_sheet(
+    data: bytes, path: Path, sheet: str | int | None = None, kind: str = "a spreadsheet"
+) -> Sheet:
+    """The chosen sheet of the workbook `data` (`kind`, as `spreadsheet_kind` named it) as a
+    table of strings (see the module)."""
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as exc:
+        raise InputError(
+            f"The spreadsheet {visible(path)} is protected with a password.",
+            "Open it in its program, remove the password (or save a copy as CSV UTF-8), and "
+            "give that file.",
+        ) from exc
+    except (CalamineError, ValueError, OSError) as exc:
+        raise _damaged(path, kind, exc) from exc
+    names = list(workbook.sheet_names)
+    index = _sheet_index(names, sheet, path)
+    try:
+        if index is None:
+            index, rows, start = _first_with_data(workbook, names, path)
+        else:
+            rows, start = _rows_of(workbook, names[index])
+    except CalamineError as exc:
+        raise _damaged(path, kind, exc) from exc
+    name = names[index]
+    if not rows:
+        raise InputError(
+            f"The sheet '{excerpt(name, 40)}' of {visible(path)} is empty.",
+            f"Name the sheet that holds the contacts with --sheet (sheets: {_sheet_list(names)}).",
+        )
+    merged = workbook.get_sheet_by_name(name).merged_cell_ranges or []
+    return _table(rows, start, merged, name, index)
+
+
+def _damaged(path: Path, kind: str, exc: Exception) -> InputError:
+    return InputError(
+        f"Cannot read {visible(path)}: it is {_article(kind)}, but damaged or not complete "
+        f"({excerpt(exc, 120)}).",
+        "Open it in its program and save it again (or save it as CSV UTF-8), then give that file.",
+    )
+
+
+def _article(kind: str) -> str:
+    return ("an " if kind[:1] in "AEIOUaeiou" else "a ") + kind
+
+
+def _sheet_index(names: Sequence[str], sheet: str | int | None, path: Path) -> int | None:
+    """The index of the requested sheet: by name (case-insensitive) or number from 1."""
+    if sheet is None:
+        return None
+    text = str(sheet).strip()
+    for i, name in enumerate(names):
+        if name == text:
+            return i
+    folded = {name.casefold(): i for i, name in reversed(list(enumerate(names)))}
+    if text.casefold() in folded:
+        return folded[text.casefold()]
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    raise InputError(
+        f"{visible(path)} has no sheet '{excerpt(text, 40)}'. Sheets: {_sheet_list(names)}.",
+        "Name one of them with --sheet (its name, or its number counting from 1).",
+    )
+
+
+def _sheet_list(names: Sequence[str]) -> str:
+    shown = ", ".join(f"{i}: '{excerpt(n, 30)}'" for i, n in enumerate(names[:12], 1))
+    return shown + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+
+
+_Cell = object
+_Rows = list[list[_Cell]]
+
+
+def _rows_of(workbook: object, name: str) -> tuple[_Rows, tuple[int, int]]:
+    sheet = workbook.get_sheet_by_name(name)  # type: ignore[attr-defined]
+    rows: _Rows = sheet.to_python()
+    start: tuple[int, int] = sheet.start or (0, 0)
+    return rows, start
+
+
+def _first_with_data(
+    workbook: object, names: Sequence[str], path: Path
+) -> tuple[int, _Rows, tuple[int, int]]:
+    for index, name in enumerate(names):
+        rows, start = _rows_of(workbook, name)
+        if any(any(_filled(cell) for cell in row) for row in rows):
+            return index, rows, start
+    raise InputError(
+        f"The spreadsheet {visible(path)} has no data in any sheet"
+        + (f" ({_sheet_list(names)})." if names else "."),
+        "Give the workbook that holds the contacts, with a header row.",
+    )
+
+
+def _filled(cell: object) -> bool:
+    return not (cell is None or (isinstance(cell, str) and not cell.strip()))
+
+
+# --- header ------------------------------------------------------------------------------
+
+
+def _table(
+    rows: _Rows,
+    start: tuple[int, int],
+    merged: list[tuple[tuple[int, int], tuple[int, int]]],
+    name: str,
+    index: int,
+) -> Sheet:
+    """Find the header (skipping a title, joining a merged two-row header) and build the frame."""
+    top, left = start
+    width = max(len(row) for row in rows)
+    filled = [sum(_filled(c) for c in row) for row in rows]
+    header_at = next(i for i, count in enumerate(filled) if count)
+    notes: list[str] = []
+    if filled[header_at] == 1 and width > 1:
+        later = next(
+            (i for i in range(header_at + 1, min(len(rows), header_at + _TITLE_ROWS)) if filled[i]),
+            None,
+        )
+        if later is not None and filled[later] >= 2:
+            title = next(cell_text(c) for c in rows[header_at] if _filled(c))
+            notes.append(
+                f"Rows {top + 1}-{top + later} of sheet '{excerpt(name, 40)}' hold a title "
+                f"('{excerpt(title, 40)}'), not contacts: the header is row {top + later + 1}."
+            )
+            header_at = later
+    header = [cell_text(c).strip() for c in rows[header_at]] + [""] * (width - len(rows[header_at]))
+    data_at = header_at + 1
+    sub = _sub_header(rows, header_at, header, merged, top, left)
+    if sub is not None:
+        joined = [f"{h} {s}".strip() if s else h for h, s in zip(header, sub, strict=True)]
+        notes.append(
+            f"Rows {top + header_at + 1} and {top + header_at + 2} form the header (merged "
+            f"cells over sub-headers): columns read as {', '.join(repr(j) for j in joined[:6])}"
+            + ("..." if len(joined) > 6 else "")
+            + "."
+        )
+        header, data_at = joined, header_at + 2
+    named = [h if h else f"Column {column_letter(left + i)}" for i, h in enumerate(header)]
+    if any(not h for h in header[: _last_filled(header) + 1]):
+        blank = [named[i] for i, h in enumerate(header) if not h][:6]
+        notes.append(f"Header cells left blank are named by their column: {', '.join(blank)}.")
+    columns = _unique(named)
+    body = rows[data_at:]
+    frame = pd.DataFrame(
+        {column: _column_text(body, i) for i, column in enumerate(columns)},
+        columns=columns,
+    )
+    return Sheet(frame, name, index, top + data_at + 1, notes)
+
+
+def _last_filled(header: list[str]) -> int:
+    return max((i for i, h in enumerate(header) if h), default=-1)
+
+
+def _sub_header(
+    rows: _Rows,
+    header_at: int,
+    header: list[str],
+    merged: list[tuple[tuple[int, int], tuple[int, int]]],
+    top: int,
+    left: int,
+) -> list[str] | None:
+    """The row below the header when a header cell is merged across columns over it."""
+    sheet_row = top + header_at
+    spans = [
+        (c0 - left, c1 - left)
+        for (r0, c0), (r1, c1) in merged
+        if r0 <= sheet_row <= r1 and c1 > c0 and r1 == sheet_row
+    ]
+    if not spans or header_at + 1 >= len(rows):
+        return None
+    below = [cell_text(c).strip() for c in rows[header_at + 1]] + [""] * len(header)
+    for c0, c1 in spans:
+        cells = below[c0 : c1 + 1]
+        if not all(cells) or any(_looks_numeric(rows[header_at + 1], i) for i in range(c0, c1 + 1)):
+            return None
+    return below[: len(header)]
+
+
+def _looks_numeric(row: list[_Cell], i: int) -> bool:
+    return i < len(row) and isinstance(row[i], int | float) and not isinstance(row[i], bool)
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Repeated header names get `.1`, `.2` (as the CSV reader, pandas, names them)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}.{seen[name]}"
+            seen[candidate] = 0
+            out.append(candidate)
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def column_letter(index: int) -> str:
+    """`0` -> `A`, `26` -> `AA` (as a spreadsheet names its columns)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- cells --------------------------------------------------------------------------------
+
+
+def _column_text(body: _Rows, i: int) -> list[str]:
+    """Column `i` of the data rows as text (rows shorter than the header are blank there)."""
+    values = [row[i] if i < len(row) else "" for row in body]
+    if all(type(v) is str for v in values):
+        return values  # type: ignore[return-value]  # all str, checked
+    return [v if type(v) is str else cell_text(v) for v in values]
+
+
+def cell_text(value: object) -> str:
+    """The text a spreadsheet shows for one cell's value (see the module docstring)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e17:
+            return str(int(value))
+        if value != value:  # NaN
+            return ""
+        return f"{value:.15g}"
+    if isinstance(value, dt.datetime):
+        if value.second or value.microsecond:
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        if value.hour or value.minute:
+            return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
