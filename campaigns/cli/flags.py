@@ -69,6 +69,17 @@ def add_new_campaign_argument(parser: argparse.ArgumentParser) -> None:
 # --- the settings: credentials and the request timeout ------------------------------------
 
 
+def add_sheet_argument(parser: argparse.ArgumentParser) -> None:
+    """`--sheet NAME|N`: which sheet of a spreadsheet holds the contacts (check, preview, send);
+    without it, the first sheet with data. A CSV or vCard given with it is refused."""
+    parser.add_argument(
+        "--sheet",
+        metavar="NAME|N",
+        help="the sheet of a spreadsheet to read: its name or number from 1 "
+        "(default: the first sheet with data)",
+    )
+
+
 def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags every command that talks to Twilio shares (all optional)."""
     group = parser.add_argument_group(

@@ -27,6 +27,7 @@ from campaigns.contacts.layouts import (
     CHOSEN_COLUMN,
     VCARD_PHONE,
     PhoneSource,
+    known_layout,
     recognize,
     resolve_cards,
     resolve_layout,
@@ -490,8 +491,8 @@ def _choose_phone(
     except InputError:
         single = None
     layout = recognize(frame, single)
-    if layout is None:
-        return frame, find_phone_column(columns), None, []  # None: says what is missing
+    if layout is None:  # one phone column (find_phone_column says so when there is none)
+        return frame, find_phone_column(columns), known_layout(columns), []
     frame, sources = resolve_layout(frame, layout, region)
     return frame, CHOSEN_COLUMN, layout.name, sources
 

@@ -47,6 +47,7 @@ __all__ = [
     "Layout",
     "PhoneSource",
     "choose_numbers",
+    "known_layout",
     "label_kind",
     "recognize",
     "resolve_cards",
@@ -127,7 +128,7 @@ _QUALIFIERS = frozenset(
 )
 _DIGITS = re.compile(r"\d+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_KEY_SEPARATORS = re.compile(r"[\s_.\-/'’#:()]+")
+_KEY_SEPARATORS = re.compile(r"[\s_.\-/'’#:()=,;]+")
 #: `Phone 1 - Value` (Google), its label column `Phone 1 - Label` / `Phone 1 - Type`.
 _PAIR_VALUE = re.compile(r"^\s*(?:phone|telephone)\s*(\d+)\s*-\s*value\s*$", re.IGNORECASE)
 _PAIR_LABEL = "{prefix} {n} - {word}"
@@ -141,7 +142,8 @@ def _key_tokens(header: str) -> list[str]:
 
 def label_kind(label: str) -> int:
     """MOBILE, NO_SMS or OTHER for a label, a vCard type or a header (`Work Fax`: NO_SMS)."""
-    tokens = set(_key_tokens(label.lstrip("* ")))
+    text = label.lstrip("* ")
+    tokens = set(_key_tokens(text)) | {t for t in _KEY_SEPARATORS.split(text.casefold()) if t}
     if tokens & _NO_SMS_WORDS:
         return NO_SMS
     if tokens & _MOBILE_WORDS:
@@ -241,9 +243,14 @@ def _has_multi_values(frame: pd.DataFrame, column: str) -> bool:
 
 
 def _layout_name(columns: Sequence[str], pairs: bool) -> str:
+    return known_layout(columns, pairs) or "several phone columns"
+
+
+def known_layout(columns: Sequence[str], pairs: bool = False) -> str | None:
+    """The program whose export these headers are (by the headers only it writes), or None."""
     keys = {" ".join(_key_tokens(c)) for c in columns}
     raw = {c.strip() for c in columns}
-    if pairs:
+    if pairs or any(_PAIR_VALUE.match(c) for c in columns):
         return "Google Contacts" if "given name" not in keys else "Google Contacts (older CSV)"
     if {"mobile phone", "business phone", "home phone"} <= keys:
         return "Outlook"
@@ -253,7 +260,7 @@ def _layout_name(columns: Sequence[str], pairs: bool) -> str:
         return "Mailchimp"
     if "MobilePhone" in raw or keys & {"account name", "contact id", "mailing city"}:
         return "Salesforce"
-    return "several phone columns"
+    return None
 
 
 @dataclass(frozen=True)

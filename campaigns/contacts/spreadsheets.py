@@ -10,7 +10,8 @@ into the text the spreadsheet shows for it:
 - other numbers as Excel's General format shows them (15 significant digits);
 - dates and times in ISO form (`2026-12-01 09:30`, `2026-12-01`, `09:30`);
 - TRUE / FALSE; a formula is its cached value (what the program that saved the file
-  computed; a file whose formulas were never computed has empty cells there, see the README);
+  computed; formulas a program wrote but never computed read as empty, and a note says how
+  many);
   an error cell (`#N/A`) is empty.
 Assumed, since calamine does not expose number formats: a custom format that pads digits with
 zeros (`00000000000`) is not applied, so such a phone loses its shown leading 0 and gets a
@@ -27,14 +28,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from campaigns.errors import InputError
 from campaigns.untrusted import excerpt, visible
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
 
 __all__ = [
     "SPREADSHEET_KINDS",
@@ -132,7 +139,35 @@ def read_sheet(
             f"Name the sheet that holds the contacts with --sheet (sheets: {_sheet_list(names)}).",
         )
     merged = workbook.get_sheet_by_name(name).merged_cell_ranges or []
-    return _table(rows, start, merged, name, index)
+    table = _table(rows, start, merged, name, index)
+    uncomputed = _uncomputed_formulas(data) if kind.startswith("Excel") else 0
+    if uncomputed:
+        table.notes.append(
+            f"{uncomputed} formula cell(s) of the workbook have no saved value (the program "
+            "that wrote it never calculated them) and read as empty: open the file in Excel "
+            "or LibreOffice and save it again to keep their values."
+        )
+    return table
+
+
+#: A formula cell of SpreadsheetML with no value after it: `<f>A2&B2</f></c>`, `<v></v>`.
+_UNCOMPUTED = re.compile(rb"<f\b[^>]*?(?:/>|>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>")
+
+
+def _uncomputed_formulas(data: bytes) -> int:
+    """How many formula cells of an .xlsx/.xlsm's sheets have no cached value (0 when the
+    file cannot be looked into: calamine read it, and this is only a note)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            count = 0
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = archive.read(name)
+                    if b"<f" in xml:
+                        count += len(_UNCOMPUTED.findall(xml))
+            return count
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return 0
 
 
 def _damaged(path: Path, kind: str, exc: Exception) -> InputError:
@@ -175,15 +210,15 @@ _Cell = object
 _Rows = list[list[_Cell]]
 
 
-def _rows_of(workbook: object, name: str) -> tuple[_Rows, tuple[int, int]]:
-    sheet = workbook.get_sheet_by_name(name)  # type: ignore[attr-defined]
-    rows: _Rows = sheet.to_python()
+def _rows_of(workbook: CalamineWorkbook, name: str) -> tuple[_Rows, tuple[int, int]]:
+    sheet = workbook.get_sheet_by_name(name)
+    rows: _Rows = list(sheet.to_python())  # type: ignore[arg-type]  # cells: object
     start: tuple[int, int] = sheet.start or (0, 0)
     return rows, start
 
 
 def _first_with_data(
-    workbook: object, names: Sequence[str], path: Path
+    workbook: CalamineWorkbook, names: Sequence[str], path: Path
 ) -> tuple[int, _Rows, tuple[int, int]]:
     for index, name in enumerate(names):
         rows, start = _rows_of(workbook, name)
@@ -232,16 +267,21 @@ def _table(
     data_at = header_at + 1
     sub = _sub_header(rows, header_at, header, merged, top, left)
     if sub is not None:
+        for (r0, c0), (_r1, c1) in merged:  # a merged cell's name stands over its whole span
+            if r0 == top + header_at:
+                for column in range(c0 - left + 1, min(c1 - left + 1, width)):
+                    header[column] = header[c0 - left]
         joined = [f"{h} {s}".strip() if s else h for h, s in zip(header, sub, strict=True)]
-        notes.append(
-            f"Rows {top + header_at + 1} and {top + header_at + 2} form the header (merged "
-            f"cells over sub-headers): columns read as {', '.join(repr(j) for j in joined[:6])}"
-            + ("..." if len(joined) > 6 else "")
-            + "."
-        )
         header, data_at = joined, header_at + 2
     named = [h if h else f"Column {column_letter(left + i)}" for i, h in enumerate(header)]
-    if any(not h for h in header[: _last_filled(header) + 1]):
+    if sub is not None:
+        notes.append(
+            f"Rows {top + header_at + 1} and {top + header_at + 2} form the header (merged "
+            f"cells over sub-headers): columns read as {', '.join(repr(n) for n in named[:6])}"
+            + ("..." if len(named) > 6 else "")
+            + "."
+        )
+    if not all(header):
         blank = [named[i] for i, h in enumerate(header) if not h][:6]
         notes.append(f"Header cells left blank are named by their column: {', '.join(blank)}.")
     columns = _unique(named)
@@ -251,10 +291,6 @@ def _table(
         columns=columns,
     )
     return Sheet(frame, name, index, top + data_at + 1, notes)
-
-
-def _last_filled(header: list[str]) -> int:
-    return max((i for i, h in enumerate(header) if h), default=-1)
 
 
 def _sub_header(

@@ -10,7 +10,9 @@ The faces parse their input and render what these return; every rule lives here 
 The stored settings keep the keys campaigns were always stored with, so older campaigns
 resume and export as before: the engine's (`campaigns.send.engine.engine_settings`) plus
 `rate` (as asked: auto, max or N), `canary`, `limit`, `region`, `phone_column`,
-`quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face).
+`quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face),
+and since spreadsheets and vCards are read, `contacts_format` and `sheet` (older campaigns
+have neither: a CSV).
 """
 
 from __future__ import annotations
@@ -251,6 +253,8 @@ def stored_settings(
         "limit": filters.limit,
         "region": planned.region,
         "phone_column": planned.book.phone_column,
+        "contacts_format": planned.book.file_format,
+        "sheet": planned.book.sheet,
         "quiet_hours": filters.quiet_hours,
         "verified_only": filters.verified_only,
         "suppression": filters.suppression,

@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         add_credential_arguments,
         add_engine_arguments,
         add_new_campaign_argument,
+        add_sheet_argument,
         count,
         positive_int,
         quiet_hours,
@@ -98,6 +99,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
     )
     p.add_argument("--phone-column", metavar="NAME", help="the column holding the numbers")
+    add_sheet_argument(p)
     add_engine_arguments(p)
     add_credential_arguments(p)
     p.set_defaults(handler=run)
@@ -127,7 +129,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
 
-    book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
+    book = load_contacts(
+        args.contacts, region=settings.region, phone_column=args.phone_column, sheet=args.sheet
+    )
     template = Template.parse(read_template_arg(args.template), book.columns)
     filters = pipeline.AudienceFilters(
         verified_only=args.verified_only, quiet_hours=args.quiet_hours, limit=args.limit
