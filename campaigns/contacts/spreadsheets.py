@@ -127,9 +127,9 @@ def read_sheet(
     index = _sheet_index(names, sheet, path)
     try:
         if index is None:
-            index, rows, start = _first_with_data(workbook, names, path)
+            index, rows, start, merged = _first_with_data(workbook, names, path)
         else:
-            rows, start = _rows_of(workbook, names[index])
+            rows, start, merged = _rows_of(workbook, names[index])
     except CalamineError as exc:
         raise _damaged(path, kind, exc) from exc
     name = names[index]
@@ -138,7 +138,6 @@ def read_sheet(
             f"The sheet '{excerpt(name, 40)}' of {visible(path)} is empty.",
             f"Name the sheet that holds the contacts with --sheet (sheets: {_sheet_list(names)}).",
         )
-    merged = workbook.get_sheet_by_name(name).merged_cell_ranges or []
     table = _table(rows, start, merged, name, index)
     uncomputed = _uncomputed_formulas(data) if kind.startswith("Excel") else 0
     if uncomputed:
@@ -208,22 +207,24 @@ def _sheet_list(names: Sequence[str]) -> str:
 
 _Cell = object
 _Rows = list[list[_Cell]]
+_Merged = list[tuple[tuple[int, int], tuple[int, int]]]
 
 
-def _rows_of(workbook: CalamineWorkbook, name: str) -> tuple[_Rows, tuple[int, int]]:
-    sheet = workbook.get_sheet_by_name(name)
-    rows: _Rows = list(sheet.to_python())  # type: ignore[arg-type]  # cells: object
+def _rows_of(workbook: CalamineWorkbook, name: str) -> tuple[_Rows, tuple[int, int], _Merged]:
+    """A sheet's rows from its first cell with data, that cell's position, its merged cells."""
+    sheet = workbook.get_sheet_by_name(name)  # parses the sheet: once per sheet read
+    rows: _Rows = sheet.to_python()  # type: ignore[assignment]  # cells: object
     start: tuple[int, int] = sheet.start or (0, 0)
-    return rows, start
+    return rows, start, sheet.merged_cell_ranges or []
 
 
 def _first_with_data(
     workbook: CalamineWorkbook, names: Sequence[str], path: Path
-) -> tuple[int, _Rows, tuple[int, int]]:
+) -> tuple[int, _Rows, tuple[int, int], _Merged]:
     for index, name in enumerate(names):
-        rows, start = _rows_of(workbook, name)
+        rows, start, merged = _rows_of(workbook, name)
         if any(any(_filled(cell) for cell in row) for row in rows):
-            return index, rows, start
+            return index, rows, start, merged
     raise InputError(
         f"The spreadsheet {visible(path)} has no data in any sheet"
         + (f" ({_sheet_list(names)})." if names else "."),
@@ -248,15 +249,18 @@ def _table(
     """Find the header (skipping a title, joining a merged two-row header) and build the frame."""
     top, left = start
     width = max(len(row) for row in rows)
-    filled = [sum(_filled(c) for c in row) for row in rows]
-    header_at = next(i for i, count in enumerate(filled) if count)
+
+    def filled(i: int) -> int:
+        return sum(_filled(c) for c in rows[i])
+
+    header_at = next(i for i in range(len(rows)) if filled(i))
     notes: list[str] = []
-    if filled[header_at] == 1 and width > 1:
+    if filled(header_at) == 1 and width > 1:
         later = next(
-            (i for i in range(header_at + 1, min(len(rows), header_at + _TITLE_ROWS)) if filled[i]),
+            (i for i in range(header_at + 1, min(len(rows), header_at + _TITLE_ROWS)) if filled(i)),
             None,
         )
-        if later is not None and filled[later] >= 2:
+        if later is not None and filled(later) >= 2:
             title = next(cell_text(c) for c in rows[header_at] if _filled(c))
             notes.append(
                 f"Rows {top + 1}-{top + later} of sheet '{excerpt(name, 40)}' hold a title "

@@ -31,7 +31,7 @@ from campaigns.contacts.layouts import Candidate, label_kind
 from campaigns.errors import InputError
 from campaigns.untrusted import excerpt
 
-__all__ = ["VCARD_COLUMNS", "Cards", "looks_like_vcard", "read_cards"]
+__all__ = ["VCARD_COLUMNS", "Cards", "looks_like_vcard", "needed_lines", "read_cards"]
 
 #: The columns of a vCard table, in order (templates use them as {first_name}, ...).
 VCARD_COLUMNS: tuple[str, ...] = (
@@ -95,7 +95,7 @@ def read_cards(text: str) -> Cards:
     try:
         try:
             for card in _components(
-                vobject.readComponents(text, ignoreUnreadable=True, allowQP=True)
+                vobject.readComponents(needed_lines(text), ignoreUnreadable=True, allowQP=True)
             ):
                 row, tels, version = _card_row(card)
                 rows.append(row)
@@ -130,6 +130,37 @@ def read_cards(text: str) -> Cards:
     named = sorted(versions)
     listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
     return Cards(frame, candidates, f"vCard {listed}", notes)
+
+
+#: The properties a card's row is made of; the others (PHOTO, ADR, NOTE, X-...) are not parsed.
+_NEEDED = frozenset({"BEGIN", "END", "VERSION", "FN", "N", "TEL", "ORG", "EMAIL", "X-ABLABEL"})
+
+
+def needed_lines(text: str) -> str:
+    """`text` without the properties no column uses, their folded and quoted-printable
+    continuation lines included: vobject parses every property it is given (a contact's
+    PHOTO is kilobytes of base64), so this makes a real export several times faster to read.
+    """
+    out: list[str] = []
+    keep = False
+    soft_break = False  # the last line was quoted-printable ending in "=": it goes on
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        if soft_break or (body[:1] in (" ", "\t")):
+            if keep:
+                out.append(line)
+            soft_break = soft_break and body.endswith("=")
+            continue
+        if not body.strip():
+            out.append(line)
+            continue
+        head = body.split(":", 1)[0]
+        name = head.split(";", 1)[0].rsplit(".", 1)[-1].strip().upper()
+        keep = name in _NEEDED
+        if keep:
+            out.append(line)
+        soft_break = body.endswith("=") and "QUOTED-PRINTABLE" in head.upper()
+    return "".join(out)
 
 
 def _components(found: Iterator[Any]) -> Iterator[Any]:

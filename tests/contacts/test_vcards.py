@@ -24,6 +24,8 @@ PRODID:-//Apple Inc.//macOS 15.1//EN\r
 N:Garcia;Maria;;;\r
 FN:Maria Garcia\r
 ORG:Garcia Dental;\r
+PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoH\r
+ BwYHBwYIDAoMCAoLCwsMDhAQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/2wBDAQMEBAUEBQkFBQkUDQsNFBQU\r
 item1.TEL;type=pref:+1 (415) 555-0199\r
 item2.TEL:(415) 555-2671\r
 item2.X-ABLabel:_$!<Mobile>!$_\r
@@ -38,6 +40,8 @@ ANDROID = (
     "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=4D=C3=BC=6C=6C=65=72;=4C=75=6B=61=73;;;\r\n"
     "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=4C=75=6B=61=73=20=4D=C3=BC=6C=6C=65=72=20=\r\n"
     "=28=42=65=72=6C=69=6E=29\r\n"
+    "NOTE;ENCODING=QUOTED-PRINTABLE:TEL;CELL:not a number=\r\n"
+    "TEL;CELL:+1 212 555 0000\r\n"  # the quoted-printable note going on: not a TEL
     "TEL;HOME:+49 30 901820\r\n"
     "TEL;CELL;PREF:+49 151 23456789\r\n"
     "END:VCARD\r\n"
@@ -87,6 +91,7 @@ def test_apple_android_and_4_0_cards_take_the_mobile_and_their_names(tmp_path: P
     assert lukas.fields["Full Name"] == "Lukas Müller (Berlin)"
     assert lukas.fields["Last Name"] == "Müller" and lukas.phone == "+4915123456789"
     assert lukas.fields["Phone Type"] == "cell"
+    assert lukas.fields["Other Phones"] == "+49 30 901820"  # the note's text is no number
     # 4.0: a tel: URI keeps its number, the cell one is chosen over work;ext=12
     assert aisha.phone == "+13125554410" and aisha.fields["Other Phones"] == "+1-312-555-0000"
     # no label says mobile: the first number; the folded name is one line
