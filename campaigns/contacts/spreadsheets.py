@@ -30,8 +30,9 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,18 +128,19 @@ def read_sheet(
     index = _sheet_index(names, sheet, path)
     try:
         if index is None:
-            index, rows, start, merged = _first_with_data(workbook, names, path)
+            index, rows = _first_with_data(workbook, names, path)
         else:
-            rows, start, merged = _rows_of(workbook, names[index])
+            rows = _rows_of(workbook, names[index])
+        name = names[index]
+        if not any(any(_filled(c) for c in row) for row in rows.head):
+            raise InputError(
+                f"The sheet '{excerpt(name, 40)}' of {visible(path)} is empty.",
+                "Name the sheet that holds the contacts with --sheet (sheets: "
+                f"{_sheet_list(names)}).",
+            )
+        table = _table(rows, name, index)
     except CalamineError as exc:
         raise _damaged(path, kind, exc) from exc
-    name = names[index]
-    if not rows:
-        raise InputError(
-            f"The sheet '{excerpt(name, 40)}' of {visible(path)} is empty.",
-            f"Name the sheet that holds the contacts with --sheet (sheets: {_sheet_list(names)}).",
-        )
-    table = _table(rows, start, merged, name, index)
     uncomputed = _uncomputed_formulas(data) if kind.startswith("Excel") else 0
     if uncomputed:
         table.notes.append(
@@ -160,13 +162,24 @@ def _uncomputed_formulas(data: bytes) -> int:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             count = 0
             for name in archive.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    xml = archive.read(name)
-                    if b"<f" in xml:
-                        count += len(_UNCOMPUTED.findall(xml))
+                sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+                if sheet and _has_formulas(archive, name):  # most contacts sheets have none
+                    count += len(_UNCOMPUTED.findall(archive.read(name)))
             return count
     except (zipfile.BadZipFile, OSError, KeyError):
         return 0
+
+
+def _has_formulas(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether a sheet's XML holds a formula element, read in chunks (a million rows of XML
+    are hundreds of megabytes: never held whole just to find none)."""
+    tail = b""
+    with archive.open(name) as member:
+        while chunk := member.read(1 << 20):
+            if re.search(rb"<f[ >/]", tail + chunk):
+                return True
+            tail = chunk[-8:]
+    return False
 
 
 def _damaged(path: Path, kind: str, exc: Exception) -> InputError:
@@ -208,23 +221,51 @@ def _sheet_list(names: Sequence[str]) -> str:
 _Cell = object
 _Rows = list[list[_Cell]]
 _Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+#: Rows read ahead to find the header (a title, blank rows, a two-row header fit in it).
+_HEAD_ROWS = _TITLE_ROWS + 3
 
 
-def _rows_of(workbook: CalamineWorkbook, name: str) -> tuple[_Rows, tuple[int, int], _Merged]:
-    """A sheet's rows from its first cell with data, that cell's position, its merged cells."""
-    sheet = workbook.get_sheet_by_name(name)  # parses the sheet: once per sheet read
-    rows: _Rows = sheet.to_python()  # type: ignore[assignment]  # cells: object
-    start: tuple[int, int] = sheet.start or (0, 0)
-    return rows, start, sheet.merged_cell_ranges or []
+@dataclass
+class _SheetRows:
+    """A sheet's rows from its first row with data: the first few as a list (the header is
+    among them), the rest still to come (streamed: never a list of a million row lists)."""
+
+    head: _Rows
+    rest: Iterator[list[_Cell]]
+    width: int
+    start: tuple[int, int]
+    merged: _Merged
+
+
+def _rows_of(workbook: CalamineWorkbook, name: str) -> _SheetRows:
+    """The rows of one sheet (its data parsed once, here)."""
+    sheet = workbook.get_sheet_by_name(name)
+    merged = sheet.merged_cell_ranges or []
+    if sheet.start is None:
+        return _SheetRows([], iter(()), 0, (0, 0), merged)
+    rows: Iterator[list[_Cell]] = iter(sheet.iter_rows())  # type: ignore[arg-type]  # cells
+    # iter_rows starts at the sheet's first row (the empty rows above the data included) and
+    # at the data's first column: those empty rows are skipped, so head[0] is row start[0].
+    head: _Rows = []
+    above = sheet.start[0]
+    for row in rows:
+        if above and not head and not any(_filled(c) for c in row):
+            above -= 1
+            continue
+        head.append(row)
+        if len(head) >= _HEAD_ROWS:
+            break
+    width = max((len(row) for row in head), default=0)
+    return _SheetRows(head, rows, max(width, sheet.width), sheet.start, merged)
 
 
 def _first_with_data(
     workbook: CalamineWorkbook, names: Sequence[str], path: Path
-) -> tuple[int, _Rows, tuple[int, int], _Merged]:
+) -> tuple[int, _SheetRows]:
     for index, name in enumerate(names):
-        rows, start, merged = _rows_of(workbook, name)
-        if any(any(_filled(cell) for cell in row) for row in rows):
-            return index, rows, start, merged
+        rows = _rows_of(workbook, name)
+        if any(any(_filled(cell) for cell in row) for row in rows.head):
+            return index, rows
     raise InputError(
         f"The spreadsheet {visible(path)} has no data in any sheet"
         + (f" ({_sheet_list(names)})." if names else "."),
@@ -239,16 +280,10 @@ def _filled(cell: object) -> bool:
 # --- header ------------------------------------------------------------------------------
 
 
-def _table(
-    rows: _Rows,
-    start: tuple[int, int],
-    merged: list[tuple[tuple[int, int], tuple[int, int]]],
-    name: str,
-    index: int,
-) -> Sheet:
+def _table(sheet_rows: _SheetRows, name: str, index: int) -> Sheet:
     """Find the header (skipping a title, joining a merged two-row header) and build the frame."""
-    top, left = start
-    width = max(len(row) for row in rows)
+    rows, merged, width = sheet_rows.head, sheet_rows.merged, sheet_rows.width
+    top, left = sheet_rows.start
 
     def filled(i: int) -> int:
         return sum(_filled(c) for c in rows[i])
@@ -289,12 +324,26 @@ def _table(
         blank = [named[i] for i, h in enumerate(header) if not h][:6]
         notes.append(f"Header cells left blank are named by their column: {', '.join(blank)}.")
     columns = _unique(named)
-    body = rows[data_at:]
+    cells = _columns(chain(rows[data_at:], sheet_rows.rest), width)
     frame = pd.DataFrame(
-        {column: _column_text(body, i) for i, column in enumerate(columns)},
+        {column: _column_text(cells[i]) for i, column in enumerate(columns)},
         columns=columns,
     )
     return Sheet(frame, name, index, top + data_at + 1, notes)
+
+
+def _columns(rows: Iterable[list[_Cell]], width: int) -> list[list[_Cell]]:
+    """The rows' cells by column, streamed (a short row is blank where it ends)."""
+    columns: list[list[_Cell]] = [[] for _ in range(width)]
+    appends = [column.append for column in columns]
+    for row in rows:
+        if len(row) == width:
+            for append, cell in zip(appends, row, strict=True):
+                append(cell)
+        else:  # not from calamine's rectangular ranges; kept aligned all the same
+            for i, append in enumerate(appends):
+                append(row[i] if i < len(row) else "")
+    return columns
 
 
 def _sub_header(
@@ -358,9 +407,8 @@ def column_letter(index: int) -> str:
 # --- cells --------------------------------------------------------------------------------
 
 
-def _column_text(body: _Rows, i: int) -> list[str]:
-    """Column `i` of the data rows as text (rows shorter than the header are blank there)."""
-    values = [row[i] if i < len(row) else "" for row in body]
+def _column_text(values: list[_Cell]) -> list[str]:
+    """One column's cells as text."""
     if all(type(v) is str for v in values):
         return values  # type: ignore[return-value]  # all str, checked
     return [v if type(v) is str else cell_text(v) for v in values]

@@ -125,6 +125,22 @@ def test_a_title_and_a_merged_two_row_header_are_read_and_said(tmp_path: Path) -
     assert "Rows 3 and 4 form the header" in notes and "Column D" in notes
 
 
+def test_a_table_placed_lower_right_keeps_its_row_numbers(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "offset.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(2, 1, ["Name", "Phone", ""])  # the header on row 3, from column B
+    sheet.write_row(3, 1, ["Ana", 4155552671, "x"])
+    sheet.write_row(4, 1, ["Bo", "not a number"])
+    workbook.close()
+    book = load_contacts(path)
+    assert book.first_row == 4 and [c.row for c in book.contacts] == [4]
+    assert [(p.row, p.value) for p in book.problems] == [(5, "not a number")]
+    assert book.columns == ["Name", "Phone", "Column D"]
+
+
 def test_ods_xls_and_xlsm_are_read_too(tmp_path: Path) -> None:
     import pandas as pd
     import xlwt
