@@ -40,7 +40,7 @@ def describe_columns(book: ContactBook) -> list[str]:
     """Which columns give the phone and the names: one line each."""
     if book.phone_sources:
         named = book.phone_sources[:_SOURCES_NAMED]
-        sources = ", ".join(f"'{s.source}' {s.rows}" for s in named)
+        sources = ", ".join(f"'{s.source}' for {s.rows}" for s in named)
         left = len(book.phone_sources) - len(named)
         more = f" and {left} more" if left else ""
         phone = (

@@ -153,7 +153,7 @@ def test_a_file_made_by_vobject_and_the_report(
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "vCard 3.0 (row N = card N)" in out
-    assert "phone chosen per row, mobile first, into 'Phone': from 'TEL (cell)' 1" in out
+    assert "phone chosen per row, mobile first, into 'Phone': from 'TEL (cell)' for 1" in out
 
 
 def test_a_cut_file_keeps_its_whole_cards_and_junk_is_a_sentence(tmp_path: Path) -> None:
