@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.errors import ConfigError, InputError, JournalFullError, JournalReadOnlyError
+from campaigns.store import replies as _replies
 from campaigns.store import statuses
 from campaigns.store.run_lock import held, held_elsewhere
 from campaigns.store.statuses import CampaignState, RecipientStatus
@@ -105,7 +106,7 @@ CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -290,8 +291,10 @@ def _secure(path: Path) -> None:
                 target.chmod(0o600)
 
 
-class Journal:
-    """The SQLite campaign store. Not thread-safe: use it from one thread at a time."""
+class Journal(_replies.JournalReplies):
+    """The SQLite campaign store. Not thread-safe: use it from one thread at a time.
+
+    The reply tables' queries are its mixin's (`campaigns.store.replies.JournalReplies`)."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
