@@ -117,6 +117,7 @@ def build_audience_for(
         verified=verified,
         now=now or datetime.now(UTC),
         builder=builder,
+        registration=draft.registration(),
     )
 
 
