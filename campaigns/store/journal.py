@@ -105,7 +105,17 @@ CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+#: Issue 12, scheduling: a campaign's schedule (JSON: mode "twilio" or "local", why, what the
+#: person asked), each recipient's due moment (`send_at`, UTC; NULL: at once) and the moment a
+#: cancel of its scheduled message was requested (`cancel_requested_at`: the cancel's intent,
+#: committed before the request leaves, so a cancel is never lost nor sent twice).
+_SCHEMA_2_SCHEDULE = """
+ALTER TABLE campaigns ADD COLUMN schedule TEXT;
+ALTER TABLE recipients ADD COLUMN send_at TEXT;
+ALTER TABLE recipients ADD COLUMN cancel_requested_at TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2_SCHEDULE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -145,6 +155,8 @@ class NewRecipient:
     not_before: datetime | None = None
     status: str = PENDING
     error_message: str | None = None
+    #: When this recipient is due (a scheduled campaign); None: at once.
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,8 @@ class Recipient:
     attempted_at: datetime | None
     updated_at: datetime | None
     fields: Mapping[str, str]
+    send_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +194,7 @@ class SendRow:
     status: str
     sid: str | None
     not_before: datetime | None
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +214,9 @@ class Campaign:
     state_hint: str | None
     started_at: datetime | None
     finished_at: datetime | None
+    #: The schedule it was planned with (`campaigns.send.schedule.Schedule.to_json`); None:
+    #: sent at once (every campaign before schema 2).
+    schedule: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +247,8 @@ class Outcome:
 
 _RECIPIENT_COLUMNS = (
     "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
-    "error_message, price, not_before, attempted_at, updated_at, fields"
+    "error_message, price, not_before, attempted_at, updated_at, fields, send_at, "
+    "cancel_requested_at"
 )
 
 
@@ -251,6 +270,8 @@ def _recipient(values: Sequence[Any]) -> Recipient:
         attempted_at=_parse(values[13]),
         updated_at=_parse(values[14]),
         fields=json.loads(values[15]),
+        send_at=_parse(values[16]),
+        cancel_requested_at=_parse(values[17]),
     )
 
 
@@ -269,6 +290,7 @@ def _campaign(values: Sequence[Any]) -> Campaign:
         state_hint=values[10],
         started_at=_parse(values[11]),
         finished_at=_parse(values[12]),
+        schedule=json.loads(values[13]) if values[13] else None,
     )
 
 
@@ -485,6 +507,7 @@ class Journal:
         messaging_service_sid: str | None,
         settings: Mapping[str, Any],
         recipients: Iterable[NewRecipient],
+        schedule: Mapping[str, Any] | None = None,
     ) -> str:
         """Store a planned campaign and its recipients in one transaction; returns its id."""
         created = now_utc()
@@ -492,7 +515,8 @@ class Journal:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
-                " sender, messaging_service_sid, settings, state) VALUES (?,?,?,?,?,?,?,?,?)",
+                " sender, messaging_service_sid, settings, state, schedule)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     campaign_id,
                     _iso(created),
@@ -503,11 +527,12 @@ class Journal:
                     messaging_service_sid,
                     json.dumps(dict(settings), sort_keys=True),
                     PLANNED,
+                    None if schedule is None else json.dumps(dict(schedule), sort_keys=True),
                 ),
             )
             db.executemany(
                 f"INSERT INTO recipients ({_RECIPIENT_COLUMNS}) VALUES "
-                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?)",
+                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?,?,NULL)",
                 (
                     (
                         campaign_id,
@@ -521,6 +546,7 @@ class Journal:
                         _iso(r.not_before),
                         _iso(created),
                         json.dumps(dict(r.fields), ensure_ascii=False),
+                        _iso(r.send_at),
                     )
                     for r in recipients
                 ),
@@ -665,14 +691,47 @@ class Journal:
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
         rows = self._db.execute(
-            "SELECT row, to_number, body, segments, status, sid, not_before FROM recipients"
-            " WHERE campaign_id = ? ORDER BY row",
+            "SELECT row, to_number, body, segments, status, sid, not_before, send_at"
+            " FROM recipients WHERE campaign_id = ? ORDER BY row",
             (campaign_id,),
         ).fetchall()
         return [
-            SendRow(row, to, body, segments, status, sid, None if nb is None else _parse(nb))
-            for row, to, body, segments, status, sid, nb in rows
+            SendRow(
+                row,
+                to,
+                body,
+                segments,
+                status,
+                sid,
+                None if nb is None else _parse(nb),
+                None if at is None else _parse(at),
+            )
+            for row, to, body, segments, status, sid, nb, at in rows
         ]
+
+    @translated("read")
+    def next_due(self, campaign_id: str) -> tuple[int, datetime | None]:
+        """How many recipients of the campaign are due now (pending with no future `not_before`,
+        or left `inflight`), and when the first of the others is (None: none waits)."""
+        now = _iso(now_utc())
+        due, first = self._db.execute(
+            "SELECT SUM(CASE WHEN status = ? OR not_before IS NULL OR not_before <= ?"
+            " THEN 1 ELSE 0 END), MIN(CASE WHEN status = ? AND not_before > ?"
+            " THEN not_before END) FROM recipients WHERE campaign_id = ? AND status IN (?, ?)",
+            (INFLIGHT, now, PENDING, now, campaign_id, PENDING, INFLIGHT),
+        ).fetchone()
+        return int(due or 0), _parse(first)
+
+    @translated("write")
+    def request_cancels(self, campaign_id: str, rows: Iterable[int], at: datetime) -> None:
+        """The cancels' intent: these rows' scheduled messages are about to be canceled at
+        Twilio (committed before any cancel request leaves)."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE recipients SET cancel_requested_at = ?, updated_at = ?"
+                " WHERE campaign_id = ? AND row = ?",
+                [(_iso(at), _iso(now_utc()), campaign_id, row) for row in rows],
+            )
 
     @translated("write")
     def apply(
