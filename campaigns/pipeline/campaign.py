@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from campaigns.contacts.rows import Contact
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
+    from campaigns.send.schedule import Schedule
     from campaigns.store.journal import Campaign, Journal
     from campaigns.twilio.gateway import TwilioGateway
 
@@ -81,6 +82,10 @@ class PlannedCampaign:
     account_type: str | None = None
     limited_out: tuple[Contact, ...] = ()
     repeat: Repeat | None = None
+    #: A scheduled campaign (`pipeline.scheduling.schedule_plan`): the mode and why, and each
+    #: planned row's due moment (UTC). None: sent at once.
+    schedule: Schedule | None = None
+    send_at: Mapping[int, datetime] | None = None
 
     def numbers(self) -> Iterator[str]:
         """The planned recipients' E.164 numbers (what the repeat check compares)."""
@@ -279,8 +284,14 @@ def create_campaign(
     `new_campaign`). `canary`: the person's own number, texted the first message first (row 0).
     """
     from campaigns.pipeline.recipients import journal_recipients
+    from campaigns.pipeline.scheduling import scheduled_recipients
 
     require_messages(planned)
+    if canary and planned.schedule is not None:
+        raise InputError(
+            "A canary is sent first and waited for, which a scheduled campaign cannot do.",
+            "Leave out the canary, or send without a schedule.",
+        )
     own = canary_number(canary, planned.region) if canary else None
     recipients = journal_recipients(
         planned.book,
@@ -289,6 +300,7 @@ def create_campaign(
         limited_out=planned.limited_out,
         canary=own,
     )
+    recipients = scheduled_recipients(planned, recipients)
     refuse_repeat(find_repeat_of(journal, planned), new_campaign=new_campaign, hint=repeat_hint)
     return journal.create_campaign(
         template=planned.template_text,
@@ -298,6 +310,7 @@ def create_campaign(
         messaging_service_sid=sender.messaging_service_sid,
         settings=stored_settings(planned, options, rate=rate, face=face),
         recipients=recipients,
+        schedule=None if planned.schedule is None else planned.schedule.to_json(),
     )
 
 

@@ -236,18 +236,14 @@ def send_times(
                     zones or (fallback,), request.local_time, request.local_date, now
                 )
             if window is not None and zones:
-                opens = window.next_open(
-                    [z for z in zones if isinstance(z, ZoneInfo)], moment
-                )
+                opens = window.next_open([z for z in zones if isinstance(z, ZoneInfo)], moment)
                 moment = opens if opens is not None else moment
             cache[key] = moment
         out.append(cache[key])
     return out
 
 
-def _latest_local(
-    zones: Sequence[tzinfo], wall: time, on: date | None, now: datetime
-) -> datetime:
+def _latest_local(zones: Sequence[tzinfo], wall: time, on: date | None, now: datetime) -> datetime:
     """The latest over `zones` of the instant each zone's clock reads `wall` on `on` (or on
     the first day it is still ahead of `now` there)."""
     moments = []

@@ -1,0 +1,107 @@
+"""A campaign's schedule at planning, and canceling what a scheduled campaign left at Twilio.
+
+`schedule_plan` turns what the person asked (`--at`, `--at-local`; the app's Review) into each
+planned recipient's due moment and the mode (`campaigns.send.schedule`), kept on the
+`PlannedCampaign` so the dry run can say it and `create_campaign` can store it.
+`cancel_scheduled` is the use case behind `smscast cancel` and the app's Cancel for the
+messages Twilio holds (`campaigns.send.unschedule`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from campaigns.errors import InputError
+
+if TYPE_CHECKING:
+    from campaigns.pipeline.campaign import PlannedCampaign
+    from campaigns.send.schedule import ScheduleRequest
+    from campaigns.send.unschedule import CancelReport
+    from campaigns.store.journal import Journal, NewRecipient
+    from campaigns.twilio.protocols import Gateway
+
+
+def schedule_request(
+    at: str | None, at_local: str | None, tz: str | None
+) -> ScheduleRequest | None:
+    """The request from the faces' words (`--at`, `--at-local`, `--tz`); None: send now."""
+    from campaigns.send.schedule import ScheduleRequest, operator_zone, parse_at, parse_at_local
+
+    if at and at_local:
+        raise InputError(
+            "--at and --at-local ask for two different times.",
+            "Give one: --at for one moment, --at-local for a time on each recipient's clock.",
+        )
+    if at:
+        return ScheduleRequest(at=parse_at(at, operator_zone(tz)), tz=tz or "")
+    if at_local:
+        day, wall = parse_at_local(at_local)
+        return ScheduleRequest(local_time=wall, local_date=day, tz=tz or "")
+    if tz:
+        raise InputError("--tz says how to read --at, and there is no --at.", "Add --at WHEN.")
+    return None
+
+
+def schedule_plan(
+    planned: PlannedCampaign,
+    request: ScheduleRequest | None,
+    *,
+    messaging_service: bool,
+    now: datetime,
+) -> PlannedCampaign:
+    """`planned` with each message's due moment and the schedule (mode and why); unchanged
+    when `request` is None. A time already past is refused (InputError)."""
+    from campaigns.audience.quiet_hours import QuietHours
+    from campaigns.send.schedule import Schedule, choose_mode, send_times
+
+    if request is None:
+        return planned
+    if request.at is not None and request.at <= now:
+        raise InputError(
+            f"--at {request.at:%Y-%m-%d %H:%M} UTC is already past.",
+            "Give a time ahead, or leave --at out to send now.",
+        )
+    messages = planned.plan.messages
+    window = QuietHours.parse(planned.filters.quiet_hours)
+    times = send_times([m.to for m in messages], request, window, now)
+    if not times:
+        return planned
+    mode, reason = choose_mode(messaging_service=messaging_service, times=times, now=now)
+    schedule = Schedule(
+        mode=mode, reason=reason, asked=request.describe(), first=min(times), last=max(times)
+    )
+    due = {m.row: when for m, when in zip(messages, times, strict=True)}
+    return replace(planned, schedule=schedule, send_at=due)
+
+
+def scheduled_recipients(
+    planned: PlannedCampaign, recipients: list[NewRecipient]
+) -> list[NewRecipient]:
+    """The journal rows with their due moments: in local mode the row also waits
+    (`not_before`); in twilio mode it is created at once for Twilio to hold."""
+    if planned.schedule is None or not planned.send_at:
+        return recipients
+    local = planned.schedule.mode == "local"
+    due = planned.send_at
+    out = []
+    for r in recipients:
+        when = due.get(r.row)
+        if when is None or r.status != "pending":
+            out.append(r)
+        else:
+            out.append(replace(r, send_at=when, not_before=when if local else None))
+    return out
+
+
+def cancel_scheduled(gateway: Gateway, journal: Journal, campaign_id: str) -> CancelReport:
+    """Cancel the campaign's messages Twilio still holds (journaled: each at most once)."""
+    from campaigns.send.aio import run
+    from campaigns.send.unschedule import cancel_held
+
+    async def main() -> CancelReport:
+        async with gateway.async_session() as session:
+            return await cancel_held(session, journal, campaign_id)
+
+    return run(main())
