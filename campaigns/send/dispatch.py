@@ -24,7 +24,7 @@ import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -194,7 +194,10 @@ class Dispatcher:
                 self._reachable()
                 self._send_ok()
                 self.sent_total += 1
-                self._record(item, outcome_of(item.row, record))
+                outcome = outcome_of(item.row, record)
+                if item.hold:
+                    outcome = replace(outcome, send_at=item.send_at)
+                self._record(item, outcome)
                 self._track(item, record)
         except asyncio.CancelledError:
             raise

@@ -243,6 +243,8 @@ class Outcome:
     segments: int | None = None
     #: A pending row's new "not before" (the sending window closed before it left).
     not_before: datetime | None = None
+    #: When Twilio sends the message it holds (moved into the sending window at send time).
+    send_at: datetime | None = None
 
 
 _RECIPIENT_COLUMNS = (
@@ -753,7 +755,8 @@ class Journal:
                     "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
                     " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
-                    " updated_at = ? WHERE campaign_id = ? AND row = ?",
+                    " send_at = COALESCE(?, send_at), updated_at = ?"
+                    " WHERE campaign_id = ? AND row = ?",
                     [
                         (
                             o.status,
@@ -763,6 +766,7 @@ class Journal:
                             o.price,
                             o.segments,
                             _iso(o.not_before),
+                            _iso(o.send_at),
                             now,
                             campaign_id,
                             o.row,

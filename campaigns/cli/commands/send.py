@@ -235,8 +235,7 @@ def _flags_usable(args: argparse.Namespace) -> bool:
         raise InputError("--canary must be 0 or more.", "For example --canary 5.")
     if args.canary and (args.at or args.at_local):
         raise InputError(
-            "--canary waits for the first messages' outcome, which a scheduled campaign "
-            "cannot do.",
+            "--canary waits for the first messages' outcome, which a scheduled campaign cannot do.",
             "Leave out --canary, or send without --at / --at-local.",
         )
     if args.send and not args.yes and not _sending.is_interactive():
