@@ -325,7 +325,9 @@ def footer(campaign_id: str, result: RunResult, render: Renderer) -> None:
     counts = {k: v for k, v in result.counts.items() if v}
     summary = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts.get(s))
     lines = [f"Campaign {campaign_id}: {result.state}. {summary}."]
-    if result.state in (CampaignState.PAUSED, "stopped"):  # "stopped": a run, not a state
+    if result.kind == "scheduled":  # waiting for its time, as asked
+        lines = [f"Campaign {campaign_id}: waiting, as scheduled. {result.reason}", result.hint]
+    elif result.state in (CampaignState.PAUSED, "stopped"):  # "stopped": a run, not a state
         if result.hint:
             lines.append(result.hint)
         lines.append(f"  smscast resume {campaign_id}      go on where it stopped")
