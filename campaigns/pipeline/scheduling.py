@@ -44,6 +44,19 @@ def schedule_request(
     return None
 
 
+def parse_schedule_text(text: str, tz: str | None = None) -> ScheduleRequest | None:
+    """The app's one field: `YYYY-MM-DD HH:MM` (the operator's zone, as `--at`), or
+    `HH:MM local` / `local HH:MM` (each recipient's clock, as `--at-local`); blank: now."""
+    words = text.strip()
+    if not words:
+        return None
+    parts = words.split()
+    if "local" in (parts[0].lower(), parts[-1].lower()):
+        wall = " ".join(part for part in parts if part.lower() != "local")
+        return schedule_request(None, wall, tz)
+    return schedule_request(words, None, tz)
+
+
 def schedule_plan(
     planned: PlannedCampaign,
     request: ScheduleRequest | None,
@@ -93,6 +106,27 @@ def scheduled_recipients(
         else:
             out.append(replace(r, send_at=when, not_before=when if local else None))
     return out
+
+
+def cancel_campaign(gateway: Gateway, journal: Journal, campaign_id: str) -> CancelReport:
+    """End a campaign for good, headless (the app's Cancel; `smscast cancel` does the same
+    with a terminal's rendering): under its run lock, a campaign not over is canceled by the
+    engine (rows left in flight reconciled first, pending ones canceled), then every message
+    Twilio still holds for it is canceled (`cancel_scheduled`), and it ends `canceled`."""
+    from campaigns.pipeline.campaign import cancel_options
+    from campaigns.send.aio import run
+    from campaigns.send.engine import Engine
+    from campaigns.store.statuses import ENDED_STATES, CampaignState
+
+    with journal.run_lock(campaign_id):
+        if journal.campaign(campaign_id).state not in ENDED_STATES:
+            engine = Engine(gateway, journal, campaign_id, cancel_options())
+            engine.cancel()
+            run(engine.run(lambda _event: None))
+        report = cancel_scheduled(gateway, journal, campaign_id)
+        if journal.campaign(campaign_id).state != CampaignState.CANCELED:
+            journal.set_state(campaign_id, CampaignState.CANCELED, reason="Canceled.")
+    return report
 
 
 def cancel_scheduled(gateway: Gateway, journal: Journal, campaign_id: str) -> CancelReport:
