@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 
 def schedule_request(
-    at: str | None, at_local: str | None, tz: str | None
+    at: str | None, at_local: str | None, tz: str | None, *, label: str | None = None
 ) -> ScheduleRequest | None:
-    """The request from the faces' words (`--at`, `--at-local`, `--tz`); None: send now."""
+    """The request from the faces' words (`--at`, `--at-local`, `--tz`); None: send now.
+    `label` names the field in the sentences (default: the flags)."""
     from campaigns.send.schedule import ScheduleRequest, operator_zone, parse_at, parse_at_local
 
     if at and at_local:
@@ -35,9 +36,9 @@ def schedule_request(
             "Give one: --at for one moment, --at-local for a time on each recipient's clock.",
         )
     if at:
-        return ScheduleRequest(at=parse_at(at, operator_zone(tz)), tz=tz or "")
+        return ScheduleRequest(at=parse_at(at, operator_zone(tz), label or "--at"), tz=tz or "")
     if at_local:
-        day, wall = parse_at_local(at_local)
+        day, wall = parse_at_local(at_local, label or "--at-local")
         return ScheduleRequest(local_time=wall, local_date=day, tz=tz or "")
     if tz:
         raise InputError("--tz says how to read --at, and there is no --at.", "Add --at WHEN.")
@@ -53,8 +54,8 @@ def parse_schedule_text(text: str, tz: str | None = None) -> ScheduleRequest | N
     parts = words.split()
     if "local" in (parts[0].lower(), parts[-1].lower()):
         wall = " ".join(part for part in parts if part.lower() != "local")
-        return schedule_request(None, wall, tz)
-    return schedule_request(words, None, tz)
+        return schedule_request(None, wall, tz, label="Send at")
+    return schedule_request(words, None, tz, label="Send at")
 
 
 def schedule_plan(

@@ -63,10 +63,12 @@ TWILIO_MAX_AHEAD = timedelta(days=35) - timedelta(hours=1)
 # [0-9], not \d: \d also takes other scripts' digits.
 _WHEN = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})\s*$")
 _HHMM = re.compile(r"^\s*(?:([0-9]{4})-([0-9]{2})-([0-9]{2})\s+)?([0-9]{1,2}):([0-9]{2})\s*$")
-_AT_HINT = "Give --at a date and time as YYYY-MM-DD HH:MM (24-hour clock), e.g. 2026-12-08 09:00."
+_AT_HINT = (
+    "Give {label} a date and time as YYYY-MM-DD HH:MM (24-hour clock), e.g. 2026-12-08 09:00."
+)
 _LOCAL_HINT = (
-    "Give --at-local the time on each recipient's own clock as HH:MM (the next such time), "
-    "or YYYY-MM-DD HH:MM for a given day, e.g. --at-local 09:00."
+    "Give {label} the time on each recipient's own clock as HH:MM (the next such time), "
+    "or YYYY-MM-DD HH:MM for a given day, e.g. 09:00."
 )
 
 
@@ -85,33 +87,36 @@ def operator_zone(name: str | None) -> tzinfo:
     return local
 
 
-def parse_at(text: str, tz: tzinfo) -> datetime:
-    """`--at WHEN` -> the aware instant (UTC). The wall time is read in `tz`, DST-exact."""
+def parse_at(text: str, tz: tzinfo, label: str = "--at") -> datetime:
+    """`--at WHEN` -> the aware instant (UTC). The wall time is read in `tz`, DST-exact.
+    `label` names the field in the sentences (the app's "Send at")."""
+    hint = _AT_HINT.format(label=label)
     match = _WHEN.match(text)
     if match is None:
-        raise InputError(f"--at {text!r} is not a date and time.", _AT_HINT)
+        raise InputError(f"{label} {text!r} is not a date and time.", hint)
     year, month, day, hour, minute = (int(g) for g in match.groups())
     try:
         naive = datetime(year, month, day, hour, minute)
     except ValueError:
-        raise InputError(f"--at {text!r} is not a real date and time.", _AT_HINT) from None
+        raise InputError(f"{label} {text!r} is not a real date and time.", hint) from None
     if isinstance(tz, ZoneInfo):
         return naive.replace(tzinfo=tz).astimezone(UTC)
     # This computer's own zone: the C library knows its DST rules for that date.
     return naive.astimezone().astimezone(UTC)
 
 
-def parse_at_local(text: str) -> tuple[date | None, time]:
+def parse_at_local(text: str, label: str = "--at-local") -> tuple[date | None, time]:
     """`--at-local [YYYY-MM-DD ]HH:MM` -> (the day, or None for the next such time; the time)."""
+    hint = _LOCAL_HINT.format(label=label)
     match = _HHMM.match(text)
     if match is None:
-        raise InputError(f"--at-local {text!r} is not a time.", _LOCAL_HINT)
+        raise InputError(f"{label} {text!r} is not a time.", hint)
     year, month, day, hour, minute = match.groups()
     try:
         wall = time(int(hour), int(minute))
         on = date(int(year), int(month), int(day)) if year else None
     except ValueError:
-        raise InputError(f"--at-local {text!r} is not a real time.", _LOCAL_HINT) from None
+        raise InputError(f"{label} {text!r} is not a real time.", hint) from None
     return on, wall
 
 
@@ -175,8 +180,8 @@ class Schedule:
         if self.mode == "twilio":
             how = "Twilio holds each message until its time (the command can exit)"
         else:
-            how = "the campaign waits in the journal; 'smscast resume' sends what is due"
-        return f"Scheduled {self.asked}: {span}. {how}: {self.reason}"
+            how = "The campaign waits in the journal, and a resume sends what is due"
+        return f"Scheduled {self.asked}: {span}. {how}: {self.reason}."
 
 
 def twilio_holds(send_at: datetime, now: datetime) -> bool:
@@ -195,8 +200,7 @@ def choose_mode(
     first, last = min(times), max(times)
     if not messaging_service:
         return "local", (
-            "sending from a single number, and Twilio schedules only through a Messaging "
-            "Service (--messaging-service MG...)"
+            "sending from a single number, and Twilio schedules only through a Messaging Service"
         )
     if first - now < TWILIO_MIN_AHEAD:
         minutes = int(TWILIO_MIN_AHEAD.total_seconds() // 60)

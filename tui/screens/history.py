@@ -108,10 +108,10 @@ class HistoryScreen(StepScreen):
         if campaign is None:
             return
         lines = [f"{campaign.id}: {_shown_path(campaign.source_name)}"]
-        lines.append(f"Template: {campaign.template}")
-        lines.extend(schedule_lines(campaign, self._selected_counts()))
         if campaign.state_reason:
             lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
+        lines.extend(schedule_lines(campaign, self._selected_counts()))
+        lines.append(f"Template: {campaign.template}")
         detail.update(plain_lines(*lines))  # the path, template and reason are untrusted
 
     def _selected_counts(self) -> dict[str, int]:

@@ -112,7 +112,9 @@ class ReviewScreen(StepScreen):
                     "trial account - ', which may add segments."
                 )
         if plan is not None and draft.schedule_text.strip():
-            lines.append(self.smscast.schedule_info or "Schedule: reading the time...")
+            lines.extend(
+                (self.smscast.schedule_info or "Schedule: reading the time...").split("\n")
+            )
         repeat = self.smscast.repeat_of(plan) if plan is not None else None
         if repeat is not None and repeat.campaign is not None:
             lines.append(f"Already in the journal: {repeat.describe()}")

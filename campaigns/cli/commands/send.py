@@ -356,6 +356,16 @@ def _show_plan(
             lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
     if planned.schedule is not None:
         lines.append(planned.schedule.describe())
+        if planned.schedule.mode == "local":
+            lines.append(
+                "  Then 'smscast resume' sends what is due; or let cron do it: "
+                "*/5 * * * * smscast resume --due --yes"
+            )
+        else:
+            lines.append(
+                "  'smscast status ID' follows them; 'smscast cancel ID' cancels those not "
+                "sent yet."
+            )
     if limited_out:
         lines.append(f"Left out by --limit: {len(limited_out)}.")
     if excluded or plan.problems:
