@@ -300,13 +300,15 @@ def refresh_statuses(settings: Settings, db_path: Path | None, campaign_id: str)
     status` does: `campaigns.send.tracking.refresh_statuses`); returns how many rows changed."""
     import asyncio
 
+    from campaigns.pipeline.scheduling import cancel_opted_out
     from campaigns.send.tracking import refresh_statuses as refresh
     from campaigns.twilio.gateway import TwilioGateway
 
     gateway = TwilioGateway(settings)
     try:
         with _journal(db_path) as journal:
-            return asyncio.run(refresh(gateway, journal, campaign_id))
+            stopped = cancel_opted_out(gateway, journal, campaign_id, settings.region)
+            return stopped + asyncio.run(refresh(gateway, journal, campaign_id))
     finally:
         gateway.close()
 

@@ -4,7 +4,10 @@
 planned recipient's due moment and the mode (`campaigns.send.schedule`), kept on the
 `PlannedCampaign` so the dry run can say it and `create_campaign` can store it.
 `cancel_scheduled` is the use case behind `smscast cancel` and the app's Cancel for the
-messages Twilio holds (`campaigns.send.unschedule`).
+messages Twilio holds (`campaigns.send.unschedule`); `cancel_opted_out` cancels the held
+messages of people who joined the suppression list since (a STOP reply does not cancel them
+at Twilio: its scheduling FAQ), called by `smscast status`, `smscast resume` and the app's
+refresh, so an opt-out is honoured for scheduled messages too.
 """
 
 from __future__ import annotations
@@ -140,3 +143,26 @@ def cancel_scheduled(gateway: Gateway, journal: Journal, campaign_id: str) -> Ca
             return await cancel_held(session, journal, campaign_id)
 
     return run(main())
+
+
+def cancel_opted_out(gateway: Gateway, journal: Journal, campaign_id: str, region: str) -> int:
+    """Cancel the held (`scheduled`) messages of the campaign to numbers now on the
+    suppression list; returns how many were canceled."""
+    from campaigns.audience.suppression import SuppressionList
+    from campaigns.send.aio import run
+    from campaigns.send.unschedule import cancel_held
+    from campaigns.store.statuses import RecipientStatus
+
+    held = [r for r in journal.recipients(campaign_id, [RecipientStatus.SCHEDULED]) if r.sid]
+    if not held:
+        return 0
+    with SuppressionList(journal.path, region=region) as suppression:
+        rows = [r.row for r in held if r.to in suppression]
+    if not rows:
+        return 0
+
+    async def main() -> CancelReport:
+        async with gateway.async_session() as session:
+            return await cancel_held(session, journal, campaign_id, rows=rows)
+
+    return run(main()).canceled

@@ -1,7 +1,8 @@
 """`smscast send --at` as a person runs it, against the sandbox in-process: through a Messaging
-Service Twilio holds the messages and the command exits; `status` follows them and `cancel`
-cancels them; from a single number the campaign waits in the journal, and `resume --due` (the
-cron line) sends nothing before its time. The dry run says which mode and why."""
+Service Twilio holds the messages and the command exits; `status` follows them (and cancels
+the message of someone who opted out since) and `cancel` cancels the rest; from a single
+number the campaign waits in the journal, and `resume --due` (the cron line) sends nothing
+before its time. The dry run says which mode and why."""
 
 from __future__ import annotations
 
@@ -57,13 +58,19 @@ def test_at_through_a_service_is_held_by_twilio_and_canceled(
         cid = journal.latest().id
         assert journal.counts(cid) == {"scheduled": 3}
 
+    # Someone opts out after being scheduled: Twilio would still send theirs; `status` cancels it.
+    stop = numbers(3, 64_000)[1]
+    added = run_cli([*SMSCAST, "suppress", "add", stop], env, tmp_path)
+    assert added.returncode == 0, added.stderr
     status = run_cli([*SMSCAST, "status", cid], env, tmp_path)
     assert status.returncode == 0, status.stderr
-    assert "scheduled" in status.stdout
+    assert "Canceled 1 scheduled message(s)" in status.stdout
+    assert "2 held by Twilio" in status.stdout and "Scheduled at" in status.stdout
+    assert [m["status"] for m in sb.messages(stop)] == ["canceled"]
 
     canceled = run_cli([*SMSCAST, "cancel", cid, "--yes"], env, tmp_path)
     assert canceled.returncode == 3, canceled.stderr  # over, with recipients not texted
-    assert "3 canceled" in canceled.stdout
+    assert "2 canceled" in canceled.stdout
     assert {m["status"] for m in sb.messages()} == {"canceled"}
     with J.Journal.open(db) as journal:
         assert journal.counts(cid) == {"canceled": 3}

@@ -70,9 +70,7 @@ async def test_review_schedules_send_counts_history_cancels(
         await pilot.press("x")
         assert await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        assert await until(
-            pilot, lambda: {m["status"] for m in sandbox.messages()} == {"canceled"}
-        )
+        assert await until(pilot, lambda: {m["status"] for m in sandbox.messages()} == {"canceled"})
     with Journal.open(tmp_path / "journal.db") as journal:
         assert journal.counts(cid) == {"canceled": 3}
         assert journal.campaign(cid).state == "canceled"

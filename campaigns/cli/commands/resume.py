@@ -118,6 +118,11 @@ def _resume(
         render.say(f"Campaign {campaign.id} has nothing left to send.")
         return EXIT_OK
     gateway = TwilioGateway(settings)
+    from campaigns.pipeline.scheduling import cancel_opted_out
+
+    stopped = cancel_opted_out(gateway, journal, campaign.id, settings.region)
+    if stopped and not args.json:
+        render.say(f"Canceled {stopped} scheduled message(s) to numbers now suppressed.")
     overrides = RunOverrides(
         concurrency=args.concurrency,
         track_seconds=args.track,
