@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from send_support import SMSCAST, numbers, run_cli, smscast_env, write_contacts
 
 from campaigns.sandbox import Sandbox
@@ -34,6 +35,7 @@ def _send(contacts: Path, at: datetime, *extra: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # six smscast processes
 def test_at_through_a_service_is_held_by_twilio_and_canceled(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
@@ -79,6 +81,7 @@ def test_at_through_a_service_is_held_by_twilio_and_canceled(
     assert again.returncode == 1 and "already canceled" in again.stderr
 
 
+@pytest.mark.slow  # three smscast processes
 def test_at_from_a_single_number_waits_in_the_journal(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
