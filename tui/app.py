@@ -117,6 +117,8 @@ class SmscastApp(App[int]):
         self.repeat: tuple[Plan | None, Repeat] | None = None
         #: Review's schedule line for `draft.schedule_text` (`schedule_changed`).
         self.schedule_info = ""
+        #: A campaign whose held messages are canceled once its engine here has stopped.
+        self._cancel_after_stop: str | None = None
         self._drain_timer: Timer | None = None
         self._demo_env: DemoEnvironment | None = None  # started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
@@ -492,6 +494,8 @@ class SmscastApp(App[int]):
         """Cancel a campaign that is not sending here, with every message Twilio holds for it
         (History's x, Send's c on a scheduled campaign); the caller asked first."""
         if self.draft.sending and campaign_id == self.draft.campaign_id:
+            # The engine here ends it first; then what Twilio holds is canceled.
+            self._cancel_after_stop = campaign_id
             self.cancel_campaign()
             return
         self.notify("Canceling...", markup=False)
@@ -661,6 +665,9 @@ class SmscastApp(App[int]):
             self.send_screen.engine_ended((result.state if result is not None else "") or "failed")
         if message.error:
             self.fail("Send", message.error)
+        if self._cancel_after_stop is not None and self._cancel_after_stop == message.campaign_id:
+            self._cancel_after_stop = None
+            self._cancel_worker(message.campaign_id)
         self.refresh_screen()
         self.load_history()
         self.check_repeat()  # the plan on Review now repeats what was just sent

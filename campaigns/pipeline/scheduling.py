@@ -136,7 +136,11 @@ def cancel_campaign(gateway: Gateway, journal: Journal, campaign_id: str) -> Can
 def cancel_scheduled(gateway: Gateway, journal: Journal, campaign_id: str) -> CancelReport:
     """Cancel the campaign's messages Twilio still holds (journaled: each at most once)."""
     from campaigns.send.aio import run
-    from campaigns.send.unschedule import cancel_held
+    from campaigns.send.unschedule import CancelReport, cancel_held
+    from campaigns.store.statuses import RecipientStatus
+
+    if not journal.counts(campaign_id).get(RecipientStatus.SCHEDULED):
+        return CancelReport()  # nothing held: no session, no request
 
     async def main() -> CancelReport:
         async with gateway.async_session() as session:

@@ -284,7 +284,10 @@ class SendScreen(StepScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.state = "canceling"
-                self.smscast.cancel_campaign()
+                if held and self.campaign_id is not None:  # then what Twilio holds
+                    self.smscast.cancel_for_good(self.campaign_id)
+                else:
+                    self.smscast.cancel_campaign()
                 self._show_progress()
 
         self.app.push_screen(
