@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.errors import ConfigError, InputError, JournalFullError, JournalReadOnlyError
+from campaigns.store import replies as _replies
 from campaigns.store import statuses
 from campaigns.store.run_lock import held, held_elsewhere
 from campaigns.store.statuses import CampaignState, RecipientStatus
@@ -109,13 +110,13 @@ CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 #: person asked), each recipient's due moment (`send_at`, UTC; NULL: at once) and the moment a
 #: cancel of its scheduled message was requested (`cancel_requested_at`: the cancel's intent,
 #: committed before the request leaves, so a cancel is never lost nor sent twice).
-_SCHEMA_2_SCHEDULE = """
+_SCHEMA_3_SCHEDULE = """
 ALTER TABLE campaigns ADD COLUMN schedule TEXT;
 ALTER TABLE recipients ADD COLUMN send_at TEXT;
 ALTER TABLE recipients ADD COLUMN cancel_requested_at TEXT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2_SCHEDULE)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _SCHEMA_3_SCHEDULE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -314,8 +315,10 @@ def _secure(path: Path) -> None:
                 target.chmod(0o600)
 
 
-class Journal:
-    """The SQLite campaign store. Not thread-safe: use it from one thread at a time."""
+class Journal(_replies.JournalReplies):
+    """The SQLite campaign store. Not thread-safe: use it from one thread at a time.
+
+    The reply tables' queries are its mixin's (`campaigns.store.replies.JournalReplies`)."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
