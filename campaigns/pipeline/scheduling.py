@@ -6,12 +6,14 @@ planned recipient's due moment and the mode (`campaigns.send.schedule`), kept on
 `cancel_scheduled` is the use case behind `smscast cancel` and the app's Cancel for the
 messages Twilio holds (`campaigns.send.unschedule`); `cancel_opted_out` cancels the held
 messages of people who joined the suppression list since (a STOP reply does not cancel them
-at Twilio: its scheduling FAQ), called by `smscast status`, `smscast resume` and the app's
-refresh, so an opt-out is honoured for scheduled messages too.
+at Twilio: its scheduling FAQ), called by `smscast status`, `smscast resume`, the app's
+refresh and the reply collector after an opt-out, so STOP is honoured for scheduled messages
+too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -149,19 +151,31 @@ def cancel_scheduled(gateway: Gateway, journal: Journal, campaign_id: str) -> Ca
     return run(main())
 
 
-def cancel_opted_out(gateway: Gateway, journal: Journal, campaign_id: str, region: str) -> int:
+def cancel_opted_out(
+    gateway: Gateway,
+    journal: Journal,
+    campaign_id: str,
+    region: str,
+    suppressed: Container[str] | None = None,
+) -> int:
     """Cancel the held (`scheduled`) messages of the campaign to numbers now on the
-    suppression list; returns how many were canceled."""
+    suppression list (`suppressed`, else the one beside the journal); returns how many were
+    canceled. A campaign another run is driving right now is left for the next call (its run
+    lock is never waited for)."""
     from campaigns.audience.suppression import SuppressionList
     from campaigns.send.aio import run
     from campaigns.send.unschedule import cancel_held
+    from campaigns.store.run_lock import CampaignBusyError
     from campaigns.store.statuses import RecipientStatus
 
     held = [r for r in journal.recipients(campaign_id, [RecipientStatus.SCHEDULED]) if r.sid]
     if not held:
         return 0
-    with SuppressionList(journal.path, region=region) as suppression:
-        rows = [r.row for r in held if r.to in suppression]
+    if suppressed is None:
+        with SuppressionList(journal.path, region=region) as suppression:
+            rows = [r.row for r in held if r.to in suppression]
+    else:
+        rows = [r.row for r in held if r.to in suppressed]
     if not rows:
         return 0
 
@@ -169,4 +183,8 @@ def cancel_opted_out(gateway: Gateway, journal: Journal, campaign_id: str, regio
         async with gateway.async_session() as session:
             return await cancel_held(session, journal, campaign_id, rows=rows)
 
-    return run(main()).canceled
+    try:
+        with journal.run_lock(campaign_id):
+            return run(main()).canceled
+    except CampaignBusyError:
+        return 0

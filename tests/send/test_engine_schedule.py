@@ -188,3 +188,25 @@ def test_the_sending_window_holds_at_send_at(sandbox_factory: Any, tmp_path: Pat
     (row,) = journal.recipients(cid)
     assert row.status == "scheduled"
     assert row.send_at == opens.astimezone(UTC)
+
+
+def test_a_stop_reply_cancels_that_persons_held_message(
+    sandbox_factory: Any, tmp_path: Path
+) -> None:
+    """Twilio keeps a held message after the person opts out; the reply collector cancels it."""
+    from campaigns.audience.suppression import SuppressionList
+    from campaigns.pipeline.replies import collect_replies
+
+    sb = sandbox_factory(**FULL)
+    journal = open_journal(tmp_path)
+    people = numbers(3, 72_000)
+    cid = scheduled_campaign(journal, sb, [datetime.now(UTC) + timedelta(hours=4)] * 3, to=people)
+    asyncio.run(run(sb, journal, cid))
+    assert journal.counts(cid) == {"scheduled": 3}
+    sb.receive(people[0], sb.phone_number, "STOP")
+    with SuppressionList(journal.path) as suppressions:
+        collect_replies(journal, gateway_for(sb), suppressions)
+    by_to = {r.to: r.status for r in journal.recipients(cid)}
+    assert by_to == {people[0]: "canceled", people[1]: "scheduled", people[2]: "scheduled"}
+    ours = journal.recipients(cid)[0].sid
+    assert [m["status"] for m in sb.messages(people[0]) if m["sid"] == ours] == ["canceled"]
