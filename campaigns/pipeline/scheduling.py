@@ -92,7 +92,7 @@ def schedule_plan(
         mode=mode, reason=reason, asked=request.describe(), first=min(times), last=max(times)
     )
     due = {m.row: when for m, when in zip(messages, times, strict=True)}
-    return replace(planned, schedule=schedule, send_at=due)
+    return replace(planned, audience=planned.audience.undeferred(), schedule=schedule, send_at=due)
 
 
 def scheduled_recipients(
