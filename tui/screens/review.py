@@ -91,7 +91,8 @@ class ReviewScreen(StepScreen):
         if audience is not None:
             if draft.plan is not None:  # a row the plan leaves out is not deferred: never sent
                 audience = audience.without({problem.row for problem in draft.plan.problems})
-            deferred = len(audience.deferred)
+            # A schedule puts each time inside the window then: nobody is deferred by now.
+            deferred = 0 if draft.schedule_text.strip() else len(audience.deferred)
             lines.append(
                 f"Audience: {len(audience.included)} included, {len(audience.excluded)} "
                 f"excluded" + (f", {deferred} deferred by quiet hours" if deferred else "")
