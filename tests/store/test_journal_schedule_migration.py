@@ -1,6 +1,6 @@
-"""Scheduling's schema (3) is an appended migration: a journal written at the previous version
-(schema 2: replies) opens with everything it recorded, and its campaigns read as not
-scheduled."""
+"""Scheduling's schema (5) is an appended migration: a journal written at the previous version
+(schema 4: replies, senders, lineage) opens with everything it recorded, and its campaigns
+read as not scheduled."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 from campaigns.store import journal as J
 
 
-def test_a_schema_2_journal_is_brought_forward_losing_nothing(tmp_path: Path) -> None:
+def test_a_schema_4_journal_is_brought_forward_losing_nothing(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    for migration in J.MIGRATIONS[:2]:
+    for migration in J.MIGRATIONS[:4]:
         db.executescript(migration)
     db.execute(
         "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256, sender,"
@@ -25,7 +25,7 @@ def test_a_schema_2_journal_is_brought_forward_losing_nothing(tmp_path: Path) ->
         " not_before, fields) VALUES ('20261130-abcdef', 2, '+14155550100', 'Hi', 1, 0.0079,"
         " 'delivered', 'SM1', NULL, '{}')"
     )
-    db.execute("PRAGMA user_version=2")
+    db.execute("PRAGMA user_version=4")
     db.commit()
     db.close()
 
@@ -45,4 +45,4 @@ def test_a_schema_2_journal_is_brought_forward_losing_nothing(tmp_path: Path) ->
         )
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (J.SCHEMA_VERSION,)
-        assert J.SCHEMA_VERSION == 3
+        assert J.SCHEMA_VERSION == 5
