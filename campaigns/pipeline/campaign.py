@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from campaigns.pipeline.followups import Lineage
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
+    from campaigns.send.schedule import Schedule
     from campaigns.store.journal import Campaign, Journal
     from campaigns.twilio.gateway import TwilioGateway
 
@@ -90,6 +91,10 @@ class PlannedCampaign:
     repeat: Repeat | None = None
     #: A retry or follow-up: the campaign it is made from (`campaigns.pipeline.followups`).
     lineage: Lineage | None = None
+    #: A scheduled campaign (`pipeline.scheduling.schedule_plan`): the mode and why, and each
+    #: planned row's due moment (UTC). None: sent at once.
+    schedule: Schedule | None = None
+    send_at: Mapping[int, datetime] | None = None
 
     def numbers(self) -> Iterator[str]:
         """The planned recipients' E.164 numbers (what the repeat check compares)."""
@@ -341,8 +346,14 @@ def create_campaign(
     `new_campaign`). `canary`: the person's own number, texted the first message first (row 0).
     """
     from campaigns.pipeline.recipients import journal_recipients
+    from campaigns.pipeline.scheduling import scheduled_recipients
 
     require_messages(planned)
+    if canary and planned.schedule is not None:
+        raise InputError(
+            "A canary is sent first and waited for, which a scheduled campaign cannot do.",
+            "Leave out the canary, or send without a schedule.",
+        )
     own = canary_number(canary, planned.region) if canary else None
     recipients = journal_recipients(
         planned.book,
@@ -351,6 +362,7 @@ def create_campaign(
         limited_out=planned.limited_out,
         canary=own,
     )
+    recipients = scheduled_recipients(planned, recipients)
     refuse_repeat(find_repeat_of(journal, planned), new_campaign=new_campaign, hint=repeat_hint)
     return journal.create_campaign(
         template=planned.template_text,
@@ -363,6 +375,7 @@ def create_campaign(
         registration=_registration_seen(planned, sender),
         parent_id=None if planned.lineage is None else planned.lineage.parent_id,
         kind=None if planned.lineage is None else planned.lineage.kind,
+        schedule=None if planned.schedule is None else planned.schedule.to_json(),
     )
 
 
