@@ -54,9 +54,15 @@ class GatewaySession(Protocol):
         messaging_service_sid: str | None = None,
         timeout: float = ...,
         status_callback: str | None = None,
+        send_at: datetime | None = None,
     ) -> MessageRecord:
-        """Create one message, from a number (`from_`) or a Messaging Service; Twilio posts
+        """Create one message, from a number (`from_`) or a Messaging Service; with
+        `send_at` (a service only), Twilio holds it as `scheduled` until then; Twilio posts
         its status changes to `status_callback` when one is given."""
+        ...
+
+    async def cancel(self, sid: str, timeout: float = ...) -> MessageRecord:
+        """Cancel the scheduled message `sid` (30409 once it is no longer scheduled)."""
         ...
 
     async def fetch(self, sid: str, timeout: float = ...) -> MessageRecord:
