@@ -5,17 +5,18 @@ header (`PHONE_ALIASES`), each distinct phone cell is checked once (`checking`, 
 processes for large files), and the book keeps the valid contacts (first seen, in file order,
 built lazily), the problems (missing, invalid, duplicate, scientific notation, bad bytes, NUL)
 and the warnings (landlines, one number under different names). Entirely blank rows are
-skipped.
+skipped. The valid contacts are `ContactColumns` over the file's table (`contacts/columns.py`),
+shared by the audience and the plan.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from campaigns.contacts.checking import Merged, check_numbers
+from campaigns.contacts.columns import ContactColumns
 from campaigns.contacts.phones import region_of
 from campaigns.contacts.reading import COLUMN_CHARS, DELIMITER_NAMES, read_table
 from campaigns.contacts.rows import Contact, ContactWarning, Problem
@@ -113,73 +115,6 @@ NAME_ALIASES: frozenset[str] = frozenset(
 )
 
 
-class _LazyContacts(Sequence[Contact]):
-    """The valid contacts in file order, built from the DataFrame only when asked for.
-
-    A million `Contact` objects cost hundreds of megabytes; callers that only count or page
-    through them never pay for that.
-    """
-
-    def __init__(
-        self,
-        frame: pd.DataFrame,
-        positions: NDArray[np.int64],
-        phones: NDArray[np.object_],
-        zone_codes: NDArray[np.int32],
-        zone_table: list[tuple[str, ...]],
-    ) -> None:
-        self._frame = frame
-        self._positions = positions
-        self._phones = phones
-        self._zone_codes = zone_codes
-        self._zone_table = zone_table
-        self._columns = [str(column) for column in frame.columns]
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, index: int) -> Contact: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Contact]: ...
-    def __getitem__(self, index: int | slice) -> Contact | list[Contact]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("contact index out of range")
-        position = int(self._positions[index])
-        values = self._frame.iloc[position].tolist()
-        return self._make(index, position, values)
-
-    def __iter__(self) -> Iterator[Contact]:
-        step = 10_000
-        for start in range(0, len(self), step):
-            positions = self._positions[start : start + step]
-            block = self._frame.iloc[positions].itertuples(index=False, name=None)
-            for offset, (position, values) in enumerate(zip(positions, block, strict=True)):
-                yield self._make(start + offset, int(position), list(values))
-
-    def fields_at(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
-        """The cells of any rows of the file (valid, invalid or duplicate), by spreadsheet
-        row; rows outside the file are left out."""
-        positions = sorted({row - 2 for row in rows if 0 <= row - 2 < len(self._frame)})
-        block = self._frame.iloc[positions].itertuples(index=False, name=None)
-        return {
-            position + 2: dict(zip(self._columns, values, strict=True))
-            for position, values in zip(positions, block, strict=True)
-        }
-
-    def _make(self, index: int, position: int, values: list[str]) -> Contact:
-        return Contact(
-            row=position + 2,
-            phone=str(self._phones[index]),
-            fields=dict(zip(self._columns, values, strict=True)),
-            timezones=self._zone_table[int(self._zone_codes[index])],
-        )
-
-
 @dataclass(frozen=True)
 class ContactBook:
     """A contacts file read and checked: valid contacts, problems and warnings by row."""
@@ -203,10 +138,14 @@ class ContactBook:
     #: How the file was read, when it matters to the person (not about any row).
     notes: list[str] = field(default_factory=list)
 
+    def columnar(self) -> ContactColumns:
+        """The valid contacts as columns (what the audience and the plan are built on)."""
+        return ContactColumns.of(self.contacts)
+
     def row_fields(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
         """The original cells of `rows`, any row of the file (the export of a campaign keeps
         the columns of the rows that got no message, too)."""
-        if isinstance(self.contacts, _LazyContacts):  # read from a file: it has every row
+        if isinstance(self.contacts, ContactColumns):  # read from a file: it has every row
             return self.contacts.fields_at(rows)
         wanted = set(rows)  # a book built from a plain list of contacts: only those rows
         return {c.row: dict(c.fields) for c in self.contacts if c.row in wanted}
@@ -405,7 +344,7 @@ def load_contacts(
         )
     found_warnings.sort(key=lambda w: w.row)
 
-    contacts = _LazyContacts(
+    contacts = ContactColumns(
         frame,
         rows.valid,
         merged.e164[rows.valid_unique],

@@ -113,7 +113,7 @@ class AudienceScreen(StepScreen):
             self._filled_for = audience
             self._fill(audience, deferred)
 
-    def _fill(self, audience: Audience, deferred: dict[int, datetime]) -> None:
+    def _fill(self, audience: Audience, deferred: Mapping[int, datetime]) -> None:
         """Both tables, at most MAX_ROWS rows each (the counts above cover everyone). Cells
         from the file are `plain` Text: controls visible, and never read as markup."""
         included = self.query_one("#included-table", DataTable)
