@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -319,17 +319,24 @@ def load_contacts(
     phone_column: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ContactBook:
-    """Read and check a contacts file. Raises `InputError` when it cannot be used at all."""
+    """Read and check a contacts file. Raises `InputError` when it cannot be used at all.
+
+    `progress(sentence)`, if given, hears each stage as it starts (the app shows it)."""
+    tell = progress or _silent
     path = Path(path)
     region = _check_region(region)
+    tell("reading the file")
     table = read_table(path, encoding=encoding, delimiter=delimiter)
     frame = table.frame
     columns = list(frame.columns)
     phone = find_phone_column(columns, phone_column)
     excluded = np.zeros(len(frame), dtype=bool)
     excluded[[p.row - 2 for p in table.damaged]] = True
+    tell(f"checking the numbers of {len(frame):,} rows")
     rows, merged = _sort_rows(frame, phone, region, excluded)
+    tell("sorting the rows")
 
     name_columns = [c for c in columns if _header_key(c) in NAME_ALIASES and c != phone]
     found_warnings = _landline_warnings(
@@ -372,6 +379,10 @@ def load_contacts(
         name_columns=name_columns,
         notes=[merged.note] if merged.note else [],
     )
+
+
+def _silent(_stage: str) -> None:
+    """No one listens to the stages."""
 
 
 def _check_region(region: str) -> str:

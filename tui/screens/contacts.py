@@ -5,6 +5,7 @@ suggested repair."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
@@ -81,9 +82,14 @@ class ContactsScreen(StepScreen):
         if self.smscast.contacts_file and not path_input.value:
             path_input.value = self.smscast.contacts_file
         summary = self.query_one("#file-summary", Static)
+        loading = self.draft.loading
+        if loading is not None:  # a file is being read: say which stage, truly
+            name = Path(self.smscast.contacts_file or "").name
+            summary.update(plain_lines(f"Reading {name}: {loading}…"))
         if book is None:
             return
-        summary.update(self._summary(book))
+        if loading is None:
+            summary.update(self._summary(book))
         self._sync_columns(book)
         if book is not self._filled_for:  # refill only for a new file (keeps the cursor)
             self._filled_for = book
