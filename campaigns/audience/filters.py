@@ -327,7 +327,11 @@ class Exclusions(Sequence[Exclusion]):
         self._details = details
         self._quiet_hours = quiet_hours
         # (stable: a problem before a contact of the same row, as one sorted list had it)
-        self._order = np.argsort(np.concatenate([problem_rows, found.rows]), kind="stable")
+        rows = np.concatenate([problem_rows, found.rows])
+        if len(problem_rows) == 0 and bool(np.all(rows[1:] > rows[:-1])):
+            self._order = np.arange(len(rows))  # (already in row order: the usual case)
+        else:
+            self._order = np.argsort(rows, kind="stable")
 
     def __len__(self) -> int:
         return len(self._order)

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
@@ -266,21 +266,62 @@ def _groups_of(
     contacts: ContactColumns, template: Template
 ) -> tuple[NDArray[np.int64], list[dict[str, str]]]:
     """Each contact's group (the distinct cells of the template's columns) and one group's
-    cells each, in order of first appearance."""
+    cells each. A column's distinct values are found once per book (`ContactColumns.cached`)
+    and gathered; groups no contact of these has are left out."""
     count = len(contacts)
     columns = [c for c in template.placeholders if c in contacts.frame.columns]
+    if not columns:
+        return np.zeros(count, dtype=np.int64), ([{}] if count else [])
+    coded = [
+        contacts.cached(("distinct", column), partial(_distinct, column)) for column in columns
+    ]
+    index = contacts.root_index
+    if len(columns) == 1:
+        codes = coded[0][0][index]
+        used = np.bincount(codes, minlength=len(coded[0][1])) > 0
+        codes = (np.cumsum(used) - 1)[codes]
+        values = coded[0][1][used]
+        return codes, [{columns[0]: value} for value in values.tolist()]
     codes = np.zeros(count, dtype=np.int64)
-    for column in columns:
-        column_codes, uniques = pd.factorize(contacts.column(column), use_na_sentinel=False)
-        codes = codes * max(len(uniques), 1) + column_codes
-        codes, _ = pd.factorize(codes, sort=False)  # compact again: no overflow
-    codes = np.asarray(codes, dtype=np.int64)
-    if not count:
-        return codes, []
+    for column_codes, uniques in coded:
+        codes = codes * max(len(uniques), 1) + column_codes[index]
+        compact, _ = pd.factorize(codes, sort=False)  # compact again: no overflow
+        codes = np.asarray(compact, dtype=np.int64)
     _, first = np.unique(codes, return_index=True)  # first contact of each group, by code
-    cells = {column: contacts.column(column)[first] for column in columns}
+    cells = {
+        column: uniques[column_codes[index[first]]]
+        for column, (column_codes, uniques) in zip(columns, coded, strict=True)
+    }
     groups = [{column: cells[column][i] for column in columns} for i in range(len(first))]
     return codes, groups
+
+
+def _distinct(column: str, root: ContactColumns) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """A column's code per contact of the book and its distinct values (code -> value)."""
+    codes, uniques = pd.factorize(root.column(column), use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+#: Numbers priced between two looks at `should_stop` (a cold price table parses some).
+_PRICE_CHUNK = 50_000
+
+
+def _prices_of(
+    contacts: ContactColumns, prices: PriceTable, check: Callable[[], None]
+) -> NDArray[np.float64]:
+    """The price per segment of each contact's number: once per book and price table, in
+    chunks so that a cancelled plan stops (what was priced stays in the table's cache)."""
+
+    def price_all(root: ContactColumns) -> NDArray[np.float64]:
+        phones = root.phones
+        parts = [np.zeros(0)]
+        for start in range(0, len(phones), _PRICE_CHUNK):
+            check()
+            parts.append(prices.for_numbers(phones[start : start + _PRICE_CHUNK]))
+        return np.concatenate(parts)
+
+    priced: NDArray[np.float64] = contacts.cached(("prices", prices), price_all)
+    return priced[contacts.root_index]
 
 
 def build_plan(
@@ -329,16 +370,16 @@ def build_plan(
     message_groups = codes[sent]
     segments = np.array([g.segments for g in groups], dtype=np.int64)[message_groups]
     phones = columns.phones[sent]
-    costs = segments * prices.for_numbers(phones)
+    costs = segments * _prices_of(columns, prices, check)[sent]
     gsm = np.array([g.encoding == GSM7 for g in groups], dtype=bool)[message_groups]
     smart = np.array([g.smart_segments for g in groups], dtype=np.int64)[message_groups]
-    parts, counts = np.unique(segments, return_counts=True)
+    counts = np.bincount(segments) if len(segments) else np.zeros(0, dtype=np.int64)
     summary = PlanSummary(
         messages=len(sent),
         segments=int(segments.sum()),
         cost=float(np.cumsum(costs)[-1]) if len(costs) else 0.0,  # in order, as a loop adds
         currency=prices.currency,
-        histogram={int(p): int(n) for p, n in zip(parts, counts, strict=True)},
+        histogram={parts: int(n) for parts, n in enumerate(counts.tolist()) if n},
         ucs2_messages=int((~gsm).sum()),
         smart_segments=int(smart.sum()),
     )

@@ -8,14 +8,19 @@ spreadsheet row, its E.164 number and an index into the interned time-zone tuple
 audience or a plan is a `take(indices)` of it: new index arrays over the same table, never a
 copy of the cells.
 
+Every `take` remembers its `root` (the book's own columns) and where its contacts sit there
+(`root_index`), so what depends only on the contacts, not on the template or the filters (a
+column's distinct values, each number's price), is worked out once per book (`cached`) and
+gathered by index at every re-plan.
+
 It is a `Sequence[Contact]`, so every caller that reads contacts one by one (the journal rows,
 the CLI's listings) works unchanged; `Contact`s are made on access, in blocks when iterated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, overload
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -30,11 +35,24 @@ __all__ = ["ContactColumns"]
 #: Contacts made per block when iterating (one `iloc` per block, not per contact).
 _BLOCK = 10_000
 
+_T = TypeVar("_T")
+
 
 class ContactColumns(Sequence[Contact]):
     """Contacts in order, stored as arrays over one shared table of strings."""
 
-    __slots__ = ("_columns", "frame", "phones", "positions", "rows", "zone_codes", "zone_table")
+    __slots__ = (
+        "_cache",
+        "_columns",
+        "frame",
+        "phones",
+        "positions",
+        "root",
+        "root_index",
+        "rows",
+        "zone_codes",
+        "zone_table",
+    )
 
     def __init__(
         self,
@@ -44,9 +62,11 @@ class ContactColumns(Sequence[Contact]):
         zone_codes: NDArray[np.int32],
         zone_table: Sequence[tuple[str, ...]],
         rows: NDArray[np.int64] | None = None,
+        root: tuple[ContactColumns, NDArray[np.int64]] | None = None,
     ) -> None:
         """`positions` index `frame`; `rows` are the spreadsheet rows (default: position + 2,
-        as for a file whose header is row 1)."""
+        as for a file whose header is row 1); `root`: the columns these were taken from and
+        the indices there (None: these are the root)."""
         self.frame = frame
         self.positions = np.asarray(positions, dtype=np.int64)
         self.phones = phones
@@ -54,6 +74,11 @@ class ContactColumns(Sequence[Contact]):
         self.zone_table = zone_table
         self.rows = self.positions + 2 if rows is None else np.asarray(rows, dtype=np.int64)
         self._columns = [str(column) for column in frame.columns]
+        self._cache: dict[Hashable, Any] = {}
+        if root is None:
+            self.root, self.root_index = self, np.arange(len(self.positions), dtype=np.int64)
+        else:
+            self.root, self.root_index = root
 
     @classmethod
     def from_contacts(cls, contacts: Iterable[Contact]) -> ContactColumns:
@@ -120,7 +145,17 @@ class ContactColumns(Sequence[Contact]):
             self.zone_codes[indices],
             self.zone_table,
             rows=self.rows[indices],
+            root=(self.root, self.root_index[indices]),
         )
+
+    def cached(self, key: Hashable, compute: Callable[[ContactColumns], _T]) -> _T:
+        """`compute(root)` once per root and `key` (later calls, from any take, get the same
+        value): per-contact facts of the whole book, to be gathered by `root_index`."""
+        cache = self.root._cache
+        if key not in cache:
+            cache[key] = compute(self.root)  # (two threads may both compute: same value)
+        value: _T = cache[key]
+        return value
 
     def without_rows(self, rows: Iterable[int]) -> ContactColumns:
         """These contacts less the ones on spreadsheet `rows`."""
