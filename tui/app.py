@@ -124,8 +124,8 @@ class SmscastApp(App[int]):
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
         self._plan_timer: Timer | None = None
-        #: Called in the worker thread as the audience ("audience") or plan ("plan") work
-        #: starts, with its name: a seam for tests and benchmarks to hold work mid-flight.
+        #: Called in the worker thread as the loading ("contacts"), audience ("audience") or
+        #: plan ("plan") work starts, with its name: a seam for tests to hold work mid-flight.
         self.before_work: Callable[[str], None] | None = None
 
     # ----------------------------------------------------------------- start-up
@@ -354,6 +354,8 @@ class SmscastApp(App[int]):
             self.post_message(msg.LoadProgress(stage, generation))
 
         try:
+            if self.before_work is not None:
+                self.before_work("contacts")
             from tui.core import load_contacts_for
 
             book = load_contacts_for(path, self.region, phone_column, progress)
