@@ -59,8 +59,9 @@ if TYPE_CHECKING:  # the workers import the core when they run: the app opens fi
 
 #: How often buffered engine events are applied to the screen (at most 4 Hz).
 DRAIN_INTERVAL = 0.25
-#: Seconds of quiet typing in the template before the totals are worked out again (the
-#: preview follows each key at once; a key typed meanwhile cancels the plan under way).
+#: Seconds of quiet typing in the template (or between filter toggles) before the totals are
+#: worked out again (the preview follows each key at once; a key typed meanwhile cancels the
+#: plan under way).
 PLAN_DELAY = 0.15
 
 
@@ -202,6 +203,11 @@ class SmscastApp(App[int]):
         """Show one of the seven steps."""
         if mode in self.MODES and self.current_mode != mode:
             self.switch_mode(mode)
+            plan = self.draft.plan
+            if mode == "review" and plan is not None and self.repeat_of(plan) is None:
+                # Review's line about the journal, asked when it is seen: the check reads
+                # every planned number (a million-row set), too much to redo at each edit.
+                self.check_repeat()
 
     def refresh_screen(self) -> None:
         """Ask the visible screen to re-read the draft (not while starting or closing)."""
@@ -438,7 +444,7 @@ class SmscastApp(App[int]):
             return
         self.draft.audience = message.audience
         self.draft.audience_builder = message.builder
-        self.rebuild_plan()
+        self.rebuild_plan(delay=PLAN_DELAY)  # (toggles in a row start one plan, not each)
         self.refresh_screen()
 
     # ------------------------------------------------------------------ compose
@@ -513,7 +519,8 @@ class SmscastApp(App[int]):
             return
         self.draft.plan = message.plan
         self.refresh_screen()
-        self.check_repeat()
+        if self.current_mode == "review":  # (elsewhere: when Review is opened)
+            self.check_repeat()
 
     def check_repeat(self) -> None:
         """Ask the journal, in a worker, whether the plan repeats a campaign (Review says so)."""
