@@ -328,7 +328,7 @@ def drive(
         keep("compose", screen)
         # 5. Review: type SEND, Enter.
         keys("5")
-        screen = term.wait_text("type SEND", timeout=timeout)
+        screen = term.wait_text("To send ", "type SEND", timeout=timeout)  # the plan is ready
         keep("review", screen)
         if review_only:  # the plan is ready (Review offers SEND): quit without sending
             keys("C-q")
@@ -404,7 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "each step, from its key: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.steps.items())
     )
-    print(f"launch to finished campaign: {result.finished_seconds:.1f} s (includes the keys)")
+    if not args.review_only:
+        print(f"launch to finished campaign: {result.finished_seconds:.1f} s (includes the keys)")
     print(f"included {result.included} (verified-only off: {result.included_unfiltered})")
     print("final counts: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
     print(f"exit status {result.exit_status}; demo data left behind: {result.leftovers or 'none'}")

@@ -82,6 +82,8 @@ def filter_choices(book: ContactBook) -> list[dict[str, object]]:
             "verified": frozenset(numbers[::2]) | {"+15550000000"},
             "quiet_hours": QuietHours.parse("09:00-12:00"),  # toll-free zones never meet
         },
+        # a small audience (a tenth of the book: its numbers priced alone, not the book's)
+        {"suppressed": {}, "verified": frozenset(numbers[::10]), "quiet_hours": None},
     ]
 
 
