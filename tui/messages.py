@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the core's types, for the type checker only: workers import
     from campaigns.contacts.book import ContactBook
     from campaigns.pipeline.demo import DemoEnvironment
     from campaigns.send.engine import EngineOptions
-    from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+    from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow
     from tui.widgets.status_table import RecipientRow
 
@@ -44,6 +44,9 @@ class AccountLoaded(Message):
     account: AccountInfo
     senders: list[Sender]
     verified: VerifiedNumbers
+    #: Every sender with its US registration and the Messaging Services' pools (None: not
+    #: read).
+    registration: AccountSenders | None = None
 
 
 @dataclass

@@ -11,7 +11,10 @@ reason):
 3. verified numbers (trial accounts): an unverified contact is excluded as "not a verified
    number of this trial account (Twilio would refuse it with 21608)", and the audience carries
    a hint saying where to verify numbers;
-4. quiet hours: a contact outside its sending window is DEFERRED, not dropped: it stays in
+4. sender registration (`registration`, the preflight): a US-bound contact the campaign's
+   sender cannot reach today (a long code not registered for A2P 10DLC, a toll-free number
+   not verified) is excluded with the reason and what to do; see `registration`;
+5. quiet hours: a contact outside its sending window is DEFERRED, not dropped: it stays in
    `included` and `deferred[row]` says when its window next opens (UTC). Only a number whose
    time zones never share an open moment within 48 hours is excluded. See `quiet_hours` for the
    window's meaning (the ALLOWED hours, default 08:00-21:00 local time).
@@ -41,6 +44,12 @@ import numpy as np
 import pandas as pd
 
 from campaigns.audience.quiet_hours import QuietHours, zone
+from campaigns.audience.registration import (
+    KIND_REGISTRATION,
+    Preflight,
+    RegionBlock,
+    regions_text,
+)
 from campaigns.contacts.columns import ContactColumns
 from campaigns.errors import InputError
 
@@ -51,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND_QUIET_HOURS",
+    "KIND_REGISTRATION",
     "KIND_SUPPRESSED",
     "KIND_UNVERIFIED",
     "UNVERIFIED_REASON",
@@ -80,7 +90,7 @@ _VERIFIED_MODES = ("auto", "on", "off")
 # What quiet hours do to one set of zones (codes in the arrays).
 _SEND, _DEFER, _NEVER, _UNKNOWN = 0, 1, 2, 3
 # The kinds a contact of the book can be excluded for, by code in `Exclusions`.
-_FOUND_KINDS = (KIND_SUPPRESSED, KIND_UNVERIFIED, KIND_QUIET_HOURS)
+_FOUND_KINDS = (KIND_SUPPRESSED, KIND_UNVERIFIED, KIND_QUIET_HOURS, KIND_REGISTRATION)
 _by_row = attrgetter("row")
 
 
@@ -98,7 +108,8 @@ class Exclusion:
     """A row that will not be texted: its number as written, the filter's kind, a sentence.
 
     `kind` is the contact book's problem kind ("missing", "invalid", "scientific-notation",
-    "duplicate") or one of "suppressed", "unverified", "quiet-hours".
+    "duplicate") or one of "suppressed", "unverified", "registration",
+    "quiet-hours".
     """
 
     row: int
@@ -125,6 +136,8 @@ class Audience:
     quiet_hours: QuietHours | None = None
     #: Included numbers whose time zone is unknown (the window could not be checked for them).
     unknown_zone: int = 0
+    #: The sender's registration preflight it was built with (None: not checked).
+    registration: Preflight | None = None
 
     def reasons(self) -> dict[int, Exclusion]:
         """Row -> its exclusion, for showing a row's reason."""
@@ -153,7 +166,7 @@ class Audience:
             included=included,
             deferred=deferred,
             counts=counts,
-            hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours),
+            hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours, self.registration),
         )
 
 
@@ -192,6 +205,8 @@ class AudienceBuilder:
         self._number_codes: NDArray[np.int64] = codes.astype(np.int64)
         self._numbers = pd.Index(numbers)
         self._zones: dict[tuple[str, ...], list[ZoneInfo]] = {}
+        #: Each contact's number's first five characters, coded (made when first needed).
+        self._prefixes: tuple[NDArray[np.int64], list[str]] | None = None
 
     def build(
         self,
@@ -200,6 +215,7 @@ class AudienceBuilder:
         verified: frozenset[str] | None,
         quiet_hours: QuietHours | None,
         now: datetime,
+        registration: Preflight | None = None,
     ) -> Audience:
         """Apply the filters in order. See the module docstring.
 
@@ -207,6 +223,7 @@ class AudienceBuilder:
         a `SuppressionList`, read once via `entries()`) lets exclusions say when and why.
         `verified`: the account's verified numbers, or None for no verified-only filter.
         `quiet_hours`: the allowed window, or None for no quiet hours. `now`: aware datetime.
+        `registration`: the sender's preflight, or None for no registration check.
         """
         if now.tzinfo is None:
             raise ValueError("build_audience needs an aware 'now' (e.g. datetime.now(UTC))")
@@ -219,6 +236,11 @@ class AudienceBuilder:
         kind[self._members(suppressed)] = 0
         if verified is not None:
             kind[(kind < 0) & ~self._members(verified)] = 1
+        blocks: list[RegionBlock] = []
+        block_of = np.zeros(0, dtype=np.int32)
+        if registration is not None and registration.blocks:
+            blocks, block_of = self._blocks(registration)
+            kind[(kind < 0) & (block_of >= 0)] = 3
         opens_at: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         opens: list[datetime | None] = []
         unknown_zone = 0
@@ -247,14 +269,16 @@ class AudienceBuilder:
                 found_kinds,
                 details,
                 quiet_hours,
+                (blocks, block_of[found] if len(block_of) else block_of),
             ),
             deferred=DeferredRows(
                 contacts.rows[opens_at], contacts.zone_codes[opens_at], tuple(opens)
             ),
             counts=dict(counts),
-            hints=_hints(counts, unknown_zone, quiet_hours),
+            hints=_hints(counts, unknown_zone, quiet_hours, registration),
             quiet_hours=quiet_hours,
             unknown_zone=unknown_zone,
+            registration=registration,
         )
 
     def _members(self, numbers: Container[str]) -> NDArray[np.bool_]:
@@ -274,6 +298,27 @@ class AudienceBuilder:
             hit = np.array([n in numbers for n in self._numbers] + [False], dtype=bool)
         member: NDArray[np.bool_] = hit[self._number_codes]
         return member
+
+    def _blocks(self, registration: Preflight) -> tuple[list[RegionBlock], NDArray[np.int32]]:
+        """Per contact: the index of the registration block its number meets (-1: none), and
+        the blocks. `block_for` depends on the number's first five characters only ("+1415":
+        the region), so it is asked once per distinct prefix of the book."""
+        if self._prefixes is None:
+            prefixes = [phone[:5] for phone in self.contacts.phones.tolist()]
+            coded, distinct = pd.factorize(np.array(prefixes, dtype=object), sort=False)
+            self._prefixes = (np.asarray(coded, dtype=np.int64), [str(u) for u in distinct])
+        codes, uniques = self._prefixes
+        blocks: list[RegionBlock] = []
+        index: dict[int, int] = {}
+        per_prefix = np.full(len(uniques) + 1, -1, dtype=np.int32)
+        for code, prefix in enumerate(uniques):
+            block = registration.block_for(prefix)
+            if block is not None:
+                per_prefix[code] = index.setdefault(id(block), len(blocks))
+                if per_prefix[code] == len(blocks):
+                    blocks.append(block)
+        block_of: NDArray[np.int32] = per_prefix[codes]
+        return blocks, block_of
 
     def _windows(
         self, window: QuietHours, now: datetime
@@ -320,8 +365,11 @@ class Exclusions(Sequence[Exclusion]):
         found_kinds: NDArray[np.int8],
         details: Mapping[str, object] | None,
         quiet_hours: QuietHours | None,
+        blocks: tuple[list[RegionBlock], NDArray[np.int32]] = ([], np.zeros(0, dtype=np.int32)),
     ) -> None:
+        """`blocks`: the registration blocks and, per found contact, the one it met."""
         self._problems = problems
+        self._blocks = blocks
         self._found = found
         self._kinds = found_kinds
         self._details = details
@@ -366,6 +414,9 @@ class Exclusions(Sequence[Exclusion]):
             reason = _suppressed_reason(self._details, phone)
         elif kind == KIND_UNVERIFIED:
             reason = UNVERIFIED_REASON
+        elif kind == KIND_REGISTRATION:
+            blocks, block_of = self._blocks
+            reason = blocks[int(block_of[index])].sentence()
         else:
             assert self._quiet_hours is not None  # excluded by quiet hours only when on
             zones = self._found.zone_table[int(self._found.zone_codes[index])]
@@ -432,10 +483,15 @@ def build_audience(
     verified: frozenset[str] | None,
     quiet_hours: QuietHours | None,
     now: datetime,
+    registration: Preflight | None = None,
 ) -> Audience:
     """One-shot `AudienceBuilder(book).build(...)`; keep a builder to recount cheaply."""
     return AudienceBuilder(book).build(
-        suppressed=suppressed, verified=verified, quiet_hours=quiet_hours, now=now
+        suppressed=suppressed,
+        verified=verified,
+        quiet_hours=quiet_hours,
+        now=now,
+        registration=registration,
     )
 
 
@@ -458,10 +514,22 @@ def _never_reason(window: QuietHours, zones: Iterable[str]) -> str:
     )
 
 
-def _hints(counts: Counter[str], unknown_zone: int, window: QuietHours | None) -> list[str]:
+def _hints(
+    counts: Counter[str],
+    unknown_zone: int,
+    window: QuietHours | None,
+    registration: Preflight | None = None,
+) -> list[str]:
     hints: list[str] = []
     if counts.get(KIND_UNVERIFIED):
         hints.append(VERIFY_HINT)
+    if counts.get(KIND_REGISTRATION) and registration is not None:
+        advice = sorted({block.advice for block in registration.blocks.values()})
+        hints.append(
+            f"{counts[KIND_REGISTRATION]} recipients are left out: {registration.sender} "
+            f"cannot text {regions_text(registration.blocks)} numbers today. To reach "
+            f"them: {'; or '.join(advice)}."
+        )
     if counts.get("deferred") and window is not None:
         hints.append(
             f"{counts['deferred']} recipients are outside their sending window ({window} "

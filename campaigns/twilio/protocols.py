@@ -8,11 +8,20 @@ type while this module (like `campaigns.twilio.models`) loads no SDK.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from campaigns.twilio.credentials import CredentialSource
-from campaigns.twilio.models import AccountInfo, MessageRecord, Sender, VerifiedNumbers
+from campaigns.twilio.models import (
+    AccountInfo,
+    AccountSenders,
+    InboundListing,
+    MessageRecord,
+    MessagingService,
+    Sender,
+    VerifiedNumbers,
+)
 
 
 class GatewaySettings(CredentialSource, Protocol):
@@ -74,7 +83,16 @@ class Gateway(Protocol):
         ...
 
     def messaging_services(self) -> list[Sender]:
-        """The account's Messaging Services, each as a sender."""
+        """The account's Messaging Services, each as a sender paced at its pool's throughput."""
+        ...
+
+    def service_pools(self) -> list[MessagingService]:
+        """The account's Messaging Services with their sender pools."""
+        ...
+
+    def account_senders(self) -> AccountSenders:
+        """Every sender with its US registration, and the services' pools ("unknown" when
+        Twilio will not say)."""
         ...
 
     def verified_numbers(self) -> VerifiedNumbers:
@@ -87,6 +105,18 @@ class Gateway(Protocol):
 
     def messages_to(self, to: str, since: datetime) -> list[MessageRecord]:
         """Messages to `to` created at or after `since`."""
+        ...
+
+    def inbound(
+        self,
+        to: str,
+        since: datetime,
+        *,
+        page_size: int = ...,
+        known: Callable[[str], bool] | None = None,
+    ) -> InboundListing:
+        """Messages to our number `to` sent at or after `since`, newest first, up to the
+        first page with a `known` SID (replies)."""
         ...
 
     def async_session(self, max_in_flight: int = ...) -> GatewaySession:

@@ -31,7 +31,17 @@ from campaigns.pipeline.recipients import journal_recipients
 NOW = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # night in the Americas, day in Asia
 PRICES = PriceTable({"GB": 0.05, "default": 0.11})
 NAMES = ["Ana", "Zoë", "José", "", "  ", "Ann 😀", "“Bo”", "Li\u200b", "Al\x07", "Ωmega", "Ed"]
-NOTES = ["", "see you soon", "x" * 170, "z" * 400, "y" * 1700, "   ", "\u200b", "café {ok}", "€5 — off"]
+NOTES = [
+    "",
+    "see you soon",
+    "x" * 170,
+    "z" * 400,
+    "y" * 1700,
+    "   ",
+    "\u200b",
+    "café {ok}",
+    "€5 — off",
+]
 # area codes in one zone (NY, LA, Honolulu), several (toll-free: every US zone), and abroad
 PREFIXES = ["+1212555", "+1415555", "+1808555", "+1800555", "+44207946", "+91981000", "+6141255"]
 TEMPLATES = [
