@@ -44,6 +44,7 @@ class ContactColumns(Sequence[Contact]):
     __slots__ = (
         "_cache",
         "_columns",
+        "first_row",
         "frame",
         "phones",
         "positions",
@@ -63,16 +64,19 @@ class ContactColumns(Sequence[Contact]):
         zone_table: Sequence[tuple[str, ...]],
         rows: NDArray[np.int64] | None = None,
         root: tuple[ContactColumns, NDArray[np.int64]] | None = None,
+        first_row: int = 2,
     ) -> None:
-        """`positions` index `frame`; `rows` are the spreadsheet rows (default: position + 2,
-        as for a file whose header is row 1); `root`: the columns these were taken from and
-        the indices there (None: these are the root)."""
+        """`positions` index `frame`; `rows` are the spreadsheet rows (default: position +
+        `first_row`, the row of the frame's first line: 2 under a header, 1 for a vCard's
+        first card); `root`: the columns these were taken from and the indices there (None:
+        these are the root)."""
         self.frame = frame
         self.positions = np.asarray(positions, dtype=np.int64)
         self.phones = phones
         self.zone_codes = zone_codes
         self.zone_table = zone_table
-        self.rows = self.positions + 2 if rows is None else np.asarray(rows, dtype=np.int64)
+        self.first_row = first_row
+        self.rows = self.positions + first_row if rows is None else np.asarray(rows, dtype=np.int64)
         self._columns = [str(column) for column in frame.columns]
         self._cache: dict[Hashable, Any] = {}
         if root is None:
@@ -146,6 +150,7 @@ class ContactColumns(Sequence[Contact]):
             self.zone_table,
             rows=self.rows[indices],
             root=(self.root, self.root_index[indices]),
+            first_row=self.first_row,
         )
 
     def cached(self, key: Hashable, compute: Callable[[ContactColumns], _T]) -> _T:
@@ -169,11 +174,12 @@ class ContactColumns(Sequence[Contact]):
 
     def fields_at(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
         """The cells of any rows of the file (valid, invalid or duplicate), by spreadsheet
-        row; rows outside the file are left out (positions are rows - 2)."""
-        positions = sorted({row - 2 for row in rows if 0 <= row - 2 < len(self.frame)})
+        row; rows outside the file are left out (positions are rows - `first_row`)."""
+        first = self.first_row
+        positions = sorted({row - first for row in rows if 0 <= row - first < len(self.frame)})
         block = self.frame.iloc[positions].itertuples(index=False, name=None)
         return {
-            position + 2: dict(zip(self._columns, values, strict=True))
+            position + first: dict(zip(self._columns, values, strict=True))
             for position, values in zip(positions, block, strict=True)
         }
 
