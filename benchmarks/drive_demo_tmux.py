@@ -1,6 +1,7 @@
 """Drive `smscast demo` in a real terminal (tmux), from launch to a finished campaign.
 
     python benchmarks/drive_demo_tmux.py [--size 100x30] [--timeout 90] [--quiet]
+                                         [--contacts FILE --review-only]
 
 It starts `smscast demo` in a detached tmux session of exactly that size, on a private tmux
 server (`tmux -L <unique name>`, no config file, no status line) so it never touches another
@@ -20,6 +21,11 @@ directory on exit. The tmux server is killed in a `finally`.
 It prints the time from launch to the first screen and to the finished campaign (the demo's
 speed as a person sees it; noisy on a loaded machine). Exit status 0 when every step was
 seen, 1 otherwise. `tests/e2e/test_demo_tmux.py` runs it under pytest.
+
+`--contacts FILE` runs the demo on that file instead of the bundled sample (`smscast demo
+FILE`; the sandbox verifies two thirds of its numbers), and prints how long each step took
+from its key (the app at a million rows, issue 15); `--review-only` stops at Review, once it
+offers SEND (the plan is ready), and quits there: a million-row campaign is not sent.
 """
 
 from __future__ import annotations
@@ -69,6 +75,8 @@ class DriveResult:
     included_unfiltered: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     leftovers: list[str] = field(default_factory=list)
+    #: Seconds each step took, from its key to the screen that proves it (in order).
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 class Terminal:
@@ -184,12 +192,14 @@ class Terminal:
         self.tmux("kill-server", check=False)
 
 
-def smscast_command() -> list[str]:
-    """`smscast demo` from this interpreter's environment (the console script if installed)."""
+def smscast_command(contacts: Path | None = None) -> list[str]:
+    """`smscast demo [FILE]` from this interpreter (the console script if installed and no
+    PYTHONPATH points elsewhere; else the module, so a worktree runs its own code)."""
+    extra = [str(contacts)] if contacts is not None else []
     script = Path(sys.executable).parent / "smscast"
-    if script.is_file():
-        return [str(script), "demo"]
-    return [sys.executable, "-m", "campaigns.cli.main", "demo"]
+    if script.is_file() and not os.environ.get("PYTHONPATH"):
+        return [str(script), "demo", *extra]
+    return [sys.executable, "-m", "campaigns.cli.main", "demo", *extra]
 
 
 def clean_env(home: Path, size: tuple[int, int]) -> dict[str, str]:
@@ -210,7 +220,7 @@ def clean_env(home: Path, size: tuple[int, int]) -> dict[str, str]:
         "COLUMNS": str(size[0]),
         "LINES": str(size[1]),
     }
-    for name in ("VIRTUAL_ENV", "PYENV_VERSION", "PYENV_ROOT"):
+    for name in ("VIRTUAL_ENV", "PYENV_VERSION", "PYENV_ROOT", "PYTHONPATH"):
         if name in os.environ:
             env[name] = os.environ[name]
     for folder in ("data", "config", "cache", "state", "tmp"):
@@ -243,6 +253,8 @@ def drive(
     size: tuple[int, int] = (100, 30),
     timeout: float = 90.0,
     show: Callable[[str, str], None] | None = None,
+    contacts: Path | None = None,
+    review_only: bool = False,
 ) -> DriveResult:
     """Run the demo in tmux from launch to a finished campaign and back out; the result.
 
@@ -252,25 +264,35 @@ def drive(
     home = Path(tempfile.mkdtemp(prefix="smscast-tmux-"))
     term = Terminal(f"smscast-drive-{os.getpid()}-{time.monotonic_ns()}", size, home)
 
+    mark = [time.monotonic()]
+
     def keep(title: str, screen: str) -> None:
         result.screens[title] = screen
+        result.steps[title] = time.monotonic() - mark[0]
         if show is not None:
             show(title, screen)
+
+    def keys(*names: str, literal: bool = False) -> None:
+        mark[0] = time.monotonic()
+        term.keys(*names, literal=literal)
+
+    name = contacts.name if contacts is not None else "sample_contacts.csv"
 
     try:
         env = clean_env(home, size)
         started = time.monotonic()
-        term.start(smscast_command(), env, REPO)
+        mark[0] = started
+        term.start(smscast_command(contacts), env, REPO)
         # 1. Contacts: the sample file read, its problems listed.
-        screen = term.wait_text("sample_contacts.csv: encoding", " rows: ", timeout=timeout)
+        screen = term.wait_text(f"{name}: encoding", " rows: ", timeout=timeout)
         result.first_screen_seconds = time.monotonic() - started
         keep("contacts (launch)", screen)
         # 2. Account: the sandbox's trial account, its sender and verified numbers.
-        term.keys("1")
+        keys("1")
         screen = term.wait_text("Type: Trial", "Verified numbers (", timeout=timeout)
         keep("account", screen)
         # 3. Audience: counts; the verified-only filter off and on again recounts at once.
-        term.keys("3")
+        keys("3")
         screen = term.wait(
             "the audience counted",
             lambda s: re.search(r"\d+ included \(", s) and "Verified numbers only" in s,
@@ -278,7 +300,7 @@ def drive(
         )
         included = number(r"(\d+) included \(", screen)
         keep("audience", screen)
-        term.keys("v")
+        keys("v")
         screen = term.wait(
             "more included with verified-only off",
             lambda s: number(r"(\d+) included \(", s) > included,
@@ -286,18 +308,18 @@ def drive(
         )
         result.included_unfiltered = number(r"(\d+) included \(", screen)
         keep("audience, verified-only off", screen)
-        term.keys("v")
+        keys("v")
         screen = term.wait(
             "the verified-only filter back on",
             lambda s: number(r"(\d+) included \(", s) == included,
             timeout,
         )
         result.included = included
-        term.keys("x")
+        keys("x")
         screen = term.wait_text("verified", timeout=timeout)
         keep("audience, excluded tab", screen)
         # 4. Compose: the preview of the first contact's message and its segments.
-        term.keys("4")
+        keys("4")
         screen = term.wait(
             "the compose preview",
             lambda s: re.search(r"Preview 1/\d+", s) and "segment" in s,
@@ -305,14 +327,19 @@ def drive(
         )
         keep("compose", screen)
         # 5. Review: type SEND, Enter.
-        term.keys("5")
-        screen = term.wait_text("type SEND", timeout=timeout)
+        keys("5")
+        screen = term.wait_text("To send ", "type SEND", timeout=timeout)  # the plan is ready
         keep("review", screen)
-        term.keys("s")  # focus the confirmation (the footer drops the screen's letter keys)
+        if review_only:  # the plan is ready (Review offers SEND): quit without sending
+            keys("C-q")
+            result.exit_status = term.wait_exit(timeout)
+            result.leftovers = sorted(p.name for p in (home / "tmp").glob("smscast-demo-*"))
+            return result
+        keys("s")  # focus the confirmation (the footer drops the screen's letter keys)
         term.wait("the confirmation focused", lambda s: "s Confirm" not in footer(s), timeout)
-        term.keys("SEND", literal=True)
+        keys("SEND", literal=True)
         term.wait("SEND typed", lambda s: re.search(r"Confirm \(s\):\s+SEND\s*$", s, re.M), timeout)
-        term.keys("Enter")
+        keys("Enter")
         # 6. Send: watch it go, then finish.
         screen = term.wait_text("Campaign ", "Status", timeout=timeout)
         keep("send (started)", screen)
@@ -326,10 +353,10 @@ def drive(
         keep("send (finished)", screen)
         result.counts = status_counts(screen)
         # 7. History lists it; then quit cleanly.
-        term.keys("7")
-        screen = term.wait_text("finished", "sample_contacts.csv", timeout=timeout)
+        keys("7")
+        screen = term.wait_text("finished", name, timeout=timeout)
         keep("history", screen)
-        term.keys("C-q")
+        keys("C-q")
         result.exit_status = term.wait_exit(timeout)
         result.leftovers = sorted(p.name for p in (home / "tmp").glob("smscast-demo-*"))
     finally:
@@ -352,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=parse_size, default=(100, 30), help="COLUMNSxLINES")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds per step")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--contacts", type=Path, help="a contacts file instead of the sample")
+    parser.add_argument(
+        "--review-only", action="store_true", help="stop at Review (the plan ready), not send"
+    )
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         print("tmux is not installed (apt-get install tmux).", file=sys.stderr)
@@ -363,20 +394,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(screen.rstrip("\n"))
 
     try:
-        result = drive(args.size, args.timeout, show)
+        result = drive(args.size, args.timeout, show, args.contacts, args.review_only)
     except DriveError as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     width, height = result.size
     print(f"size {width}x{height}")
     print(f"launch to first screen: {result.first_screen_seconds:.1f} s")
-    print(f"launch to finished campaign: {result.finished_seconds:.1f} s (includes the keys)")
+    print(
+        "each step, from its key: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.steps.items())
+    )
+    if not args.review_only:
+        print(f"launch to finished campaign: {result.finished_seconds:.1f} s (includes the keys)")
     print(f"included {result.included} (verified-only off: {result.included_unfiltered})")
     print("final counts: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
     print(f"exit status {result.exit_status}; demo data left behind: {result.leftovers or 'none'}")
     ok = result.exit_status == 0 and not result.leftovers
     sent = to_text(result.counts)
-    ok = ok and sent == result.included
+    ok = ok and (args.review_only or sent == result.included)
     return 0 if ok else 1
 
 

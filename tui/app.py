@@ -29,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import get_current_worker
 
 from campaigns.errors import SmscastError
 from campaigns.store.statuses import CampaignState
@@ -58,6 +59,10 @@ if TYPE_CHECKING:  # the workers import the core when they run: the app opens fi
 
 #: How often buffered engine events are applied to the screen (at most 4 Hz).
 DRAIN_INTERVAL = 0.25
+#: Seconds of quiet typing in the template (or between filter toggles) before the totals are
+#: worked out again (the preview follows each key at once; a key typed meanwhile cancels the
+#: plan under way).
+PLAN_DELAY = 0.15
 
 
 class SmscastApp(App[int]):
@@ -123,6 +128,10 @@ class SmscastApp(App[int]):
         self._demo_env: DemoEnvironment | None = None  # started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
+        self._plan_timer: Timer | None = None
+        #: Called in the worker thread as the loading ("contacts"), audience ("audience") or
+        #: plan ("plan") work starts, with its name: a seam for tests to hold work mid-flight.
+        self.before_work: Callable[[str], None] | None = None
 
     # ----------------------------------------------------------------- start-up
 
@@ -198,6 +207,11 @@ class SmscastApp(App[int]):
         """Show one of the seven steps."""
         if mode in self.MODES and self.current_mode != mode:
             self.switch_mode(mode)
+            plan = self.draft.plan
+            if mode == "review" and plan is not None and self.repeat_of(plan) is None:
+                # Review's line about the journal, asked when it is seen: the check reads
+                # every planned number (a million-row set), too much to redo at each edit.
+                self.check_repeat()
 
     def refresh_screen(self) -> None:
         """Ask the visible screen to re-read the draft (not while starting or closing)."""
@@ -247,6 +261,8 @@ class SmscastApp(App[int]):
         """A worker reported an error."""
         if message.title == "Account":
             self.on_account_failed(message.text)
+        if message.title == "Contacts":
+            self.draft.loading = None
         self.fail(message.title, message.text)
         self.refresh_screen()
 
@@ -344,23 +360,42 @@ class SmscastApp(App[int]):
 
     # ----------------------------------------------------------------- contacts
     def load_contacts(self, path: str, phone_column: str | None = None) -> None:
-        """Read a contacts file in a worker; `ContactsLoaded` follows."""
+        """Read a contacts file in a worker (`LoadProgress` tells each stage); `ContactsLoaded`
+        follows."""
         self.contacts_file = path
-        self._load_contacts_worker(path, phone_column)
+        self.draft.load_generation += 1
+        self.draft.loading = "reading the file"
+        self.refresh_screen()
+        self._load_contacts_worker(path, phone_column, self.draft.load_generation)
 
     @work(thread=True, exclusive=True, group="contacts", exit_on_error=False)
-    def _load_contacts_worker(self, path: str, phone_column: str | None) -> None:
+    def _load_contacts_worker(self, path: str, phone_column: str | None, generation: int) -> None:
+        def progress(stage: str) -> None:
+            self.post_message(msg.LoadProgress(stage, generation))
+
         try:
+            if self.before_work is not None:
+                self.before_work("contacts")
             from tui.core import load_contacts_for
 
-            book = load_contacts_for(path, self.region, phone_column)
+            book = load_contacts_for(path, self.region, phone_column, progress)
         except Exception as error:
-            self.report_failure("Contacts", error)
+            if generation == self.draft.load_generation:
+                self.report_failure("Contacts", error)
             return
-        self.post_message(msg.ContactsLoaded(book))
+        self.post_message(msg.ContactsLoaded(book, generation))
+
+    def on_load_progress(self, message: msg.LoadProgress) -> None:
+        """Say which stage of reading the file is under way."""
+        if message.generation == self.draft.load_generation and self.draft.loading:
+            self.draft.loading = message.stage
+            self.refresh_screen()
 
     def on_contacts_loaded(self, message: msg.ContactsLoaded) -> None:
         """Keep the book and recount the audience."""
+        if message.generation != self.draft.load_generation:
+            return  # another file was opened meanwhile
+        self.draft.loading = None
         self.draft.book = message.book
         self.draft.preview_index = 0
         self.draft.audience = None
@@ -380,15 +415,32 @@ class SmscastApp(App[int]):
         self.rebuild_audience()
 
     def rebuild_audience(self) -> None:
-        """Recount the audience for the current book and filters, in a worker."""
-        if self.draft.book is None:
+        """Recount the audience for the current book and filters, in a worker. Until it is
+        counted there is no audience and no plan (the screens say they are being counted):
+        a recount under way for older filters is dropped."""
+        draft = self.draft
+        if draft.book is None:
             return
-        self.draft.audience_generation += 1
-        self._audience_worker(self.draft.audience_generation, self.draft.snapshot())
+        draft.audience_generation += 1
+        draft.audience = None
+        self.rebuild_plan()  # (none until the audience is counted)
+        self.refresh_screen()
+        self._audience_worker(draft.audience_generation, draft.snapshot())
+
+    def _stale(self, kind: str, generation: int) -> bool:
+        """From a worker: has its work been replaced (cancelled, or newer inputs)?"""
+        current = (
+            self.draft.audience_generation if kind == "audience" else self.draft.plan_generation
+        )
+        return generation != current or get_current_worker().is_cancelled
 
     @work(thread=True, exclusive=True, group="audience", exit_on_error=False)
     def _audience_worker(self, generation: int, draft: Draft) -> None:
         try:
+            if self.before_work is not None:
+                self.before_work("audience")
+            if self._stale("audience", generation):
+                return
             from tui.core import build_audience_for
 
             builder, audience = build_audience_for(
@@ -397,7 +449,8 @@ class SmscastApp(App[int]):
         except Exception as error:
             self.report_failure("Audience", error)
             return
-        self.post_message(msg.AudienceBuilt(audience, generation, builder))
+        if not self._stale("audience", generation):
+            self.post_message(msg.AudienceBuilt(audience, generation, builder))
 
     def on_audience_built(self, message: msg.AudienceBuilt) -> None:
         """Keep the newest audience and re-plan."""
@@ -405,16 +458,20 @@ class SmscastApp(App[int]):
             return
         self.draft.audience = message.audience
         self.draft.audience_builder = message.builder
+        self.rebuild_plan(delay=PLAN_DELAY)  # (toggles in a row start one plan, not each)
         self.refresh_screen()
-        self.rebuild_plan()
 
     # ------------------------------------------------------------------ compose
     def set_template(self, text: str) -> None:
-        """The template changed in the editor: parse it now, re-plan in a worker."""
+        """The template changed in the editor (each key): parse it and show the preview now;
+        the plan of the old template is dropped at once and the new one is built in a worker
+        once typing pauses for `PLAN_DELAY`."""
+        if text == self.draft.template_text:
+            return
         self.draft.template_text = text
         self._parse_template()
+        self.rebuild_plan(delay=PLAN_DELAY)
         self.refresh_screen()
-        self.rebuild_plan()
 
     def _parse_template(self) -> None:
         draft = self.draft
@@ -428,25 +485,47 @@ class SmscastApp(App[int]):
         except Exception as error:
             draft.template_error = describe_error(error, "Template")
 
-    def rebuild_plan(self) -> None:
-        """Build the plan (every recipient's message, segments and cost) in a worker."""
+    def rebuild_plan(self, delay: float = 0.0) -> None:
+        """Build the plan (every recipient's message, segments and cost) in a worker, after
+        `delay` seconds. The plan of older inputs is dropped now, and its worker stops."""
         draft = self.draft
         draft.plan_generation += 1
+        draft.plan = None
+        if self._plan_timer is not None:
+            self._plan_timer.stop()
+            self._plan_timer = None
         if draft.audience is None or draft.template is None:
-            draft.plan = None
             return
-        self._plan_worker(draft.plan_generation, draft.audience, draft.template)
+        if delay > 0:
+            self._plan_timer = self.set_timer(delay, self._start_plan)
+        else:
+            self._start_plan()
+
+    def _start_plan(self) -> None:
+        self._plan_timer = None
+        draft = self.draft
+        if draft.audience is not None and draft.template is not None:
+            self._plan_worker(draft.plan_generation, draft.audience, draft.template)
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
     def _plan_worker(self, generation: int, audience: Audience, template: Template) -> None:
+        from campaigns.compose.plan import PlanCancelled
+
         try:
+            if self.before_work is not None:
+                self.before_work("plan")
             from tui.core import build_plan_for
 
-            plan = build_plan_for(audience, template, self.settings)
+            plan = build_plan_for(
+                audience, template, self.settings, lambda: self._stale("plan", generation)
+            )
+        except PlanCancelled:
+            return
         except Exception as error:
             self.report_failure("Plan", error)
             return
-        self.post_message(msg.PlanBuilt(plan, generation))
+        if not self._stale("plan", generation):
+            self.post_message(msg.PlanBuilt(plan, generation))
 
     def on_plan_built(self, message: msg.PlanBuilt) -> None:
         """Keep the newest plan."""
@@ -454,7 +533,8 @@ class SmscastApp(App[int]):
             return
         self.draft.plan = message.plan
         self.refresh_screen()
-        self.check_repeat()
+        if self.current_mode == "review":  # (elsewhere: when Review is opened)
+            self.check_repeat()
 
     def check_repeat(self) -> None:
         """Ask the journal, in a worker, whether the plan repeats a campaign (Review says so)."""

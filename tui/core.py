@@ -6,7 +6,7 @@ a worker thread never shares a SQLite connection with another thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # each function imports what it runs: the app opens before th
     from campaigns.audience.filters import Audience, AudienceBuilder
     from campaigns.audience.suppression import Suppression
     from campaigns.compose.plan import Plan
+    from campaigns.compose.pricing import PriceTable
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
     from campaigns.contacts.book import ContactBook
@@ -69,11 +70,19 @@ def prepare_contacts_loading() -> None:
     prepare_worker_processes()
 
 
-def load_contacts_for(path: str, region: str, phone_column: str | None = None) -> ContactBook:
-    """Read and check a contacts file exactly as `smscast check` does (a `ContactBook`)."""
+def load_contacts_for(
+    path: str,
+    region: str,
+    phone_column: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ContactBook:
+    """Read and check a contacts file exactly as `smscast check` does (a `ContactBook`);
+    `progress(sentence)` hears each stage ("checking 1,000,000 distinct numbers")."""
     from campaigns.contacts.book import load_contacts
 
-    return load_contacts(Path(path).expanduser(), region=region, phone_column=phone_column)
+    return load_contacts(
+        Path(path).expanduser(), region=region, phone_column=phone_column, progress=progress
+    )
 
 
 def suppression_entries(db_path: Path | None, region: str = "US") -> dict[str, Suppression]:
@@ -125,14 +134,34 @@ def build_audience_for(
     )
 
 
-def build_plan_for(audience: Audience, template: Template, settings: Settings | None) -> Plan:
-    """Every included recipient's message, its segments and estimated cost."""
-    from campaigns.compose.pricing import PriceTable
+def build_plan_for(
+    audience: Audience,
+    template: Template,
+    settings: Settings | None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Plan:
+    """Every included recipient's message, its segments and estimated cost. Raises
+    `campaigns.compose.plan.PlanCancelled` once `should_stop()` is true."""
     from campaigns.pipeline.campaign import build_plan_for as build
 
-    prices = getattr(settings, "prices", None) or PriceTable()
-    plan, _ = build(audience, template, prices)
+    plan, _ = build(audience, template, _prices(settings), should_stop=should_stop)
     return plan
+
+
+_DEFAULT_PRICES: list[PriceTable] = []  # the built-in table, made once (it caches lookups)
+
+
+def _prices(settings: Settings | None) -> PriceTable:
+    """The settings' price table, else the built-in one (the same object every time, so the
+    numbers it has priced are not parsed again at the next edit)."""
+    prices = getattr(settings, "prices", None)
+    if prices is not None:
+        return prices  # type: ignore[no-any-return]
+    if not _DEFAULT_PRICES:
+        from campaigns.compose.pricing import PriceTable
+
+        _DEFAULT_PRICES.append(PriceTable())
+    return _DEFAULT_PRICES[0]
 
 
 def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:

@@ -50,10 +50,19 @@ class AccountLoaded(Message):
 
 
 @dataclass
+class LoadProgress(Message):
+    """The contacts worker started a stage (`stage`: "checking the numbers of N rows")."""
+
+    stage: str
+    generation: int
+
+
+@dataclass
 class ContactsLoaded(Message):
-    """A `ContactBook` read from disk."""
+    """A `ContactBook` read from disk; `generation` drops a load another one replaced."""
 
     book: ContactBook
+    generation: int = 0
 
 
 @dataclass

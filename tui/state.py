@@ -59,6 +59,10 @@ class Draft:
     #: The account's senders with their US registration (None: not read).
     account_senders: AccountSenders | None = None
     book: ContactBook | None = None
+    #: The stage of the contacts file being read now ("checking the numbers of 1,000,000
+    #: rows"), None when no file is being read; `load_generation` drops a superseded load.
+    loading: str | None = None
+    load_generation: int = 0
     filters: Filters = field(default_factory=Filters)
     audience: Audience | None = None
     audience_builder: AudienceBuilder | None = None  # for `book` (recounts cheaply)
@@ -66,6 +70,8 @@ class Draft:
     template_text: str = DEFAULT_TEMPLATE
     template: Template | None = None  # when it parses
     template_error: str | None = None
+    #: The plan of exactly this audience and template (None while it is being built: every
+    #: change of either drops it at once, so the plan on screen is the one that is sent).
     plan: Plan | None = None
     plan_generation: int = 0
     preview_index: int = 0
@@ -86,6 +92,16 @@ class Draft:
     def is_trial(self) -> bool:
         """True when the account is a Trial account (or not known yet: the safer guess)."""
         return self.account is None or self.account.type != "Full"
+
+    @property
+    def counting(self) -> bool:
+        """True while the audience of the loaded contacts is being counted."""
+        return self.book is not None and self.audience is None
+
+    @property
+    def planning(self) -> bool:
+        """True while the plan of the current audience and template is being built."""
+        return self.audience is not None and self.template is not None and self.plan is None
 
     def registration(self) -> Preflight | None:
         """The chosen sender's registration preflight (None: no sender, or not read)."""

@@ -19,21 +19,29 @@ reason):
    time zones never share an open moment within 48 hours is excluded. See `quiet_hours` for the
    window's meaning (the ALLOWED hours, default 08:00-21:00 local time).
 
-Recounting must be instant (the TUI toggles filters and recounts): `AudienceBuilder(book)`
-materialises the contacts once, and each `build(...)` is then a single pass with set lookups
-and one quiet-hours computation per distinct set of time zones. `build_audience` is the
+Recounting must be instant (the TUI toggles filters and recounts, at a million contacts):
+`AudienceBuilder(book)` takes the book's columns (`campaigns.contacts.columns`) and codes each
+distinct number once; each `build(...)` is then a few vectorised passes: one mask per filter
+(a hash lookup of the suppressed or verified numbers, not a loop over contacts), one
+quiet-hours computation per distinct set of time zones, gathered by each contact's zone code.
+The `Audience` it returns holds index arrays over the book's columns: its `included`,
+`excluded` and `deferred` make a `Contact`, an `Exclusion` or a datetime only when one is
+read, so a recount costs milliseconds and no object per contact. `build_audience` is the
 one-shot form.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Container, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, overload
 from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
 
 from campaigns.audience.quiet_hours import QuietHours, zone
 from campaigns.audience.registration import (
@@ -42,9 +50,12 @@ from campaigns.audience.registration import (
     RegionBlock,
     regions_text,
 )
+from campaigns.contacts.columns import ContactColumns
 from campaigns.errors import InputError
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from campaigns.contacts.rows import Contact, Problem
 
 __all__ = [
@@ -56,7 +67,9 @@ __all__ = [
     "VERIFY_HINT",
     "Audience",
     "AudienceBuilder",
+    "DeferredRows",
     "Exclusion",
+    "Exclusions",
     "build_audience",
     "resolve_verified_only",
 ]
@@ -74,8 +87,10 @@ VERIFY_HINT = (
 )
 _SUPPRESSED_REASON = "on the suppression list (opted out or removed by hand)"
 _VERIFIED_MODES = ("auto", "on", "off")
-# What quiet hours do to one set of zones.
-_SEND, _DEFER, _NEVER, _UNKNOWN = "send", "defer", "never", "unknown-zone"
+# What quiet hours do to one set of zones (codes in the arrays).
+_SEND, _DEFER, _NEVER, _UNKNOWN = 0, 1, 2, 3
+# The kinds a contact of the book can be excluded for, by code in `Exclusions`.
+_FOUND_KINDS = (KIND_SUPPRESSED, KIND_UNVERIFIED, KIND_QUIET_HOURS, KIND_REGISTRATION)
 _by_row = attrgetter("row")
 
 
@@ -113,9 +128,9 @@ class Audience:
     one key per exclusion kind; `hints` what the person can do (e.g. where to verify numbers).
     """
 
-    included: list[Contact]
-    excluded: list[Exclusion]
-    deferred: dict[int, datetime]
+    included: Sequence[Contact]
+    excluded: Sequence[Exclusion]
+    deferred: Mapping[int, datetime]
     counts: dict[str, int]
     hints: list[str] = field(default_factory=list)
     quiet_hours: QuietHours | None = None
@@ -135,8 +150,16 @@ class Audience:
         if not rows:
             return self
         counts = dict(self.counts)
-        deferred = {row: at for row, at in self.deferred.items() if row not in rows}
-        included = [contact for contact in self.included if contact.row not in rows]
+        deferred: Mapping[int, datetime]
+        included: Sequence[Contact]
+        if isinstance(self.deferred, DeferredRows):
+            deferred = self.deferred.without(rows)
+        else:
+            deferred = {row: at for row, at in self.deferred.items() if row not in rows}
+        if isinstance(self.included, ContactColumns):
+            included = self.included.without_rows(rows)
+        else:
+            included = [contact for contact in self.included if contact.row not in rows]
         counts["deferred"], counts["included"] = len(deferred), len(included)
         return replace(
             self,
@@ -183,18 +206,22 @@ class AudienceBuilder:
     """A contact book prepared once, so that `build` can be called at every filter toggle."""
 
     def __init__(self, book: _Book) -> None:
-        self.contacts: list[Contact] = list(book.contacts)
+        self.contacts: ContactColumns = ContactColumns.of(book.contacts)
         first_per_row: dict[int, Exclusion] = {}
         for problem in book.problems:
             first_per_row.setdefault(
                 problem.row, Exclusion(problem.row, problem.value, problem.kind, problem.reason)
             )
         self.problems: list[Exclusion] = sorted(first_per_row.values(), key=_by_row)
+        self._problem_rows = np.array([e.row for e in self.problems], dtype=np.int64)
         self._problem_counts = Counter(exclusion.kind for exclusion in self.problems)
+        # Each distinct number once: a filter looks its numbers up here, then gathers.
+        codes, numbers = pd.factorize(self.contacts.phones, sort=False)
+        self._number_codes: NDArray[np.int64] = codes.astype(np.int64)
+        self._numbers = pd.Index(numbers)
         self._zones: dict[tuple[str, ...], list[ZoneInfo]] = {}
-        self._unverified: dict[int, Exclusion] = {}  # the same value at every recount
-        #: Row -> (the block it met, its exclusion): the same value while the sender is.
-        self._registered: dict[int, tuple[RegionBlock, Exclusion]] = {}
+        #: Each contact's number's first five characters, coded (made when first needed).
+        self._prefixes: tuple[NDArray[np.int64], list[str]] | None = None
 
     def build(
         self,
@@ -218,66 +245,50 @@ class AudienceBuilder:
         now = now.astimezone(UTC)
         suppressed = _loaded(suppressed)
         details = suppressed if isinstance(suppressed, Mapping) else None
-        # Zone tuples are shared between contacts (the book interns them) and hashing a tuple of
-        # 42 zone names per contact costs more than the rest of the loop: key them by identity.
-        windows: dict[int, tuple[tuple[str, ...], str, datetime | None]] = {}
-        unverified = self._unverified
-        included: list[Contact] = []
-        found: list[Exclusion] = []
-        deferred: dict[int, datetime] = {}
-        counts: Counter[str] = Counter(self._problem_counts)
+        contacts = self.contacts
+        count = len(contacts)
+        kind = np.full(count, -1, dtype=np.int8)  # -1: included, else a `_FOUND_KINDS` code
+        kind[self._members(suppressed)] = 0
+        if verified is not None:
+            kind[(kind < 0) & ~self._members(verified)] = 1
+        blocks: list[RegionBlock] = []
+        block_of = np.zeros(0, dtype=np.int32)
+        if registration is not None and registration.blocks:
+            blocks, block_of = self._blocks(registration)
+            kind[(kind < 0) & (block_of >= 0)] = 3
+        opens_at: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        opens: list[datetime | None] = []
         unknown_zone = 0
-        blocks = registration if registration is not None and registration.blocks else None
-        registered = self._registered
-        for contact in self.contacts:
-            phone = contact.phone
-            if phone in suppressed:
-                reason = _suppressed_reason(details, phone)
-                found.append(Exclusion(contact.row, phone, KIND_SUPPRESSED, reason))
-                continue
-            if verified is not None and phone not in verified:
-                exclusion = unverified.get(contact.row)
-                if exclusion is None:
-                    exclusion = Exclusion(contact.row, phone, KIND_UNVERIFIED, UNVERIFIED_REASON)
-                    unverified[contact.row] = exclusion
-                found.append(exclusion)
-                continue
-            if blocks is not None:
-                block = blocks.block_for(phone)
-                if block is not None:
-                    cached = registered.get(contact.row)
-                    if cached is None or cached[0] is not block:
-                        exclusion = Exclusion(
-                            contact.row, phone, KIND_REGISTRATION, block.sentence()
-                        )
-                        cached = registered[contact.row] = (block, exclusion)
-                    found.append(cached[1])
-                    continue
-            if quiet_hours is not None:
-                zones = contact.timezones
-                state = windows.get(id(zones))
-                if state is None or state[0] is not zones:
-                    state = (zones, *self._window(quiet_hours, zones, now))
-                    windows[id(zones)] = state
-                action = state[1]
-                if action == _DEFER:
-                    deferred[contact.row] = state[2]  # type: ignore[assignment]
-                elif action == _NEVER:
-                    reason = _never_reason(quiet_hours, zones)
-                    found.append(Exclusion(contact.row, phone, KIND_QUIET_HOURS, reason))
-                    continue
-                elif action == _UNKNOWN:
-                    unknown_zone += 1
-            included.append(contact)
-        for exclusion in found:
-            counts[exclusion.kind] += 1
-        excluded = sorted([*self.problems, *found], key=_by_row) if found else list(self.problems)
+        if quiet_hours is not None:
+            actions, opens = self._windows(quiet_hours, now)
+            action = actions[contacts.zone_codes]
+            kind[(kind < 0) & (action == _NEVER)] = 2
+            unknown_zone = int(((kind < 0) & (action == _UNKNOWN)).sum())
+            opens_at = np.flatnonzero((kind < 0) & (action == _DEFER))
+        included = np.flatnonzero(kind < 0)
+        found = np.flatnonzero(kind >= 0)
+        found_kinds = kind[found]
+        counts: Counter[str] = Counter(self._problem_counts)
+        if len(found):  # (keys in order of first appearance, as counting one by one gives)
+            _, first = np.unique(found_kinds, return_index=True)
+            for code in found_kinds[np.sort(first)]:
+                counts[_FOUND_KINDS[code]] = int((found_kinds == code).sum())
         counts["included"] = len(included)
-        counts["deferred"] = len(deferred)
+        counts["deferred"] = len(opens_at)
         return Audience(
-            included=included,
-            excluded=excluded,
-            deferred=deferred,
+            included=contacts.take(included),
+            excluded=Exclusions(
+                self.problems,
+                self._problem_rows,
+                contacts.take(found),
+                found_kinds,
+                details,
+                quiet_hours,
+                (blocks, block_of[found] if len(block_of) else block_of),
+            ),
+            deferred=DeferredRows(
+                contacts.rows[opens_at], contacts.zone_codes[opens_at], tuple(opens)
+            ),
             counts=dict(counts),
             hints=_hints(counts, unknown_zone, quiet_hours, registration),
             quiet_hours=quiet_hours,
@@ -285,9 +296,61 @@ class AudienceBuilder:
             registration=registration,
         )
 
+    def _members(self, numbers: Container[str]) -> NDArray[np.bool_]:
+        """Per contact: is its number in `numbers`? (A lookup per listed number when they can
+        be listed, else one `in` per distinct number of the book.)"""
+        if isinstance(numbers, Collection):
+            listed = [n for n in numbers if isinstance(n, str)]
+            found = (
+                self._numbers.get_indexer(pd.Index(listed))
+                if listed
+                else np.zeros(0, dtype=np.intp)
+            )
+            hit = np.zeros(len(self._numbers) + 1, dtype=bool)
+            hit[found] = True  # a number not in the book is -1: the spare last slot
+            hit[-1] = False
+        else:
+            hit = np.array([n in numbers for n in self._numbers] + [False], dtype=bool)
+        member: NDArray[np.bool_] = hit[self._number_codes]
+        return member
+
+    def _blocks(self, registration: Preflight) -> tuple[list[RegionBlock], NDArray[np.int32]]:
+        """Per contact: the index of the registration block its number meets (-1: none), and
+        the blocks. `block_for` depends on the number's first five characters only ("+1415":
+        the region), so it is asked once per distinct prefix of the book."""
+        if self._prefixes is None:
+            prefixes = [phone[:5] for phone in self.contacts.phones.tolist()]
+            coded, distinct = pd.factorize(np.array(prefixes, dtype=object), sort=False)
+            self._prefixes = (np.asarray(coded, dtype=np.int64), [str(u) for u in distinct])
+        codes, uniques = self._prefixes
+        blocks: list[RegionBlock] = []
+        index: dict[int, int] = {}
+        per_prefix = np.full(len(uniques) + 1, -1, dtype=np.int32)
+        for code, prefix in enumerate(uniques):
+            block = registration.block_for(prefix)
+            if block is not None:
+                per_prefix[code] = index.setdefault(id(block), len(blocks))
+                if per_prefix[code] == len(blocks):
+                    blocks.append(block)
+        block_of: NDArray[np.int32] = per_prefix[codes]
+        return blocks, block_of
+
+    def _windows(
+        self, window: QuietHours, now: datetime
+    ) -> tuple[NDArray[np.int8], list[datetime | None]]:
+        """Per distinct set of time zones (the book's zone codes): what quiet hours do to a
+        number in them now (send, defer, never, unknown), and when its window opens."""
+        actions = np.zeros(len(self.contacts.zone_table), dtype=np.int8)
+        opens: list[datetime | None] = []
+        for code, names in enumerate(self.contacts.zone_table):
+            action, at = self._window(window, names, now)
+            actions[code] = action
+            opens.append(at)
+        return actions, opens
+
     def _window(
         self, window: QuietHours, names: tuple[str, ...], now: datetime
-    ) -> tuple[str, datetime | None]:
+    ) -> tuple[int, datetime | None]:
         """What quiet hours do to a number in these zones now: send, defer (until), never."""
         infos = self._zone_infos(names)
         if not infos:
@@ -303,6 +366,129 @@ class AudienceBuilder:
             infos = [tz for tz in (zone(name) for name in names) if tz is not None]
             self._zones[names] = infos
         return infos
+
+
+class Exclusions(Sequence[Exclusion]):
+    """The excluded rows in row order: the book's problems and the contacts a filter left
+    out, each `Exclusion` made when it is read."""
+
+    def __init__(
+        self,
+        problems: list[Exclusion],
+        problem_rows: NDArray[np.int64],
+        found: ContactColumns,
+        found_kinds: NDArray[np.int8],
+        details: Mapping[str, object] | None,
+        quiet_hours: QuietHours | None,
+        blocks: tuple[list[RegionBlock], NDArray[np.int32]] = ([], np.zeros(0, dtype=np.int32)),
+    ) -> None:
+        """`blocks`: the registration blocks and, per found contact, the one it met."""
+        self._problems = problems
+        self._blocks = blocks
+        self._found = found
+        self._kinds = found_kinds
+        self._details = details
+        self._quiet_hours = quiet_hours
+        # (stable: a problem before a contact of the same row, as one sorted list had it)
+        rows = np.concatenate([problem_rows, found.rows])
+        if len(problem_rows) == 0 and bool(np.all(rows[1:] > rows[:-1])):
+            self._order = np.arange(len(rows))  # (already in row order: the usual case)
+        else:
+            self._order = np.argsort(rows, kind="stable")
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same exclusions (a list, another `Exclusions`)."""
+        if not isinstance(other, Sequence) or len(other) != len(self):
+            return False
+        return all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # (a sequence, compared by its items)
+
+    @overload
+    def __getitem__(self, index: int) -> Exclusion: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Exclusion]: ...
+    def __getitem__(self, index: int | slice) -> Exclusion | list[Exclusion]:
+        if isinstance(index, slice):
+            return [self._make(int(i)) for i in self._order[index]]
+        return self._make(int(self._order[index]))
+
+    def __iter__(self) -> Iterator[Exclusion]:
+        return (self._make(int(i)) for i in self._order)
+
+    def _make(self, merged: int) -> Exclusion:
+        if merged < len(self._problems):
+            return self._problems[merged]
+        index = merged - len(self._problems)
+        row, phone = int(self._found.rows[index]), str(self._found.phones[index])
+        kind = _FOUND_KINDS[self._kinds[index]]
+        if kind == KIND_SUPPRESSED:
+            reason = _suppressed_reason(self._details, phone)
+        elif kind == KIND_UNVERIFIED:
+            reason = UNVERIFIED_REASON
+        elif kind == KIND_REGISTRATION:
+            blocks, block_of = self._blocks
+            reason = blocks[int(block_of[index])].sentence()
+        else:
+            assert self._quiet_hours is not None  # excluded by quiet hours only when on
+            zones = self._found.zone_table[int(self._found.zone_codes[index])]
+            reason = _never_reason(self._quiet_hours, zones)
+        return Exclusion(row, phone, kind, reason)
+
+
+class DeferredRows(Mapping[int, datetime]):
+    """Row -> the UTC instant its sending window opens, for the deferred contacts (in contact
+    order), from their zone codes; point lookups build a dict once, on first use."""
+
+    def __init__(
+        self,
+        rows: NDArray[np.int64],
+        zone_codes: NDArray[np.int32],
+        opens: tuple[datetime | None, ...],
+    ) -> None:
+        self._rows = rows
+        self._zone_codes = zone_codes
+        self._opens = opens
+        self._lookup: dict[int, datetime] | None = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(row) for row in self._rows)
+
+    def __getitem__(self, row: int) -> datetime:
+        if self._lookup is None:
+            self._lookup = dict(self._pairs())
+        return self._lookup[row]
+
+    def __contains__(self, row: object) -> bool:
+        try:
+            self[row]  # type: ignore[index]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def _pairs(self) -> Iterator[tuple[int, datetime]]:
+        opens = self._opens
+        for row, code in zip(self._rows.tolist(), self._zone_codes.tolist(), strict=True):
+            at = opens[code]
+            assert at is not None  # deferred only where the window opens later
+            yield row, at
+
+    def of_rows(self, rows: Collection[int]) -> dict[int, datetime]:
+        """The deferrals of just these rows (one vectorised pass; no dict of them all)."""
+        wanted = np.isin(self._rows, np.fromiter(rows, dtype=np.int64, count=len(rows)))
+        picked = DeferredRows(self._rows[wanted], self._zone_codes[wanted], self._opens)
+        return dict(picked._pairs())
+
+    def without(self, rows: Collection[int]) -> DeferredRows:
+        """These deferrals less `rows`."""
+        keep = ~np.isin(self._rows, np.fromiter(rows, dtype=np.int64, count=len(rows)))
+        return DeferredRows(self._rows[keep], self._zone_codes[keep], self._opens)
 
 
 def build_audience(

@@ -2,6 +2,17 @@
 
 `build_plan(contacts, template, prices)` renders the template for every contact, analyzes the
 body (`campaigns.compose.segments`) and prices it (`campaigns.compose.pricing`, an estimate).
+
+Columnar, for a million contacts: a body depends only on the cells of the columns the template
+uses, so the contacts are grouped by those cells (`pandas.factorize`, column by column) and each
+distinct combination is rendered, checked and analyzed ONCE ("Hi {first_name|there}" over a
+million rows renders a few hundred bodies, not a million). The per-contact facts are then
+arrays gathered by each contact's group: segments, cost (segments x the price of its number,
+the same float product as one by one), the totals (the cost summed in order, `numpy.cumsum`,
+so the float is the one a loop adds up). `Plan.messages` makes a `PlannedMessage` only when
+one is read. A template with a column of distinct values ({Phone}) is one group per row: the
+old cost, never more. `should_stop` lets the app cancel a plan that is no longer wanted.
+
 Rows left out,
 each a `Problem`:
 - "body-too-long": a body over 1,600 characters (UTF-16 code units; Twilio refuses it, 21617);
@@ -19,16 +30,37 @@ Rows kept, with a `ContactWarning`:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, overload
+
+import numpy as np
+import pandas as pd
 
 from campaigns.compose.pricing import PriceTable
 from campaigns.compose.segments import GSM7, MAX_BODY_CHARS, analyze, smart_encode, utf16_length
 from campaigns.compose.template import Template, snake_case
+from campaigns.contacts.columns import ContactColumns
 from campaigns.contacts.rows import Contact, ContactWarning, Problem
 from campaigns.untrusted import visible
 
-__all__ = ["PROBLEM_LABELS", "Plan", "PlanSummary", "PlannedMessage", "build_plan"]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = [
+    "PROBLEM_LABELS",
+    "Plan",
+    "PlanCancelled",
+    "PlanSummary",
+    "PlannedMessage",
+    "PlannedMessages",
+    "build_plan",
+]
+
+
+class PlanCancelled(Exception):
+    """`build_plan` stopped because `should_stop()` said the plan is no longer wanted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +126,25 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[ContactWarning] = field(default_factory=list)
 
+    @cached_property
+    def _problem_by_row(self) -> dict[int, Problem]:
+        return {problem.row: problem for problem in reversed(self.problems)}
+
+    @cached_property
+    def _warnings_by_row(self) -> dict[int, list[ContactWarning]]:
+        found: dict[int, list[ContactWarning]] = {}
+        for warning in self.warnings:
+            found.setdefault(warning.row, []).append(warning)
+        return found
+
+    def problem_at(self, row: int) -> Problem | None:
+        """The first problem with this row's message (empty, blank, too long), if any."""
+        return self._problem_by_row.get(row)
+
+    def warnings_at(self, row: int) -> list[ContactWarning]:
+        """This row's warnings, in order (looked up, not searched: a million rows)."""
+        return self._warnings_by_row.get(row, [])
+
     def left_out(self) -> str:
         """The rows the message itself leaves out, in words ("3 left out: 2 with an empty
         message, 1 too long"), or "" when there are none (for the app's counts)."""
@@ -112,63 +163,246 @@ PROBLEM_LABELS: dict[str, str] = {
 }
 
 
-def build_plan(contacts: Iterable[Contact], template: Template, prices: PriceTable) -> Plan:
-    """Render, analyze and price one message per contact, in order."""
-    messages: list[PlannedMessage] = []
-    problems: list[Problem] = []
-    warnings: list[ContactWarning] = []
-    histogram: Counter[int] = Counter()
-    total_segments = 0
-    total_cost = 0.0
-    ucs2 = 0
-    smart_segments = 0
-    render, empty_fields, for_number = template.render, template.empty_fields, prices.for_number
-    check_empty = bool(template.required)
-    for contact in contacts:
-        body = render(contact.fields)
-        if len(body) > MAX_BODY_CHARS // 2 and utf16_length(body) > MAX_BODY_CHARS:
-            problems.append(_too_long(contact, body))
-            continue
-        printable = body.isprintable()
-        if not (printable and body.strip()) and _is_blank(body):
-            problems.append(_blank(contact, body, template))
-            continue
-        if check_empty:
-            empty = empty_fields(contact.fields)
-            if empty:
-                warnings.append(_empty_warning(contact, empty))
-        if not printable and (controls := _controls(body)):
-            warnings.append(_control_warning(contact, controls))
-        info = analyze(body)
-        segments = info.segments
-        cost = segments * for_number(contact.phone)
-        messages.append(
-            PlannedMessage(contact.row, contact.phone, body, info.encoding, segments, cost)
+class PlannedMessages(Sequence[PlannedMessage]):
+    """The planned messages in order, as columns: a `PlannedMessage` is made when read."""
+
+    def __init__(
+        self,
+        rows: NDArray[np.int64],
+        phones: NDArray[np.object_],
+        groups: NDArray[np.int64],
+        bodies: Sequence[str],
+        encodings: Sequence[str],
+        segments: NDArray[np.int64],
+        costs: NDArray[np.float64],
+    ) -> None:
+        self.rows, self.phones, self.groups = rows, phones, groups
+        self._bodies, self._encodings = bodies, encodings
+        self.segments, self.costs = segments, costs
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same messages (a list, other columns)."""
+        if not isinstance(other, Sequence) or len(other) != len(self):
+            return False
+        return all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # (a sequence, compared by its messages)
+
+    @overload
+    def __getitem__(self, index: int) -> PlannedMessage: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PlannedMessage]: ...
+    def __getitem__(self, index: int | slice) -> PlannedMessage | list[PlannedMessage]:
+        if isinstance(index, slice):
+            return [self._make(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("message index out of range")
+        return self._make(index)
+
+    def __iter__(self) -> Iterator[PlannedMessage]:
+        bodies, encodings = self._bodies, self._encodings
+        for row, phone, group, parts, cost in zip(
+            self.rows.tolist(),
+            self.phones.tolist(),
+            self.groups.tolist(),
+            self.segments.tolist(),
+            self.costs.tolist(),
+            strict=True,
+        ):
+            yield PlannedMessage(row, phone, bodies[group], encodings[group], parts, cost)
+
+    def _make(self, index: int) -> PlannedMessage:
+        group = int(self.groups[index])
+        return PlannedMessage(
+            int(self.rows[index]),
+            str(self.phones[index]),
+            self._bodies[group],
+            self._encodings[group],
+            int(self.segments[index]),
+            float(self.costs[index]),
         )
-        histogram[segments] += 1
-        total_segments += segments
-        total_cost += cost
-        if info.encoding == GSM7:
-            smart_segments += segments
+
+
+# What a group's body is (`_Group.status`).
+_OK, _TOO_LONG, _BLANK = 0, 1, 2
+
+
+@dataclass(slots=True)
+class _Group:
+    """One distinct combination of the template's cells: its body and what it is."""
+
+    body: str
+    status: int
+    encoding: str = GSM7
+    segments: int = 0
+    smart_segments: int = 0
+    empty: list[str] = field(default_factory=list)
+    controls: list[str] = field(default_factory=list)
+
+
+def _group(template: Template, fields: Mapping[str, str]) -> _Group:
+    """Render and judge one body, as the plan has always judged each (see the docstring)."""
+    body = template.render(fields)
+    if len(body) > MAX_BODY_CHARS // 2 and utf16_length(body) > MAX_BODY_CHARS:
+        return _Group(body, _TOO_LONG)
+    printable = body.isprintable()
+    if not (printable and body.strip()) and _is_blank(body):
+        return _Group(body, _BLANK)
+    empty = template.empty_fields(fields) if template.required else []
+    controls = _controls(body) if not printable else []
+    info = analyze(body)
+    smart = info.segments
+    if info.encoding != GSM7:
+        smart = min(info.segments, analyze(smart_encode(body)).segments)
+    return _Group(body, _OK, info.encoding, info.segments, smart, empty, controls)
+
+
+def _groups_of(
+    contacts: ContactColumns, template: Template
+) -> tuple[NDArray[np.int64], list[dict[str, str]]]:
+    """Each contact's group (the distinct cells of the template's columns) and one group's
+    cells each. A column's distinct values are found once per book (`ContactColumns.cached`)
+    and gathered; groups no contact of these has are left out."""
+    count = len(contacts)
+    columns = [c for c in template.placeholders if c in contacts.frame.columns]
+    if not columns:
+        return np.zeros(count, dtype=np.int64), ([{}] if count else [])
+    coded = [
+        contacts.cached(("distinct", column), partial(_distinct, column)) for column in columns
+    ]
+    index = contacts.root_index
+    if len(columns) == 1:
+        codes = coded[0][0][index]
+        used = np.bincount(codes, minlength=len(coded[0][1])) > 0
+        codes = (np.cumsum(used) - 1)[codes]
+        values = coded[0][1][used]
+        return codes, [{columns[0]: value} for value in values.tolist()]
+    codes = np.zeros(count, dtype=np.int64)
+    for column_codes, uniques in coded:
+        codes = codes * max(len(uniques), 1) + column_codes[index]
+        compact, _ = pd.factorize(codes, sort=False)  # compact again: no overflow
+        codes = np.asarray(compact, dtype=np.int64)
+    _, first = np.unique(codes, return_index=True)  # first contact of each group, by code
+    cells = {
+        column: uniques[column_codes[index[first]]]
+        for column, (column_codes, uniques) in zip(columns, coded, strict=True)
+    }
+    groups = [{column: cells[column][i] for column in columns} for i in range(len(first))]
+    return codes, groups
+
+
+def _distinct(column: str, root: ContactColumns) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """A column's code per contact of the book and its distinct values (code -> value)."""
+    codes, uniques = pd.factorize(root.column(column), use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+#: Numbers priced between two looks at `should_stop`: a cold price table parses some
+#: (~15 us each), and a cancelled plan must stop within tens of milliseconds.
+_PRICE_CHUNK = 5_000
+
+
+def _prices_of(
+    contacts: ContactColumns, prices: PriceTable, check: Callable[[], None]
+) -> NDArray[np.float64]:
+    """The price per segment of each contact's number: once per book and price table (or,
+    for an audience of under a quarter of the book, just its numbers), in chunks so that a
+    cancelled plan stops (what was priced stays in the table's cache)."""
+
+    def price_all(root: ContactColumns) -> NDArray[np.float64]:
+        phones = root.phones
+        parts = [np.zeros(0)]
+        for start in range(0, len(phones), _PRICE_CHUNK):
+            check()
+            parts.append(prices.for_numbers(phones[start : start + _PRICE_CHUNK]))
+        return np.concatenate(parts)
+
+    if len(contacts) * 4 < len(contacts.root):  # a small audience: price just its numbers
+        return price_all(contacts)
+    priced: NDArray[np.float64] = contacts.cached(("prices", prices), price_all)
+    return priced[contacts.root_index]
+
+
+def build_plan(
+    contacts: Iterable[Contact],
+    template: Template,
+    prices: PriceTable,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+) -> Plan:
+    """Render, analyze and price one message per contact, in order (see the docstring).
+
+    Raises `PlanCancelled` as soon as `should_stop()` is true (checked between groups).
+    """
+    columns = ContactColumns.of(contacts)
+
+    def check() -> None:
+        if should_stop is not None and should_stop():
+            raise PlanCancelled
+
+    check()
+    codes, cells = _groups_of(columns, template)
+    groups: list[_Group] = []
+    for start in range(0, len(cells), 512):
+        check()
+        groups.extend(_group(template, fields) for fields in cells[start : start + 512])
+    check()
+    status = np.array([g.status for g in groups], dtype=np.int8)[codes]
+    rows = columns.rows
+    problems: list[Problem] = []
+    for index in np.flatnonzero(status != _OK).tolist():
+        code = int(codes[index])
+        if groups[code].status == _TOO_LONG:
+            problems.append(_too_long(int(rows[index]), groups[code].body))
         else:
-            ucs2 += 1
-            smart_segments += min(segments, analyze(smart_encode(body)).segments)
+            problems.append(_blank(int(rows[index]), groups[code].body, cells[code], template))
+    warned = np.array([bool(g.empty or g.controls) for g in groups], dtype=bool)[codes]
+    warnings: list[ContactWarning] = []
+    for index in np.flatnonzero(warned & (status == _OK)).tolist():
+        group = groups[int(codes[index])]
+        if group.empty:
+            warnings.append(_empty_warning(int(rows[index]), group.empty))
+        if group.controls:
+            warnings.append(_control_warning(int(rows[index]), group.controls))
+    check()
+    sent = np.flatnonzero(status == _OK)
+    message_groups = codes[sent]
+    segments = np.array([g.segments for g in groups], dtype=np.int64)[message_groups]
+    phones = columns.phones[sent]
+    costs = segments * _prices_of(columns, prices, check)[sent]
+    gsm = np.array([g.encoding == GSM7 for g in groups], dtype=bool)[message_groups]
+    smart = np.array([g.smart_segments for g in groups], dtype=np.int64)[message_groups]
+    counts = np.bincount(segments) if len(segments) else np.zeros(0, dtype=np.int64)
     summary = PlanSummary(
-        messages=len(messages),
-        segments=total_segments,
-        cost=total_cost,
+        messages=len(sent),
+        segments=int(segments.sum()),
+        cost=float(np.cumsum(costs)[-1]) if len(costs) else 0.0,  # in order, as a loop adds
         currency=prices.currency,
-        histogram=dict(sorted(histogram.items())),
-        ucs2_messages=ucs2,
-        smart_segments=smart_segments,
+        histogram={parts: int(n) for parts, n in enumerate(counts.tolist()) if n},
+        ucs2_messages=int((~gsm).sum()),
+        smart_segments=int(smart.sum()),
+    )
+    messages = PlannedMessages(
+        rows[sent],
+        phones,
+        message_groups,
+        [g.body for g in groups],
+        [g.encoding for g in groups],
+        segments,
+        costs,
     )
     return Plan(messages, summary, problems, warnings)
 
 
-def _too_long(contact: Contact, body: str) -> Problem:
+def _too_long(row: int, body: str) -> Problem:
     length = utf16_length(body)
     return Problem(
-        row=contact.row,
+        row=row,
         column="body",
         value=f"{length} characters",
         kind="body-too-long",
@@ -215,8 +449,8 @@ def _char_name(char: str) -> str:
     return _CONTROL_NAMES.get(char, "") or unicodedata.name(char, "control character")
 
 
-def _blank(contact: Contact, body: str, template: Template) -> Problem:
-    fields = template.empty_fields(contact.fields) if template.required else []
+def _blank(row: int, body: str, cells: Mapping[str, str], template: Template) -> Problem:
+    fields = template.empty_fields(cells) if template.required else []
     cause = (
         f" because {', '.join(repr(name) for name in fields)} "
         f"{'is' if len(fields) == 1 else 'are'} empty"
@@ -225,7 +459,7 @@ def _blank(contact: Contact, body: str, template: Template) -> Problem:
     )
     if not body:
         return Problem(
-            row=contact.row,
+            row=row,
             column="body",
             value="",
             kind="body-empty",
@@ -233,7 +467,7 @@ def _blank(contact: Contact, body: str, template: Template) -> Problem:
             "message (error 21602). Fill the cell or give the placeholder a default",
         )
     return Problem(
-        row=contact.row,
+        row=row,
         column="body",
         value=visible(body[:40]),
         kind="body-blank",
@@ -243,12 +477,12 @@ def _blank(contact: Contact, body: str, template: Template) -> Problem:
     )
 
 
-def _control_warning(contact: Contact, controls: list[str]) -> ContactWarning:
+def _control_warning(row: int, controls: list[str]) -> ContactWarning:
     shown = ", ".join(f"{visible(char)} ({_char_name(char)})" for char in controls[:5])
     more = f" and {len(controls) - 5} more" if len(controls) > 5 else ""
     what = "a control character" if len(controls) == 1 else "control characters"
     return ContactWarning(
-        row=contact.row,
+        row=row,
         kind="control-character",
         message=(
             f"the message contains {what} "
@@ -258,10 +492,10 @@ def _control_warning(contact: Contact, controls: list[str]) -> ContactWarning:
     )
 
 
-def _empty_warning(contact: Contact, columns: list[str]) -> ContactWarning:
+def _empty_warning(row: int, columns: list[str]) -> ContactWarning:
     names = ", ".join(repr(column) for column in columns)
     return ContactWarning(
-        row=contact.row,
+        row=row,
         kind="empty-field",
         message=(
             f"{names} {'is' if len(columns) == 1 else 'are'} empty, so the message has a gap; "

@@ -17,13 +17,18 @@ default = 0.12     # every region not listed (here or in the defaults)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sized
 from functools import lru_cache
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
+import numpy as np
 import phonenumbers
 
 from campaigns.contacts.phones import region_of
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 __all__ = ["CURRENCY", "DEFAULT_OTHER", "DEFAULT_PRICES", "PriceTable", "region_for_number"]
 
@@ -66,7 +71,7 @@ class PriceTable:
     that says which entry is wrong. Immutable once built.
     """
 
-    __slots__ = ("_by_prefix", "_default", "_prices", "currency")
+    __slots__ = ("_by_number", "_by_prefix", "_default", "_prices", "currency")
 
     def __init__(
         self,
@@ -90,6 +95,7 @@ class PriceTable:
         self._default = default
         self.currency = currency
         self._by_prefix: dict[str, float] = {}
+        self._by_number: dict[str, float] = {}
 
     @property
     def prices(self) -> Mapping[str, float]:
@@ -126,15 +132,25 @@ class PriceTable:
         Cached by the number's first five characters ("+1415", "+4479"...) whenever they
         decide the price: always in North America (the area code decides the country) and
         wherever every region sharing the calling code costs the same. So pricing a million
-        recipients costs a dict lookup each.
+        recipients costs a dict lookup each. Other numbers are cached one by one, so a second
+        plan of the same book (the app re-plans at each template edit) parses none again.
         """
         prefix = e164[:5]
         price = self._by_prefix.get(prefix)
         if price is None:
+            price = self._by_number.get(e164)
+        if price is None:
             price, prefix_decides = self._lookup(e164)
             if prefix_decides:
                 self._by_prefix[prefix] = price
+            else:  # (+44: GB, JE, GG and IM differ; parsing costs ~15 us, so once each)
+                self._by_number[e164] = price
         return price
+
+    def for_numbers(self, e164s: Iterable[str]) -> NDArray[np.float64]:
+        """`for_number` of each number, as an array (the plan's columns)."""
+        listed = e164s if isinstance(e164s, Sized) else list(e164s)
+        return np.fromiter(map(self.for_number, listed), dtype=np.float64, count=len(listed))
 
     def _lookup(self, e164: str) -> tuple[float, bool]:
         code = _country_code(e164)

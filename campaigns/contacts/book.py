@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from campaigns.contacts.checking import Merged, check_numbers
+from campaigns.contacts.columns import ContactColumns
 from campaigns.contacts.layouts import (
     CHOSEN_COLUMN,
     VCARD_PHONE,
@@ -122,76 +123,6 @@ NAME_ALIASES: frozenset[str] = frozenset(
 )
 
 
-class _LazyContacts(Sequence[Contact]):
-    """The valid contacts in file order, built from the DataFrame only when asked for.
-
-    A million `Contact` objects cost hundreds of megabytes; callers that only count or page
-    through them never pay for that.
-    """
-
-    def __init__(
-        self,
-        frame: pd.DataFrame,
-        positions: NDArray[np.int64],
-        phones: NDArray[np.object_],
-        zone_codes: NDArray[np.int32],
-        zone_table: list[tuple[str, ...]],
-        first_row: int = 2,
-    ) -> None:
-        self._first_row = first_row
-        self._frame = frame
-        self._positions = positions
-        self._phones = phones
-        self._zone_codes = zone_codes
-        self._zone_table = zone_table
-        self._columns = [str(column) for column in frame.columns]
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, index: int) -> Contact: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Contact]: ...
-    def __getitem__(self, index: int | slice) -> Contact | list[Contact]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("contact index out of range")
-        position = int(self._positions[index])
-        values = self._frame.iloc[position].tolist()
-        return self._make(index, position, values)
-
-    def __iter__(self) -> Iterator[Contact]:
-        step = 10_000
-        for start in range(0, len(self), step):
-            positions = self._positions[start : start + step]
-            block = self._frame.iloc[positions].itertuples(index=False, name=None)
-            for offset, (position, values) in enumerate(zip(positions, block, strict=True)):
-                yield self._make(start + offset, int(position), list(values))
-
-    def fields_at(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
-        """The cells of any rows of the file (valid, invalid or duplicate), by spreadsheet
-        row; rows outside the file are left out."""
-        first = self._first_row
-        positions = sorted({row - first for row in rows if 0 <= row - first < len(self._frame)})
-        block = self._frame.iloc[positions].itertuples(index=False, name=None)
-        return {
-            position + first: dict(zip(self._columns, values, strict=True))
-            for position, values in zip(positions, block, strict=True)
-        }
-
-    def _make(self, index: int, position: int, values: list[str]) -> Contact:
-        return Contact(
-            row=position + self._first_row,
-            phone=str(self._phones[index]),
-            fields=dict(zip(self._columns, values, strict=True)),
-            timezones=self._zone_table[int(self._zone_codes[index])],
-        )
-
-
 @dataclass(frozen=True)
 class ContactBook:
     """A contacts file read and checked: valid contacts, problems and warnings by row."""
@@ -225,10 +156,14 @@ class ContactBook:
     #: The row number of the table's first row (2 under a header; a vCard's card 1 is 1).
     first_row: int = 2
 
+    def columnar(self) -> ContactColumns:
+        """The valid contacts as columns (what the audience and the plan are built on)."""
+        return ContactColumns.of(self.contacts)
+
     def row_fields(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
         """The original cells of `rows`, any row of the file (the export of a campaign keeps
         the columns of the rows that got no message, too)."""
-        if isinstance(self.contacts, _LazyContacts):  # read from a file: it has every row
+        if isinstance(self.contacts, ContactColumns):  # read from a file: it has every row
             return self.contacts.fields_at(rows)
         wanted = set(rows)  # a book built from a plain list of contacts: only those rows
         return {c.row: dict(c.fields) for c in self.contacts if c.row in wanted}
@@ -407,18 +342,25 @@ def load_contacts(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ContactBook:
     """Read and check a contacts file (a CSV, a spreadsheet's `sheet`, a vCard). Raises
-    `InputError` when it cannot be used at all."""
+    `InputError` when it cannot be used at all.
+
+    `progress(sentence)`, if given, hears each stage as it starts (the app shows it)."""
+    tell = progress or _silent
     path = Path(path)
     region = _check_region(region)
+    tell("reading the file")
     table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     first = table.first_row
     frame, phone, layout, sources = _choose_phone(table, phone_column, region)
     columns = list(frame.columns)
     excluded = np.zeros(len(frame), dtype=bool)
     excluded[[p.row - first for p in table.damaged]] = True
+    tell(f"checking the numbers of {len(frame):,} rows")
     rows, merged = _sort_rows(frame, phone, region, excluded)
+    tell("sorting the rows")
 
     name_columns = [c for c in columns if _header_key(c) in NAME_ALIASES and c != phone]
     found_warnings = _landline_warnings(
@@ -434,13 +376,13 @@ def load_contacts(
         )
     found_warnings.sort(key=lambda w: w.row)
 
-    contacts = _LazyContacts(
+    contacts = ContactColumns(
         frame,
         rows.valid,
         merged.e164[rows.valid_unique],
         merged.zone_codes[rows.valid_unique],
         merged.zone_table,
-        first,
+        first_row=first,
     )
     n_valid, n_duplicates = len(rows.valid), len(rows.duplicate)
     n_invalid = len(rows.missing) + len(rows.failed) + len(table.damaged)
@@ -495,6 +437,10 @@ def _choose_phone(
         return frame, find_phone_column(columns), known_layout(columns), []
     frame, sources = resolve_layout(frame, layout, region)
     return frame, CHOSEN_COLUMN, layout.name, sources
+
+
+def _silent(_stage: str) -> None:
+    """No one listens to the stages."""
 
 
 def _check_region(region: str) -> str:

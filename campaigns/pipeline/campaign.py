@@ -97,8 +97,14 @@ class PlannedCampaign:
     send_at: Mapping[int, datetime] | None = None
 
     def numbers(self) -> Iterator[str]:
-        """The planned recipients' E.164 numbers (what the repeat check compares)."""
-        return (message.to for message in self.plan.messages)
+        """The planned recipients' E.164 numbers (what the repeat check compares), from the
+        plan's column when it has one (no message object per recipient)."""
+        from campaigns.compose.plan import PlannedMessages
+
+        messages = self.plan.messages
+        if isinstance(messages, PlannedMessages):
+            return iter(messages.phones.tolist())
+        return (message.to for message in messages)
 
 
 def check_account(
@@ -189,17 +195,22 @@ def build_audience_for(
 
 
 def build_plan_for(
-    audience: Audience, template: Template, prices: PriceTable, limit: int | None = None
+    audience: Audience,
+    template: Template,
+    prices: PriceTable,
+    limit: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[Plan, tuple[Contact, ...]]:
     """Every included recipient's message, segments and estimated cost (the first `limit`
-    only), and the contacts the limit left out."""
+    only), and the contacts the limit left out. `should_stop`: see `build_plan` (the app
+    cancels a plan whose template or audience changed)."""
     from campaigns.compose.plan import build_plan
 
-    included = list(audience.included)
+    included: Sequence[Contact] = audience.included
     limited_out: tuple[Contact, ...] = ()
     if limit is not None and len(included) > limit:
         included, limited_out = included[:limit], tuple(included[limit:])
-    return build_plan(included, template, prices), limited_out
+    return build_plan(included, template, prices, should_stop=should_stop), limited_out
 
 
 def plan_campaign(

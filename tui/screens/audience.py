@@ -19,6 +19,7 @@ from tui.widgets.plain import plain, plain_lines
 
 if TYPE_CHECKING:
     from campaigns.audience.filters import Audience
+    from tui.state import Draft
 
 
 def contact_name(fields: Mapping[str, str]) -> str:
@@ -29,6 +30,24 @@ def contact_name(fields: Mapping[str, str]) -> str:
             return str(lowered[key])
     parts = [lowered.get(k, "") for k in ("first name", "last name")]
     return " ".join(str(p) for p in parts if p)
+
+
+def counting_sentence(draft: Draft) -> str:
+    """What the Audience summary says while there is no audience: true to the work under way."""
+    if draft.book is None:
+        if draft.loading is not None:
+            return f"Reading the contacts: {draft.loading}…"
+        return "Load a contacts file first (2)."
+    return f"Counting {draft.book.valid:,} contacts…"
+
+
+def _deferred_of(deferred: Mapping[int, datetime], rows: list[int]) -> Mapping[int, datetime]:
+    """The deferrals of `rows` only (a million-row audience is looked up in one pass)."""
+    from campaigns.audience.filters import DeferredRows
+
+    if isinstance(deferred, DeferredRows):
+        return deferred.of_rows(rows)
+    return deferred
 
 
 class AudienceScreen(StepScreen):
@@ -81,8 +100,7 @@ class AudienceScreen(StepScreen):
                     switch.value = getattr(filters, key)
         audience = draft.audience
         if audience is None:
-            if draft.book is not None:
-                self.query_one("#audience-summary", Static).update("Counting...")
+            self.query_one("#audience-summary", Static).update(counting_sentence(draft))
             return
         counts = audience.counts
         deferred = audience.deferred
@@ -128,12 +146,14 @@ class AudienceScreen(StepScreen):
             self._filled_for = audience
             self._fill(audience, deferred)
 
-    def _fill(self, audience: Audience, deferred: dict[int, datetime]) -> None:
+    def _fill(self, audience: Audience, deferred: Mapping[int, datetime]) -> None:
         """Both tables, at most MAX_ROWS rows each (the counts above cover everyone). Cells
         from the file are `plain` Text: controls visible, and never read as markup."""
         included = self.query_one("#included-table", DataTable)
         included.clear()
-        for contact in audience.included[:MAX_ROWS]:
+        shown = audience.included[:MAX_ROWS]
+        deferred = _deferred_of(deferred, [contact.row for contact in shown])
+        for contact in shown:
             when = deferred.get(contact.row)
             sends = f"after {when:%a %H:%M} UTC" if when is not None else "now"
             included.add_row(
@@ -154,7 +174,6 @@ class AudienceScreen(StepScreen):
         key = (event.switch.id or "").removeprefix("switch-")
         if key:
             self.smscast.set_filters(**{key: event.value})
-            self.query_one("#audience-summary", Static).update("Counting...")
 
     async def action_toggle(self, key: str) -> None:
         """Flip a filter."""

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.text_area import Selection
@@ -24,14 +23,13 @@ from tui.widgets.segment_histogram import SegmentHistogram
 
 if TYPE_CHECKING:
     from campaigns.compose.plan import Plan
-    from campaigns.contacts.rows import ContactWarning, Problem
+    from campaigns.contacts.rows import ContactWarning
+    from tui.state import Draft
 
 #: Wording that tells recipients how to opt out (carriers expect it in bulk messages).
 OPT_OUT = re.compile(r"\b(stop|unsubscribe|opt[ -]?out|end|quit)\b", re.IGNORECASE)
 #: Messages longer than this are flagged (three segments or more even in GSM-7).
 LONG_MESSAGE = 320
-#: Seconds of quiet typing before the campaign is re-planned.
-DEBOUNCE = 0.3
 
 
 def body_text(body: str, non_gsm: Iterable[str]) -> Text:
@@ -71,7 +69,6 @@ class ComposeScreen(StepScreen):
     ]
 
     _columns_shown: tuple[str, ...] = ()
-    _debounce: Timer | None = None
 
     def body(self) -> Iterable[Widget]:
         with Horizontal(id="compose-top"):
@@ -102,7 +99,7 @@ class ComposeScreen(StepScreen):
     def sync(self) -> None:
         draft = self.draft
         editor = self.query_one("#template", TextArea)
-        if editor.text != draft.template_text and self._debounce is None:
+        if editor.text != draft.template_text:  # (set elsewhere: the palette, a test)
             editor.text = draft.template_text
         self._sync_columns()
         self._sync_preview()
@@ -163,7 +160,7 @@ class ComposeScreen(StepScreen):
                 else ""
             )
         )
-        problem = _body_problem(draft.plan, contact.row)
+        problem = draft.plan.problem_at(contact.row) if draft.plan is not None else None
         if problem is not None:
             warnings.append(f"! Not sent to this contact: {problem.reason}.")
         empty = template.empty_fields(contact.fields)
@@ -181,12 +178,14 @@ class ComposeScreen(StepScreen):
         warnings_view.update(plain_lines(*warnings) if warnings else "No warnings.")
 
     def _sync_totals(self) -> None:
-        plan = self.draft.plan
+        draft = self.draft
+        plan = draft.plan
         totals = self.query_one("#totals", Static)
         histogram = self.query_one("#histogram", SegmentHistogram)
-        if plan is None:
-            totals.update("Totals: ...")
-            histogram.update_histogram({})
+        if plan is None:  # say what is true now: never zeros for work under way
+            pending = _pending_totals(draft)
+            totals.update(pending)
+            histogram.show_pending("Segments per message: " + pending[0].lower() + pending[1:])
             return
         summary = plan.summary
         left_out = plan.left_out()
@@ -204,12 +203,10 @@ class ComposeScreen(StepScreen):
         histogram.update_histogram(dict(summary.histogram))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE, self._commit)
+        """Each key: the preview follows at once (the app re-plans when typing pauses)."""
+        self._commit()
 
     def _commit(self) -> None:
-        self._debounce = None
         text = self.query_one("#template", TextArea).text
         if text != self.draft.template_text:
             self.smscast.set_template(text)
@@ -262,16 +259,25 @@ class ComposeScreen(StepScreen):
         self.query_one("#template", TextArea).focus()
 
 
-def _body_problem(plan: Plan | None, row: int) -> Problem | None:
-    """The plan's problem with this row's message (empty, blank, too long), if any."""
-    problems = plan.problems if plan is not None else []
-    return next((p for p in problems if p.row == row), None)
+def _pending_totals(draft: Draft) -> str:
+    """The totals line while there is no plan: why, or what is being worked out."""
+    if draft.template_error:
+        return "Totals: fix the template first."
+    if draft.book is None:
+        return (
+            "Totals: load contacts (2) first."
+            if draft.loading is None
+            else (f"Totals: reading the contacts ({draft.loading})…")
+        )
+    if draft.audience is None:
+        return f"Totals: counting {draft.book.valid:,} contacts…"
+    return f"Totals for the new template… (planning {len(draft.audience.included):,} messages)"
 
 
 def _body_warning(plan: Plan | None, row: int) -> ContactWarning | None:
     """The plan's control-character warning for this row's message, if any."""
-    warnings = plan.warnings if plan is not None else []
-    return next((w for w in warnings if w.row == row and w.kind == "control-character"), None)
+    warnings = plan.warnings_at(row) if plan is not None else []
+    return next((w for w in warnings if w.kind == "control-character"), None)
 
 
 def placeholder_for(column: str) -> str:

@@ -24,7 +24,9 @@ from tui.widgets.safe_input import SafeInput
 
 if TYPE_CHECKING:
     from campaigns.audience.filters import Audience
+    from campaigns.compose.plan import Plan
     from campaigns.pipeline.repeats import Repeat
+    from tui.state import Draft
 
 CONFIRM_WORD = "SEND"
 
@@ -91,7 +93,7 @@ class ReviewScreen(StepScreen):
         audience = draft.audience
         if audience is not None:
             if draft.plan is not None:  # a row the plan leaves out is not deferred: never sent
-                audience = audience.without({problem.row for problem in draft.plan.problems})
+                audience = self._sent_audience(audience, draft.plan)
             # A schedule puts each time inside the window then: nobody is deferred by now.
             deferred = 0 if draft.schedule_text.strip() else len(audience.deferred)
             lines.append(
@@ -125,6 +127,8 @@ class ReviewScreen(StepScreen):
             lines.append(f"Note: {repeat.recent_note()}")
         if draft.sending:
             lines.append("A campaign is sending now: see Send (6).")
+        elif plan is None and (work := _work_under_way(draft)) is not None:
+            lines.append(work)  # not "not ready": the plan is being made, say which part
         elif plan is None or not ready:
             lines.append("Not ready: choose a sender (1), load contacts (2) and compose (4).")
         else:
@@ -135,6 +139,14 @@ class ReviewScreen(StepScreen):
         # The account name, file name and template are untrusted: each line made visible.
         self.query_one("#review-summary", Static).update(plain_lines(*lines))
         self._update_button()
+
+    _sent_for: tuple[Plan, Audience] | None = None
+
+    def _sent_audience(self, audience: Audience, plan: Plan) -> Audience:
+        """The audience less the rows the plan leaves out, worked out once per plan."""
+        if self._sent_for is None or self._sent_for[0] is not plan:
+            self._sent_for = (plan, audience.without({p.row for p in plan.problems}))
+        return self._sent_for[1]
 
     def _ready(self) -> bool:
         draft = self.draft
@@ -198,6 +210,20 @@ class ReviewScreen(StepScreen):
     def action_leave(self) -> None:
         """Leave the field (Esc): the keys (c, f, s, 1-7) work again."""
         self.set_focus(None)
+
+
+def _work_under_way(draft: Draft) -> str | None:
+    """What is being worked out for the plan now, in words (None: nothing is)."""
+    if draft.loading is not None:
+        return f"Reading the contacts ({draft.loading})… Send waits for the plan."
+    if draft.counting and draft.book is not None:
+        return f"Counting {draft.book.valid:,} contacts… Send waits for the plan."
+    if draft.planning and draft.audience is not None:
+        return (
+            f"Planning {len(draft.audience.included):,} messages: totals for the new "
+            "template… Send waits for the plan."
+        )
+    return None
 
 
 class RepeatDialog(ModalScreen[str | None]):

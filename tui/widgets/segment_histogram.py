@@ -62,10 +62,18 @@ class SegmentHistogram(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.counts: dict[int, int] = dict(counts or {})
+        #: Said instead of the bars while they are being worked out (never "No messages").
+        self.pending: str | None = None
 
     def update_histogram(self, counts: Mapping[int, int]) -> None:
         """Show these counts (segments per message -> number of messages)."""
         self.counts = {segments: n for segments, n in counts.items() if n}
+        self.pending = None
+        self.refresh(layout=True)
+
+    def show_pending(self, sentence: str) -> None:
+        """The counts are being worked out: say so (`sentence`) instead of any bars."""
+        self.counts, self.pending = {}, sentence
         self.refresh(layout=True)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
@@ -74,7 +82,8 @@ class SegmentHistogram(Widget):
     def render(self) -> Text:
         if not self.counts:
             return Text(
-                "No messages yet.", self.get_component_rich_style("segment-histogram--empty")
+                self.pending or "No messages yet.",
+                self.get_component_rich_style("segment-histogram--empty"),
             )
         width = max(20, self.content_region.width or self.size.width)
         total = sum(self.counts.values())
