@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from campaigns.store import statuses
 from tui.screens.base import StepScreen
 from tui.widgets.plain import plain, plain_lines
+from tui.widgets.reply_count import reply_cell
 
 if TYPE_CHECKING:
     from campaigns.store.journal import Campaign
@@ -43,7 +44,9 @@ class HistoryScreen(StepScreen):
         table.add_column("Campaign", key="id")
         # The file name (of any length) comes last: at 80 columns it is what gets cut, never
         # the counts or their headers.
-        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed", "File")
+        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed")
+        table.add_column("Replies", key="replies")
+        table.add_column("File", key="file")
         yield table
         yield Static("", id="campaign-detail", markup=False)
 
@@ -68,6 +71,7 @@ class HistoryScreen(StepScreen):
                 str(item.total),
                 str(statuses.count_of(counts, DELIVERED)),
                 str(statuses.count_of(counts, FAILED)),
+                reply_cell(self.smscast.inbox.tallies.get(campaign.id)),
                 plain(_file_name(campaign.source_name)),
                 key=campaign.id,
             )
@@ -78,7 +82,7 @@ class HistoryScreen(StepScreen):
         summary.update(
             f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}. Enter opens one; "
             "r resumes it; u asks Twilio for the latest delivery statuses; "
-            "e exports the results to CSV."
+            "e exports the results to CSV; 8 shows its replies."
             if rows
             else "No campaigns yet."
         )
