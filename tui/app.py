@@ -940,35 +940,46 @@ class SmscastApp(App[int]):
 
     def load_reply_tallies(self) -> None:
         """Read every campaign's reply counts (Send and History show them), in a worker."""
-        self._tallies_worker()
+        self.inbox.tallies_generation += 1
+        self._tallies_worker(self.inbox.tallies_generation)
 
     @work(thread=True, exclusive=True, group="tallies", exit_on_error=False)
-    def _tallies_worker(self, read: tuple[str, ...] = ()) -> None:
+    def _tallies_worker(self, generation: int) -> None:
         try:
-            from tui.replies_core import mark_read, reply_tallies
+            from tui.replies_core import reply_tallies
 
-            if read:
-                mark_read(self.db_path, read)
             tallies = reply_tallies(self.db_path)
         except Exception as error:
             self.report_failure("Replies", error)
             return
-        self.post_message(msg.ReplyTalliesLoaded(tallies))
+        self.post_message(msg.ReplyTalliesLoaded(tallies, generation))
 
     def on_reply_tallies_loaded(self, message: msg.ReplyTalliesLoaded) -> None:
-        """Keep the counts."""
-        self.inbox.tallies = message.tallies
-        self.refresh_screen()
+        """Keep the newest counts."""
+        if message.generation == self.inbox.tallies_generation:
+            self.inbox.tallies = message.tallies
+            self.refresh_screen()
 
     def mark_thread_read(self, view: ThreadView) -> None:
-        """The person has seen the thread's replies: no longer unread (journaled by a worker,
-        which then re-reads the counts)."""
+        """The person has seen the thread's replies: no longer unread (journaled by a worker;
+        then the counts are read again)."""
         fresh = tuple(
             r.sid for r in view.thread.replies if r.read_at is None and r.sid not in self.inbox.seen
         )
         if fresh:
             self.inbox.seen.update(fresh)
-            self._tallies_worker(fresh)
+            self._read_worker(fresh)
+
+    @work(thread=True, exclusive=False, group="read", exit_on_error=False)
+    def _read_worker(self, sids: tuple[str, ...]) -> None:
+        try:
+            from tui.replies_core import mark_read
+
+            mark_read(self.db_path, sids)
+        except Exception as error:
+            self.report_failure("Replies", error)
+            return
+        self.call_from_thread(self.load_reply_tallies)
 
     def decide_possible_opt_out(self, view: ThreadView, *, confirm: bool) -> None:
         """A person's decision on the thread's possible opt-outs (y: they mean stop)."""

@@ -135,9 +135,11 @@ class RepliesCollected(Message):
 
 @dataclass
 class ReplyTalliesLoaded(Message):
-    """Every campaign's reply counts (campaign id -> `ReplyTally`)."""
+    """Every campaign's reply counts (campaign id -> `ReplyTally`); `generation` drops
+    stale counts."""
 
     tallies: dict[str, ReplyTally]
+    generation: int
 
 
 @dataclass

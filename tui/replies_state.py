@@ -36,6 +36,7 @@ class Inbox:
     seen: set[str] = field(default_factory=set)
     #: Campaign id -> its reply counts (`campaigns.pipeline.replies.reply_tallies`).
     tallies: dict[str, ReplyTally] = field(default_factory=dict)
+    tallies_generation: int = 0  # drops counts read before a later change
     collecting: bool = False  # a poll of Twilio is under way (one at a time)
     polled_at: float = float("-inf")  # `time.monotonic()` when the last poll started
     collect_error: str | None = None  # why the last poll failed (the summary line says)

@@ -118,8 +118,8 @@ class RepliesScreen(StepScreen):
         for view in views:
             table.add_row(*self._cells(view), key=view.key)
         keys = [v.key for v in views]
-        if selected in keys:
-            table.move_cursor(row=keys.index(selected))
+        # the same thread stays highlighted; when it is gone (filtered out), the newest is
+        table.move_cursor(row=keys.index(selected) if selected in keys else 0)
         self._show_summary()
         self._show_detail()
 
@@ -183,9 +183,16 @@ class RepliesScreen(StepScreen):
         return page.threads[row] if 0 <= row < len(page.threads) else None
 
     def selected_key(self) -> str | None:
-        """The key of the thread under the cursor (kept across a reload)."""
-        view = self.selected()
-        return view.key if view is not None else None
+        """The key of the table row under the cursor (the thread kept across a reload: read
+        from the table, which still shows the page before)."""
+        table: DataTable[object] = self.query_one("#threads", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:  # the cursor is past the rows (CellDoesNotExist)
+            return None
+        return str(key.value) if key.value is not None else None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail()
