@@ -39,18 +39,20 @@ if TYPE_CHECKING:
 
 #: New replies a toast quotes (the newest); the rest are counted.
 TOAST_REPLIES = 3
-#: The unread mark (a glyph, so it reads without colour).
+#: The marks of a thread (glyphs, so they read without colour): a reply nobody has read, a
+#: possible opt-out waiting for a decision.
 UNREAD = "●"
+REVIEW = "?"
 #: Conversation lines the detail shows (the newest), so the table keeps its room at 80x24.
 DETAIL_LINES = 4
-#: The table's columns: key and header. The reply (of any length) comes last: at 80 columns
-#: it is what gets cut, never the person or the kind; the detail below shows it whole.
+#: The table's columns: key and header. The person is their name (else their number: the
+#: detail below gives both), so the reply keeps some room at 80 columns; it comes last, and is
+#: what gets cut (the detail shows it whole).
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mark", " "),
+    ("mark", "  "),
     ("when", "When (UTC)"),
     ("row", "Row"),
-    ("name", "Name"),
-    ("phone", "Number"),
+    ("person", "Person"),
     ("kind", "Kind"),
     ("latest", "Latest reply"),
 )
@@ -126,18 +128,18 @@ class RepliesScreen(StepScreen):
     def _cells(self, view: ThreadView) -> tuple[object, ...]:
         thread = view.thread
         latest = thread.latest
-        name = contact_name(view.fields)
-        mark = UNREAD if self.smscast.inbox.unread(view) else ""
-        kind = latest.kind + (" ?" if thread.to_review else "")
         return (
-            mark,
+            self._mark(view),
             utc_minute(latest.received_at),
             str(thread.row) if thread.row is not None else "",
-            plain(excerpt(name, 20)),
-            plain(thread.phone),
-            kind,
+            plain(excerpt(contact_name(view.fields) or thread.phone, 16)),
+            latest.kind,
             plain(excerpt(latest.body, 60)),
         )
+
+    def _mark(self, view: ThreadView) -> str:
+        unread = UNREAD if self.smscast.inbox.unread(view) else " "
+        return unread + (REVIEW if view.thread.to_review else " ")
 
     def _show_summary(self) -> None:
         inbox = self.smscast.inbox
@@ -149,7 +151,7 @@ class RepliesScreen(StepScreen):
         if page.campaign_id is None:
             summary.update("No campaigns yet: replies to a campaign show here once it is sent.")
             return
-        shown = f"showing {inbox.kind} (k)" if inbox.kind else "all kinds (k filters)"
+        shown = f"showing {inbox.kind} (k)" if inbox.kind else "all kinds (k)"
         if not page.threads:
             none = f"No {inbox.kind} replies" if inbox.kind else "No replies yet"
             summary.update(f"{none} to campaign {page.campaign_id} · {shown} · c campaign")
@@ -164,7 +166,7 @@ class RepliesScreen(StepScreen):
         if unread:
             parts.append(f"{UNREAD} {unread} new")
         if review:
-            parts.append(f"{review} to review (y/n)")
+            parts.append(f"{REVIEW} {review} to review (y/n)")
         parts.append(shown)
         if len(page.threads) < page.total_threads:
             parts.append(f"the newest {len(page.threads)} listed")
@@ -208,7 +210,7 @@ class RepliesScreen(StepScreen):
         if self.smscast.inbox.unread(view):
             self.smscast.mark_thread_read(view)
             table: DataTable[object] = self.query_one("#threads", DataTable)
-            table.update_cell(view.key, "mark", "")
+            table.update_cell(view.key, "mark", self._mark(view))
             self._show_summary()
 
     # -- keys -------------------------------------------------------------------------------

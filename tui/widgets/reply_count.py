@@ -20,9 +20,9 @@ REPLIES_KEY = "8"
 
 
 def reply_cell(tally: ReplyTally | None) -> str:
-    """History's Replies cell: how many, and how many are new (`5 ●2`); "" for none."""
+    """History's Replies cell: how many, and how many are new (`5 ●2`)."""
     if tally is None or tally.total == 0:
-        return ""
+        return "0"
     return f"{tally.total} ●{tally.unread}" if tally.unread else str(tally.total)
 
 
