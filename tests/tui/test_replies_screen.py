@@ -147,9 +147,11 @@ async def test_replies_screen_filter_decide_reply_and_hostile_text(tmp_path: Pat
             # both decided: still of their kind, nothing left to review
             assert await until(
                 pilot,
-                lambda: inbox.page is not None
-                and len(inbox.page.threads) == 2
-                and not any(t.thread.to_review for t in inbox.page.threads),
+                lambda: (
+                    inbox.page is not None
+                    and len(inbox.page.threads) == 2
+                    and not any(t.thread.to_review for t in inbox.page.threads)
+                ),
             )
             await pilot.pause()
             assert "to review" not in drawn(screen.query_one("#replies-summary"))
