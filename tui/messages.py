@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the core's types, for the type checker only: workers import
     from campaigns.pipeline.replies import SentReply
     from campaigns.send.engine import EngineOptions
     from campaigns.store.replies import ReplyTally
-    from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+    from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow
     from tui.replies_core import RepliesPage
     from tui.widgets.status_table import RecipientRow
@@ -49,6 +49,9 @@ class AccountLoaded(Message):
     account: AccountInfo
     senders: list[Sender]
     verified: VerifiedNumbers
+    #: Every sender with its US registration and the Messaging Services' pools (None: not
+    #: read).
+    registration: AccountSenders | None = None
 
 
 @dataclass

@@ -10,7 +10,8 @@ The faces parse their input and render what these return; every rule lives here 
 The stored settings keep the keys campaigns were always stored with, so older campaigns
 resume and export as before: the engine's (`campaigns.send.engine.engine_settings`) plus
 `rate` (as asked: auto, max or N), `canary`, `limit`, `region`, `phone_column`,
-`quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face).
+`quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face),
+and for a retry or follow-up `derived` (how its subset was chosen: `who`, `codes`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from campaigns.pipeline.sender import SenderChoice
 
 if TYPE_CHECKING:
     from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.audience.registration import Preflight
     from campaigns.compose.plan import Plan
     from campaigns.compose.pricing import PriceTable
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
     from campaigns.contacts.book import ContactBook
     from campaigns.contacts.rows import Contact
+    from campaigns.pipeline.followups import Lineage
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
     from campaigns.store.journal import Campaign, Journal
@@ -59,12 +62,14 @@ class AudienceFilters:
 @dataclass(frozen=True, slots=True)
 class AccountCheck:
     """What planning learned from Twilio: the gateway (None without credentials), the account
-    type, the verified numbers when the filter applies (None: not filtered), and notes."""
+    type, the verified numbers when the filter applies (None: not filtered), notes, and the
+    sender's registration preflight (None: no sender named, or no credentials)."""
 
     gateway: TwilioGateway | None
     account_type: str | None
     verified: frozenset[str] | None
     notes: tuple[str, ...] = ()
+    registration: Preflight | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +86,27 @@ class PlannedCampaign:
     account_type: str | None = None
     limited_out: tuple[Contact, ...] = ()
     repeat: Repeat | None = None
+    #: A retry or follow-up: the campaign it is made from (`campaigns.pipeline.followups`).
+    lineage: Lineage | None = None
 
     def numbers(self) -> Iterator[str]:
         """The planned recipients' E.164 numbers (what the repeat check compares)."""
         return (message.to for message in self.plan.messages)
 
 
-def check_account(settings: Settings, *, sending: bool, verified_only: str) -> AccountCheck:
-    """Ask Twilio what planning needs (read-only): the account (active, when `sending`) and,
-    when the verified-only filter applies to it, the verified numbers. Without credentials a
-    dry run goes on unfiltered (with a note); sending, or `verified_only` "on", cannot."""
+def check_account(
+    settings: Settings,
+    *,
+    sending: bool,
+    verified_only: str,
+    sender: SenderChoice | None = None,
+) -> AccountCheck:
+    """Ask Twilio what planning needs (read-only): the account (active, when `sending`),
+    when the verified-only filter applies to it the verified numbers, and the registration
+    preflight of `sender` (default: the configured one). Without credentials a dry run goes
+    on unfiltered (with a note); sending, or `verified_only` "on", cannot."""
     from campaigns.audience.filters import resolve_verified_only
+    from campaigns.pipeline.sender import configured_sender
 
     if settings.credentials is None:
         if sending:
@@ -113,10 +128,29 @@ def check_account(settings: Settings, *, sending: bool, verified_only: str) -> A
 
     gateway = TwilioGateway(settings)
     account = gateway.require_active() if sending else gateway.account()
+    chosen = sender if sender is not None else configured_sender(settings)
+    registration = registration_preflight(gateway, chosen) if chosen is not None else None
+    notes = registration.warnings if registration is not None else ()
     if not resolve_verified_only(verified_only, account.type):
-        return AccountCheck(gateway, account.type, None)
+        return AccountCheck(gateway, account.type, None, notes, registration)
     found = gateway.verified_numbers()
-    return AccountCheck(gateway, account.type, found.numbers, tuple(found.warnings))
+    return AccountCheck(
+        gateway, account.type, found.numbers, (*found.warnings, *notes), registration
+    )
+
+
+def registration_preflight(gateway: TwilioGateway, sender: SenderChoice) -> Preflight:
+    """Can `sender` reach US recipients today (`campaigns.audience.registration`)? Read once
+    per plan; a failure to read is "cannot tell" (a warning), never a block."""
+    from campaigns.audience.registration import preflight
+    from campaigns.twilio.errors import TwilioFailure
+    from campaigns.twilio.models import AccountSenders
+
+    try:
+        senders = gateway.account_senders()
+    except TwilioFailure as exc:
+        senders = AccountSenders((), (), exc.message)
+    return preflight(sender.address, service=bool(sender.messaging_service_sid), senders=senders)
 
 
 def build_audience_for(
@@ -127,10 +161,12 @@ def build_audience_for(
     verified: frozenset[str] | None,
     now: datetime,
     builder: AudienceBuilder | None = None,
+    registration: Preflight | None = None,
 ) -> tuple[AudienceBuilder, Audience]:
     """The audience of `book` under `filters` (`suppressed`: the suppression list's entries,
-    ignored when the filter is off; `verified` None: not filtered), and the builder, which
-    the app keeps to recount cheaply."""
+    ignored when the filter is off; `verified` None: not filtered; `registration` None: the
+    sender's registration not checked), and the builder, which the app keeps to recount
+    cheaply."""
     from campaigns.audience.filters import AudienceBuilder
     from campaigns.audience.quiet_hours import QuietHours
 
@@ -140,6 +176,7 @@ def build_audience_for(
         verified=verified,
         quiet_hours=QuietHours.parse(filters.quiet_hours),
         now=now,
+        registration=registration,
     )
     return builder, audience
 
@@ -167,16 +204,23 @@ def plan_campaign(
     db_path: Path,
     account: AccountCheck,
     now: datetime,
+    lineage: Lineage | None = None,
 ) -> PlannedCampaign:
     """Plan a campaign of `book` and `template` in one go (the command line; the app builds
     the same parts as the person edits them): the audience under `filters`, the plan, and the
-    repeat check against the journal at `db_path`."""
+    repeat check against the journal at `db_path`. `lineage`: a retry or follow-up, whose
+    book holds its parent's chosen recipients (`campaigns.pipeline.followups`)."""
     from campaigns.audience.suppression import SuppressionList
     from campaigns.store.journal import Journal
 
     with SuppressionList(db_path, region=settings.region) as suppression:
         _, audience = build_audience_for(
-            book, filters, suppressed=suppression, verified=account.verified, now=now
+            book,
+            filters,
+            suppressed=suppression,
+            verified=account.verified,
+            now=now,
+            registration=account.registration,
         )
     plan, limited_out = build_plan_for(audience, template, settings.prices, filters.limit)
     planned = PlannedCampaign(
@@ -188,6 +232,7 @@ def plan_campaign(
         region=settings.region,
         account_type=account.account_type,
         limited_out=limited_out,
+        lineage=lineage,
     )
     with Journal.open(db_path) as journal:
         return replace(planned, repeat=find_repeat_of(journal, planned))
@@ -195,9 +240,20 @@ def plan_campaign(
 
 def find_repeat_of(journal: Journal, planned: PlannedCampaign) -> Repeat:
     """What the journal already did with this file, template and people
-    (`campaigns.pipeline.repeats.find_repeat`)."""
-    from campaigns.pipeline.repeats import find_repeat
+    (`campaigns.pipeline.repeats.find_repeat`; for a retry or follow-up, with its parent:
+    `find_derived_repeat`)."""
+    from campaigns.pipeline.repeats import find_derived_repeat, find_repeat
 
+    lineage = planned.lineage
+    if lineage is not None:
+        return find_derived_repeat(
+            journal,
+            parent_id=lineage.parent_id,
+            kind=lineage.kind,
+            template=planned.template_text,
+            numbers=planned.numbers(),
+            lineage=lineage.related,
+        )
     return find_repeat(
         journal,
         source_sha256=planned.book.sha256,
@@ -244,7 +300,9 @@ def stored_settings(
     from campaigns.send.engine import engine_settings
 
     filters = planned.filters
+    derived = {} if planned.lineage is None else {"derived": dict(planned.lineage.detail)}
     return {
+        **derived,
         **engine_settings(options),
         "rate": rate,
         "canary": options.canary,
@@ -298,7 +356,19 @@ def create_campaign(
         messaging_service_sid=sender.messaging_service_sid,
         settings=stored_settings(planned, options, rate=rate, face=face),
         recipients=recipients,
+        registration=_registration_seen(planned, sender),
+        parent_id=None if planned.lineage is None else planned.lineage.parent_id,
+        kind=None if planned.lineage is None else planned.lineage.kind,
     )
+
+
+def _registration_seen(planned: PlannedCampaign, sender: SenderChoice) -> dict[str, Any] | None:
+    """The registration state seen at planning, for the journal (None: not checked). A plan
+    checked for another sender than the one the campaign goes out from is not recorded."""
+    seen = planned.audience.registration
+    if seen is None or seen.sender != sender.address:
+        return None
+    return seen.record()
 
 
 def campaign_sender(campaign: Campaign) -> SenderChoice:

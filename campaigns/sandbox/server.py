@@ -6,7 +6,8 @@ background thread (`with Sandbox(cfg) as sb:`). It binds 127.0.0.1 only.
 One module per Twilio API holds that API's endpoints (`api_v2010`, and beside it the newer
 APIs as they are added); `_App` combines them over one shared `SandboxState`, and `build`
 routes every resource each one declares. To add an API: a `SandboxState` subclass in its own
-module with a `<name>_resources()` method, one base class of `_App` and one line in `build`.
+module with a `<name>_resources()` method, one base class of `_App` and one entry in
+`_App.resources()`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from campaigns.sandbox.api_v2010 import BASE, Api2010
 from campaigns.sandbox.config import SandboxConfig
 from campaigns.sandbox.http import Resource, not_allowed, not_found
 from campaigns.sandbox.inbound import Inbound
+from campaigns.sandbox.messaging_v1 import MessagingV1
 from campaigns.sandbox.store import Message
 
 #: Control endpoints for tests and the demo live here, outside Twilio's namespace: they take
@@ -30,12 +32,16 @@ from campaigns.sandbox.store import Message
 CONTROL = "/_sandbox/"
 
 
-class _App(Api2010, Inbound):
+class _App(Api2010, Inbound, MessagingV1):
     """Request handling for one sandbox: every API's endpoints over one shared state."""
 
     def resources(self) -> list[Resource]:
         """Every resource of every API the sandbox serves."""
-        return [*self.api_v2010_resources(), *self.inbound_resources()]
+        return [
+            *self.api_v2010_resources(),
+            *self.inbound_resources(),
+            *self.messaging_v1_resources(),
+        ]
 
     def build(self) -> web.Application:
         """The aiohttp application with every route.
@@ -71,8 +77,8 @@ class Sandbox:
 
     @property
     def messaging_service_sid(self) -> str:
-        """The sandbox's Messaging Service (every SMS-capable sender)."""
-        return self.config.messaging_service_sid
+        """The sandbox's (first) Messaging Service (by default: every SMS-capable sender)."""
+        return self.config.all_services()[0].sid
 
     @property
     def phone_number(self) -> str:

@@ -103,10 +103,25 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 """
 
+#: Retries and follow-ups (`campaigns.store.lineage`): the campaign a campaign was made from,
+#: and how ("retry" or "follow-up"); NULL for one made from a contacts file.
+_LINEAGE = """
+ALTER TABLE campaigns ADD COLUMN parent_id TEXT REFERENCES campaigns(id);
+ALTER TABLE campaigns ADD COLUMN kind TEXT;
+CREATE INDEX IF NOT EXISTS campaigns_parent ON campaigns(parent_id);
+"""
+
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION)
+#: 3 (issue 12): the pool sender Twilio picked for each message (`recipients.from_number`,
+#: known once Twilio picked it) and the US registration seen at planning
+#: (`campaigns.registration`, JSON: `campaigns.audience.registration.Preflight.record`).
+_SENDERS_3 = """
+ALTER TABLE recipients ADD COLUMN from_number TEXT;
+ALTER TABLE campaigns ADD COLUMN registration TEXT;
+"""
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _SENDERS_3, _LINEAGE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -168,6 +183,8 @@ class Recipient:
     attempted_at: datetime | None
     updated_at: datetime | None
     fields: Mapping[str, str]
+    #: The sender Twilio sent it from (a Messaging Service's pick), once known.
+    from_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +217,22 @@ class Campaign:
     state_hint: str | None
     started_at: datetime | None
     finished_at: datetime | None
+    #: The campaign this one was made from (a retry or a follow-up of it), or None.
+    parent_id: str | None = None
+    #: How it was made from `parent_id`: "retry" or "follow-up" (`campaigns.store.lineage`).
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """Where one recipient row of a campaign ended up (`Journal.outcomes`): what a chain of
+    retries combines per person."""
+
+    campaign_id: str
+    row: int
+    to: str
+    status: str
+    error_code: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +259,13 @@ class Outcome:
     segments: int | None = None
     #: A pending row's new "not before" (the sending window closed before it left).
     not_before: datetime | None = None
+    #: The sender Twilio sent it from (`from` of the Message), once Twilio picked it.
+    from_number: str | None = None
 
 
 _RECIPIENT_COLUMNS = (
     "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
-    "error_message, price, not_before, attempted_at, updated_at, fields"
+    "error_message, price, not_before, attempted_at, updated_at, fields, from_number"
 )
 
 
@@ -252,7 +287,15 @@ def _recipient(values: Sequence[Any]) -> Recipient:
         attempted_at=_parse(values[13]),
         updated_at=_parse(values[14]),
         fields=json.loads(values[15]),
+        from_number=values[16],
     )
+
+
+#: The columns `_campaign` reads, by name: migrations append columns, so never `SELECT *`.
+_CAMPAIGN_COLUMNS = (
+    "id, created_at, template, source_name, source_sha256, sender, messaging_service_sid,"
+    " settings, state, state_reason, state_hint, started_at, finished_at, parent_id, kind"
+)
 
 
 def _campaign(values: Sequence[Any]) -> Campaign:
@@ -270,6 +313,8 @@ def _campaign(values: Sequence[Any]) -> Campaign:
         state_hint=values[10],
         started_at=_parse(values[11]),
         finished_at=_parse(values[12]),
+        parent_id=values[13],
+        kind=values[14],
     )
 
 
@@ -488,14 +533,24 @@ class Journal(_replies.JournalReplies):
         messaging_service_sid: str | None,
         settings: Mapping[str, Any],
         recipients: Iterable[NewRecipient],
+        registration: Mapping[str, Any] | None = None,
+        parent_id: str | None = None,
+        kind: str | None = None,
     ) -> str:
-        """Store a planned campaign and its recipients in one transaction; returns its id."""
+        """Store a planned campaign and its recipients in one transaction; returns its id.
+
+        `registration`: the sender's US registration seen at planning (`registration()`).
+        `parent_id` and `kind`: the campaign it is a retry or follow-up of. All or nothing: a
+        crash part way leaves no campaign and no recipient of it behind."""
+        if (parent_id is None) != (kind is None):
+            raise ValueError("a derived campaign needs both parent_id and kind")
         created = now_utc()
         campaign_id = f"{created:%Y%m%d}-{secrets.token_hex(3)}"
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
-                " sender, messaging_service_sid, settings, state) VALUES (?,?,?,?,?,?,?,?,?)",
+                " sender, messaging_service_sid, settings, state, registration, parent_id, kind)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     campaign_id,
                     _iso(created),
@@ -506,11 +561,14 @@ class Journal(_replies.JournalReplies):
                     messaging_service_sid,
                     json.dumps(dict(settings), sort_keys=True),
                     PLANNED,
+                    None if registration is None else json.dumps(dict(registration)),
+                    parent_id,
+                    kind,
                 ),
             )
             db.executemany(
                 f"INSERT INTO recipients ({_RECIPIENT_COLUMNS}) VALUES "
-                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?)",
+                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?,NULL)",
                 (
                     (
                         campaign_id,
@@ -534,7 +592,8 @@ class Journal(_replies.JournalReplies):
     def campaign(self, campaign_id: str) -> Campaign:
         """The campaign with this id (or unique id prefix); InputError when there is none."""
         rows = self._db.execute(
-            "SELECT * FROM campaigns WHERE id = ? OR id LIKE ? ORDER BY id = ? DESC",
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
+            " WHERE id = ? OR id LIKE ? ORDER BY id = ? DESC",
             (campaign_id, f"{campaign_id}%", campaign_id),
         ).fetchall()
         if not rows:
@@ -549,16 +608,48 @@ class Journal(_replies.JournalReplies):
         return _campaign(rows[0])
 
     @translated("read")
+    def registration(self, campaign_id: str) -> dict[str, Any] | None:
+        """The sender's US registration seen when the campaign was planned (None: not
+        checked, or a campaign from before schema 2). Read by name, not in `Campaign`."""
+        row = self._db.execute(
+            "SELECT registration FROM campaigns WHERE id = ?", (self.campaign(campaign_id).id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else dict(json.loads(row[0]))
+
+    @translated("read")
     def campaigns(self) -> list[Campaign]:
         """Every campaign, newest first."""
-        rows = self._db.execute("SELECT * FROM campaigns ORDER BY created_at DESC").fetchall()
+        rows = self._db.execute(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC"
+        ).fetchall()
         return [_campaign(r) for r in rows]
+
+    @translated("read")
+    def children(self, campaign_id: str) -> list[Campaign]:
+        """The campaigns made from this one (its retries and follow-ups), oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE parent_id = ? ORDER BY created_at",
+            (campaign_id,),
+        ).fetchall()
+        return [_campaign(r) for r in rows]
+
+    @translated("read")
+    def outcomes(self, campaign_ids: Sequence[str]) -> list[RowOutcome]:
+        """Every recipient row of these campaigns: its number, status and error code."""
+        if not campaign_ids:
+            return []
+        rows = self._db.execute(
+            "SELECT campaign_id, row, to_number, status, error_code FROM recipients"
+            f" WHERE campaign_id IN ({','.join('?' * len(campaign_ids))})",
+            list(campaign_ids),
+        ).fetchall()
+        return [RowOutcome(*values) for values in rows]
 
     @translated("read")
     def latest(self) -> Campaign:
         """The newest campaign; InputError when the journal holds none."""
         row = self._db.execute(
-            "SELECT * FROM campaigns ORDER BY created_at DESC LIMIT 1"
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise InputError(
@@ -574,7 +665,8 @@ class Journal(_replies.JournalReplies):
         (`UNFINISHED_STATES`), or ended (finished, canceled) at or after `ended_since`; newest
         first. Starting one of these again would text its people a second time."""
         rows = self._db.execute(
-            "SELECT * FROM campaigns WHERE source_sha256 = ? AND template = ? AND"
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
+            " WHERE source_sha256 = ? AND template = ? AND"
             f" (state IN ({','.join('?' * len(UNFINISHED_STATES))}) OR finished_at >= ?)"
             " ORDER BY created_at DESC",
             (source_sha256, template, *sorted(UNFINISHED_STATES), _iso(ended_since)),
@@ -592,14 +684,20 @@ class Journal(_replies.JournalReplies):
         return {number for (number,) in rows}
 
     @translated("read")
-    def texted_since(self, since: datetime, *, besides: str | None = None) -> dict[str, str]:
-        """Numbers any campaign but `besides` texted (or may have) with a request that left at
-        or after `since`: number -> the id of the campaign that texted it last."""
+    def texted_since(
+        self, since: datetime, *, besides: str | Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Numbers any campaign but `besides` (one id, or several: a follow-up's ancestors)
+        texted (or may have) with a request that left at or after `since`: number -> the id
+        of the campaign that texted it last."""
+        left_out = [besides] if isinstance(besides, str) else list(besides or ())
         rows = self._db.execute(
             "SELECT to_number, campaign_id, MAX(attempted_at) FROM recipients"
-            " WHERE attempted_at >= ? AND campaign_id IS NOT ? AND status IN"
-            f" ({','.join('?' * len(TEXTED_STATUSES))}) GROUP BY to_number",
-            (_iso(since), besides, *sorted(TEXTED_STATUSES)),
+            " WHERE attempted_at >= ? AND status IN"
+            f" ({','.join('?' * len(TEXTED_STATUSES))})"
+            f" AND campaign_id NOT IN ({','.join('?' * len(left_out))})"
+            " GROUP BY to_number",
+            (_iso(since), *sorted(TEXTED_STATUSES), *left_out),
         ).fetchall()
         return {number: campaign_id for number, campaign_id, _ in rows}
 
@@ -664,6 +762,24 @@ class Journal(_replies.JournalReplies):
         return [_recipient(r) for r in rows]
 
     @translated("read")
+    def recipients_at(self, campaign_id: str, rows: Iterable[int]) -> list[Recipient]:
+        """The campaign's recipients of these `rows`, in row order (a retry reads only the
+        people it chose)."""
+        wanted = sorted(set(rows))
+        found: list[Recipient] = []
+        for start in range(0, len(wanted), 500):  # well under SQLite's parameter limit
+            part = wanted[start : start + 500]
+            found += map(
+                _recipient,
+                self._db.execute(
+                    f"SELECT {_RECIPIENT_COLUMNS} FROM recipients WHERE campaign_id = ?"
+                    f" AND row IN ({','.join('?' * len(part))}) ORDER BY row",
+                    [campaign_id, *part],
+                ).fetchall(),
+            )
+        return found
+
+    @translated("read")
     def send_rows(self, campaign_id: str) -> list[SendRow]:
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
@@ -697,6 +813,7 @@ class Journal(_replies.JournalReplies):
                     "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
                     " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
+                    " from_number = COALESCE(?, from_number),"
                     " updated_at = ? WHERE campaign_id = ? AND row = ?",
                     [
                         (
@@ -707,6 +824,7 @@ class Journal(_replies.JournalReplies):
                             o.price,
                             o.segments,
                             _iso(o.not_before),
+                            o.from_number,
                             now,
                             campaign_id,
                             o.row,

@@ -89,10 +89,19 @@ class AudienceScreen(StepScreen):
         verified_out = counts.get("unverified", 0)
         suppressed_out = counts.get("suppressed", 0)
         quiet_out = counts.get("quiet-hours", 0)
+        registration_out = counts.get("registration", 0)  # the sender's US registration
         problems = sum(
             n
             for k, n in counts.items()
-            if k not in ("included", "deferred", "unverified", "suppressed", "quiet-hours")
+            if k
+            not in (
+                "included",
+                "deferred",
+                "unverified",
+                "suppressed",
+                "quiet-hours",
+                "registration",
+            )
         )
         trial = " (on by default: trial account)" if draft.is_trial else ""
         labels = {
@@ -106,7 +115,13 @@ class AudienceScreen(StepScreen):
             self.query_one(f"#label-{key}", Static).update(f"{word} {text}")
         summary = (
             f"{len(audience.included)} included ({len(deferred)} deferred to their window), "
-            f"{len(audience.excluded)} excluded ({problems} for problems in the file)."
+            f"{len(audience.excluded)} excluded ({problems} for problems in the file"
+            + (
+                f", {registration_out} the sender cannot reach: US registration"
+                if registration_out
+                else ""
+            )
+            + ")."
         )
         self.query_one("#audience-summary", Static).update(plain_lines(summary, *audience.hints))
         if audience is not self._filled_for:  # refill only for a new count (keeps the cursor)
