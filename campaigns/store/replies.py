@@ -412,7 +412,7 @@ class JournalReplies:
     def reply_tallies(self) -> dict[str, ReplyTally]:
         """Campaign id -> its `ReplyTally`, for every campaign that has replies (one query)."""
         rows = self._db.execute(
-            "SELECT campaign_id, COUNT(*), SUM(read_at IS NULL), SUM(action = ?),"
+            "SELECT campaign_id, COUNT(*), SUM(read_at IS NULL), SUM(COALESCE(action = ?, 0)),"
             " SUM(kind = ?) FROM replies WHERE campaign_id IS NOT NULL GROUP BY campaign_id",
             (ACTION_REVIEW, _OPT_OUT),
         ).fetchall()
