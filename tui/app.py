@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
@@ -221,7 +222,13 @@ class SmscastApp(App[int]):
         except ScreenStackError:
             return
         if isinstance(screen, StepScreen) and screen.is_mounted:  # (dialogs have no sync)
-            screen.sync()
+            try:
+                screen.sync()
+            except NoMatches:
+                # A worker's answer (the history, reply counts) that lands while the app exits
+                # finds the screen's widgets already gone: nothing left to refresh.
+                if not self._exit:  # (Textual's flag, set by `exit()`)
+                    raise
 
     def notify(
         self,
