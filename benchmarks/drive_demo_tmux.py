@@ -270,9 +270,7 @@ def drive(
         keep("contacts (launch)", screen)
         # 2. Account: the sandbox's trial account, its sender and verified numbers.
         term.keys("1")
-        # (one answer brings the account, its senders and its verified numbers; at 80x24 the
-        # registration lines push the verified numbers below the fold)
-        screen = term.wait_text("Type: Trial", "Sender (s):", timeout=timeout)
+        screen = term.wait_text("Type: Trial", "Verified numbers (", timeout=timeout)
         keep("account", screen)
         # 3. Audience: counts; the verified-only filter off and on again recounts at once.
         term.keys("3")

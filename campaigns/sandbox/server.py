@@ -96,6 +96,7 @@ class Sandbox:
         site = web.TCPSite(runner, host, port, backlog=1024)
         await site.start()
         self._runner = runner
+        self._app.callbacks.start()
         # The loop's Server (aiohttp types it AbstractServer, which has no `sockets`): the only
         # way to learn an ephemeral port.
         server = cast("asyncio.Server | None", site._server)
@@ -105,9 +106,15 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop serving; hanging requests end without an answer."""
         self._app.release_hanging()
+        await self._app.callbacks.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @property
+    def callback_log(self) -> list[tuple[str, str, int]]:
+        """Every status callback posted: (message SID, status, HTTP answer or 0 for none)."""
+        return self._app.callbacks.log
 
     def receive_many(self, texts: list[tuple[str, str, str]]) -> int:
         """Many texts (person, our number, body) at once, in order, as `receive` would store

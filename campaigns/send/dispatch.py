@@ -24,7 +24,7 @@ import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,8 @@ from campaigns.send.options import EngineOptions
 from campaigns.send.pacing import AdaptiveLimit
 from campaigns.send.patience import TransientPatience
 from campaigns.send.reconcile import LookupResult, lookup
+from campaigns.send.schedule import twilio_holds
+from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
@@ -62,6 +64,10 @@ class Row:
     retries: int = 0
     attempted_at: datetime | None = None
     not_before: datetime | None = None  # when deferred: its window's next opening (UTC)
+    #: A scheduled campaign: when this recipient is due (UTC), and whether this request
+    #: asks Twilio to hold the message until then (`campaigns.send.schedule`).
+    send_at: datetime | None = None
+    hold: bool = False
 
 
 class Dispatcher:
@@ -76,13 +82,15 @@ class Dispatcher:
         sender: str | None,
         service: str | None,
         began: datetime,
+        status_callback: str | None = None,
         window: SendWindow | None,
+        twilio_schedules: bool = False,
         admission: Admission,
         tally: Tally,
         gather: Callable[[J.Outcome], None],
         queue: deque[Row],
         later: LaterQueue[Row],
-        polls: PollSchedule,
+        polls: PollSchedule | SweepSchedule,
         patience: TransientPatience,
         send_breaker: CircuitBreaker,
         delivery_breaker: CircuitBreaker,
@@ -104,7 +112,10 @@ class Dispatcher:
         self._from = sender
         self._service = service
         self._began = began
+        self._callback = status_callback
         self._window = window
+        #: The campaign was planned for Twilio to hold its messages (schedule mode "twilio").
+        self.twilio_schedules = twilio_schedules
         self._admission = admission
         self._limit: AdaptiveLimit = admission.limit
         # The per-message paths call these bound methods: no attribute chains there.
@@ -146,9 +157,9 @@ class Dispatcher:
         # connection: at once on a kept-alive one, after the connect (loopback or a nearby
         # Twilio edge: milliseconds; at most `connect_timeout`) on a new one. So "the window
         # holds when the request leaves" is exact to within that connect time.
-        if self._window is not None:
+        if self._window is not None or item.send_at is not None:
             wall = opts.clock()
-            opens = self._window.closed_until(item.to, wall)
+            opens = self.not_yet(item, wall)
             if opens is not None:
                 self._release()
                 self.active_sends -= 1
@@ -166,6 +177,8 @@ class Dispatcher:
                     from_=self._from,
                     messaging_service_sid=self._service,
                     timeout=opts.request_timeout,
+                    status_callback=self._callback,
+                    send_at=item.send_at if item.hold else None,
                 )
             except TransientError as exc:
                 self._on_transient(item, exc)
@@ -185,7 +198,10 @@ class Dispatcher:
                 self._reachable()
                 self._send_ok()
                 self.sent_total += 1
-                self._record(item, outcome_of(item.row, record))
+                outcome = outcome_of(item.row, record)
+                if item.hold:
+                    outcome = replace(outcome, send_at=item.send_at)
+                self._record(item, outcome)
                 self._track(item, record)
         except asyncio.CancelledError:
             raise
@@ -197,6 +213,31 @@ class Dispatcher:
             self.active_sends -= 1
             self._wake_event.set()
 
+    def not_yet(self, item: Row, wall: datetime) -> datetime | None:
+        """None when `item` may leave now, else when it may (UTC). Sets `item.hold`.
+
+        A recipient of a scheduled campaign is held by Twilio when the campaign is in twilio
+        mode and its time is still inside Twilio's window (`schedule.twilio_holds`): then the
+        sending window is checked at its `send_at`, the moment it will really leave (a time
+        outside the window moves to the window's next opening). Otherwise it waits here until
+        `send_at`, and the window is checked when it leaves, as for any message."""
+        at = item.send_at
+        item.hold = False
+        if at is not None and at > wall:
+            if not (self.twilio_schedules and twilio_holds(at, wall)):
+                return at  # waits here (local mode, too soon for Twilio, or past 35 days)
+            if self._window is not None:
+                opens = self._window.closed_until(item.to, at)
+                if opens is not None:
+                    item.send_at = opens
+                    if not twilio_holds(opens, wall):
+                        return opens
+            item.hold = True
+            return None
+        if self._window is None:
+            return None
+        return self._window.closed_until(item.to, wall)
+
     def defer(self, item: Row, opens: datetime, wall: datetime, now: float) -> None:
         """The row's sending window is closed: back to `pending` until `opens` (UTC), which is
         persisted as its `not_before` (a resume, from either face, waits for it too)."""
@@ -207,8 +248,11 @@ class Dispatcher:
 
     def _track(self, item: Row, record: Any) -> None:
         wanted = self.options.track_seconds > 0 or item.row in self._canary.rows
+        # A message Twilio holds until its time is not polled now: `smscast status` follows it.
+        if record.status == "scheduled":
+            return
         if wanted and record.status not in J.FINAL_STATUSES:
-            self._polls.add(item.row, record.sid, item.to, time.monotonic())
+            self._polls.add(item.row, record.sid, item.to, time.monotonic(), record.from_)
 
     def _on_transient(self, item: Row, exc: TransientError) -> None:
         """Nothing was created: the row goes back to `pending` and is retried later.
@@ -238,6 +282,19 @@ class Dispatcher:
 
     def _on_permanent(self, item: Row, exc: PermanentError) -> None:
         self._reachable()  # Twilio answered
+        if item.hold and exc.code in _OUTSIDE_SCHEDULE_WINDOW:
+            # Twilio's clock put SendAt outside its window (ours keeps a margin): nothing was
+            # created; the row waits here and is sent when due, never failed for it.
+            self.stats["schedule_refused"] += 1
+            item.hold = False
+            wall = self.options.clock()
+            assert item.send_at is not None
+            if item.send_at > wall:
+                self.defer(item, item.send_at, wall, time.monotonic())
+            else:
+                self._record(item, J.Outcome(item.row, J.PENDING))
+                self._queue.append(item)
+            return
         self._record(
             item,
             J.Outcome(item.row, "failed", error_code=exc.code, error_message=str(exc)),
@@ -334,8 +391,65 @@ class Dispatcher:
 
     # -- delivery tracking -------------------------------------------------------------------
 
-    async def poll(self, poll: tuple[int, str, str]) -> None:
-        row, sid, to = poll
+    async def poll(self, request: TrackRequest) -> None:
+        """One tracking request: a page of a sweep, or one message's fetch."""
+        if isinstance(request, Page):
+            await self._sweep_page(request)
+            return
+        await self._fetch_one(request)
+
+    async def _sweep_page(self, page: Page) -> None:
+        """One leg of a sweep from `page` on: each next page is asked for at once, in the same
+        admission slot (not at the engine's next tick: 20 pages would take 20 ticks)."""
+        sweeps = self._polls
+        assert isinstance(sweeps, SweepSchedule)
+        try:
+            follow: Page | None = page
+            while follow is not None:
+                if follow is not page:
+                    self.stats["tracking_requests"] += 1
+                follow = await self._one_page(sweeps, follow)
+        finally:
+            self._release()
+            self._wake_event.set()
+
+    async def _one_page(self, sweeps: SweepSchedule, page: Page) -> Page | None:
+        """Ask for `page`; record what it says; the leg's next page to ask for now, if any."""
+        try:
+            answer = await self._session.receipts_page(
+                from_=page.from_,
+                sent_after=page.since,
+                page_url=page.url,
+                page_size=sweeps.page_size,
+                timeout=self.options.request_timeout,
+            )
+        except TwilioFailure as exc:
+            throttled = isinstance(exc, TransientError) and (exc.status == 429 or exc.code == 20429)
+            if throttled:
+                self._limit.on_throttled()
+            self.stats["sweep_failed"] += 1
+            sweeps.page_failed(page, time.monotonic(), backoff(1, base=1.0, cap=8.0))
+            return None
+        self.stats["sweep_pages"] += 1
+        for row, to, receipt in sweeps.page_answered(page, answer, time.monotonic()):
+            self._receipt(row, to, receipt)
+        return sweeps.continuation(page)
+
+    def _receipt(self, row: int, to: str, receipt: Any) -> None:
+        """What a sweep (or a fetch) says of a watched message, recorded as a poll's would be."""
+        if receipt.status != self._status.get(row):
+            self._change(row, to, receipt.status, outcome_of(row, receipt))
+            if isinstance(self._polls, SweepSchedule):
+                self._polls.changed()
+        if receipt.status in J.FINAL_STATUSES:
+            self._polls.done(row)
+            if receipt.status in J.FAILED_STATUSES:
+                self._trip(self._delivery_breaker, receipt.error_code)
+            elif receipt.status == "delivered":
+                self._delivery_breaker.succeeded()
+
+    async def _fetch_one(self, fetch: Fetch) -> None:
+        row, sid, to = fetch
         try:
             record = await self._session.fetch(sid, timeout=self.options.request_timeout)
         except TransientError as exc:
@@ -353,19 +467,16 @@ class Dispatcher:
             else:
                 self._polls.retry(row, time.monotonic())
         else:
-            if record.status != self._status.get(row):
-                self._change(row, to, record.status, outcome_of(row, record))
-            if record.status in J.FINAL_STATUSES:
-                self._polls.done(row)
-                if record.status in J.FAILED_STATUSES:
-                    self._trip(self._delivery_breaker, record.error_code)
-                elif record.status == "delivered":
-                    self._delivery_breaker.succeeded()
-            else:
+            self._receipt(row, to, record)
+            if record.status not in J.FINAL_STATUSES:
                 self._polls.retry(row, time.monotonic())
         finally:
             self._release()
             self._wake_event.set()
+
+
+#: Twilio's answers to a SendAt outside its scheduling window (nothing was created).
+_OUTSIDE_SCHEDULE_WINDOW = frozenset({35114, 35115})
 
 
 def _lookup_stat(result: LookupResult) -> str:

@@ -20,8 +20,10 @@ the campaign pauses with kind `deferred`). Every path that sends goes through bo
 first run, a resume, a retry after a transient failure or a lookup that found nothing, a
 deferred row coming due.
 
-Delivery is tracked by polling (`tracking.PollSchedule`), spending at most `poll_share` of the
-requests while sending, then until every message is final or `track_seconds` have passed.
+Delivery is tracked by sweeps of Twilio's listing (`sweeps.SweepSchedule`: a page of 1,000
+receipts per request, single fetches only for strays) or, with `receipts="poll"`, by
+per-message polling (`tracking.PollSchedule`), spending at most `poll_share` of the requests
+while sending, then until every message is final or `track_seconds` have passed.
 Counts and per-recipient events come from `tally.Tally`, the measured rate and ETA of
 `Progress` from `rate_meter.RateMeter`.
 
@@ -49,6 +51,7 @@ from campaigns.audience.quiet_hours import SendWindow, window_of_settings
 from campaigns.errors import JournalError, JournalGoneError
 from campaigns.send.admission import Admission
 from campaigns.send.breaker import CircuitBreaker
+from campaigns.send.callbacks import callback_url
 from campaigns.send.canary import Canary
 from campaigns.send.dispatch import Dispatcher, Row
 from campaigns.send.events import (
@@ -62,6 +65,7 @@ from campaigns.send.events import (
 from campaigns.send.group_commit import GroupCommit
 from campaigns.send.later import LaterQueue
 from campaigns.send.options import (
+    CALLBACK_SWEEPS,
     EngineOptions,
     RunResult,
     engine_settings,
@@ -70,9 +74,12 @@ from campaigns.send.options import (
 from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.patience import TransientPatience
 from campaigns.send.rate_meter import RateMeter
+from campaigns.send.schedule import Schedule
+from campaigns.send.sweeps import SweepSchedule, TrackRequest
 from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
+from campaigns.store.statuses import RecipientStatus
 from campaigns.twilio.protocols import Gateway, GatewaySession
 
 __all__ = [
@@ -213,8 +220,12 @@ class Engine:
         self._service = campaign.messaging_service_sid
         window = window_of_settings(campaign.settings)
         self._window = SendWindow(window) if window is not None else None
+        schedule = Schedule.from_json(campaign.schedule)
+        self._scheduled = schedule is not None
+        self._twilio_schedules = schedule is not None and schedule.mode == "twilio"
         try:
             async with self.gateway.async_session() as session:
+                self._polls = self._tracker(campaign.created_at)
                 self._dispatch = self._dispatcher(session, campaign.created_at)
                 try:
                     return await self._sessions_work()
@@ -311,7 +322,7 @@ class Engine:
         self._tally = Tally(self.campaign_id, self._emit, self._commits.gathered.append)
         self._queue: deque[Row] = deque()
         self._later: LaterQueue[Row] = LaterQueue()  # retries and quiet-hours deferrals
-        self._polls = PollSchedule(track_seconds=opts.track_seconds)
+        self._polls = self._tracker(J.now_utc())  # again by `_run`, from the campaign's start
         self._tasks: set[asyncio.Task[None]] = set()
         self._polls_started = 0
         self._patience = TransientPatience(opts.transient_patience, wall_clock=J.now_utc)
@@ -320,6 +331,8 @@ class Engine:
         self._canary = Canary(opts.canary)
         self._meter = RateMeter()
         self._window = None  # set by `_run` from the campaign's settings
+        self._scheduled = False  # set by `_run` from the campaign's schedule
+        self._twilio_schedules = False
         #: What happened, for tests and reports: throttled, transient, ambiguous,
         #: reconciled_found, reconciled_absent, unknown, polls, deferred (by the window at send
         #: time), gone (tracked messages Twilio no longer has).
@@ -327,6 +340,27 @@ class Engine:
         self._wake_event = asyncio.Event()
         self._last_progress = 0.0
         self._sending_done_at: float | None = None
+
+    def _tracker(self, began: datetime) -> PollSchedule | SweepSchedule:
+        """How delivery is tracked: sweeps of the listing since `began` (less the margin a
+        late listing or a skewed clock needs), or per-message polling (`receipts="poll"`)."""
+        opts = self.options
+        first, cap = opts.sweep_first, opts.sweep_cap
+        if opts.status_callback:
+            # Twilio posts the receipts; sweeps are the safety net, at a low rate.
+            first, cap = max(first, CALLBACK_SWEEPS[0]), max(cap, CALLBACK_SWEEPS[1])
+        if opts.receipts == "poll":
+            return PollSchedule(track_seconds=opts.track_seconds, first=first, cap=cap)
+        return SweepSchedule(
+            since=began - timedelta(seconds=opts.reconcile_margin),
+            track_seconds=opts.track_seconds,
+            first=first,
+            cap=cap,
+            # A stray is fetched once two sweeps missed it and it is two short intervals old
+            # (then less and less often); a backlog costs one probe per sender at a time.
+            stray_after=2 * first,
+            page_size=opts.sweep_page_size,
+        )
 
     @property
     def _run_admission(self) -> Admission:
@@ -345,7 +379,13 @@ class Engine:
             # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
             # still be found, whichever attempt's answer was lost.
             began=began,
+            status_callback=(
+                callback_url(self.options.status_callback, self.campaign_id, began)
+                if self.options.status_callback
+                else None
+            ),
             window=self._window,
+            twilio_schedules=self._twilio_schedules,
             admission=self._run_admission,
             tally=self._tally,
             gather=self._commits.gathered.append,
@@ -383,16 +423,22 @@ class Engine:
             status[r.row] = r.status
             counts[r.status] += 1
             if r.status == J.PENDING:
-                item = Row(r.row, r.to, r.body, r.segments, not_before=r.not_before)
+                item = Row(
+                    r.row, r.to, r.body, r.segments, not_before=r.not_before, send_at=r.send_at
+                )
                 if r.not_before is not None and r.not_before > now_wall:
                     delay = (r.not_before - now_wall).total_seconds()
                     self._later.push(now + delay, item)
                 else:
+                    # A scheduled row is queued too: its first check decides whether Twilio
+                    # holds it or it waits here (`Dispatcher.not_yet`).
                     self._queue.append(item)
+            elif r.status == RecipientStatus.SCHEDULED and r.send_at and r.send_at > now_wall:
+                continue  # held by Twilio until its time: `smscast status` follows it
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
                 # A message Twilio said it no longer has (`tracking.is_gone`) is asked about once
                 # more per run at most: the lean read does not carry its mark.
-                self._polls.add(r.row, r.sid, r.to, now)
+                self._polls.add(r.row, r.sid, r.to, now, self._from)
         if self._window is not None:
             # Each number's zones once, in one bulk pass, before the first check.
             self._window.learn(item.to for item in (*self._queue, *self._later))
@@ -456,13 +502,14 @@ class Engine:
                 free = patience.room(admission.room(active_sends), now, active_sends)
                 free = canary.room(free)
                 in_canary = canary.left > 0
-                window = self._window
-                wall = opts.clock() if window is not None and queue else None
+                checks = self._window is not None or self._scheduled
+                wall = opts.clock() if checks and queue else None
                 while free > 0 and queue:
                     item = queue.popleft()
                     if wall is not None:
-                        # The first check: a closed window commits no intent for this row.
-                        opens = window.closed_until(item.to, wall)  # type: ignore[union-attr]
+                        # The first check: a closed window (or a time not come, for a row
+                        # Twilio will not hold) commits no intent for this row.
+                        opens = dispatch.not_yet(item, wall)
                         if opens is not None:
                             dispatch.defer(item, opens, wall, now)
                             continue
@@ -487,6 +534,7 @@ class Engine:
             for poll in polls:
                 admission.active += 1
                 self._polls_started += 1
+                self.stats["tracking_requests"] += 1
                 spawn(poll_one(poll))
             self._maybe_progress(now)
 
@@ -508,9 +556,10 @@ class Engine:
             if since < opts.commit_interval and self._request is None:
                 await asyncio.sleep(opts.commit_interval - since)
 
-    def _due_polls(self, now: float, free: int) -> list[tuple[int, str, str]]:
-        """The status polls to start now: at most `poll_share` of the requests while sending
-        (all the free slots while the canary waits, or once sending is over)."""
+    def _due_polls(self, now: float, free: int) -> list[TrackRequest]:
+        """The tracking requests (sweep pages, single fetches) to start now: at most
+        `poll_share` of the requests while sending (all the free slots while the canary waits,
+        or once sending is over), so tracking never delays sending."""
         canary = self._canary
         if free <= 0 or (self.options.track_seconds <= 0 and not canary.rows):
             return []
@@ -523,7 +572,7 @@ class Engine:
             budget = min(free, max(0, allowed))
         if budget <= 0:
             return []
-        return self._polls.due(now, budget)
+        return list[TrackRequest](self._polls.due(now, budget))
 
     async def _sleep(self, timeout: float) -> None:
         if self._wake_event.is_set():
@@ -567,6 +616,15 @@ class Engine:
                 return None
             waiting = len(self._later)
             when = item.not_before or self.options.clock() + timedelta(seconds=first - now)
+            if item.send_at is not None and item.send_at >= when:
+                return self._paused(
+                    f"{waiting} recipient(s) are scheduled; the first is due at "
+                    f"{when:%Y-%m-%d %H:%M} UTC.",
+                    f"Run 'smscast resume {self.campaign_id}' then, or let cron run "
+                    "'smscast resume --due --yes' (the README shows the line): each is sent "
+                    "when due, inside its sending window.",
+                    "scheduled",
+                )
             return self._paused(
                 f"{waiting} recipient(s) are outside their sending window (quiet hours); "
                 f"the first window opens at {when:%Y-%m-%d %H:%M} UTC.",

@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         add_credential_arguments,
         add_engine_arguments,
         add_new_campaign_argument,
+        add_schedule_arguments,
+        add_sheet_argument,
         count,
         positive_int,
         quiet_hours,
@@ -94,14 +96,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="send N first, show their outcome, ask before the rest",
     )
+    add_schedule_arguments(p)
     add_new_campaign_argument(p)
     p.add_argument(
         "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
     )
     p.add_argument("--phone-column", metavar="NAME", help="the column holding the numbers")
+    p.add_argument(
+        "--status-callback",
+        metavar="URL",
+        type=_callback_url,
+        help="ask Twilio to post delivery receipts to URL, received by 'smscast listen' "
+        "(a public address; sweeps go on as a safety net)",
+    )
+    add_sheet_argument(p)
     add_engine_arguments(p)
     add_credential_arguments(p)
     p.set_defaults(handler=run)
+
+
+def _callback_url(text: str) -> str:
+    """A usable `--status-callback` URL (else a usage error, exit 2)."""
+    from campaigns.send.callbacks import problem_with_url
+
+    problem = problem_with_url(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.compose.template import Template, read_template_arg
     from campaigns.contacts.book import load_contacts
     from campaigns.pipeline import campaign as pipeline
+    from campaigns.pipeline.scheduling import schedule_plan, schedule_request
     from campaigns.pipeline.sender import (
         configured_sender,
         listed_senders,
@@ -126,9 +148,16 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if not _flags_usable(args):
         return EXIT_USAGE
-    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    if args.status_callback:
+        from campaigns.pipeline.listen import check_callback_setup
 
-    book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
+        check_callback_setup(settings, args.status_callback)
+    render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    request = schedule_request(args.at, args.at_local, args.tz)
+
+    book = load_contacts(
+        args.contacts, region=settings.region, phone_column=args.phone_column, sheet=args.sheet
+    )
     template = Template.parse(read_template_arg(args.template), book.columns)
     filters = pipeline.AudienceFilters(
         verified_only=args.verified_only, quiet_hours=args.quiet_hours, limit=args.limit
@@ -142,6 +171,13 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         db_path=db_path,
         account=account,
+        now=datetime.now(UTC),
+    )
+    planned_sender = configured_sender(settings)
+    planned = schedule_plan(
+        planned,
+        request,
+        messaging_service=bool(planned_sender and planned_sender.messaging_service_sid),
         now=datetime.now(UTC),
     )
     notes = [*account.notes, *_repeat_warnings(planned.repeat, args)]
@@ -172,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
             track_seconds=args.track,
             request_timeout=args.timeout,
             canary=args.canary,
+            status_callback=args.status_callback,
         ),
     )
     if not args.yes and not _confirmed(planned, sender):
@@ -193,6 +230,13 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.json:
             _show_plan(render, planned, notes, args, campaign_id)
+        elif planned.schedule is not None and planned.schedule.mode == "twilio":
+            render.say(
+                f"Campaign {campaign_id} stored in {db_path}. Handing each message to Twilio "
+                "to hold until its time (Ctrl-C pauses)."
+            )
+        elif planned.schedule is not None:
+            render.say(f"Campaign {campaign_id} stored in {db_path}, waiting for its time.")
         else:
             render.say(f"Campaign {campaign_id} stored in {db_path}. Sending (Ctrl-C pauses).")
         return _sending.run_campaign(
@@ -216,6 +260,11 @@ def _flags_usable(args: argparse.Namespace) -> bool:
         raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
     if args.canary < 0:
         raise InputError("--canary must be 0 or more.", "For example --canary 5.")
+    if args.canary and (args.at or args.at_local):
+        raise InputError(
+            "--canary waits for the first messages' outcome, which a scheduled campaign cannot do.",
+            "Leave out --canary, or send without --at / --at-local.",
+        )
     if args.send and not args.yes and not _sending.is_interactive():
         sys.stderr.write(
             "smscast send: error: not a terminal, so there is no one to confirm: "
@@ -305,6 +354,7 @@ def _show_plan(
                         {"row": w.row, "kind": w.kind, "message": w.message} for w in plan.warnings
                     ],
                     "limited_out": len(limited_out),
+                    "schedule": None if planned.schedule is None else planned.schedule.to_json(),
                     "registration_excluded": blocked,
                     "registration": registration.record() if registration else None,
                     "notes": notes + list(audience.hints),
@@ -324,7 +374,7 @@ def _show_plan(
             "Segments per message: "
             + ", ".join(f"{k}: {v}" for k, v in sorted(summary.histogram.items()))
         )
-    if audience.deferred:
+    if audience.deferred and planned.schedule is None:
         # Deferred, not dropped: each is texted when its window opens (shown in UTC).
         lines.append(
             f"Deferred by quiet hours: {len(audience.deferred)}, each texted when its window opens:"
@@ -336,6 +386,18 @@ def _show_plan(
             lines.append(f"  row {row:>5}  {phone:<16}  at {opens:%Y-%m-%d %H:%M} UTC")
         if len(shown) > _SHOW_EXCLUDED:
             lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
+    if planned.schedule is not None:
+        lines.append(planned.schedule.describe())
+        if planned.schedule.mode == "local":
+            lines.append(
+                "  Then 'smscast resume' sends what is due; or let cron do it: "
+                "*/5 * * * * smscast resume --due --yes"
+            )
+        else:
+            lines.append(
+                "  'smscast status ID' follows them; 'smscast cancel ID' cancels those not "
+                "sent yet."
+            )
     if blocked and registration is not None:
         lines.append(
             f"Left out for US registration: {blocked} (the sender {registration.sender} "
