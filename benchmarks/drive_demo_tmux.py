@@ -8,10 +8,11 @@ server (`tmux -L <unique name>`, no config file, no status line) so it never tou
 session, then types what a person would: look at the contacts and the account (waiting for
 it to load: a filter toggled before then is reset to the account's default), open the
 audience and toggle the verified-only filter off and on again (the counts change), open
-Compose, then Review, type SEND and Enter, watch the campaign finish on the Send screen, and
-quit with ctrl+q. After each key it reads the screen with `capture-pane -p` and waits
-(polling, with a deadline) for the text that proves the key worked; it prints the screen at
-the key points.
+Compose, then Review, type SEND and Enter, watch the campaign finish on the Send screen, wait
+for one of the demo's scripted people to text back (the Send screen's reply count), open
+Replies (8) and see the thread, and quit with ctrl+q. After each key it reads the screen with
+`capture-pane -p` and waits (polling, with a deadline) for the text that proves the key
+worked; it prints the screen at the key points.
 
 Nothing outside a temporary directory is touched: HOME, the XDG directories, TMPDIR (where the
 demo makes its private data directory) and SMSCAST_DB all point inside it, and Twilio
@@ -74,6 +75,7 @@ class DriveResult:
     included: int = 0
     included_unfiltered: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    replies: int = 0  # on the Send screen's reply line, once one had arrived
     leftovers: list[str] = field(default_factory=list)
     #: Seconds each step took, from its key to the screen that proves it (in order).
     steps: dict[str, float] = field(default_factory=dict)
@@ -220,6 +222,7 @@ def clean_env(home: Path, size: tuple[int, int]) -> dict[str, str]:
         "COLUMNS": str(size[0]),
         "LINES": str(size[1]),
     }
+    # PYTHONPATH too: a checkout under test (a worktree) runs its own code, not the installed one
     for name in ("VIRTUAL_ENV", "PYENV_VERSION", "PYENV_ROOT", "PYTHONPATH"):
         if name in os.environ:
             env[name] = os.environ[name]
@@ -352,7 +355,19 @@ def drive(
         screen = term.wait_text(f"{included}/{included}", timeout=timeout)
         keep("send (finished)", screen)
         result.counts = status_counts(screen)
-        # 7. History lists it; then quit cleanly.
+        # 7. Replies: the demo's people answer seconds after delivery; the Send screen counts
+        # them as they arrive (a toast quotes them), and 8 lists their threads.
+        screen = term.wait("a reply to arrive", lambda s: number(r"Replies: (\d+)", s) > 0, timeout)
+        result.replies = number(r"Replies: (\d+)", screen)
+        keep("send (a reply arrived)", screen)
+        keys("8")
+        screen = term.wait(
+            "the replies listed",
+            lambda s: "Latest reply" in s and re.search(r"Campaign \S+: \d+ repl", s),
+            timeout,
+        )
+        keep("replies", screen)
+        # 8. History lists it; then quit cleanly.
         keys("7")
         screen = term.wait_text("finished", name, timeout=timeout)
         keep("history", screen)
@@ -408,10 +423,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"launch to finished campaign: {result.finished_seconds:.1f} s (includes the keys)")
     print(f"included {result.included} (verified-only off: {result.included_unfiltered})")
     print("final counts: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
+    print(f"replies arrived: {result.replies} by the time the first was counted")
     print(f"exit status {result.exit_status}; demo data left behind: {result.leftovers or 'none'}")
     ok = result.exit_status == 0 and not result.leftovers
     sent = to_text(result.counts)
-    ok = ok and (args.review_only or sent == result.included)
+    ok = ok and (args.review_only or (sent == result.included and result.replies > 0))
     return 0 if ok else 1
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
@@ -37,6 +39,7 @@ from tui import messages as msg
 from tui.commands import SmscastCommands
 from tui.engine_runner import EngineRunner
 from tui.errors_text import describe_error
+from tui.replies_state import Inbox
 from tui.screens.account import AccountScreen
 from tui.screens.audience import AudienceScreen
 from tui.screens.base import StepScreen
@@ -44,6 +47,7 @@ from tui.screens.compose import ComposeScreen
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.screens.history import HistoryScreen
+from tui.screens.replies import RepliesScreen, new_replies_text
 from tui.screens.review import RepeatDialog, ReviewScreen
 from tui.screens.send import SendScreen, recipient_row
 from tui.state import STEPS, Draft
@@ -53,9 +57,11 @@ if TYPE_CHECKING:  # the workers import the core when they run: the app opens fi
     from campaigns.compose.plan import Plan
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
+    from campaigns.conversation.collector import Collected
     from campaigns.pipeline.demo import DemoEnvironment
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
+    from tui.replies_core import ThreadView
 
 #: How often buffered engine events are applied to the screen (at most 4 Hz).
 DRAIN_INTERVAL = 0.25
@@ -63,6 +69,16 @@ DRAIN_INTERVAL = 0.25
 #: worked out again (the preview follows each key at once; a key typed meanwhile cancels the
 #: plan under way).
 PLAN_DELAY = 0.15
+#: Seconds between two polls for replies while nothing is sending, on the Replies screen and
+#: for `REPLY_TAIL` seconds after a run (as `smscast replies --watch` polls; one request per
+#: sender each time: 60 requests in the quarter of an hour after a send).
+REPLY_WATCH = 15.0
+#: After a run ends here, its replies are still polled this long: people answer in the
+#: minutes after a text arrives, often after its delivery tracking is over.
+REPLY_TAIL = 15 * 60.0
+#: The same during and after the demo's campaign: its sandbox is sped up twenty times, so its
+#: people answer two seconds after delivery.
+DEMO_REPLY_INTERVAL = 2.0
 
 
 class SmscastApp(App[int]):
@@ -80,12 +96,14 @@ class SmscastApp(App[int]):
         "review": ReviewScreen,
         "send": SendScreen,
         "history": HistoryScreen,
+        "replies": RepliesScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(str(i), f"go('{name}')", title, show=False, id=f"go-{name}")
             for i, (name, title) in enumerate(STEPS, start=1)
         ),
+        Binding("8", "show_replies", "Replies", show=False, id="go-replies"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -132,6 +150,7 @@ class SmscastApp(App[int]):
         #: Called in the worker thread as the loading ("contacts"), audience ("audience") or
         #: plan ("plan") work starts, with its name: a seam for tests to hold work mid-flight.
         self.before_work: Callable[[str], None] | None = None
+        self.inbox = Inbox()  # the Replies screen and the reply counts (`tui.replies_state`)
 
     # ----------------------------------------------------------------- start-up
 
@@ -174,6 +193,7 @@ class SmscastApp(App[int]):
         if self.contacts_file:
             self.load_contacts(self.contacts_file)
         self._drain_timer = self.set_interval(DRAIN_INTERVAL, self._drain_events, pause=True)
+        self.set_interval(1.0, self._watch_replies)
 
     def _notify_settings_warnings(self) -> None:
         """The settings' warnings (a config file others can read, a bad `.env` line) as
@@ -220,7 +240,13 @@ class SmscastApp(App[int]):
         except ScreenStackError:
             return
         if isinstance(screen, StepScreen) and screen.is_mounted:  # (dialogs have no sync)
-            screen.sync()
+            try:
+                screen.sync()
+            except NoMatches:
+                # A worker's answer (the history, reply counts) that lands while the app exits
+                # finds the screen's widgets already gone: nothing left to refresh.
+                if not self._exit:  # (Textual's flag, set by `exit()`)
+                    raise
 
     def notify(
         self,
@@ -732,6 +758,7 @@ class SmscastApp(App[int]):
             options=options,
             on_stopped=lambda error: self.post_message(msg.EngineStopped(campaign_id, error)),
         )
+        self._hear_replies(self.runner, campaign_id)
         self.runner.start()
         if self._drain_timer is not None:
             self._drain_timer.resume()
@@ -761,6 +788,10 @@ class SmscastApp(App[int]):
         self.refresh_screen()
         self.load_history()
         self.check_repeat()  # the plan on Review now repeats what was just sent
+        if message.campaign_id is not None:  # replies keep coming after the run's last poll
+            self.inbox.watched = message.campaign_id
+            self.inbox.watch_until = time.monotonic() + REPLY_TAIL
+            self.collect_replies(message.campaign_id)
 
     def pause_campaign(self) -> None:
         """Pause the running campaign (it stays resumable)."""
@@ -798,6 +829,7 @@ class SmscastApp(App[int]):
         """Keep the campaign list."""
         self.draft.history = message.campaigns
         self.refresh_screen()
+        self.load_reply_tallies()
 
     def open_campaign(self, campaign_id: str) -> None:
         """Show a past campaign on the Send screen's status table."""
@@ -919,6 +951,294 @@ class SmscastApp(App[int]):
         """Say where the results went."""
         self.last_export = message.path
         self.notify(f"Results exported to {message.path}", title="Export", markup=False)
+
+    # ---------------------------------------------------------------- replies
+    def action_show_replies(self) -> None:
+        """Show the Replies screen (key 8): for the campaign highlighted on History or shown
+        on Send, else the one chosen before, else the newest."""
+        screen = self.screen
+        chosen = None
+        if isinstance(screen, HistoryScreen):
+            chosen = screen.selected_id()
+        elif isinstance(screen, SendScreen):
+            chosen = screen.campaign_id
+        self.show_replies(chosen)
+
+    def show_replies(self, campaign_id: str | None = None) -> None:
+        """Show the replies to `campaign_id` (None: as `action_show_replies` says), read from
+        the journal at once, then ask Twilio for new ones."""
+        inbox = self.inbox
+        wanted = campaign_id or inbox.chosen or self.draft.campaign_id
+        if wanted != inbox.campaign_id:
+            inbox.page = None  # another campaign: "Reading..." rather than the last one's
+        inbox.chosen = wanted
+        self.action_go("replies")
+        self.load_replies()
+        self.collect_replies()
+
+    def show_next_campaign_replies(self) -> None:
+        """The replies to the next campaign in History (newest first, wrapping)."""
+        ids = [row.campaign.id for row in self.draft.history]
+        if not ids:
+            self.notify("No other campaign in the journal.", markup=False)
+            return
+        current = self.inbox.campaign_id
+        following = ids[(ids.index(current) + 1) % len(ids)] if current in ids else ids[0]
+        self.show_replies(following)
+
+    def filter_replies(self, kind: str | None) -> None:
+        """Show only threads with a reply of `kind` (None: every thread)."""
+        self.inbox.kind = kind
+        self.notify(f"Showing: {kind or 'every thread'}", markup=False, timeout=2)
+        self.load_replies()
+
+    def load_replies(self) -> None:
+        """Read the chosen campaign's threads from the journal, in a worker."""
+        inbox = self.inbox
+        inbox.generation += 1
+        self._replies_worker(inbox.generation, inbox.chosen, inbox.kind)
+
+    @work(thread=True, exclusive=True, group="replies", exit_on_error=False)
+    def _replies_worker(self, generation: int, campaign_id: str | None, kind: str | None) -> None:
+        try:
+            from tui.replies_core import load_threads
+
+            page = load_threads(self.db_path, campaign_id, kind, self.region)
+        except Exception as error:
+            self.report_failure("Replies", error)
+            return
+        self.post_message(msg.RepliesLoaded(page, generation))
+
+    def on_replies_loaded(self, message: msg.RepliesLoaded) -> None:
+        """Keep the newest page of threads."""
+        if message.generation != self.inbox.generation:
+            return
+        self.inbox.page = message.page
+        if self.inbox.chosen is None:
+            self.inbox.chosen = message.page.campaign_id
+        self.refresh_screen()
+
+    def collect_replies(self, campaign_id: str | None = None, *, announce: bool = False) -> None:
+        """Ask Twilio for new replies to `campaign_id` (None: the one on the Replies screen),
+        one poll at a time; not during a send, whose own poller does it (`EngineRunner`)."""
+        inbox = self.inbox
+        chosen = campaign_id or inbox.campaign_id
+        if not self.has_credentials or chosen is None:
+            if announce:
+                self.notify("Replies are read from Twilio: no account is set up.", markup=False)
+            return
+        if self.runner is not None and self.runner.running:
+            if announce:
+                self.notify("Replies are collected during the send, every few seconds.")
+            return
+        if inbox.collecting:
+            return
+        inbox.collecting = True
+        inbox.polled_at = time.monotonic()
+        self._collect_worker(chosen, announce)
+
+    @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
+    def _collect_worker(self, campaign_id: str, announce: bool) -> None:
+        try:
+            from tui.replies_core import collect
+
+            found = collect(self.live_settings, self.db_path, campaign_id)
+        except Exception as error:
+            self.call_from_thread(self._collect_failed, describe_error(error, "Replies"), announce)
+            return
+        self.post_message(msg.RepliesCollected(campaign_id, found))
+        if announce and not found.stored:
+            self.post_message(msg.Notice("No new replies."))
+
+    def _collect_failed(self, text: str, announce: bool) -> None:
+        """A poll failed: asked for (g), the person is told; the screen's own polling just
+        shows it on the summary line and tries again later."""
+        self.inbox.collecting = False
+        self.inbox.collect_error = text
+        if announce:
+            self.fail("Replies", text)
+        self.refresh_screen()
+
+    def _hear_replies(self, runner: EngineRunner, campaign_id: str) -> None:
+        """Have the engine runner's poller tell the app of new replies. Its callback runs on
+        the poller's thread: it only posts a message."""
+
+        def heard(found: Collected) -> None:
+            self.post_message(msg.RepliesCollected(campaign_id, found, live=True))
+
+        runner.on_replies = heard
+        if self.demo:  # the demo's sandbox is sped up: its people answer within seconds
+            runner.reply_interval = DEMO_REPLY_INTERVAL
+
+    def on_replies_collected(self, message: msg.RepliesCollected) -> None:
+        """New replies (or none): say what came, re-read the counts and the threads shown."""
+        inbox = self.inbox
+        if not message.live:
+            inbox.collecting = False
+            inbox.collect_error = None
+        stored = message.collected.stored
+        if stored:
+            self.notify(
+                new_replies_text(stored, message.collected.actions),
+                title="Replies",
+                markup=False,
+                timeout=6,
+            )
+            if inbox.campaign_id is None or any(r.campaign_id == inbox.campaign_id for r in stored):
+                self.load_replies()
+        if stored or message.collected.actions:
+            self.load_reply_tallies()
+
+    def _watch_replies(self) -> None:
+        """Once a second: with no send running, poll Twilio every `REPLY_WATCH` seconds for
+        the campaign on the Replies screen, or for the one sent here in the last `REPLY_TAIL`
+        seconds, so new replies appear without a key."""
+        inbox, now = self.inbox, time.monotonic()
+        every = DEMO_REPLY_INTERVAL if self.demo else REPLY_WATCH
+        if now - inbox.polled_at < every or (self.runner is not None and self.runner.running):
+            return
+        if self.current_mode == "replies":
+            self.collect_replies(inbox.campaign_id)
+        elif inbox.watched is not None and now < inbox.watch_until:
+            self.collect_replies(inbox.watched)
+
+    def load_reply_tallies(self) -> None:
+        """Read every campaign's reply counts (Send and History show them), in a worker."""
+        self.inbox.tallies_generation += 1
+        self._tallies_worker(self.inbox.tallies_generation)
+
+    @work(thread=True, exclusive=True, group="tallies", exit_on_error=False)
+    def _tallies_worker(self, generation: int) -> None:
+        try:
+            from tui.replies_core import reply_tallies
+
+            tallies = reply_tallies(self.db_path)
+        except Exception as error:
+            self.report_failure("Replies", error)
+            return
+        self.post_message(msg.ReplyTalliesLoaded(tallies, generation))
+
+    def on_reply_tallies_loaded(self, message: msg.ReplyTalliesLoaded) -> None:
+        """Keep the newest counts."""
+        if message.generation == self.inbox.tallies_generation:
+            self.inbox.tallies = message.tallies
+            self.refresh_screen()
+
+    def mark_thread_read(self, view: ThreadView) -> None:
+        """The person has seen the thread's replies: no longer unread (journaled by a worker;
+        then the counts are read again)."""
+        fresh = tuple(
+            r.sid for r in view.thread.replies if r.read_at is None and r.sid not in self.inbox.seen
+        )
+        if fresh:
+            self.inbox.seen.update(fresh)
+            self._read_worker(fresh)
+
+    @work(thread=True, exclusive=False, group="read", exit_on_error=False)
+    def _read_worker(self, sids: tuple[str, ...]) -> None:
+        try:
+            from tui.replies_core import mark_read
+
+            mark_read(self.db_path, sids)
+        except Exception as error:
+            self.report_failure("Replies", error)
+            return
+        self.call_from_thread(self.load_reply_tallies)
+
+    def decide_possible_opt_out(self, view: ThreadView, *, confirm: bool) -> None:
+        """A person's decision on the thread's possible opt-outs (y: they mean stop)."""
+        sids = tuple(r.sid for r in view.thread.to_review)
+        if sids:
+            self._decide_worker(sids, confirm)
+
+    @work(thread=True, exclusive=False, group="decide", exit_on_error=False)
+    def _decide_worker(self, sids: tuple[str, ...], confirm: bool) -> None:
+        try:
+            from tui.replies_core import decide_possible_opt_outs
+
+            done = decide_possible_opt_outs(self.db_path, sids, confirm=confirm, region=self.region)
+        except Exception as error:
+            self.report_failure("Opt-out", error)
+            return
+        self.post_message(msg.RepliesDecided(done, confirm))
+
+    def on_replies_decided(self, message: msg.RepliesDecided) -> None:
+        """Say what was decided; re-read the threads and the counts."""
+        phones = sorted({a.phone for a in message.actions})
+        who = ", ".join(phones) or "Nobody"
+        self.notify(
+            f"{who}: on the suppression list now; never texted again."
+            if message.confirmed
+            else f"{who}: marked as not an opt-out.",
+            title="Opt-out",
+            markup=False,
+        )
+        self.load_replies()
+        self.load_reply_tallies()
+        self.rebuild_audience()  # the suppression filter counts the new entry
+
+    def send_reply_to(self, view: ThreadView, body: str) -> None:
+        """Text `body` to the thread's person (after asking, if the same text went before)."""
+        thread = view.thread
+        if thread.campaign_id is None or thread.row is None:
+            return
+        if self.inbox.replying:
+            self.notify("A reply is being sent; wait for it.", markup=False)
+            return
+        campaign_id, row = thread.campaign_id, thread.row
+        if any(a.body == body and a.sid is not None for a in thread.answers):
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._start_reply(campaign_id, row, body, again=True)
+
+            self.push_screen(
+                ConfirmDialog(
+                    f"You sent this text to row {row} already. Send it again?",
+                    yes="Send again",
+                    no="Don't",
+                ),
+                answered,
+            )
+            return
+        self._start_reply(campaign_id, row, body, again=False)
+
+    def _start_reply(self, campaign_id: str, row: int, body: str, *, again: bool) -> None:
+        self.inbox.replying = True
+        self.notify(f"Sending the reply to row {row}...", markup=False, timeout=3)
+        self._reply_worker(campaign_id, row, body, again)
+
+    @work(thread=True, exclusive=False, group="reply", exit_on_error=False)
+    def _reply_worker(self, campaign_id: str, row: int, body: str, again: bool) -> None:
+        try:
+            from tui.replies_core import send_reply
+
+            sent = send_reply(self.live_settings, self.db_path, campaign_id, row, body, again=again)
+        except Exception as error:
+            self.call_from_thread(self._reply_failed)
+            self.report_failure("Reply", error)
+            return
+        self.post_message(msg.ReplySent(campaign_id, sent))
+
+    def _reply_failed(self) -> None:
+        self.inbox.replying = False
+        self.load_replies()  # the journal may hold the attempt (unknown, failed)
+
+    def on_reply_sent(self, message: msg.ReplySent) -> None:
+        """The reply went: say so, clear the field, show it in the thread."""
+        self.inbox.replying = False
+        reply = message.sent.reply
+        how = "sent"
+        if message.sent.reconciled:
+            how = "was sent before (found at Twilio; not sent again)"
+        self.notify(
+            f"Reply to {reply.to_number} (row {reply.row}) {how}: {reply.sid} ({reply.status}).",
+            title="Reply",
+            markup=False,
+        )
+        if isinstance(self.screen, RepliesScreen):
+            self.screen.reply_sent()
+        self.load_replies()
 
     # -------------------------------------------------------------------- quit
     async def action_quit(self) -> None:

@@ -39,6 +39,11 @@ class SmscastCommands(Provider):
             ),
             ("Refresh history", "Read past campaigns from the journal", app.load_history),
             (
+                "Show replies",
+                "What people answered the campaign: threads, opt-outs to review (key 8)",
+                app.show_replies,
+            ),
+            (
                 "Export results",
                 "Write the current campaign's results to a CSV file",
                 app.export_current,

@@ -73,6 +73,19 @@ OPERATIONS: dict[str, Operation] = {
         "exporting the results",
         "The journal is unchanged. Try the export again, or choose another file.",
     ),
+    "Replies": Operation(
+        "reading replies",
+        "Replies stored before are kept in the journal. Press g on Replies (8) to try again.",
+    ),
+    "Reply": Operation(
+        "sending your reply",
+        "Send the same text again to retry: smscast first asks Twilio whether the last try "
+        "went, so it never goes twice.",
+    ),
+    "Opt-out": Operation(
+        "recording your decision on a possible opt-out",
+        "Nothing was changed. Decide again on Replies (8): y or n.",
+    ),
 }
 
 #: When the operation is not known: a sentence that claims nothing about what was kept.

@@ -15,10 +15,15 @@ if TYPE_CHECKING:  # the core's types, for the type checker only: workers import
     from campaigns.audience.filters import Audience, AudienceBuilder
     from campaigns.compose.plan import Plan
     from campaigns.contacts.book import ContactBook
+    from campaigns.conversation.actions import ReplyAction
+    from campaigns.conversation.collector import Collected
     from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.pipeline.replies import SentReply
     from campaigns.send.engine import EngineOptions
+    from campaigns.store.replies import ReplyTally
     from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow
+    from tui.replies_core import RepliesPage
     from tui.widgets.status_table import RecipientRow
 
 
@@ -121,6 +126,49 @@ class ExportDone(Message):
     """Results were exported to `path`."""
 
     path: str
+
+
+@dataclass
+class RepliesLoaded(Message):
+    """A campaign's threads read from the journal; `generation` drops stale pages."""
+
+    page: RepliesPage
+    generation: int
+
+
+@dataclass
+class RepliesCollected(Message):
+    """A poll of Twilio for replies (the Replies screen's, or the engine runner's during a
+    send: `live`) stored what it found and acted on it."""
+
+    campaign_id: str | None
+    collected: Collected
+    live: bool = False
+
+
+@dataclass
+class ReplyTalliesLoaded(Message):
+    """Every campaign's reply counts (campaign id -> `ReplyTally`); `generation` drops
+    stale counts."""
+
+    tallies: dict[str, ReplyTally]
+    generation: int
+
+
+@dataclass
+class ReplySent(Message):
+    """A one-off reply to a campaign recipient went (or was found at Twilio already)."""
+
+    campaign_id: str
+    sent: SentReply
+
+
+@dataclass
+class RepliesDecided(Message):
+    """A person's decision on possible opt-outs was recorded (`confirmed`: suppressed)."""
+
+    actions: list[ReplyAction]
+    confirmed: bool
 
 
 @dataclass

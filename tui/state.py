@@ -31,6 +31,8 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("send", "Send"),
     ("history", "History"),
 )
+#: Views beside the flow (not steps of it), keyed after the steps (Replies: 8).
+VIEWS: tuple[tuple[str, str], ...] = (("replies", "Replies"),)
 
 DEFAULT_TEMPLATE = "Hi {first_name|there}, your appointment is confirmed. Reply STOP to opt out."
 

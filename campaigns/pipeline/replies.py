@@ -7,7 +7,9 @@ Every function takes the open `Journal` (and, where it acts, the `SuppressionLis
 - `collect_replies(journal, gateway, suppressions, campaign_id)` -> `Collected`;
 - `send_reply(journal, gateway, suppressions, campaign_id, row, body)` -> `SentReply`;
 - `confirm_possible_opt_out(...)` / `dismiss_possible_opt_out(...)` -> `ReplyAction`;
-- `reply_counts(journal, campaign_id)` -> `ReplyCounts`; `reply_json(reply)` for `--json`.
+- `reply_counts(journal, campaign_id)` -> `ReplyCounts`; `reply_json(reply)` for `--json`;
+- `reply_tallies(journal)` -> campaign id -> `ReplyTally` (total, unread, to review, opt-outs),
+  every campaign in one query (the app's counts on Send and History).
 
 A one-off reply is journaled as campaign messages are: its intent (`inflight`) is committed
 before the request leaves, and a reply left `inflight` or `unknown` (a crash, a timeout) is
@@ -32,7 +34,7 @@ from campaigns.conversation.keywords import ReplyKind
 from campaigns.errors import InputError, SmscastError
 from campaigns.send.reconcile import match
 from campaigns.store.journal import Campaign, Journal, Recipient
-from campaigns.store.replies import ACTION_REVIEW, OutboundReply, StoredReply
+from campaigns.store.replies import ACTION_REVIEW, OutboundReply, ReplyTally, StoredReply
 from campaigns.store.statuses import RecipientStatus
 from campaigns.twilio.errors import AmbiguousError, TwilioFailure
 from campaigns.twilio.protocols import Gateway
@@ -43,6 +45,7 @@ __all__ = [
     "ReplyAction",
     "ReplyCounts",
     "ReplyKind",
+    "ReplyTally",
     "SentReply",
     "Thread",
     "collect_replies",
@@ -50,6 +53,7 @@ __all__ = [
     "dismiss_possible_opt_out",
     "reply_counts",
     "reply_json",
+    "reply_tallies",
     "send_reply",
     "threads",
 ]
@@ -183,6 +187,11 @@ def reply_counts(journal: Journal, campaign_id: str) -> ReplyCounts:
     """The campaign's reply counts (for `status`, `campaigns`, the app's badges)."""
     by_kind = journal.reply_counts(campaign_id)
     return ReplyCounts(sum(by_kind.values()), by_kind, by_kind.get(ReplyKind.OPT_OUT, 0))
+
+
+def reply_tallies(journal: Journal) -> dict[str, ReplyTally]:
+    """Every campaign's replies in four numbers (campaigns without replies are left out)."""
+    return journal.reply_tallies()
 
 
 def reply_json(reply: StoredReply) -> dict[str, Any]:

@@ -121,6 +121,16 @@ class ReplySummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyTally:
+    """One campaign's replies in four numbers (the app's counts on Send and History)."""
+
+    total: int
+    unread: int  # nobody has read them yet (`mark_replies_read`)
+    to_review: int  # possible opt-outs waiting for a person (`ACTION_REVIEW`)
+    opt_outs: int  # opt-out keywords (as `smscast status` counts them)
+
+
+@dataclass(frozen=True, slots=True)
 class Cursor:
     """Where the polling of one sender got to."""
 
@@ -397,6 +407,19 @@ class JournalReplies:
                 (campaign_id,),
             ).fetchall()
         )
+
+    @translated("read")
+    def reply_tallies(self) -> dict[str, ReplyTally]:
+        """Campaign id -> its `ReplyTally`, for every campaign that has replies (one query)."""
+        rows = self._db.execute(
+            "SELECT campaign_id, COUNT(*), SUM(read_at IS NULL), SUM(COALESCE(action = ?, 0)),"
+            " SUM(kind = ?) FROM replies WHERE campaign_id IS NOT NULL GROUP BY campaign_id",
+            (ACTION_REVIEW, _OPT_OUT),
+        ).fetchall()
+        return {
+            cid: ReplyTally(total, unread, review, opt_outs)
+            for cid, total, unread, review, opt_outs in rows
+        }
 
     @translated("read")
     def reply_summary(self, campaign_id: str) -> dict[int, ReplySummary]:

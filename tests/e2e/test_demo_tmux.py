@@ -2,13 +2,15 @@
 
 Runs `benchmarks/drive_demo_tmux.py` (a private tmux server, a temporary HOME) at 100x30 and
 at 80x24, and checks what a person would have seen: the audience recounted when the filter
-was toggled, the campaign finished with every included contact sent, History listing it, and
-a clean exit that left no demo data behind. Skipped only when tmux is not installed.
+was toggled, the campaign finished with every included contact sent, a scripted reply
+arriving and listed on Replies (8), History listing it, and a clean exit that left no demo
+data behind. Skipped only when tmux is not installed.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -47,6 +49,13 @@ def test_demo_from_launch_to_a_finished_campaign(size: tuple[int, int]) -> None:
     assert sent.get("delivered", 0) > 0
     finished = result.screens["send (finished)"]
     assert f"{result.included}/{result.included}" in finished
+    # a scripted person texted back: counted on Send, listed on Replies with the kind
+    assert result.replies > 0
+    arrived = result.screens["send (a reply arrived)"]
+    assert re.search(r"Replies: \d+", arrived)
+    replies = result.screens["replies"]
+    assert "▶8 Replies" in replies and "Latest reply" in replies
+    assert re.search(r"\b(opt-out|opt-in|help|possible-opt-out|reply)\b", replies)
     history = result.screens["history"]
     assert "finished" in history and "sample_contacts.csv" in history
     # nothing on any screen looks like a traceback

@@ -7,6 +7,8 @@ show that would otherwise vary is fixed here, and only here:
   fixed account SID and Messaging Service SID instead of random ones;
 - the message SIDs the sandbox hands out come from a counter (`counting_sids`), and the engine
   sends one message at a time, so the same recipient always gets the same SID;
+- nobody answers on their own (the demo's scripted replies are off): the Replies snapshots'
+  people text back through `text_back`, at times of the fixed `REPLY_CLOCK`;
 - the journal's clock and campaign-id suffix are fixed (`fixed_journal_clock`): the app cannot
   be given a clock, and the History and Send screens show the campaign's id and creation time;
 - the contacts file is `sample_contacts.csv` copied into the working directory and given by
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -53,11 +55,31 @@ ENGINE = EngineOptions(rate=None, concurrency=1, track_seconds=30.0)
 
 
 def snapshot_sandbox_config() -> SandboxConfig:
-    """The demo's trial account (seeded outcomes, verified share, speed-up) with fixed SIDs."""
+    """The demo's trial account (seeded outcomes, verified share, speed-up) with fixed SIDs,
+    and no scripted replies (when they came would vary the counts on Send and History)."""
     config = demo_sandbox_config(demo_numbers(SAMPLE))
     return replace(
-        config, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, messaging_service_sid=SERVICE_SID
+        config,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        messaging_service_sid=SERVICE_SID,
+        reply_share=0.0,
     )
+
+
+class FixedClock:
+    """A stand-in for the `time` module of the sandbox's inbound side: Twilio's `date_sent`
+    of each text a person sends is `now` (a test moves it), not the moment the test ran."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now.timestamp()
+
+    def time(self) -> float:
+        return self.now
+
+
+#: When the snapshots' people text back (`text_back` moves it a minute per text).
+REPLY_CLOCK = FixedClock(FIXED_NOW)
 
 
 def counting_sids() -> Callable[[str], str]:
@@ -80,6 +102,8 @@ def deterministic(workdir: Path) -> Iterator[None]:
     minting = (api_v2010, inbound)
     saved = (journal.now_utc, journal.secrets, Path.cwd())
     saved_sids = [module.new_sid for module in minting]
+    saved_clock = inbound.time
+    inbound.time = REPLY_CLOCK  # type: ignore[assignment]
     journal.now_utc = lambda: FIXED_NOW  # type: ignore[assignment]
     journal.secrets = SimpleNamespace(token_hex=lambda n: CAMPAIGN_SUFFIX[: 2 * n])  # type: ignore[assignment]
     sids = counting_sids()
@@ -93,6 +117,7 @@ def deterministic(workdir: Path) -> Iterator[None]:
         journal.now_utc, journal.secrets = saved[:2]  # type: ignore[assignment]
         for module, original in zip(minting, saved_sids, strict=True):
             module.new_sid = original  # type: ignore[assignment]
+        inbound.time = saved_clock  # type: ignore[assignment]
         os.chdir(saved[2])
 
 
@@ -277,3 +302,74 @@ async def goto_send_finished(pilot: Any) -> None:
 
     assert await until(pilot, opened), f"the app never reached: {opened.__doc__}"
     await settle(pilot)
+
+
+# -- replies ----------------------------------------------------------------------------------
+
+#: Who texts back in the Replies snapshots, in this order, one minute apart: (row, number of
+#: the sample contacts, body). Rows 2, 5, 6 and 14 are delivered in the demo's seeded account.
+REPLIES: tuple[tuple[int, str, str], ...] = (
+    (2, "+14155552671", "Who is this? How did you get my number?"),
+    (5, "+16465553198", "STOP"),
+    (6, "+15145557723", "stop texting me"),
+    (14, "+33781234567", "Thanks, see you there! \x1b[31m<3"),
+)
+
+
+@contextmanager
+def replies_app(workdir: Path) -> Iterator[tuple[SmscastApp, Sandbox]]:
+    """`demo_app`, and its sandbox (for `text_back`)."""
+    with ExitStack() as stack:
+        stack.enter_context(deterministic(workdir))
+        sandbox = stack.enter_context(Sandbox(snapshot_sandbox_config()))
+        settings = settings_for(sandbox, workdir)
+        app = SmscastApp(
+            settings=settings,
+            contacts_file=CONTACTS_NAME,
+            db_path=settings.db_path,
+            demo=True,
+            engine_options=ENGINE,
+        )
+        yield app, sandbox
+
+
+def text_back(sandbox: Sandbox) -> None:
+    """The people of `REPLIES` answer, 11 minutes after the campaign, one minute apart."""
+    for minute, (_, person, body) in enumerate(REPLIES, start=11):
+        REPLY_CLOCK.now = FIXED_NOW.timestamp() + 60 * minute
+        sandbox.receive(person, sandbox.phone_number, body)
+
+
+def goto_replies(sandbox: Sandbox) -> Callable[[Any], Awaitable[None]]:
+    """Replies after the finished campaign: everyone in `REPLIES` answered; 8 opens the
+    screen, which collects them. The highlighted (newest) thread is read, the others not."""
+
+    async def drive(pilot: Any) -> None:
+        app: SmscastApp = pilot.app
+        campaign_id = await send_all(pilot)
+        # The app polls for replies after a run: hold its polls (one at a time: none is under
+        # way while the flag is down) until everyone has answered, so one poll finds them all
+        # and the screen opens on the newest, never on the newest of a first few.
+        assert await until(pilot, lambda: not app.inbox.collecting)
+        app.inbox.collecting = True
+        text_back(sandbox)
+        app.inbox.collecting = False
+        await goto(pilot, "8", "replies")
+
+        def listed() -> bool:
+            """Replies lists every thread, the counts are read, no poll is under way"""
+            page, inbox = app.inbox.page, app.inbox
+            tally = inbox.tallies.get(campaign_id)
+            return (
+                page is not None
+                and len(page.threads) == len(REPLIES)
+                and tally is not None
+                and tally.unread == len(REPLIES) - 1
+                and not inbox.collecting
+            )
+
+        assert await until(pilot, listed), f"the app never reached: {listed.__doc__}"
+        app.clear_notifications()  # the toast saying they came
+        await settle(pilot)
+
+    return drive

@@ -50,3 +50,11 @@ def test_screen_80x24(screen: str, snap_compare: Any, tmp_path: Path) -> None:
 def test_missing_credentials_100x30(snap_compare: Any, tmp_path: Path) -> None:
     with apps.demo_app(tmp_path, credentials=False) as app:
         assert snap_compare(app, terminal_size=WIDE, run_before=apps.goto_missing_credentials)
+
+
+@pytest.mark.parametrize("size", [WIDE, SMALL], ids=["100x30", "80x24"])
+def test_replies(size: tuple[int, int], snap_compare: Any, tmp_path: Path) -> None:
+    """The Replies screen after four people texted back (a question, STOP, a possible
+    opt-out, a thank-you with an escape sequence in it)."""
+    with apps.replies_app(tmp_path) as (app, sandbox):
+        assert snap_compare(app, terminal_size=size, run_before=apps.goto_replies(sandbox))

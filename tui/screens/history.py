@@ -16,6 +16,7 @@ from campaigns.store import statuses
 from tui.screens.base import StepScreen
 from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.plain import plain, plain_lines
+from tui.widgets.reply_count import reply_cell
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,7 +49,9 @@ class HistoryScreen(StepScreen):
         table.add_column("Campaign", key="id")
         # The file name (of any length) comes last: at 80 columns it is what gets cut, never
         # the counts or their headers. "From": what a retry or follow-up was made from.
-        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed", "From", "File")
+        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed", "From")
+        table.add_column("Replies", key="replies")
+        table.add_column("File", key="file")
         yield table
         yield Static("", id="campaign-detail", markup=False)
 
@@ -74,6 +77,7 @@ class HistoryScreen(StepScreen):
                 str(statuses.count_of(counts, DELIVERED)),
                 str(statuses.count_of(counts, FAILED)),
                 _made_from(campaign),
+                reply_cell(self.smscast.inbox.tallies.get(campaign.id)),
                 plain(_file_name(campaign.source_name)),
                 key=campaign.id,
             )
@@ -84,7 +88,7 @@ class HistoryScreen(StepScreen):
         summary.update(
             f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}. Enter opens one; "
             "r resumes it; u asks Twilio for the latest delivery statuses; "
-            "e exports the results to CSV."
+            "e exports the results to CSV; 8 shows its replies."
             if rows
             else "No campaigns yet."
         )

@@ -37,6 +37,7 @@ from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.failure_summary import FailureSummary
 from tui.widgets.plain import plain_lines
 from tui.widgets.progress_panel import ProgressPanel
+from tui.widgets.reply_count import ReplyCount
 from tui.widgets.safe_input import SafeInput
 from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
 
@@ -114,6 +115,7 @@ class SendScreen(StepScreen):
             )
         yield StatusTable(id="status")
         yield FailureSummary(id="failures")
+        yield ReplyCount(id="send-replies")
 
     def on_mount(self) -> None:
         self.smscast.send_screen = self
@@ -233,6 +235,9 @@ class SendScreen(StepScreen):
         self.query_one("#progress", ProgressPanel).update_progress(
             self.counts, self.total, self.rate, self.eta, self.state
         )
+        replies = self.query_one("#send-replies", ReplyCount)
+        replies.display = self.campaign_id is not None
+        replies.show(self.smscast.inbox.tallies.get(self.campaign_id or ""))
 
     def _show_failures(self) -> None:
         self.query_one("#failures", FailureSummary).update(Counter(self.failures.values()))

@@ -1,4 +1,5 @@
-"""`StepBar`: the seven steps of the flow across the top, the current one marked.
+"""`StepBar`: the seven steps of the flow across the top, the current one marked; on a view
+beside the flow (`tui.state.VIEWS`: Replies) the view follows the steps, marked.
 
 The current step is shown with a `▶` glyph and reverse video as well as colour, so it reads in
 16-colour terminals and with NO_COLOR.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.state import STEPS
+from tui.state import STEPS, VIEWS
 
 
 class StepBar(Widget):
@@ -39,4 +40,7 @@ class StepBar(Widget):
                 text.append(f" {number} {title} ", style="")
             else:
                 text.append(f" {number} ")
+        for number, (name, title) in enumerate(VIEWS, start=len(STEPS) + 1):
+            if name == self.current:
+                text.append(f" ▶{number} {title} ", style="bold reverse")
         return text
