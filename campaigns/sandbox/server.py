@@ -22,14 +22,20 @@ from campaigns.sandbox import render
 from campaigns.sandbox.api_v2010 import BASE, Api2010
 from campaigns.sandbox.config import SandboxConfig
 from campaigns.sandbox.http import Resource, not_allowed, not_found
+from campaigns.sandbox.lookups_v2 import LookupsV2
+from campaigns.sandbox.pricing_v1 import PricingV1
 
 
-class _App(Api2010):
+class _App(Api2010, PricingV1, LookupsV2):
     """Request handling for one sandbox: every API's endpoints over one shared state."""
 
     def resources(self) -> list[Resource]:
         """Every resource of every API the sandbox serves."""
-        return [*self.api_v2010_resources()]
+        return [
+            *self.api_v2010_resources(),
+            *self.pricing_v1_resources(),
+            *self.lookups_v2_resources(),
+        ]
 
     def build(self) -> web.Application:
         """The aiohttp application with every route.
@@ -96,6 +102,16 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @property
+    def price_fetches(self) -> int:
+        """Pricing API answers served so far (a cached price must not ask again)."""
+        return self._app.price_fetches
+
+    @property
+    def lookups_billed(self) -> int:
+        """Line type lookups answered so far (each is billed at Twilio)."""
+        return self._app.lookups_billed
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:
         """The stored Message resources as of now, oldest first (optionally to one number)."""

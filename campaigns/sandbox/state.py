@@ -48,6 +48,9 @@ class SandboxState:
         magic = SenderQueue(_magic_sender(), 1.0 * self.speed)
         self.sending_queues: dict[str, SenderQueue] = {**self.queues, MAGIC_FROM_OK: magic}
         self.owned = frozenset(s.address for s in config.senders)
+        #: Billed calls served so far (tests count them: a cached answer must not ask again).
+        self.price_fetches = 0
+        self.lookups_billed = 0
 
     # ----------------------------------------------------------------- the common prelude
     def guarded(self, inner: Handler) -> Handler:
