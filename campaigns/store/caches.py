@@ -1,0 +1,124 @@
+"""Twilio's answers kept in the journal database, each with the moment it was fetched: a
+country's SMS prices per carrier (the Pricing API) and a number's line type (Lookup, billed
+per number). Keeping them spares a slow call per country and a billed call per number.
+
+How long each stays good is decided here, in one place: prices a week (`PRICE_MAX_AGE`: Twilio
+changes prices with notice, rarely), line types 90 days (`LINE_TYPE_MAX_AGE`: numbers are
+ported and reassigned, so an old answer is asked again). The tables are the journal's schema
+migration 2 (`campaigns.store.journal`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from campaigns.store.journal import Journal
+from campaigns.twilio.models import CarrierPrice, CountryPrices, LineType
+
+#: How long fetched prices are used before they are fetched again.
+PRICE_MAX_AGE = timedelta(days=7)
+#: How long a number's line type is used before Lookup is asked again.
+LINE_TYPE_MAX_AGE = timedelta(days=90)
+#: Numbers per `IN (...)` query (SQLite's default limit of variables is far above it).
+_CHUNK = 500
+
+
+class Cached(NamedTuple):
+    """A cached answer and when Twilio gave it."""
+
+    fetched_at: datetime
+    fresh: bool
+
+
+class CachedPrices(NamedTuple):
+    prices: CountryPrices
+    fetched_at: datetime
+    fresh: bool
+
+
+class CachedLineType(NamedTuple):
+    line_type: LineType
+    fetched_at: datetime
+    fresh: bool
+
+
+def _fresh(fetched_at: datetime, now: datetime, max_age: timedelta) -> bool:
+    return now - fetched_at < max_age
+
+
+def load_prices(
+    journal: Journal, iso_countries: Iterable[str], now: datetime
+) -> dict[str, CachedPrices]:
+    """The cached prices of each country that has them (fresh or not, `fresh` says)."""
+    found: dict[str, CachedPrices] = {}
+    wanted = sorted(set(iso_countries))
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = journal.fetch_rows(
+            "SELECT iso_country, country, price_unit, prices, fetched_at FROM price_cache"
+            f" WHERE iso_country IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for iso, country, unit, prices, fetched in rows:
+            at = datetime.fromisoformat(fetched)
+            outbound = tuple(CarrierPrice(*entry) for entry in json.loads(prices))
+            found[iso] = CachedPrices(
+                CountryPrices(iso, country, unit, outbound), at, _fresh(at, now, PRICE_MAX_AGE)
+            )
+    return found
+
+
+def save_prices(journal: Journal, prices: Sequence[CountryPrices], fetched_at: datetime) -> None:
+    """Keep each country's prices, replacing what was kept before."""
+    journal.write_rows(
+        "INSERT OR REPLACE INTO price_cache (iso_country, country, price_unit, prices,"
+        " fetched_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                p.iso_country,
+                p.country,
+                p.price_unit,
+                json.dumps([[c.carrier, c.number_type, c.price] for c in p.outbound]),
+                fetched_at.isoformat(),
+            )
+            for p in prices
+        ],
+    )
+
+
+def load_line_types(
+    journal: Journal, numbers: Iterable[str], now: datetime
+) -> dict[str, CachedLineType]:
+    """The cached line type of each number that has one (fresh or not, `fresh` says)."""
+    found: dict[str, CachedLineType] = {}
+    wanted = sorted(set(numbers))
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = journal.fetch_rows(
+            "SELECT phone, valid, line_type, carrier_name, error_code, fetched_at"
+            f" FROM line_type_cache WHERE phone IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for phone, valid, kind, carrier, error_code, fetched in rows:
+            at = datetime.fromisoformat(fetched)
+            value = LineType(phone, bool(valid), kind, carrier, error_code)
+            found[phone] = CachedLineType(value, at, _fresh(at, now, LINE_TYPE_MAX_AGE))
+    return found
+
+
+def save_line_types(journal: Journal, results: Iterable[LineType], fetched_at: datetime) -> None:
+    """Keep each number's line type, replacing what was kept before."""
+    at = fetched_at.isoformat()
+    journal.write_rows(
+        "INSERT OR REPLACE INTO line_type_cache (phone, valid, line_type, carrier_name,"
+        " error_code, fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(r.phone, int(r.valid), r.type, r.carrier_name, r.error_code, at) for r in results],
+    )
+
+
+def newest(entries: Mapping[str, CachedPrices]) -> datetime | None:
+    """When the oldest of these prices was fetched (what a label should say), or None."""
+    return min((entry.fetched_at for entry in entries.values()), default=None)
