@@ -71,11 +71,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Load the file and print the report; errors propagate as `InputError` (exit 1)."""
-    from campaigns.contacts.book import load_contacts
-    from campaigns.untrusted import json_dumps
-
     from campaigns.cli import lookup
     from campaigns.cli.main import EXIT_USAGE
+    from campaigns.contacts.book import load_contacts
+    from campaigns.untrusted import json_dumps
 
     if not lookup.usable(args, "check"):
         return EXIT_USAGE
