@@ -87,6 +87,14 @@ _BY_PHONENUMBERS_TYPE = {
 _NO_CARRIER = frozenset(
     {"personal", "tollFree", "premium", "sharedCost", "uan", "voicemail", "pager", "unknown"}
 )
+#: The incumbent fixed-line carrier a landline or fixed VoIP number is named with.
+_FIXED_LINE_CARRIERS = {
+    "US": "Lumen Technologies",
+    "CA": "Bell Canada",
+    "GB": "BT",
+    "DE": "Deutsche Telekom",
+    "FR": "Orange France",
+}
 _VALIDATION_ERRORS = {
     ValidationResult.INVALID_COUNTRY_CODE: "INVALID_COUNTRY_CODE",
     ValidationResult.TOO_SHORT: "TOO_SHORT",
@@ -130,10 +138,9 @@ def _carrier(kind: str, region: str, e164: str) -> tuple[str | None, str | None,
         return carrier.name, carrier.mcc, carrier.mnc
     if kind == "nonFixedVoip":
         return "Bandwidth/13 - Bandwidth.com - SVR", "313", None
-    first = table.carriers[0].name if table is not None else region
-    name = f"{first} (fixed line)" if kind == "landline" else f"{first} VoIP"
-    mcc = table.carriers[0].mcc if table is not None else None
-    return name, mcc, None
+    fixed = _FIXED_LINE_CARRIERS.get(region, f"{table.name if table else region} Telecom")
+    name = fixed if kind == "landline" else f"{fixed} Digital Voice"
+    return name, table.carriers[0].mcc if table is not None else None, None
 
 
 class LookupsV2(SandboxState):
