@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 from openapi_schema_validator import OAS30Validator
+from test_spec_conformance import ERROR_SCHEMA
 
 from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.sandbox.lookups_v2 import BATCH_MAX
-from test_spec_conformance import ERROR_SCHEMA
 
 SPEC_DIR = Path(__file__).parent / "spec"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "twilio"
