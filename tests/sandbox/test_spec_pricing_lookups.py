@@ -114,9 +114,7 @@ def test_messaging_country_validates_and_has_a_range(sb: Sandbox, iso: str) -> N
     assert status == 200
     validate(body, PRICING, "/v1/Messaging/Countries/{IsoCountry}", "get")
     assert body["iso_country"] == iso and body["price_unit"] == "USD"
-    prices = {
-        float(p["current_price"]) for c in body["outbound_sms_prices"] for p in c["prices"]
-    }
+    prices = {float(p["current_price"]) for c in body["outbound_sms_prices"] for p in c["prices"]}
     assert len(prices) > 1, "carriers differ, so a country has a range"
     for carrier in body["outbound_sms_prices"]:
         assert set(carrier) == {"carrier", "mcc", "mnc", "prices"}
