@@ -273,6 +273,11 @@ class Pricing:
     fetched_at: datetime | None = None
     builtin_reason: str = ""
 
+    def summary_line(self) -> str:
+        """ "Prices per segment: US 0.0079–0.0083 USD (prices from Twilio, fetched DATE)." """
+        ranges = ", ".join(f"{region} {r.text()}" for region, r in sorted(self.ranges.items()))
+        return f"Prices per segment: {ranges or 'none'} ({self.label()})."
+
     def label(self) -> str:
         """Where the prices come from, in a sentence part the faces show beside the cost."""
         by_source: dict[str, list[str]] = {}

@@ -100,5 +100,5 @@ def resolve_pricing(
         sender_kind=sender_kind_of(sender),
         overrides=overrides,
         fetched_at=oldest,
-        reason=reason or "Twilio has no prices for it",
+        reason=reason or "Twilio has no prices there",
     )

@@ -11,7 +11,7 @@ migration 2 (`campaigns.store.journal`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -26,20 +26,17 @@ LINE_TYPE_MAX_AGE = timedelta(days=90)
 _CHUNK = 500
 
 
-class Cached(NamedTuple):
-    """A cached answer and when Twilio gave it."""
-
-    fetched_at: datetime
-    fresh: bool
-
-
 class CachedPrices(NamedTuple):
+    """A country's kept prices, when Twilio gave them, and whether they are still good."""
+
     prices: CountryPrices
     fetched_at: datetime
     fresh: bool
 
 
 class CachedLineType(NamedTuple):
+    """A number's kept line type, when Twilio gave it, and whether it is still good."""
+
     line_type: LineType
     fetched_at: datetime
     fresh: bool
@@ -117,8 +114,3 @@ def save_line_types(journal: Journal, results: Iterable[LineType], fetched_at: d
         " error_code, fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
         [(r.phone, int(r.valid), r.type, r.carrier_name, r.error_code, at) for r in results],
     )
-
-
-def newest(entries: Mapping[str, CachedPrices]) -> datetime | None:
-    """When the oldest of these prices was fetched (what a label should say), or None."""
-    return min((entry.fetched_at for entry in entries.values()), default=None)

@@ -72,7 +72,7 @@ def deterministic(workdir: Path) -> Iterator[None]:
     with a copy of the sample contacts. Everything is restored on exit."""
     import os
 
-    import campaigns.sandbox.server as server
+    import campaigns.sandbox.api_v2010 as server  # where the Messages API draws its SIDs
     import campaigns.store.journal as journal
 
     saved = (journal.now_utc, journal.secrets, server.new_sid, Path.cwd())

@@ -403,10 +403,8 @@ def _show_plan(
 
 def _prices_line(planned: PlannedCampaign) -> str:
     """ "Prices per segment: US 0.0079–0.0083 USD (prices from Twilio, fetched DATE)." """
-    pricing = planned.pricing
-    assert pricing is not None
-    ranges = ", ".join(f"{region} {r.text()}" for region, r in sorted(pricing.ranges.items()))
-    return f"Prices per segment: {ranges or 'none'} ({pricing.label()})."
+    assert planned.pricing is not None
+    return planned.pricing.summary_line()
 
 
 def _prices_json(planned: PlannedCampaign) -> dict[str, object] | None:
