@@ -25,20 +25,34 @@ UNREACHABLE = "Twilio's prices could not be read"
 
 
 def destination_regions(numbers: Iterable[str]) -> set[str]:
-    """The region codes ("US", "GB", ...) of these E.164 numbers (unknown ones left out)."""
+    """The region codes ("US", "GB", ...) of these valid E.164 numbers (unknown ones left out):
+    a calling code of one region decides it (+49: DE), else `region_for_number` (cached by
+    prefix), so a million numbers cost a dict lookup or two each."""
+    import phonenumbers
+
     from campaigns.compose.pricing import region_for_number
 
+    single: dict[str, str | None] = {}  # the first 4 characters -> the one region, if any
     regions: set[str] = set()
-    seen: set[str] = set()
     for number in numbers:
-        prefix = number[:5]
-        if prefix in seen and number.startswith("+1"):
-            continue  # North America: the area code decides, and it is cached
-        seen.add(prefix)
-        region = region_for_number(number)
+        head = number[:4]
+        if head not in single:
+            single[head] = _single_region(head, phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+        region = single[head] or region_for_number(number)
         if region is not None:
             regions.add(region)
     return regions
+
+
+def _single_region(head: str, regions_of: dict[int, tuple[str, ...]]) -> str | None:
+    """The one region of the calling code `head` ("+49 ...") starts with, or None when the
+    code is shared (+1, +44, +7...) or unknown, or the region is non-geographic ("001")."""
+    for length in (1, 2, 3):
+        code = head[1 : 1 + length]
+        if code.isdigit() and int(code) in regions_of:
+            found = regions_of[int(code)]
+            return found[0] if len(found) == 1 and found[0] != "001" else None
+    return None
 
 
 def sender_kind_of(sender: SenderChoice | None) -> str:

@@ -69,3 +69,42 @@ def test_configured_overrides_win_and_builtin_is_labelled() -> None:
     assert offline.label() == "built-in price estimates (no Twilio account configured)"
     assert offline.table.for_region("US") == DEFAULT_PRICES["US"] and offline.fetched_at is None
     assert 0 < LOOKUP_PRICE < 0.1
+
+
+def test_region_by_prefix_agrees_with_phonenumbers_on_shared_calling_codes() -> None:
+    """Random valid numbers of every calling code several regions share (outside +1): the
+    prefix-cached region is phonenumbers' own, number by number."""
+    import random
+
+    import phonenumbers as pn
+    from phonenumbers import PhoneNumberType as T
+
+    from campaigns.compose.pricing import region_for_number
+    from campaigns.pipeline.prices import destination_regions
+
+    rng = random.Random(7)
+    shared = [c for c, r in pn.COUNTRY_CODE_TO_REGION_CODE.items() if len(r) > 1 and c != 1]
+    types = (T.MOBILE, T.FIXED_LINE, T.TOLL_FREE, T.VOIP, T.PAGER, T.UAN, T.PREMIUM_RATE)
+    checked: dict[str, str] = {}
+    for code in shared:
+        for region in pn.COUNTRY_CODE_TO_REGION_CODE[code]:
+            for kind in types:
+                example = pn.example_number_for_type(region, kind)
+                if example is None:
+                    continue
+                digits = str(example.national_number)
+                for _ in range(40):
+                    cut = rng.randint(1, len(digits))
+                    tail = "".join(rng.choice("0123456789") for _ in range(cut))
+                    number = pn.PhoneNumber(
+                        country_code=code,
+                        national_number=int(digits[: len(digits) - cut] + tail),
+                        italian_leading_zero=example.italian_leading_zero,
+                    )
+                    if pn.is_valid_number(number):
+                        e164 = pn.format_number(number, pn.PhoneNumberFormat.E164)
+                        checked[e164] = pn.region_code_for_number(number)
+    assert len(checked) > 1000
+    for e164, region in checked.items():
+        assert region_for_number(e164) == region, e164
+    assert destination_regions(checked) == set(checked.values())
