@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from send_support import SMSCAST, run_cli, smscast_env, write_contacts
 
 from campaigns.sandbox import Sandbox
@@ -34,6 +36,7 @@ def _age(db: Path, table: str, days: int) -> None:
         con.execute(f"UPDATE {table} SET fetched_at = ?", (when,))
 
 
+@pytest.mark.slow  # five smscast processes
 def test_prices_from_twilio_cached_a_week(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
@@ -72,6 +75,7 @@ def test_prices_from_twilio_cached_a_week(
     assert built_in["fetched_at"] is None
 
 
+@pytest.mark.slow  # six smscast processes
 def test_lookup_asks_excludes_and_is_not_billed_twice(
     sandbox_factory: Callable[..., Sandbox], tmp_path: Path
 ) -> None:
@@ -108,3 +112,26 @@ def test_lookup_asks_excludes_and_is_not_billed_twice(
     _json(run_cli([*dry, "--lookup", "--yes"], env, tmp_path))
     assert sb.lookups_billed == 10  # older than 90 days: asked again
     assert sb.messages() == []
+
+
+def test_lookup_on_a_terminal_asks_with_count_and_cost(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    """On a real terminal `check --lookup` asks first: "no" bills nothing; "yes" looks up."""
+    from test_canary_tty import Terminal
+
+    sb = sandbox_factory(trial=False, line_types={LANDLINE: "landline"})
+    contacts = write_contacts(tmp_path / "c.csv", [*MOBILES, LANDLINE])
+    env = smscast_env(sb, tmp_path, tmp_path / "smscast.db")
+    args = [*SMSCAST, "check", str(contacts), "--lookup"]
+    for answer, billed in (("n", 0), ("y", 4)):
+        term = Terminal(args, env, tmp_path)
+        try:
+            term.expect(r"line type of 4 numbers at Twilio \(about 0\.03 USD.*\[y/N\]")
+            assert sb.lookups_billed == 0  # nothing before the answer
+            term.answer(answer)
+            assert term.finish() == 0
+        finally:
+            term.kill()
+        assert sb.lookups_billed == billed
+    assert "row 5: +14155550103 a landline" in term.transcript
