@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from send_support import SMSCAST, run_cli, smscast_env, write_contacts
 
 from campaigns.sandbox import Sandbox
