@@ -95,8 +95,7 @@ class ReviewScreen(StepScreen):
             left_out = plan.left_out()
             lines.append(
                 f"Messages: {summary.messages}, {summary.segments} segments, estimated cost "
-                f"{summary.cost:.2f} {summary.currency}"
-                + (f"; {left_out}" if left_out else "")
+                f"{summary.cost:.2f} {summary.currency}" + (f"; {left_out}" if left_out else "")
             )
             if draft.pricing is not None:  # each country's price, and where it comes from
                 lines.append(draft.pricing.summary_line())
