@@ -21,6 +21,7 @@ from tui.event_buffer import EventBuffer, key_by_fields
 
 if TYPE_CHECKING:  # loaded on the runner's thread, when the engine starts
     from campaigns.config.settings import Settings
+    from campaigns.conversation.collector import Collected
     from campaigns.send.engine import Engine, EngineOptions, RunResult
     from campaigns.send.events import Event
 
@@ -56,6 +57,11 @@ class EngineRunner:
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._pending: list[str] = []  # control calls made before the engine existed
+        #: Called with each poll that found new replies during the run (replies are polled
+        #: beside the engine: `campaigns.conversation.polling`), on the poller's thread: a
+        #: screen that shows them posts a message from it, never touches a widget.
+        self.on_replies: Callable[[Collected], None] | None = None
+        self.reply_interval = 10.0  # seconds between two polls (`ReplyPoller`)
 
     @property
     def running(self) -> bool:
@@ -131,6 +137,7 @@ class EngineRunner:
 
     async def _run(self) -> None:
         from campaigns.audience.suppression import SuppressionList
+        from campaigns.conversation.polling import ReplyPoller, poll_gateway
         from campaigns.send.engine import Engine, EngineOptions
         from campaigns.store.journal import Journal
         from campaigns.twilio.gateway import TwilioGateway
@@ -139,7 +146,7 @@ class EngineRunner:
         suppression = SuppressionList(journal.path, self.settings.region)
         gateway = None
         try:
-            gateway = TwilioGateway(self.settings)
+            gateway = live = TwilioGateway(self.settings)
             options = replace(
                 self.options if self.options is not None else EngineOptions(),
                 exit_on_pause=False,
@@ -151,7 +158,15 @@ class EngineRunner:
                 pending, self._pending = self._pending, []
             for method in pending:  # the engine queues them until its loop runs
                 getattr(engine, method)()
-            self.result = await engine.run(self._emit)
+            with ReplyPoller(
+                journal.path,
+                lambda: poll_gateway(live),
+                self.campaign_id,
+                region=self.settings.region,
+                interval=self.reply_interval,
+                on_new=self.on_replies,
+            ):
+                self.result = await engine.run(self._emit)
         finally:
             if gateway is not None:
                 gateway.close()

@@ -39,6 +39,7 @@ __all__ = [
     "SOURCE_IMPORT",
     "SOURCE_MANUAL",
     "SOURCE_OPT_OUT",
+    "HistoryEntry",
     "Suppression",
     "SuppressionList",
 ]
@@ -58,12 +59,41 @@ CREATE TABLE IF NOT EXISTS suppressions (
 )
 """
 
+#: What happened to a number's entry, one row per change a reply (or a person) made: the
+#: history an opt-in after an opt-out leaves ("removed: replied START").
+_HISTORY = """
+CREATE TABLE IF NOT EXISTS suppression_history (
+    id INTEGER PRIMARY KEY,
+    phone TEXT NOT NULL,
+    at TEXT NOT NULL,
+    change TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    campaign_id TEXT NULL
+)
+"""
+#: `suppression_history.change` words.
+CHANGE_ADDED, CHANGE_REMOVED, CHANGE_KEPT = "added", "removed", "kept"
+
 #: The columns of `export` (and what `import_file` understands besides the number).
 EXPORT_COLUMNS = ("phone", "added_at", "reason", "campaign_id", "source")
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 #: A cell neutralised against formula injection by `report.safe_cell` ("'+1415...").
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r\d])")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One change to a number's entry: added, removed, or kept (an opt-in that found an entry
+    a person made, and left it)."""
+
+    phone: str
+    at: datetime
+    change: str
+    source: str
+    reason: str
+    campaign_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +131,7 @@ class SuppressionList:
     def __init__(self, path: str | os.PathLike[str], region: str = "US") -> None:
         self.path = Path(path).expanduser()
         self.region = region
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: `batch` holds it around the writes
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -113,6 +143,7 @@ class SuppressionList:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=5000")
             db.execute(_SCHEMA)
+            db.execute(_HISTORY)
             _secure(self.path)
         except (OSError, sqlite3.Error) as exc:
             from campaigns.store.storage_errors import storage_error
@@ -134,6 +165,20 @@ class SuppressionList:
                     with contextlib.suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
                 raise storage_error(exc, self.path) from exc
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write in the block as one transaction (a poll's many opt-outs: one commit)."""
+        with self._locked() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -218,6 +263,68 @@ class SuppressionList:
         reason = f"Twilio answered {code}: the recipient replied STOP"
         return self._insert([(number, reason, campaign_id, SOURCE_OPT_OUT)]) == 1
 
+    def record_reply_opt_out(
+        self, phone: str, campaign_id: str | None, at: datetime, word: str
+    ) -> bool:
+        """`phone` texted the opt-out keyword `word` at `at` (the reply's time), answering
+        `campaign_id`: list it at once (source opt-out), and say so in the history. False if
+        it was already listed (the first entry stays; the history still records the reply)."""
+        number = self._lenient(phone)
+        reason = f"replied {word} at {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        added = self._insert([(number, reason, campaign_id, SOURCE_OPT_OUT)], at=at) == 1
+        self._remember(number, at, CHANGE_ADDED if added else CHANGE_KEPT, reason, campaign_id)
+        return added
+
+    def lift_reply_opt_out(self, phone: str, at: datetime, word: str) -> str:
+        """`phone` texted the opt-in keyword `word`: remove its entry only if a keyword made it
+        (source opt-out: a STOP reply or Twilio's 21610 for one), never one a person added or
+        imported. Returns the history's change: removed, kept, or "" (it was not listed)."""
+        number = self._lenient(phone)
+        entry = self.get(number)
+        if entry is None:
+            return ""
+        reason = f"replied {word} at {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        if entry.source != SOURCE_OPT_OUT:
+            self._remember(number, at, CHANGE_KEPT, reason + f" (entry {entry.source})", None)
+            return CHANGE_KEPT
+        with self._locked() as db:
+            db.execute(
+                "DELETE FROM suppressions WHERE phone = ? AND source = ?",
+                (number, SOURCE_OPT_OUT),
+            )
+        self._remember(number, at, CHANGE_REMOVED, reason, entry.campaign_id)
+        return CHANGE_REMOVED
+
+    def history(self, phone: str | None = None) -> builtins.list[HistoryEntry]:
+        """The changes replies made (to one number), oldest first."""
+        sql = "SELECT phone, at, change, source, reason, campaign_id FROM suppression_history"
+        params: tuple[str, ...] = ()
+        if phone is not None:
+            sql += " WHERE phone = ?"
+            params = (self._lenient(phone),)
+        with self._locked() as db:
+            rows = db.execute(sql + " ORDER BY id", params).fetchall()
+        return [
+            HistoryEntry(p, datetime.fromisoformat(a), c, s, r, cid) for p, a, c, s, r, cid in rows
+        ]
+
+    def _remember(
+        self, phone: str, at: datetime, change: str, reason: str, campaign_id: str | None
+    ) -> None:
+        with self._locked() as db:
+            db.execute(
+                "INSERT INTO suppression_history (phone, at, change, source, reason, campaign_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    phone,
+                    at.astimezone(UTC).isoformat(timespec="seconds"),
+                    change,
+                    SOURCE_OPT_OUT,
+                    reason,
+                    campaign_id,
+                ),
+            )
+
     def remove(self, phone: str) -> bool:
         """Take a number off the list; False if it was not on it."""
         with self._locked():
@@ -226,10 +333,14 @@ class SuppressionList:
             )
         return cursor.rowcount > 0
 
-    def _insert(self, rows: builtins.list[tuple[str, str, str | None, str]]) -> int:
-        added_at = _utc_now().isoformat(timespec="seconds")
+    def _insert(
+        self, rows: builtins.list[tuple[str, str, str | None, str]], at: datetime | None = None
+    ) -> int:
+        added_at = (at or _utc_now()).astimezone(UTC).isoformat(timespec="seconds")
         with self._locked() as db:
-            db.execute("BEGIN IMMEDIATE")
+            own = not db.in_transaction  # inside `batch`, the batch commits
+            if own:
+                db.execute("BEGIN IMMEDIATE")
             try:
                 before = db.total_changes
                 db.executemany(
@@ -241,9 +352,10 @@ class SuppressionList:
                     ],
                 )
                 added = db.total_changes - before
-                db.execute("COMMIT")
+                if own:
+                    db.execute("COMMIT")
             except BaseException:
-                if db.in_transaction:
+                if own and db.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         db.execute("ROLLBACK")
                 raise

@@ -55,6 +55,8 @@ COMMANDS: tuple[str, ...] = (
     "cancel",
     "status",
     "export",
+    "replies",
+    "reply",
     "suppress",
     "account",
     "sandbox",

@@ -355,14 +355,31 @@ def run_campaign(
     interactive: bool,
 ) -> int:
     """`drive` a send or a resume with opt-outs recorded: a recipient who replied STOP
-    (Twilio's 21610) joins the suppression list beside the journal."""
+    (Twilio's 21610) joins the suppression list beside the journal, and replies are collected
+    while it runs (`campaigns.conversation.polling`), each opt-out listed at once."""
     from campaigns.audience.suppression import SuppressionList
+    from campaigns.conversation.polling import ReplyPoller
+    from campaigns.twilio.gateway import TwilioGateway
 
-    with SuppressionList(journal.path, region=region) as suppression:
+    def own_gateway() -> TwilioGateway:
+        return TwilioGateway(
+            gateway.credentials, base_url=gateway.base_url, timeout=gateway.timeout
+        )
+
+    with (
+        SuppressionList(journal.path, region=region) as suppression,
+        ReplyPoller(journal.path, own_gateway, campaign_id, region=region) as poller,
+    ):
         hooked = replace(
             options, opted_out=lambda phone, cid: suppression.record_opt_out(phone, cid)
         )
-        return drive(gateway, journal, campaign_id, hooked, render, interactive=interactive)
+        code = drive(gateway, journal, campaign_id, hooked, render, interactive=interactive)
+    if poller.stored:
+        render.say(
+            f"{poller.stored} repl(ies) came in while sending ({poller.opted_out} opted out):"
+            f" smscast replies {campaign_id}"
+        )
+    return code
 
 
 def is_interactive() -> bool:

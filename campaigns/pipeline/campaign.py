@@ -406,4 +406,9 @@ def export_campaign(journal: Journal, campaign_id: str, target: str | Path) -> i
 
     campaign = journal.campaign(campaign_id)
     recipients: Sequence[Any] = journal.recipients(campaign.id)
-    return export(recipients, target, columns=stored_columns(campaign))
+    return export(
+        recipients,
+        target,
+        columns=stored_columns(campaign),
+        replies=journal.reply_summary(campaign.id),
+    )

@@ -37,6 +37,10 @@ FAILED_SHARE = 0.10
 SPEEDUP = 20.0
 #: The sandbox's trial prefix ("Sent from your Twilio trial account - ") stays on, as at Twilio.
 SEED = 7
+#: A few of the demo's recipients text back (STOP, HELP, a question...) during its campaign,
+#: REPLY_DELAY seconds (at speedup 1: 2 s at the demo's pace) after delivery.
+REPLY_SHARE = 0.3
+REPLY_DELAY = 40.0
 
 
 #: The sample contacts ship inside this package (package data), so an installed wheel's
@@ -83,6 +87,8 @@ def demo_sandbox_config(numbers: list[str]) -> SandboxConfig:
         failed_share=FAILED_SHARE,
         speedup=SPEEDUP,
         seed=SEED,
+        reply_share=REPLY_SHARE,
+        reply_delay=REPLY_DELAY,
     )
 
 

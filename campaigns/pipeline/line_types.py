@@ -54,12 +54,11 @@ class LineTypes:
 def plan_lookup(db_path: Path, numbers: Iterable[str], *, now: datetime) -> LookupPlan:
     """What looking up these numbers would ask and cost (the fresh cache answers the rest)."""
     from campaigns.compose.pricing import CURRENCY, LOOKUP_PRICE
-    from campaigns.store.caches import load_line_types
     from campaigns.store.journal import Journal
 
     distinct = list(dict.fromkeys(numbers))
     with Journal.open(db_path) as journal:
-        cached = load_line_types(journal, distinct, now)
+        cached = journal.cached_line_types(distinct, now)
     fresh = {number: entry for number, entry in cached.items() if entry.fresh}
     to_ask = tuple(number for number in distinct if number not in fresh)
     return LookupPlan(
@@ -75,7 +74,6 @@ def run_lookup(gateway: Gateway, db_path: Path, plan: LookupPlan, *, now: dateti
     """Ask Twilio for `plan.to_ask` (billed), keep the answers, and return every number's type.
 
     Answers are kept as they arrive, per batch, so an interrupted lookup is not paid twice."""
-    from campaigns.store.caches import save_line_types
     from campaigns.store.journal import Journal
     from campaigns.twilio.gateway import LOOKUP_BATCH
 
@@ -84,7 +82,7 @@ def run_lookup(gateway: Gateway, db_path: Path, plan: LookupPlan, *, now: dateti
     with Journal.open(db_path) as journal:
         for start in range(0, len(plan.to_ask), LOOKUP_BATCH):
             answers = gateway.line_types(plan.to_ask[start : start + LOOKUP_BATCH])
-            save_line_types(journal, answers, now)
+            journal.keep_line_types(answers, now)
             for answer in answers:
                 by_number[answer.phone] = answer
                 fetched_at[answer.phone] = now

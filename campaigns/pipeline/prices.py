@@ -78,7 +78,6 @@ def resolve_pricing(
 ) -> Pricing:
     """The `Pricing` for these destination regions (see the module docstring)."""
     from campaigns.compose.pricing import builtin_pricing, twilio_pricing
-    from campaigns.store.caches import load_prices, save_prices
     from campaigns.store.journal import Journal
     from campaigns.twilio.errors import TwilioFailure
 
@@ -87,7 +86,7 @@ def resolve_pricing(
     if gateway is None:
         return builtin_pricing(overrides, wanted, NO_ACCOUNT)
     with Journal.open(db_path) as journal:
-        cached = load_prices(journal, wanted, now)
+        cached = journal.cached_prices(wanted, now)
         known: dict[str, CountryPrices] = {iso: entry.prices for iso, entry in cached.items()}
         dates = {iso: entry.fetched_at for iso, entry in cached.items()}
         fetched: list[CountryPrices] = []
@@ -106,7 +105,7 @@ def resolve_pricing(
             known[iso], dates[iso] = prices, now
             fetched.append(prices)
         if fetched:
-            save_prices(journal, fetched, now)
+            journal.keep_prices(fetched, now)
     oldest = min((dates[iso] for iso in known if iso in dates), default=None)
     return twilio_pricing(
         known,

@@ -194,6 +194,7 @@ class Api2010(SandboxState):
         if isinstance(outcome, Refusal):
             return error(outcome.code, outcome.message, outcome.status)
         self.store.add(outcome)
+        self.after_create(outcome)
         body = render.message_json(outcome, self.config.account_sid, outcome.created)
         if self.has_faults:
             faults, draw = self.faults, self.rng.random()
@@ -265,7 +266,7 @@ class Api2010(SandboxState):
             return refusal(21266)
         if config.trial and to not in self.verified:
             return refusal(21608, to)
-        if to in self.opted_out:
+        if to in self.opted_out or (service or queue.spec.address, to) in self.blocked:
             return refusal(21610, to)
         if queue.backlog(now) * self.speed > config.max_queue_seconds:
             return refusal(21611, queue.spec.address)

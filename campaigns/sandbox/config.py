@@ -138,6 +138,11 @@ class SandboxConfig:
     #: USD per segment by region code, and for anywhere else.
     prices: dict[str, float] = field(default_factory=lambda: {"US": 0.0079, "CA": 0.0079})
     default_price: float = 0.0500
+    #: Share of recipients (chosen per number and seed) who text back after delivery, each
+    #: with one of `campaigns.sandbox.inbound.SCRIPTS` (STOP, HELP, a question, ...).
+    reply_share: float = 0.0
+    #: Seconds (at speedup 1) from delivery to a scripted reply, and between two of them.
+    reply_delay: float = 4.0
     #: Seconds of traffic (at the sender's throughput) a queue holds before 21611.
     max_queue_seconds: float = 36000.0
     #: Lookup v2 line types by E.164 number ("landline", "tollFree", ...), over the sandbox's

@@ -58,7 +58,7 @@ def message(m: Message, account_sid: str, now: float) -> dict[str, Any]:
     return {
         "body": m.body,
         "num_segments": str(m.segments),
-        "direction": "outbound-api",
+        "direction": m.direction,
         "from": None if status in _NO_SENDER_YET else m.from_,
         "to": m.to,
         "date_updated": rfc2822(m.updated_at(now)),
@@ -97,7 +97,7 @@ def message_json(m: Message, account_sid: str, now: float) -> bytes:
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{m.sid}"
     return (
         f'{{"body": {_quote(m.body)}, "num_segments": "{m.segments}", '
-        f'"direction": "outbound-api", '
+        f'"direction": "{m.direction}", '
         f'"from": {"null" if status in _NO_SENDER_YET else _q(m.from_)}, '
         f'"to": {_quote(m.to)}, "date_updated": {_q(rfc2822(m.updated_at(now)))}, '
         f'"price": {_q(f"{-m.price:.5f}") if done else "null"}, '

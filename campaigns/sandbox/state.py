@@ -12,7 +12,7 @@ from aiohttp import web
 from campaigns.sandbox.config import SandboxConfig, SenderSpec
 from campaigns.sandbox.http import Handler, error, too_many
 from campaigns.sandbox.rules import MAGIC_FROM_OK
-from campaigns.sandbox.store import MessageStore, SenderQueue
+from campaigns.sandbox.store import Message, MessageStore, SenderQueue
 
 
 def _basic(user: str, password: str) -> str:
@@ -51,6 +51,14 @@ class SandboxState:
         #: Billed calls served so far (tests count them: a cached answer must not ask again).
         self.price_fetches = 0
         self.lookups_billed = 0
+        #: (our number or the service SID, the person) pairs that replied an opt-out keyword
+        #: (`campaigns.sandbox.inbound`): a create between them gets 21610.
+        self.blocked: set[tuple[str, str]] = set()
+        #: People the scripted replies already answered for (each answers once).
+        self.scripted: set[str] = set()
+
+    def after_create(self, message: Message) -> None:
+        """Called with each message a create stored (the inbound API schedules replies)."""
 
     # ----------------------------------------------------------------- the common prelude
     def guarded(self, inner: Handler) -> Handler:

@@ -19,7 +19,11 @@ from campaigns.sandbox.config import SandboxConfig, SenderSpec
 
 
 class Message:
-    """One stored outbound message and the times of its lifecycle (epoch seconds)."""
+    """One stored message and the times of its lifecycle (epoch seconds).
+
+    `direction` is Twilio's word: `outbound-api` for a create, `outbound-reply` for Twilio's
+    own keyword confirmations, `inbound` for a person's text (whose status is `received`).
+    """
 
     __slots__ = (
         "accepted_until",
@@ -27,6 +31,7 @@ class Message:
         "canceled_at",
         "created",
         "deleted",
+        "direction",
         "error_code",
         "final_at",
         "from_",
@@ -61,6 +66,7 @@ class Message:
         price: float,
         service_sid: str | None,
         scheduled_until: float = 0.0,
+        direction: str = "outbound-api",
     ) -> None:
         self.sid = sid
         self.to = to
@@ -83,11 +89,14 @@ class Message:
         self.canceled_at: float | None = None
         #: DELETE answered 204: the message is gone from fetch and every listing.
         self.deleted = False
+        self.direction = direction
 
     def status_at(self, now: float) -> str:
         """Twilio's status word for this message at time `now`."""
         if self.canceled_at is not None:
             return "canceled"
+        if self.outcome == "received":  # inbound: received the moment it is stored
+            return "received"
         if now < self.scheduled_until:
             return "scheduled"
         if now < self.accepted_until:

@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.errors import ConfigError, InputError, JournalFullError, JournalReadOnlyError
+from campaigns.store import caches as _caches
+from campaigns.store import replies as _replies
 from campaigns.store import statuses
 from campaigns.store.run_lock import held, held_elsewhere
 from campaigns.store.statuses import CampaignState, RecipientStatus
@@ -102,31 +104,10 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 """
 
-#: Twilio's answers kept to spare billed or slow calls (`campaigns.store.caches`): a country's
-#: SMS prices per carrier (the Pricing API, refetched after a week) and a number's line type
-#: (Lookup, each billed; re-asked after 90 days), each with the moment it was fetched.
-_SCHEMA_2_CACHES = """
-CREATE TABLE IF NOT EXISTS price_cache (
-    iso_country TEXT PRIMARY KEY,
-    country TEXT NOT NULL,
-    price_unit TEXT NOT NULL,
-    prices TEXT NOT NULL,
-    fetched_at TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS line_type_cache (
-    phone TEXT PRIMARY KEY,
-    valid INTEGER NOT NULL,
-    line_type TEXT,
-    carrier_name TEXT,
-    error_code INTEGER,
-    fetched_at TEXT NOT NULL
-) WITHOUT ROWID;
-"""
-
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2_CACHES)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _caches.MIGRATION)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -311,8 +292,10 @@ def _secure(path: Path) -> None:
                 target.chmod(0o600)
 
 
-class Journal:
-    """The SQLite campaign store. Not thread-safe: use it from one thread at a time."""
+class Journal(_replies.JournalReplies, _caches.JournalCaches):
+    """The SQLite campaign store. Not thread-safe: use it from one thread at a time.
+
+    The reply tables' queries are its mixin's (`campaigns.store.replies.JournalReplies`)."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
@@ -492,19 +475,6 @@ class Journal:
         if self._db.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-
-    # -- for the store's own modules (`campaigns.store.caches`) -------------------------------
-
-    @translated("read")
-    def fetch_rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        """The rows of one query (the store's modules over their own tables)."""
-        return list(self._db.execute(sql, params).fetchall())
-
-    @translated("write")
-    def write_rows(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        """One statement over `rows`, in one transaction (the store's modules)."""
-        with self._transaction() as db:
-            db.executemany(sql, rows)
 
     # -- campaigns ---------------------------------------------------------------------------
 

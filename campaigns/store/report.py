@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from campaigns.errors import InputError
+from campaigns.store.replies import ReplySummary
 from campaigns.twilio.errors import describe
 from campaigns.untrusted import visible
 
@@ -69,6 +70,10 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "Price",
     "Sent at (UTC)",
     "Updated at (UTC)",
+    "Replies",
+    "Last reply",
+    "Last reply kind",
+    "Opted out",
 )
 
 _TRIGGERS = frozenset("=+-@\t\r")
@@ -238,19 +243,38 @@ def export(
     path: str | os.PathLike[str] | None,
     *,
     columns: Sequence[str] | None = None,
+    replies: Mapping[int, ReplySummary] | None = None,
 ) -> int:
-    """Write one CSV row per recipient: its original fields, then number, status and outcome.
+    """Write one CSV row per recipient: its original fields, then number, status and outcome,
+    then its replies in brief (`replies`: row -> `Journal.reply_summary`).
 
     `columns` are the contact file's columns in order (default: the first row's field names,
-    extended by any new names later rows bring). Returns the number of rows written.
+    extended by any new names later rows bring). Returns the number of rows written. A reply's
+    body is untrusted: `write_csv` neutralises formula triggers, and control characters are
+    written as escapes (`visible`).
     """
     materialised = rows if isinstance(rows, Sequence) else list(rows)
     contact_columns = list(columns) if columns is not None else _columns_of(materialised)
+    summaries = replies or {}
     return write_csv(
         path,
         result_columns(contact_columns),
-        (_cells(row, contact_columns) for row in materialised),
+        (
+            _cells(row, contact_columns) + _reply_cells(summaries.get(row.row))
+            for row in materialised
+        ),
     )
+
+
+def _reply_cells(summary: ReplySummary | None) -> list[object]:
+    if summary is None:
+        return [0, "", "", "no"]
+    return [
+        summary.count,
+        visible(summary.last_body),
+        summary.last_kind,
+        "yes" if summary.opted_out else "no",
+    ]
 
 
 def _columns_of(rows: Sequence[ResultRow]) -> list[str]:

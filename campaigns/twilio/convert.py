@@ -99,6 +99,7 @@ def record_from_payload(payload: dict[str, Any]) -> MessageRecord:
         date_updated=rfc2822(payload.get("date_updated")),
         price_unit=payload.get("price_unit"),
         messaging_service_sid=payload.get("messaging_service_sid"),
+        direction=payload.get("direction"),
     )
 
 
@@ -119,6 +120,7 @@ def record_from_sdk(message: Any) -> MessageRecord:
         date_updated=message.date_updated,
         price_unit=message.price_unit,
         messaging_service_sid=message.messaging_service_sid,
+        direction=_str_or_none(message.direction),
     )
 
 

@@ -58,6 +58,17 @@ class MessageRecord:
     date_updated: datetime | None = None
     price_unit: str | None = None
     messaging_service_sid: str | None = None
+    #: Twilio's word: `outbound-api`, `outbound-reply` (its keyword confirmations), `inbound`.
+    direction: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundListing:
+    """The messages one listing of a number's inbound traffic found, and the requests (pages)
+    it cost."""
+
+    records: list[MessageRecord]
+    requests: int
 
 
 @dataclass(frozen=True)

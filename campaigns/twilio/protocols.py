@@ -8,7 +8,7 @@ type while this module (like `campaigns.twilio.models`) loads no SDK.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from campaigns.twilio.credentials import CredentialSource
 from campaigns.twilio.models import (
     AccountInfo,
     CountryPrices,
+    InboundListing,
     LineType,
     MessageRecord,
     Sender,
@@ -103,6 +104,18 @@ class Gateway(Protocol):
 
     def line_types(self, numbers: Sequence[str]) -> list[LineType]:
         """Lookup's line type of each number, in order (each lookup is billed)."""
+        ...
+
+    def inbound(
+        self,
+        to: str,
+        since: datetime,
+        *,
+        page_size: int = ...,
+        known: Callable[[str], bool] | None = None,
+    ) -> InboundListing:
+        """Messages to our number `to` sent at or after `since`, newest first, up to the
+        first page with a `known` SID (replies)."""
         ...
 
     def async_session(self, max_in_flight: int = ...) -> GatewaySession:

@@ -83,7 +83,11 @@ def smscast_env(sb: Any, home: Path, db: Path) -> dict[str, str]:
 
 @contextmanager
 def sandbox_process(*flags: str) -> Iterator[SandboxProcess]:
-    """`smscast sandbox --full FLAGS` until the block ends (waits for its READY line)."""
+    """`smscast sandbox --full FLAGS` until the block ends (waits for its READY line).
+    Nobody texts back unless FLAGS say `--reply-share` (the exactly-once checks count every
+    message to a person, and Twilio's keyword confirmations are messages to them too)."""
+    if "--reply-share" not in flags:
+        flags = (*flags, "--reply-share", "0")
     proc = subprocess.Popen(
         [*SMSCAST, "sandbox", "--full", *flags],
         stdout=subprocess.PIPE,

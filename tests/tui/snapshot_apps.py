@@ -72,20 +72,28 @@ def deterministic(workdir: Path) -> Iterator[None]:
     with a copy of the sample contacts. Everything is restored on exit."""
     import os
 
-    import campaigns.sandbox.api_v2010 as server  # where the Messages API draws its SIDs
+    import campaigns.sandbox.api_v2010 as api_v2010
+    import campaigns.sandbox.inbound as inbound
     import campaigns.store.journal as journal
 
-    saved = (journal.now_utc, journal.secrets, server.new_sid, Path.cwd())
+    # The sandbox's modules that mint message SIDs (creates; inbound texts and confirmations).
+    minting = (api_v2010, inbound)
+    saved = (journal.now_utc, journal.secrets, Path.cwd())
+    saved_sids = [module.new_sid for module in minting]
     journal.now_utc = lambda: FIXED_NOW  # type: ignore[assignment]
     journal.secrets = SimpleNamespace(token_hex=lambda n: CAMPAIGN_SUFFIX[: 2 * n])  # type: ignore[assignment]
-    server.new_sid = counting_sids()  # type: ignore[assignment]
+    sids = counting_sids()
+    for module in minting:
+        module.new_sid = sids  # type: ignore[assignment]
     shutil.copyfile(SAMPLE, workdir / CONTACTS_NAME)
     os.chdir(workdir)
     try:
         yield
     finally:
-        journal.now_utc, journal.secrets, server.new_sid = saved[:3]  # type: ignore[assignment]
-        os.chdir(saved[3])
+        journal.now_utc, journal.secrets = saved[:2]  # type: ignore[assignment]
+        for module, original in zip(minting, saved_sids, strict=True):
+            module.new_sid = original  # type: ignore[assignment]
+        os.chdir(saved[2])
 
 
 def settings_for(sandbox: Sandbox | None, data_dir: Path) -> Any:

@@ -18,6 +18,8 @@ class _CampaignRow(TypedDict):
     sender: str | None
     total: int
     counts: dict[str, int]
+    replies: int
+    opted_out: int
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         rows: list[_CampaignRow] = []
         for c in journal.campaigns():
             counts = journal.counts(c.id)
+            by_kind = journal.reply_counts(c.id)
             rows.append(
                 {
                     "campaign_id": c.id,
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
                     "sender": c.messaging_service_sid or c.sender,
                     "total": statuses.to_text(counts),
                     "counts": counts,
+                    "replies": sum(by_kind.values()),
+                    "opted_out": by_kind.get("opt-out", 0),
                 }
             )
     if args.json:
@@ -71,12 +76,16 @@ def run(args: argparse.Namespace) -> int:
             f"No campaigns yet in {visible(db_path)}. Start one with 'smscast send CONTACTS.csv'."
         )
         return 0
-    print(f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<11} {'TOTAL':>6}  {'SENT':>6}  FILE")
+    print(
+        f"{'ID':<16} {'CREATED (UTC)':<17} {'STATE':<11} {'TOTAL':>6}  {'SENT':>6}"
+        f"  {'REPLIES':>7}  {'OPT-OUT':>7}  FILE"
+    )
     for row in rows:
         sent = statuses.count_of(row["counts"], statuses.SENT)
         print(
             f"{row['campaign_id']:<16} {row['created_at'][:16].replace('T', ' '):<17} "
-            f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {visible(row['source'])}"
+            f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {row['replies']:>7}"
+            f"  {row['opted_out']:>7}  {visible(row['source'])}"
         )
     print("Details: smscast status ID    Go on: smscast resume ID")
     return 0

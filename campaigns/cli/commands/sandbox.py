@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from campaigns.sandbox import SandboxConfig
 
 
+#: Share of recipients who answer in `smscast sandbox` unless told (replies are part of the
+#: job: a sandbox where nobody answers would hide the inbox).
+DEFAULT_REPLY_SHARE = 0.2
+
+
 def _share(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -169,6 +174,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="F",
         help="multiply sender throughput and shorten delivery (default 1)",
     )
+    p.add_argument(
+        "--reply-share",
+        type=_share,
+        default=DEFAULT_REPLY_SHARE,
+        metavar="X",
+        help="share of recipients who text back after delivery: STOP, HELP, a question, ..."
+        f" (default {DEFAULT_REPLY_SHARE}; 0: nobody replies)",
+    )
+    p.add_argument(
+        "--reply-delay",
+        type=_seconds,
+        default=4.0,
+        metavar="S",
+        help="seconds from delivery to a scripted reply (divided by --speedup; default 4)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every random draw")
     p.set_defaults(handler=run)
 
@@ -187,6 +207,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         "concurrency_limit": args.concurrency_limit,
         "speedup": args.speedup,
         "seed": args.seed,
+        "reply_share": args.reply_share,
+        "reply_delay": args.reply_delay,
         "faults": Faults(
             rate_limit=args.rate_limit_share,
             error_before=args.error_before_share,

@@ -94,6 +94,7 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
 
     campaign = journal.campaign(campaign_id)
     counts = journal.counts(campaign_id)
+    by_kind = journal.reply_counts(campaign_id)
     failures: Counter[tuple[int | None, str]] = Counter()
     prices = 0.0
     tracked = gone = 0
@@ -134,6 +135,11 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
         "failures": groups,
         "tracked": tracked,
         "gone": gone,
+        "replies": {
+            "total": sum(by_kind.values()),
+            "by_kind": by_kind,
+            "opted_out": by_kind.get("opt-out", 0),
+        },
     }
 
 
@@ -181,6 +187,13 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
             "(or a sandbox that was restarted and forgot them); their delivery cannot be known."
         )
     cid = report["campaign_id"]
+    answered = report.get("replies") or {}
+    if answered.get("total"):
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(answered["by_kind"].items()))
+        lines.append(
+            f"  {answered['total']} repl(ies): {kinds}; {answered['opted_out']} opt-out keyword(s)."
+            f" Read them: smscast replies {cid}"
+        )
     if statuses.count_of(counts, statuses.UNSENT | {RecipientStatus.UNKNOWN}):
         lines.append(f"Go on with: smscast resume {cid}")
     if not watching:

@@ -1,0 +1,1 @@
+"""The conversation after a send: replies collected by polling, classified, acted on."""
