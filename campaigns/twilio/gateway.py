@@ -421,6 +421,7 @@ class TwilioGateway:
             _line_type(number, by_position.get(str(position)))
             for position, number in enumerate(chunk)
         ]
+
     def inbound(
         self,
         to: str,
