@@ -9,7 +9,9 @@ times, in the same run:
    lazily built contacts;
 2. `AudienceBuilder(book)` once (that materialisation, paid when the file is opened);
 3. a recount, `builder.build(...)`, with every filter on (1,000 suppressed numbers with their
-   entries, 50,000 verified numbers, quiet hours 08:00-21:00), and with every filter off.
+   entries, 50,000 verified numbers, quiet hours 08:00-21:00), and with every filter off;
+4. the same recount with the registration preflight of an unverified toll-free sender on too
+   (it blocks every US and Canadian number: the most work that filter can do).
 Target: a recount well under a second. Numbers on a shared 2-core machine are noisy.
 """
 
@@ -28,8 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from campaigns.audience.filters import AudienceBuilder, build_audience
 from campaigns.audience.quiet_hours import QuietHours
+from campaigns.audience.registration import preflight
 from campaigns.audience.suppression import SOURCE_OPT_OUT, Suppression
 from campaigns.contacts.book import load_contacts
+from campaigns.twilio.models import AccountSenders, Sender
 
 #: (prefix, digits to vary): US area codes in one and two zones (701-555 is Mountain and
 #: Central), toll-free (every NANP zone), Canada, UK and German mobiles, Australian mobiles
@@ -103,6 +107,14 @@ def main() -> None:
     prepare, builder = _time(lambda: AudienceBuilder(book), 1)
     recount_on, audience = _time(lambda: builder.build(**on), args.repeat)  # type: ignore[union-attr]
     recount_off, _ = _time(lambda: builder.build(**off), args.repeat)  # type: ignore[union-attr]
+    toll_free = Sender(
+        "+18445550103", "toll_free", True, 3.0, country="US", registration="unverified"
+    )
+    check = preflight(toll_free.address, service=False, senders=AccountSenders((toll_free,), ()))
+    recount_reg, registered = _time(  # type: ignore[union-attr]
+        lambda: builder.build(**on, registration=check),
+        args.repeat,  # type: ignore[union-attr]
+    )
 
     print(
         f"contacts: {len(builder.contacts):,}; distinct zone sets: "  # type: ignore[union-attr]
@@ -114,6 +126,10 @@ def main() -> None:
     print(f"recount   all filters on:                                  {recount_on * 1000:8.1f} ms")
     print(
         f"recount   all filters off:                                 {recount_off * 1000:8.1f} ms"
+    )
+    print(
+        f"recount   all on + registration (unverified toll-free):    {recount_reg * 1000:8.1f} ms"
+        f"  ({registered.counts.get('registration', 0):,} left out)"  # type: ignore[union-attr]
     )
     print(f"(median of {args.repeat}; target: a recount well under 1,000 ms)")
 

@@ -257,17 +257,22 @@ class SmscastApp(App[int]):
             gateway = TwilioGateway(self.live_settings)
             try:
                 account = gateway.account()
-                senders = [s for s in gateway.senders() if s.sms]
                 verified = gateway.verified_numbers()
-                # optional: needs the Messaging API (the sandbox and some API keys lack it)
+                registration = None
+                # optional: needs the Messaging API (some API keys lack it)
                 with contextlib.suppress(SmscastError):
-                    senders += gateway.messaging_services()
+                    registration = gateway.account_senders()
+                if registration is not None:
+                    senders = [s for s in registration.numbers if s.sms]
+                    senders += [pool.as_sender() for pool in registration.services]
+                else:
+                    senders = [s for s in gateway.senders() if s.sms]
             finally:
                 gateway.close()
         except Exception as error:
             self.report_failure("Account", error)
             return
-        self.post_message(msg.AccountLoaded(account, senders, verified))
+        self.post_message(msg.AccountLoaded(account, senders, verified, registration))
 
     def on_account_failed(self, text: str) -> None:
         """Keep the reason the account could not be read, for the Account screen."""
@@ -277,10 +282,11 @@ class SmscastApp(App[int]):
         """Keep the account; pick the configured sender or the first SMS-capable one."""
         draft = self.draft
         draft.account_error = None
-        draft.account, draft.senders, draft.verified = (
+        draft.account, draft.senders, draft.verified, draft.account_senders = (
             message.account,
             message.senders,
             message.verified,
+            message.registration,
         )
         if not draft.filters.verified_only_chosen:  # `auto`: on for trial accounts
             draft.filters.verified_only = draft.is_trial
@@ -293,9 +299,13 @@ class SmscastApp(App[int]):
         self.rebuild_audience()
 
     def choose_sender(self, address: str | None) -> None:
-        """The sender (a number or a Messaging Service SID) the campaign will use."""
+        """The sender (a number or a Messaging Service SID) the campaign will use; the
+        audience is recounted: who the sender can reach (US registration) depends on it."""
+        changed = self.draft.sender != address
         self.draft.sender = address
         self.refresh_screen()
+        if changed and self.draft.book is not None:
+            self.rebuild_audience()
 
     def start_demo(self) -> None:
         """Start the built-in sandbox and use it as the account (offered when unconfigured)."""

@@ -126,6 +126,7 @@ def build_audience_for(
         verified=verified,
         now=now or datetime.now(UTC),
         builder=builder,
+        registration=draft.registration(),
     )
     if filters.line_types and draft.line_types is not None:
         from campaigns.audience.line_types import exclude_line_types

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the core's types, for the type checker only: workers import
     from campaigns.pipeline.demo import DemoEnvironment
     from campaigns.pipeline.line_types import LineTypes, LookupPlan
     from campaigns.send.engine import EngineOptions
-    from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+    from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow
     from tui.widgets.status_table import RecipientRow
 
@@ -46,6 +46,9 @@ class AccountLoaded(Message):
     account: AccountInfo
     senders: list[Sender]
     verified: VerifiedNumbers
+    #: Every sender with its US registration and the Messaging Services' pools (None: not
+    #: read).
+    registration: AccountSenders | None = None
 
 
 @dataclass

@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.audience.registration import Preflight
     from campaigns.compose.plan import Plan
     from campaigns.compose.pricing import Pricing
     from campaigns.compose.template import Template
     from campaigns.contacts.book import ContactBook
     from campaigns.pipeline.line_types import LineTypes
-    from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+    from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow
 
-from campaigns.twilio.models import AccountInfo, Sender, VerifiedNumbers
+from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
 
 #: The screens of the flow, in order: mode name and title.
 STEPS: tuple[tuple[str, str], ...] = (
@@ -59,6 +60,8 @@ class Draft:
     senders: list[Sender] = field(default_factory=list)
     verified: VerifiedNumbers | None = None
     sender: str | None = None  # an address or a Messaging Service SID
+    #: The account's senders with their US registration (None: not read).
+    account_senders: AccountSenders | None = None
     book: ContactBook | None = None
     filters: Filters = field(default_factory=Filters)
     audience: Audience | None = None
@@ -89,6 +92,16 @@ class Draft:
     def is_trial(self) -> bool:
         """True when the account is a Trial account (or not known yet: the safer guess)."""
         return self.account is None or self.account.type != "Full"
+
+    def registration(self) -> Preflight | None:
+        """The chosen sender's registration preflight (None: no sender, or not read)."""
+        if self.sender is None or self.account_senders is None:
+            return None
+        from campaigns.audience.registration import preflight
+        from campaigns.pipeline.sender import SenderChoice
+
+        service = SenderChoice.of_address(self.sender, self.senders).messaging_service_sid
+        return preflight(self.sender, service=bool(service), senders=self.account_senders)
 
     def verified_numbers(self) -> frozenset[str]:
         """The verified numbers as a set (empty when unknown)."""

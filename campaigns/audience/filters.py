@@ -11,7 +11,10 @@ reason):
 3. verified numbers (trial accounts): an unverified contact is excluded as "not a verified
    number of this trial account (Twilio would refuse it with 21608)", and the audience carries
    a hint saying where to verify numbers;
-4. quiet hours: a contact outside its sending window is DEFERRED, not dropped: it stays in
+4. sender registration (`registration`, the preflight): a US-bound contact the campaign's
+   sender cannot reach today (a long code not registered for A2P 10DLC, a toll-free number
+   not verified) is excluded with the reason and what to do; see `registration`;
+5. quiet hours: a contact outside its sending window is DEFERRED, not dropped: it stays in
    `included` and `deferred[row]` says when its window next opens (UTC). Only a number whose
    time zones never share an open moment within 48 hours is excluded. See `quiet_hours` for the
    window's meaning (the ALLOWED hours, default 08:00-21:00 local time).
@@ -33,6 +36,12 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from campaigns.audience.quiet_hours import QuietHours, zone
+from campaigns.audience.registration import (
+    KIND_REGISTRATION,
+    Preflight,
+    RegionBlock,
+    regions_text,
+)
 from campaigns.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND_QUIET_HOURS",
+    "KIND_REGISTRATION",
     "KIND_SUPPRESSED",
     "KIND_UNVERIFIED",
     "UNVERIFIED_REASON",
@@ -83,7 +93,8 @@ class Exclusion:
     """A row that will not be texted: its number as written, the filter's kind, a sentence.
 
     `kind` is the contact book's problem kind ("missing", "invalid", "scientific-notation",
-    "duplicate") or one of "suppressed", "unverified", "quiet-hours".
+    "duplicate") or one of "suppressed", "unverified", "registration",
+    "quiet-hours".
     """
 
     row: int
@@ -110,6 +121,8 @@ class Audience:
     quiet_hours: QuietHours | None = None
     #: Included numbers whose time zone is unknown (the window could not be checked for them).
     unknown_zone: int = 0
+    #: The sender's registration preflight it was built with (None: not checked).
+    registration: Preflight | None = None
 
     def reasons(self) -> dict[int, Exclusion]:
         """Row -> its exclusion, for showing a row's reason."""
@@ -130,7 +143,7 @@ class Audience:
             included=included,
             deferred=deferred,
             counts=counts,
-            hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours),
+            hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours, self.registration),
         )
 
 
@@ -165,6 +178,8 @@ class AudienceBuilder:
         self._problem_counts = Counter(exclusion.kind for exclusion in self.problems)
         self._zones: dict[tuple[str, ...], list[ZoneInfo]] = {}
         self._unverified: dict[int, Exclusion] = {}  # the same value at every recount
+        #: Row -> (the block it met, its exclusion): the same value while the sender is.
+        self._registered: dict[int, tuple[RegionBlock, Exclusion]] = {}
 
     def build(
         self,
@@ -173,6 +188,7 @@ class AudienceBuilder:
         verified: frozenset[str] | None,
         quiet_hours: QuietHours | None,
         now: datetime,
+        registration: Preflight | None = None,
     ) -> Audience:
         """Apply the filters in order. See the module docstring.
 
@@ -180,6 +196,7 @@ class AudienceBuilder:
         a `SuppressionList`, read once via `entries()`) lets exclusions say when and why.
         `verified`: the account's verified numbers, or None for no verified-only filter.
         `quiet_hours`: the allowed window, or None for no quiet hours. `now`: aware datetime.
+        `registration`: the sender's preflight, or None for no registration check.
         """
         if now.tzinfo is None:
             raise ValueError("build_audience needs an aware 'now' (e.g. datetime.now(UTC))")
@@ -195,6 +212,8 @@ class AudienceBuilder:
         deferred: dict[int, datetime] = {}
         counts: Counter[str] = Counter(self._problem_counts)
         unknown_zone = 0
+        blocks = registration if registration is not None and registration.blocks else None
+        registered = self._registered
         for contact in self.contacts:
             phone = contact.phone
             if phone in suppressed:
@@ -208,6 +227,17 @@ class AudienceBuilder:
                     unverified[contact.row] = exclusion
                 found.append(exclusion)
                 continue
+            if blocks is not None:
+                block = blocks.block_for(phone)
+                if block is not None:
+                    cached = registered.get(contact.row)
+                    if cached is None or cached[0] is not block:
+                        exclusion = Exclusion(
+                            contact.row, phone, KIND_REGISTRATION, block.sentence()
+                        )
+                        cached = registered[contact.row] = (block, exclusion)
+                    found.append(cached[1])
+                    continue
             if quiet_hours is not None:
                 zones = contact.timezones
                 state = windows.get(id(zones))
@@ -234,9 +264,10 @@ class AudienceBuilder:
             excluded=excluded,
             deferred=deferred,
             counts=dict(counts),
-            hints=_hints(counts, unknown_zone, quiet_hours),
+            hints=_hints(counts, unknown_zone, quiet_hours, registration),
             quiet_hours=quiet_hours,
             unknown_zone=unknown_zone,
+            registration=registration,
         )
 
     def _window(
@@ -266,10 +297,15 @@ def build_audience(
     verified: frozenset[str] | None,
     quiet_hours: QuietHours | None,
     now: datetime,
+    registration: Preflight | None = None,
 ) -> Audience:
     """One-shot `AudienceBuilder(book).build(...)`; keep a builder to recount cheaply."""
     return AudienceBuilder(book).build(
-        suppressed=suppressed, verified=verified, quiet_hours=quiet_hours, now=now
+        suppressed=suppressed,
+        verified=verified,
+        quiet_hours=quiet_hours,
+        now=now,
+        registration=registration,
     )
 
 
@@ -292,10 +328,22 @@ def _never_reason(window: QuietHours, zones: Iterable[str]) -> str:
     )
 
 
-def _hints(counts: Counter[str], unknown_zone: int, window: QuietHours | None) -> list[str]:
+def _hints(
+    counts: Counter[str],
+    unknown_zone: int,
+    window: QuietHours | None,
+    registration: Preflight | None = None,
+) -> list[str]:
     hints: list[str] = []
     if counts.get(KIND_UNVERIFIED):
         hints.append(VERIFY_HINT)
+    if counts.get(KIND_REGISTRATION) and registration is not None:
+        advice = sorted({block.advice for block in registration.blocks.values()})
+        hints.append(
+            f"{counts[KIND_REGISTRATION]} recipients are left out: {registration.sender} "
+            f"cannot text {regions_text(registration.blocks)} numbers today. To reach "
+            f"them: {'; or '.join(advice)}."
+        )
     if counts.get("deferred") and window is not None:
         hints.append(
             f"{counts['deferred']} recipients are outside their sending window ({window} "

@@ -26,6 +26,7 @@ from campaigns.pipeline.sender import SenderChoice
 
 if TYPE_CHECKING:
     from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.audience.registration import Preflight
     from campaigns.compose.plan import Plan
     from campaigns.compose.pricing import PriceTable, Pricing
     from campaigns.compose.template import Template
@@ -60,12 +61,14 @@ class AudienceFilters:
 @dataclass(frozen=True, slots=True)
 class AccountCheck:
     """What planning learned from Twilio: the gateway (None without credentials), the account
-    type, the verified numbers when the filter applies (None: not filtered), and notes."""
+    type, the verified numbers when the filter applies (None: not filtered), notes, and the
+    sender's registration preflight (None: no sender named, or no credentials)."""
 
     gateway: TwilioGateway | None
     account_type: str | None
     verified: frozenset[str] | None
     notes: tuple[str, ...] = ()
+    registration: Preflight | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +93,19 @@ class PlannedCampaign:
         return (message.to for message in self.plan.messages)
 
 
-def check_account(settings: Settings, *, sending: bool, verified_only: str) -> AccountCheck:
-    """Ask Twilio what planning needs (read-only): the account (active, when `sending`) and,
-    when the verified-only filter applies to it, the verified numbers. Without credentials a
-    dry run goes on unfiltered (with a note); sending, or `verified_only` "on", cannot."""
+def check_account(
+    settings: Settings,
+    *,
+    sending: bool,
+    verified_only: str,
+    sender: SenderChoice | None = None,
+) -> AccountCheck:
+    """Ask Twilio what planning needs (read-only): the account (active, when `sending`),
+    when the verified-only filter applies to it the verified numbers, and the registration
+    preflight of `sender` (default: the configured one). Without credentials a dry run goes
+    on unfiltered (with a note); sending, or `verified_only` "on", cannot."""
     from campaigns.audience.filters import resolve_verified_only
+    from campaigns.pipeline.sender import configured_sender
 
     if settings.credentials is None:
         if sending:
@@ -116,10 +127,29 @@ def check_account(settings: Settings, *, sending: bool, verified_only: str) -> A
 
     gateway = TwilioGateway(settings)
     account = gateway.require_active() if sending else gateway.account()
+    chosen = sender if sender is not None else configured_sender(settings)
+    registration = registration_preflight(gateway, chosen) if chosen is not None else None
+    notes = registration.warnings if registration is not None else ()
     if not resolve_verified_only(verified_only, account.type):
-        return AccountCheck(gateway, account.type, None)
+        return AccountCheck(gateway, account.type, None, notes, registration)
     found = gateway.verified_numbers()
-    return AccountCheck(gateway, account.type, found.numbers, tuple(found.warnings))
+    return AccountCheck(
+        gateway, account.type, found.numbers, (*found.warnings, *notes), registration
+    )
+
+
+def registration_preflight(gateway: TwilioGateway, sender: SenderChoice) -> Preflight:
+    """Can `sender` reach US recipients today (`campaigns.audience.registration`)? Read once
+    per plan; a failure to read is "cannot tell" (a warning), never a block."""
+    from campaigns.audience.registration import preflight
+    from campaigns.twilio.errors import TwilioFailure
+    from campaigns.twilio.models import AccountSenders
+
+    try:
+        senders = gateway.account_senders()
+    except TwilioFailure as exc:
+        senders = AccountSenders((), (), exc.message)
+    return preflight(sender.address, service=bool(sender.messaging_service_sid), senders=senders)
 
 
 def build_audience_for(
@@ -130,10 +160,12 @@ def build_audience_for(
     verified: frozenset[str] | None,
     now: datetime,
     builder: AudienceBuilder | None = None,
+    registration: Preflight | None = None,
 ) -> tuple[AudienceBuilder, Audience]:
     """The audience of `book` under `filters` (`suppressed`: the suppression list's entries,
-    ignored when the filter is off; `verified` None: not filtered), and the builder, which
-    the app keeps to recount cheaply."""
+    ignored when the filter is off; `verified` None: not filtered; `registration` None: the
+    sender's registration not checked), and the builder, which the app keeps to recount
+    cheaply."""
     from campaigns.audience.filters import AudienceBuilder
     from campaigns.audience.quiet_hours import QuietHours
 
@@ -143,6 +175,7 @@ def build_audience_for(
         verified=verified,
         quiet_hours=QuietHours.parse(filters.quiet_hours),
         now=now,
+        registration=registration,
     )
     return builder, audience
 
@@ -186,7 +219,12 @@ def plan_campaign(
 
     with SuppressionList(db_path, region=settings.region) as suppression:
         _, audience = build_audience_for(
-            book, filters, suppressed=suppression, verified=account.verified, now=now
+            book,
+            filters,
+            suppressed=suppression,
+            verified=account.verified,
+            now=now,
+            registration=account.registration,
         )
     if line_types is not None:
         audience = exclude_line_types(audience, line_types.by_number, line_types.fetched_at)
@@ -320,7 +358,17 @@ def create_campaign(
         messaging_service_sid=sender.messaging_service_sid,
         settings=stored_settings(planned, options, rate=rate, face=face),
         recipients=recipients,
+        registration=_registration_seen(planned, sender),
     )
+
+
+def _registration_seen(planned: PlannedCampaign, sender: SenderChoice) -> dict[str, Any] | None:
+    """The registration state seen at planning, for the journal (None: not checked). A plan
+    checked for another sender than the one the campaign goes out from is not recorded."""
+    seen = planned.audience.registration
+    if seen is None or seen.sender != sender.address:
+        return None
+    return seen.record()
 
 
 def campaign_sender(campaign: Campaign) -> SenderChoice:

@@ -3,7 +3,9 @@
 `DemoEnvironment.start()` starts `campaigns.sandbox.Sandbox` on a background thread (a Trial
 account on 127.0.0.1 with some of the contacts' numbers verified, so the verified-only filter
 visibly excludes others; a share of messages ending undelivered or failed, so the statuses
-vary; senders sped up so a demo campaign finishes in well under a minute) and builds
+vary; senders sped up so a demo campaign finishes in well under a minute; a Messaging Service
+whose A2P 10DLC campaign is registered, and one long code in no service, not registered, so
+the registration preflight visibly leaves out its US recipients when it is chosen) and builds
 `Settings` that point at it, with the journal in a private temporary directory (0700; the
 database itself is created 0600 by the journal) that is removed on `close()`. The person's own
 configuration, environment and campaign history are never read or touched.
@@ -37,6 +39,9 @@ FAILED_SHARE = 0.10
 SPEEDUP = 20.0
 #: The sandbox's trial prefix ("Sent from your Twilio trial account - ") stays on, as at Twilio.
 SEED = 7
+#: A US long code the demo account owns outside its (registered) Messaging Service: not
+#: registered for A2P 10DLC, so Twilio would block its US traffic (30034).
+UNREGISTERED_NUMBER = "+15017122663"
 #: A few of the demo's recipients text back (STOP, HELP, a question...) during its campaign,
 #: REPLY_DELAY seconds (at speedup 1: 2 s at the demo's pace) after delivery.
 REPLY_SHARE = 0.3
@@ -73,9 +78,12 @@ def demo_numbers(contacts_file: str | Path | None, region: str = "US") -> list[s
 
 
 def demo_sandbox_config(numbers: list[str]) -> SandboxConfig:
-    """A trial account that has two thirds of `numbers` verified, with varied outcomes."""
+    """A trial account that has two thirds of `numbers` verified, with varied outcomes, a
+    registered Messaging Service and an unregistered long code."""
     from campaigns.sandbox import SandboxConfig
+    from campaigns.sandbox.config import DEFAULT_SENDERS, SenderSpec
 
+    unregistered = SenderSpec(UNREGISTERED_NUMBER, friendly_name="(501) 712-2663 unregistered")
     verified = tuple(
         number for index, number in enumerate(numbers) if index % VERIFY_EVERY < VERIFIED_PER_GROUP
     )
@@ -87,6 +95,8 @@ def demo_sandbox_config(numbers: list[str]) -> SandboxConfig:
         failed_share=FAILED_SHARE,
         speedup=SPEEDUP,
         seed=SEED,
+        senders=(*DEFAULT_SENDERS, unregistered),
+        outside_service=(UNREGISTERED_NUMBER,),
         reply_share=REPLY_SHARE,
         reply_delay=REPLY_DELAY,
     )

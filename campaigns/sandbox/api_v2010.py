@@ -233,18 +233,22 @@ class Api2010(SandboxState):
             if isinstance(scheduled, Refusal):
                 return scheduled
             send_at = scheduled
+        if not service and sender.startswith("MG") and len(sender) == 34:
+            service, sender = sender, ""  # an MG SID in From names the service (Twilio's docs)
+        region = number_region(to) if is_e164(to) else None
         if service:
             # With a Messaging Service, From (if given) must be a sender of its pool: Twilio
             # keeps the service (messaging_service_sid, `accepted` first) and sends from that
-            # number. The sandbox's one service holds every SMS-capable sender it owns.
-            if service != config.messaging_service_sid:
+            # number; without From, Twilio picks from the pool (`pools`).
+            if service not in self.pools.services:
                 return refusal(21701, service)
             if sender:
                 queue = self.queues.get(sender)
-                if queue is None:
+                if queue is None or queue not in self.pools.pool(service):
                     return refusal(21606, sender)
             else:
-                queue = min(self.queues.values(), key=lambda q: q.next_free, default=None)
+                picked = self.pools.pick(service, to, region or "") if region else None
+                queue = picked or next(iter(self.pools.pool(service)), None)
                 if queue is None:
                     return refusal(21606, service)
         else:
@@ -259,7 +263,6 @@ class Api2010(SandboxState):
         code = MAGIC_TO.get(to)
         if code is not None:
             return refusal(code, to)
-        region = number_region(to) if is_e164(to) else None
         if region is None:
             return refusal(21211, to)
         if to == sender:
@@ -288,6 +291,11 @@ class Api2010(SandboxState):
             accepted_until = now + config.accept_delay / self.speed if service else now
             start, sent = queue.enqueue(count, accepted_until + _QUEUE_PICKUP / self.speed)
         status, error = config.outcome(to)
+        blocked = self.pools.blocked(queue.spec, region)
+        if blocked is not None:
+            # Accepted (201) and charged, then refused by the carriers for want of US
+            # registration: undelivered with 30034 / 30032 (`campaigns.sandbox.pools`).
+            status, error = "undelivered", blocked
         price = config.prices.get(region, config.default_price) * count
         return Message(
             sid=new_sid("MM" if media else "SM"),

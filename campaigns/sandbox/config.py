@@ -14,6 +14,12 @@ from typing import Literal
 
 SenderKind = Literal["long_code", "toll_free", "short_code"]
 LatencyDistribution = Literal["fixed", "uniform", "exponential"]
+#: A Messaging Service's A2P 10DLC campaign: approved (`VERIFIED` at Twilio), in review
+#: (`IN_PROGRESS`), refused (`FAILED`), or no campaign at all.
+A2PState = Literal["registered", "pending", "failed", "unregistered"]
+#: A toll-free number's verification (`TWILIO_APPROVED`, `PENDING_REVIEW`/`IN_REVIEW`,
+#: `TWILIO_REJECTED`), or "unverified": never submitted (no verification record).
+TollFreeState = Literal["approved", "pending", "rejected", "unverified"]
 
 #: Segments per second a sender of each kind drains at Twilio (before `speedup`).
 DEFAULT_THROUGHPUT: dict[str, float] = {"long_code": 1.0, "toll_free": 3.0, "short_code": 100.0}
@@ -44,6 +50,9 @@ class SenderSpec:
     voice: bool = True
     segments_per_second: float | None = None
     friendly_name: str = ""
+    #: Toll-free numbers only: the state of its toll-free verification (US/Canada traffic
+    #: from a number that is not approved ends undelivered with 30032).
+    verification: TollFreeState = "approved"
 
     @property
     def throughput(self) -> float:
@@ -61,6 +70,27 @@ DEFAULT_SENDERS: tuple[SenderSpec, ...] = (
     # Receives SMS but cannot send it: From this number gives 21606.
     SenderSpec("+15017122699", "long_code", sms=False, friendly_name="Voice only"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """One Messaging Service: its sender pool (addresses of `SandboxConfig.senders`, and
+    alphanumeric sender IDs), its settings and its A2P 10DLC registration.
+
+    US long codes of the pool are registered when `a2p` is "registered"; a long code in no
+    registered service is unregistered, and its US-bound traffic ends undelivered (30034).
+    """
+
+    sid: str
+    friendly_name: str = "smscast sandbox service"
+    #: Addresses of the account's senders in the pool (numbers and short codes).
+    senders: tuple[str, ...] = ()
+    alpha_senders: tuple[str, ...] = ()
+    a2p: A2PState = "registered"
+    sticky_sender: bool = True
+    area_code_geomatch: bool = True
+    usecase: str = "marketing"
+
 
 DEFAULT_VERIFIED: tuple[str, ...] = (
     "+14155550100",
@@ -116,8 +146,17 @@ class SandboxConfig:
     #: Numbers that replied STOP: sending to them gives 21610.
     opted_out: tuple[str, ...] = ()
     senders: tuple[SenderSpec, ...] = DEFAULT_SENDERS
-    #: A Messaging Service made of every SMS-capable sender.
+    #: A Messaging Service made of every SMS-capable sender (registered for A2P 10DLC),
+    #: served when `services` is None.
     messaging_service_sid: str = field(default_factory=lambda: new_sid("MG"))
+    #: The account's Messaging Services; None: the one service above.
+    services: tuple[ServiceSpec, ...] | None = None
+    #: Senders the one default service leaves out: in no service, so a US long code among
+    #: them is not registered for A2P 10DLC (its US traffic ends undelivered, 30034).
+    outside_service: tuple[str, ...] = ()
+    #: False: the compliance reads (A2P campaigns, toll-free verifications) answer 403, as for
+    #: an API key without that permission (smscast then cannot tell, and only warns).
+    compliance_readable: bool = True
     #: Trial accounts prefix every body, as Twilio does (it counts in the segments).
     trial_prefix: bool = True
     concurrency_limit: int = 100
@@ -151,6 +190,15 @@ class SandboxConfig:
     #: Whether the account may look up Canadian line types (Twilio needs an approval; without
     #: it Line Type Intelligence answers error 60601 for +1 numbers in Canada).
     canada_lookup: bool = False
+
+    def all_services(self) -> tuple[ServiceSpec, ...]:
+        """The configured services, or the one default service of every SMS-capable sender."""
+        if self.services is not None:
+            return self.services
+        pool = tuple(
+            s.address for s in self.senders if s.sms and s.address not in self.outside_service
+        )
+        return (ServiceSpec(self.messaging_service_sid, senders=pool),)
 
     def outcome(self, to: str) -> tuple[str, int | None]:
         """The final status and error code a message to `to` ends with under this seed.

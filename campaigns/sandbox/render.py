@@ -117,6 +117,8 @@ _DELIVERY_ERRORS: dict[int | None, str] = {
     30005: "Unknown destination handset",
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
+    30032: "Toll-Free Number Has Not Been Verified",
+    30034: "Message from an Unregistered Number",
 }
 
 

@@ -6,7 +6,8 @@ background thread (`with Sandbox(cfg) as sb:`). It binds 127.0.0.1 only.
 One module per Twilio API holds that API's endpoints (`api_v2010`, and beside it the newer
 APIs as they are added); `_App` combines them over one shared `SandboxState`, and `build`
 routes every resource each one declares. To add an API: a `SandboxState` subclass in its own
-module with a `<name>_resources()` method, one base class of `_App` and one line in `build`.
+module with a `<name>_resources()` method, one base class of `_App` and one entry in
+`_App.resources()`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from campaigns.sandbox.config import SandboxConfig
 from campaigns.sandbox.http import Resource, not_allowed, not_found
 from campaigns.sandbox.inbound import Inbound
 from campaigns.sandbox.lookups_v2 import LookupsV2
+from campaigns.sandbox.messaging_v1 import MessagingV1
 from campaigns.sandbox.pricing_v1 import PricingV1
 from campaigns.sandbox.store import Message
 
@@ -32,7 +34,7 @@ from campaigns.sandbox.store import Message
 CONTROL = "/_sandbox/"
 
 
-class _App(Api2010, Inbound, PricingV1, LookupsV2):
+class _App(Api2010, Inbound, MessagingV1, PricingV1, LookupsV2):
     """Request handling for one sandbox: every API's endpoints over one shared state."""
 
     def resources(self) -> list[Resource]:
@@ -40,6 +42,7 @@ class _App(Api2010, Inbound, PricingV1, LookupsV2):
         return [
             *self.api_v2010_resources(),
             *self.inbound_resources(),
+            *self.messaging_v1_resources(),
             *self.pricing_v1_resources(),
             *self.lookups_v2_resources(),
         ]
@@ -78,8 +81,8 @@ class Sandbox:
 
     @property
     def messaging_service_sid(self) -> str:
-        """The sandbox's Messaging Service (every SMS-capable sender)."""
-        return self.config.messaging_service_sid
+        """The sandbox's (first) Messaging Service (by default: every SMS-capable sender)."""
+        return self.config.all_services()[0].sid
 
     @property
     def phone_number(self) -> str:

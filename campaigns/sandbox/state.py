@@ -11,6 +11,7 @@ from aiohttp import web
 
 from campaigns.sandbox.config import SandboxConfig, SenderSpec
 from campaigns.sandbox.http import Handler, error, too_many
+from campaigns.sandbox.pools import Pools
 from campaigns.sandbox.rules import MAGIC_FROM_OK
 from campaigns.sandbox.store import Message, MessageStore, SenderQueue
 
@@ -48,6 +49,7 @@ class SandboxState:
         magic = SenderQueue(_magic_sender(), 1.0 * self.speed)
         self.sending_queues: dict[str, SenderQueue] = {**self.queues, MAGIC_FROM_OK: magic}
         self.owned = frozenset(s.address for s in config.senders)
+        self.pools = Pools(config, self.queues)
         #: Billed calls served so far (tests count them: a cached answer must not ask again).
         self.price_fetches = 0
         self.lookups_billed = 0

@@ -89,4 +89,5 @@ def outcome_of(row: int, record: Any) -> J.Outcome:
         error_message=(info.meaning if info else record.error_message) if code else None,
         price=record.price,
         segments=record.num_segments,
+        from_number=getattr(record, "from_", None),  # a service's pick, once made
     )

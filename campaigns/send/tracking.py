@@ -155,7 +155,11 @@ async def refresh_statuses(
                     if is_gone(exc):
                         outcomes.append(gone_outcome(row.row, row.status))
                     return
-            if record.status != row.status or (record.price and not row.price):
+            if (
+                record.status != row.status
+                or (record.price and not row.price)
+                or (record.from_ and not getattr(row, "from_number", None))
+            ):
                 info = describe(record.error_code)
                 outcomes.append(
                     Outcome(
@@ -168,6 +172,7 @@ async def refresh_statuses(
                         else None,
                         price=record.price,
                         segments=record.num_segments,
+                        from_number=record.from_,
                     )
                 )
 

@@ -107,7 +107,14 @@ CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _caches.MIGRATION)
+#: 3 (issue 12): the pool sender Twilio picked for each message (`recipients.from_number`,
+#: known once Twilio picked it) and the US registration seen at planning
+#: (`campaigns.registration`, JSON: `campaigns.audience.registration.Preflight.record`).
+_SENDERS_3 = """
+ALTER TABLE recipients ADD COLUMN from_number TEXT;
+ALTER TABLE campaigns ADD COLUMN registration TEXT;
+"""
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _SENDERS_3, _caches.MIGRATION)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -169,6 +176,8 @@ class Recipient:
     attempted_at: datetime | None
     updated_at: datetime | None
     fields: Mapping[str, str]
+    #: The sender Twilio sent it from (a Messaging Service's pick), once known.
+    from_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +236,13 @@ class Outcome:
     segments: int | None = None
     #: A pending row's new "not before" (the sending window closed before it left).
     not_before: datetime | None = None
+    #: The sender Twilio sent it from (`from` of the Message), once Twilio picked it.
+    from_number: str | None = None
 
 
 _RECIPIENT_COLUMNS = (
     "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
-    "error_message, price, not_before, attempted_at, updated_at, fields"
+    "error_message, price, not_before, attempted_at, updated_at, fields, from_number"
 )
 
 
@@ -253,6 +264,7 @@ def _recipient(values: Sequence[Any]) -> Recipient:
         attempted_at=_parse(values[13]),
         updated_at=_parse(values[14]),
         fields=json.loads(values[15]),
+        from_number=values[16],
     )
 
 
@@ -489,14 +501,17 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         messaging_service_sid: str | None,
         settings: Mapping[str, Any],
         recipients: Iterable[NewRecipient],
+        registration: Mapping[str, Any] | None = None,
     ) -> str:
-        """Store a planned campaign and its recipients in one transaction; returns its id."""
+        """Store a planned campaign and its recipients in one transaction; returns its id.
+        `registration`: the sender's US registration seen at planning (`registration()`)."""
         created = now_utc()
         campaign_id = f"{created:%Y%m%d}-{secrets.token_hex(3)}"
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
-                " sender, messaging_service_sid, settings, state) VALUES (?,?,?,?,?,?,?,?,?)",
+                " sender, messaging_service_sid, settings, state, registration)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     campaign_id,
                     _iso(created),
@@ -507,11 +522,12 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                     messaging_service_sid,
                     json.dumps(dict(settings), sort_keys=True),
                     PLANNED,
+                    None if registration is None else json.dumps(dict(registration)),
                 ),
             )
             db.executemany(
                 f"INSERT INTO recipients ({_RECIPIENT_COLUMNS}) VALUES "
-                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?)",
+                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?,NULL)",
                 (
                     (
                         campaign_id,
@@ -548,6 +564,15 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                 f"'{campaign_id}' matches {len(rows)} campaigns.", "Give more of the id."
             )
         return _campaign(rows[0])
+
+    @translated("read")
+    def registration(self, campaign_id: str) -> dict[str, Any] | None:
+        """The sender's US registration seen when the campaign was planned (None: not
+        checked, or a campaign from before schema 2). Read by name, not in `Campaign`."""
+        row = self._db.execute(
+            "SELECT registration FROM campaigns WHERE id = ?", (self.campaign(campaign_id).id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else dict(json.loads(row[0]))
 
     @translated("read")
     def campaigns(self) -> list[Campaign]:
@@ -698,6 +723,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                     "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
                     " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
+                    " from_number = COALESCE(?, from_number),"
                     " updated_at = ? WHERE campaign_id = ? AND row = ?",
                     [
                         (
@@ -708,6 +734,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                             o.price,
                             o.segments,
                             _iso(o.not_before),
+                            o.from_number,
                             now,
                             campaign_id,
                             o.row,

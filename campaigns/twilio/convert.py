@@ -138,17 +138,35 @@ def sender_kind(address: str) -> str:
     return "long_code"
 
 
+def number_country(address: str) -> str:
+    """The region code of a number ("US", "CA", "PR", ...); short codes are taken as US ones
+    (the account lists no country for them); "" when the number says nothing."""
+    if sender_kind(address) == "short_code":
+        return "US"
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(address)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
 def sender_from_number(number: Any) -> Sender:
+    """A Sender from an IncomingPhoneNumber (capabilities a dict) or a Messaging Service's
+    PhoneNumber / ShortCode (capabilities a list such as ["SMS", "Voice"], `country_code`)."""
     capabilities = number.capabilities or {}
-    sms = bool(capabilities.get("sms") or capabilities.get("SMS"))
-    kind = sender_kind(number.phone_number)
+    if isinstance(capabilities, list):
+        sms = "SMS" in capabilities or "sms" in capabilities
+    else:
+        sms = bool(capabilities.get("sms") or capabilities.get("SMS"))
+    address = str(getattr(number, "phone_number", None) or getattr(number, "short_code", ""))
+    kind = sender_kind(address)
     return Sender(
-        address=number.phone_number,
+        address=address,
         kind=kind,
         sms=sms,
-        segments_per_second=segments_per_second(number.phone_number, kind),
-        friendly_name=number.friendly_name or "",
+        segments_per_second=segments_per_second(address, kind),
+        friendly_name=getattr(number, "friendly_name", None) or "",
         sid=number.sid or "",
+        country=getattr(number, "country_code", None) or number_country(address),
     )
 
 

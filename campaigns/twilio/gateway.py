@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from twilio.rest import Client
 from twilio.rest.lookups.v2.query import QueryList
 
 from campaigns.secrets import remember_secret, scrub
+from campaigns.twilio import registration as reg
 from campaigns.twilio.convert import (
     normalize_verified,
     record_from_payload,
@@ -49,11 +50,13 @@ from campaigns.twilio.http_clients import (
 from campaigns.twilio.limits import SENDER_RATES, backoff
 from campaigns.twilio.models import (
     AccountInfo,
+    AccountSenders,
     CarrierPrice,
     CountryPrices,
     InboundListing,
     LineType,
     MessageRecord,
+    MessagingService,
     Sender,
     VerifiedNumbers,
 )
@@ -309,29 +312,125 @@ class TwilioGateway:
                 segments_per_second=SENDER_RATES["short_code"],
                 friendly_name=code.friendly_name or "",
                 sid=code.sid or "",
+                country="US",
             )
             for code in short_codes
         ]
         return [s for s in senders if s.sms] if sms_only else senders
 
     def messaging_services(self, page_size: int = 100) -> list[Sender]:
-        """The account's Messaging Services, each as a sender (their combined pace is unknown
-        here, so `segments_per_second` is 1 per service: a lower bound)."""
+        """The account's Messaging Services, each as a sender paced at its pool's combined
+        throughput (the sum of its senders': `--rate auto`)."""
+        return [pool.as_sender() for pool in self.service_pools(page_size=page_size)]
+
+    def service_pools(self, *, page_size: int = 100) -> list[MessagingService]:
+        """The account's Messaging Services with their sender pools (numbers, short codes,
+        alphanumeric IDs), without registration (`account_senders` reads that too)."""
+        return [pool for pool, _ in self._pools(page_size, a2p=False)]
+
+    def _pools(
+        self, page_size: int, *, a2p: bool
+    ) -> list[tuple[MessagingService, list[str | None] | None]]:
+        """Each service with its pool, and (with `a2p`) its A2P campaigns' statuses; a read
+        of the campaigns that fails raises (the caller decides it cannot tell)."""
         services = self._call(
             "listing Messaging Services",
             lambda c: c.messaging.v1.services.list(page_size=page_size),
         )
-        return [
-            Sender(
-                address=s.sid,
-                kind="messaging_service",
-                sms=True,
-                segments_per_second=1.0,
-                friendly_name=s.friendly_name or "",
-                sid=s.sid,
+        found: list[tuple[MessagingService, list[str | None] | None]] = []
+        for service in services:
+            sid = service.sid
+
+            def pool(c: Client, sid: str = sid) -> tuple[list[Any], list[Any], list[Any]]:
+                one = c.messaging.v1.services(sid)
+                return (
+                    one.phone_numbers.list(page_size=1000),
+                    one.short_codes.list(page_size=1000),
+                    one.alpha_senders.list(page_size=1000),
+                )
+
+            numbers, codes, alphas = self._call(f"listing the senders of {sid}", pool)
+            campaigns: list[str | None] | None = None
+            if a2p:
+
+                def statuses(c: Client, sid: str = sid) -> list[str | None]:
+                    listed = c.messaging.v1.services(sid).us_app_to_person.list()
+                    return [u.campaign_status for u in listed]
+
+                campaigns = self._call(f"reading the A2P 10DLC campaigns of {sid}", statuses)
+            state = reg.a2p_state(campaigns) if campaigns is not None else reg.UNKNOWN
+            found.append(
+                (
+                    MessagingService(
+                        sid=sid,
+                        friendly_name=service.friendly_name or "",
+                        sticky_sender=bool(service.sticky_sender),
+                        area_code_geomatch=bool(service.area_code_geomatch),
+                        a2p=state,
+                        senders=tuple(sender_from_number(n) for n in [*numbers, *codes]),
+                        alpha_senders=tuple(a.alpha_sender for a in alphas if a.alpha_sender),
+                    ),
+                    campaigns,
+                )
             )
-            for s in services
-        ]
+        return found
+
+    def account_senders(self, page_size: int = 100) -> AccountSenders:
+        """Every sender of the account with its US registration (A2P 10DLC for US long
+        codes, toll-free verification): what `smscast account` lists and what the audience's
+        registration preflight reads. Where Twilio will not say (no permission, an old
+        account), every state is "unknown" and `unknown` says why; nothing is guessed."""
+        numbers = self.senders()
+        unknown = ""
+        try:
+            pools = [pool for pool, _ in self._pools(page_size, a2p=True)]
+        except TwilioFailure as exc:
+            unknown = scrub(exc.message)
+            try:
+                pools = self.service_pools(page_size=page_size)
+            except TwilioFailure:
+                pools = []
+        verifications: dict[str, list[str | None]] = {}
+        if not unknown:
+            try:
+                for v in self._call(
+                    "reading toll-free verifications",
+                    lambda c: c.messaging.v1.tollfree_verifications.list(page_size=1000),
+                ):
+                    key = v.tollfree_phone_number_sid or v.tollfree_phone_number or ""
+                    verifications.setdefault(key, []).append(v.status)
+            except TwilioFailure as exc:
+                unknown = scrub(exc.message)
+
+        def state(sender: Sender) -> str:
+            if sender.kind == "short_code":
+                return reg.NOT_NEEDED
+            if sender.kind == "toll_free":
+                if unknown:
+                    return reg.UNKNOWN
+                found = verifications.get(sender.sid) or verifications.get(sender.address)
+                return reg.toll_free_state(list(found or []))
+            if sender.country not in reg.A2P_REGIONS:
+                return reg.NOT_NEEDED
+            if unknown:
+                return reg.UNKNOWN
+            mine = [p.a2p for p in pools if any(s.address == sender.address for s in p.senders)]
+            if reg.REGISTERED in mine:
+                return reg.REGISTERED
+            return mine[0] if mine else reg.UNREGISTERED
+
+        def stated(sender: Sender) -> Sender:
+            return replace(sender, registration=state(sender))
+
+        services = tuple(
+            replace(
+                pool,
+                a2p=reg.UNKNOWN if unknown else pool.a2p,
+                senders=tuple(stated(s) for s in pool.senders),
+            )
+            for pool in pools
+        )
+        return AccountSenders(tuple(stated(s) for s in numbers), services, unknown)
 
     def verified_numbers(self, page_size: int = 1000) -> VerifiedNumbers:
         """Every page of the account's verified caller IDs, normalized to E.164."""

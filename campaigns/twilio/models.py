@@ -38,6 +38,63 @@ class Sender:
     segments_per_second: float
     friendly_name: str = ""
     sid: str = ""
+    #: The region code the sender belongs to ("US", "CA", ...), "" when not known.
+    country: str = ""
+    #: Its US registration (`campaigns.twilio.registration`: registered, pending, failed,
+    #: unregistered; approved, rejected, unverified; not-needed; unknown), "" when not read.
+    registration: str = ""
+
+
+@dataclass(frozen=True)
+class MessagingService:
+    """A Messaging Service with its sender pool, as Twilio lists it.
+
+    `a2p` is the service's A2P 10DLC state (`campaigns.twilio.registration`), which its US long
+    codes share; each sender of `senders` carries its own `registration` (a toll-free number's
+    is its verification). `alpha_senders` are alphanumeric sender IDs (not paced here).
+    """
+
+    sid: str
+    friendly_name: str
+    sticky_sender: bool
+    area_code_geomatch: bool
+    a2p: str
+    senders: tuple[Sender, ...]
+    alpha_senders: tuple[str, ...] = ()
+
+    @property
+    def segments_per_second(self) -> float:
+        """The pool's combined throughput: Twilio spreads the load over its senders."""
+        return sum(s.segments_per_second for s in self.senders if s.sms)
+
+    def as_sender(self) -> Sender:
+        """The service as something to send from, paced at its pool's throughput."""
+        return Sender(
+            address=self.sid,
+            kind="messaging_service",
+            sms=True,
+            segments_per_second=self.segments_per_second,
+            friendly_name=self.friendly_name,
+            sid=self.sid,
+            registration=self.a2p,
+        )
+
+
+@dataclass(frozen=True)
+class AccountSenders:
+    """Every sender of the account with its US registration: its own numbers and short codes
+    (`numbers`) and its Messaging Services. `unknown` says why Twilio could not be asked
+    about registration ("" when it could): then every state is "unknown"."""
+
+    numbers: tuple[Sender, ...]
+    services: tuple[MessagingService, ...]
+    unknown: str = ""
+
+    def number(self, address: str) -> Sender | None:
+        return next((s for s in self.numbers if s.address == address), None)
+
+    def service(self, sid: str) -> MessagingService | None:
+        return next((s for s in self.services if s.sid == sid), None)
 
 
 @dataclass(frozen=True)

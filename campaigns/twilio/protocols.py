@@ -15,10 +15,12 @@ from typing import Protocol
 from campaigns.twilio.credentials import CredentialSource
 from campaigns.twilio.models import (
     AccountInfo,
+    AccountSenders,
     CountryPrices,
     InboundListing,
     LineType,
     MessageRecord,
+    MessagingService,
     Sender,
     VerifiedNumbers,
 )
@@ -83,7 +85,16 @@ class Gateway(Protocol):
         ...
 
     def messaging_services(self) -> list[Sender]:
-        """The account's Messaging Services, each as a sender."""
+        """The account's Messaging Services, each as a sender paced at its pool's throughput."""
+        ...
+
+    def service_pools(self) -> list[MessagingService]:
+        """The account's Messaging Services with their sender pools."""
+        ...
+
+    def account_senders(self) -> AccountSenders:
+        """Every sender with its US registration, and the services' pools ("unknown" when
+        Twilio will not say)."""
         ...
 
     def verified_numbers(self) -> VerifiedNumbers:

@@ -1,5 +1,7 @@
 """Step 1, Account: which Twilio account (or the sandbox), Trial or Full, the sender, the
-verified numbers. Without credentials it says how to set them and offers the demo."""
+verified numbers, and each sender's US registration (A2P 10DLC, toll-free verification) with
+the Messaging Services' pools and what to do. Without credentials it says how to set them and
+offers the demo."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from tui.widgets.plain import plain, plain_lines, visible
 
 if TYPE_CHECKING:
     from campaigns.config.settings import Settings
-    from campaigns.twilio.models import Sender
+    from campaigns.twilio.models import AccountSenders, Sender
 
 
 def _lines(text: object) -> list[str]:
@@ -54,6 +56,42 @@ def endpoint_name(demo: bool, base_url: str | None) -> str | None:
     return "local sandbox" if host in ("127.0.0.1", "localhost", "::1") else host
 
 
+#: Registration states in which US traffic is blocked (`campaigns.twilio.registration`; kept
+#: as words here so the screen loads no core module before the account is read).
+_BLOCKING = frozenset({"pending", "failed", "unregistered", "rejected", "unverified"})
+
+
+def registration_lines(found: AccountSenders) -> list[str]:
+    """Each sender's US registration with what to do, then each Messaging Service with its
+    pool (the account's reads, already loaded by the worker)."""
+    from campaigns.twilio.registration import describe_state
+
+    lines = ["", "US registration (A2P 10DLC, toll-free verification):"]
+    if found.unknown:
+        lines.append(f"  smscast could not read it ({found.unknown}); sending is not blocked.")
+    for sender in found.numbers:
+        if not sender.sms:
+            continue
+        label, advice = describe_state(sender.kind, sender.registration)
+        lines.append(f"  {sender.address}  {sender.kind.replace('_', ' ')}: {label}")
+        if advice:
+            lines.append(f"    {advice}")
+    for pool in found.services:
+        label, advice = describe_state("long_code", pool.a2p)
+        lines += [
+            "",
+            f"Messaging Service {pool.sid} {pool.friendly_name}: {label}, "
+            f"{pool.segments_per_second:g} seg/s",
+        ]
+        if advice:
+            lines.append(f"  {advice}")
+        for sender in pool.senders:
+            label, _ = describe_state(sender.kind, sender.registration)
+            lines.append(f"  {sender.address}  {sender.kind.replace('_', ' ')}: {label}")
+        lines += [f"  {alpha}  alphanumeric ID" for alpha in pool.alpha_senders]
+    return [*lines, ""]
+
+
 class AccountScreen(StepScreen):
     """The account, the sender and the verified numbers."""
 
@@ -73,6 +111,7 @@ class AccountScreen(StepScreen):
             yield Static("", id="account-info", markup=False)
             yield Static("Sender (s):", classes="label", id="sender-label")
             yield Select[str]([], id="sender", prompt="Choose a sender", compact=True)
+            yield Static("", id="registration", markup=False)
             yield Static("", id="verified", markup=False)
 
     def sync(self) -> None:
@@ -88,6 +127,7 @@ class AccountScreen(StepScreen):
             select.display = False
             self.query_one("#sender-label").display = False
             verified.update("")
+            self.query_one("#registration", Static).display = False
             return
         select.display = True
         self.query_one("#sender-label").display = True
@@ -142,6 +182,11 @@ class AccountScreen(StepScreen):
             )
         else:
             verified.update("Verified numbers: none.")
+        found = draft.account_senders
+        registration = self.query_one("#registration", Static)
+        registration.display = found is not None
+        if found is not None:
+            registration.update(plain_lines(*registration_lines(found)))
 
     @staticmethod
     def _sender_label(sender: Sender) -> str:
@@ -149,7 +194,12 @@ class AccountScreen(StepScreen):
         rate = sender.segments_per_second
         name = sender.friendly_name if kind == "messaging service" else ""
         pace = f", {rate:g} seg/s" if rate and kind != "messaging service" else ""
-        return f"{sender.address} ({kind}{pace})" + (f" {name}" if name else "")
+        blocked = sender.registration in _BLOCKING
+        return (
+            f"{sender.address} ({kind}{pace})"
+            + (f" {name}" if name else "")
+            + (" - US blocked" if blocked else "")
+        )
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "sender":

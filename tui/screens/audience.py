@@ -94,7 +94,16 @@ class AudienceScreen(StepScreen):
         suppressed_out = counts.get("suppressed", 0)
         quiet_out = counts.get("quiet-hours", 0)
         line_type_out = counts.get("line-type", 0)
-        filtered = ("included", "deferred", "unverified", "suppressed", "quiet-hours", "line-type")
+        registration_out = counts.get("registration", 0)  # the sender's US registration
+        filtered = (
+            "included",
+            "deferred",
+            "unverified",
+            "suppressed",
+            "quiet-hours",
+            "registration",
+            "line-type",
+        )
         problems = sum(n for k, n in counts.items() if k not in filtered)
         trial = " (on by default: trial account)" if draft.is_trial else ""
         labels = {
@@ -114,7 +123,13 @@ class AudienceScreen(StepScreen):
             self.query_one(f"#label-{key}", Static).update(f"{word} {text}")
         summary = (
             f"{len(audience.included)} included ({len(deferred)} deferred to their window), "
-            f"{len(audience.excluded)} excluded ({problems} for problems in the file)."
+            f"{len(audience.excluded)} excluded ({problems} for problems in the file"
+            + (
+                f", {registration_out} the sender cannot reach: US registration"
+                if registration_out
+                else ""
+            )
+            + ")."
         )
         self.query_one("#audience-summary", Static).update(plain_lines(summary, *audience.hints))
         if audience is not self._filled_for:  # refill only for a new count (keeps the cursor)

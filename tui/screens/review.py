@@ -23,6 +23,7 @@ from tui.widgets.plain import plain_lines
 from tui.widgets.safe_input import SafeInput
 
 if TYPE_CHECKING:
+    from campaigns.audience.filters import Audience
     from campaigns.pipeline.repeats import Repeat
 
 CONFIRM_WORD = "SEND"
@@ -88,6 +89,7 @@ class ReviewScreen(StepScreen):
                 f"Audience: {len(audience.included)} included, {len(audience.excluded)} "
                 f"excluded" + (f", {deferred} deferred by quiet hours" if deferred else "")
             )
+            lines += registration_lines(audience)
         plan = draft.plan
         ready = plan is not None and bool(plan.messages) and draft.sender is not None
         if plan is not None:
@@ -236,3 +238,22 @@ class RepeatDialog(ModalScreen[str | None]):
         if choice in ("resume", "open") and choice != self.way_on:
             return
         self.dismiss(choice or None)
+
+
+def registration_lines(audience: Audience) -> list[str]:
+    """The registration preflight's part of the review: how many are left out because the
+    sender cannot reach them today (US registration) and what to do, and its warnings."""
+    from campaigns.audience.registration import KIND_REGISTRATION  # loaded with the audience
+
+    check = audience.registration
+    if check is None:
+        return []
+    lines = list(check.warnings)
+    blocked = audience.counts.get(KIND_REGISTRATION, 0)
+    if blocked:
+        advice = sorted({block.advice for block in check.blocks.values()})
+        lines.append(
+            f"Left out for US registration: {blocked} (the sender {check.sender} cannot "
+            f"reach them today). To reach them: {'; or '.join(advice)}."
+        )
+    return lines

@@ -1,7 +1,8 @@
 """`smscast send CONTACTS --template TEXT|@FILE`: plan a campaign, and with `--send` send it.
 
 Without `--send` this is a DRY RUN: the contacts are read, filtered (invalid and duplicate
-numbers, the suppression list, verified numbers on a trial account, quiet hours) and rendered,
+numbers, the suppression list, verified numbers on a trial account, senders not registered
+for US traffic (A2P 10DLC, toll-free verification), quiet hours) and rendered,
 and the plan is shown (who is excluded and why, segments, cost). Nothing is created at Twilio;
 the only requests are read-only look-ups (account type, verified numbers) when credentials are
 configured. Without credentials the verified-numbers filter cannot be applied and the dry run
@@ -308,6 +309,7 @@ def _show_plan(
     args: argparse.Namespace,
     campaign_id: str | None = None,
 ) -> None:
+    from campaigns.audience.registration import KIND_REGISTRATION
     from campaigns.untrusted import json_dumps, visible
 
     book, audience, plan = planned.book, planned.audience, planned.plan
@@ -315,6 +317,8 @@ def _show_plan(
     summary = plan.summary
     audience = audience.without({problem.row for problem in plan.problems})
     excluded = list(audience.excluded)
+    registration = audience.registration
+    blocked = audience.counts.get(KIND_REGISTRATION, 0)
     if args.json:
         render.out.write(
             json_dumps(
@@ -341,6 +345,8 @@ def _show_plan(
                         {"row": w.row, "kind": w.kind, "message": w.message} for w in plan.warnings
                     ],
                     "limited_out": len(limited_out),
+                    "registration_excluded": blocked,
+                    "registration": registration.record() if registration else None,
                     "notes": notes + list(audience.hints),
                 }
             )
@@ -372,6 +378,11 @@ def _show_plan(
             lines.append(f"  row {row:>5}  {phone:<16}  at {opens:%Y-%m-%d %H:%M} UTC")
         if len(shown) > _SHOW_EXCLUDED:
             lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
+    if blocked and registration is not None:
+        lines.append(
+            f"Left out for US registration: {blocked} (the sender {registration.sender} "
+            "cannot reach them today; Twilio would charge each and deliver none)."
+        )
     if limited_out:
         lines.append(f"Left out by --limit: {len(limited_out)}.")
     if excluded or plan.problems:
