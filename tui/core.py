@@ -7,7 +7,7 @@ a worker thread never shares a SQLite connection with another thread.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,10 @@ class CampaignRow:
     counts: dict[str, int]
     #: The state as shown (`Journal.shown_state`: "interrupted" when no process is sending it).
     state: str = ""
+    #: For a campaign in a chain with retries (`campaigns.store.lineage`): the chain's ids,
+    #: root first, and its people by combined outcome (each person once); else () and {}.
+    chain: tuple[str, ...] = ()
+    chain_counts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -314,11 +318,21 @@ def create_campaign_for(
 
 def list_campaigns(db_path: Path | None) -> list[CampaignRow]:
     """Every campaign in the journal, newest first, with counts by status."""
+    from campaigns.store import lineage
+
     with _journal(db_path) as journal:
-        return [
-            CampaignRow(c, journal.counts(c.id), journal.shown_state(c))
-            for c in journal.campaigns()
-        ]
+        every = journal.campaigns()
+        known = lineage.by_id(every)
+        chains: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {}
+        rows: list[CampaignRow] = []
+        for c in every:
+            chain = lineage.chain_of(known, c.id)
+            if chain.retries and chain.root.id not in chains:
+                outcome = lineage.chain_outcome(journal, chain.root.id, known)
+                chains[chain.root.id] = (chain.ids, outcome.counts())
+            ids, counts = chains.get(chain.root.id, ((), {}))
+            rows.append(CampaignRow(c, journal.counts(c.id), journal.shown_state(c), ids, counts))
+        return rows
 
 
 def campaign_recipients(db_path: Path | None, campaign_id: str) -> list[Recipient]:

@@ -50,6 +50,8 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "preview",
     "send",
+    "retry",
+    "follow-up",
     "campaigns",
     "resume",
     "cancel",
@@ -109,10 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_module(name: str) -> ModuleType | None:
+    module = f"campaigns.cli.commands.{name.replace('-', '_')}"  # follow-up: follow_up.py
     try:
-        return importlib.import_module(f"campaigns.cli.commands.{name}")
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name == f"campaigns.cli.commands.{name}":
+        if exc.name == module:
             return None  # not written yet
         raise
 

@@ -10,7 +10,8 @@ The faces parse their input and render what these return; every rule lives here 
 The stored settings keep the keys campaigns were always stored with, so older campaigns
 resume and export as before: the engine's (`campaigns.send.engine.engine_settings`) plus
 `rate` (as asked: auto, max or N), `canary`, `limit`, `region`, `phone_column`,
-`quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face).
+`quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face),
+and for a retry or follow-up `derived` (how its subset was chosen: `who`, `codes`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from campaigns.config.settings import Settings
     from campaigns.contacts.book import ContactBook
     from campaigns.contacts.rows import Contact
+    from campaigns.pipeline.followups import Lineage
     from campaigns.pipeline.line_types import LineTypes
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
@@ -87,6 +89,8 @@ class PlannedCampaign:
     repeat: Repeat | None = None
     #: Where the plan's prices came from (None: the settings' table, unlabelled).
     pricing: Pricing | None = None
+    #: A retry or follow-up: the campaign it is made from (`campaigns.pipeline.followups`).
+    lineage: Lineage | None = None
 
     def numbers(self) -> Iterator[str]:
         """The planned recipients' E.164 numbers (what the repeat check compares)."""
@@ -205,12 +209,15 @@ def plan_campaign(
     now: datetime,
     line_types: LineTypes | None = None,
     refresh_prices: bool = False,
+    lineage: Lineage | None = None,
 ) -> PlannedCampaign:
     """Plan a campaign of `book` and `template` in one go (the command line; the app builds
     the same parts as the person edits them): the audience under `filters` (less the numbers
     `line_types` says cannot receive SMS, when a lookup was made), the plan costed with
     Twilio's prices when there is an account (`campaigns.pipeline.prices`; `refresh_prices`
-    fetches them again), and the repeat check against the journal at `db_path`."""
+    fetches them again), and the repeat check against the journal at `db_path`. `lineage`: a
+    retry or follow-up, whose book holds its parent's chosen recipients
+    (`campaigns.pipeline.followups`)."""
     from campaigns.audience.line_types import exclude_line_types
     from campaigns.audience.suppression import SuppressionList
     from campaigns.pipeline.prices import destination_regions, resolve_pricing
@@ -248,6 +255,7 @@ def plan_campaign(
         account_type=account.account_type,
         limited_out=limited_out,
         pricing=pricing,
+        lineage=lineage,
     )
     with Journal.open(db_path) as journal:
         return replace(planned, repeat=find_repeat_of(journal, planned))
@@ -255,9 +263,20 @@ def plan_campaign(
 
 def find_repeat_of(journal: Journal, planned: PlannedCampaign) -> Repeat:
     """What the journal already did with this file, template and people
-    (`campaigns.pipeline.repeats.find_repeat`)."""
-    from campaigns.pipeline.repeats import find_repeat
+    (`campaigns.pipeline.repeats.find_repeat`; for a retry or follow-up, with its parent:
+    `find_derived_repeat`)."""
+    from campaigns.pipeline.repeats import find_derived_repeat, find_repeat
 
+    lineage = planned.lineage
+    if lineage is not None:
+        return find_derived_repeat(
+            journal,
+            parent_id=lineage.parent_id,
+            kind=lineage.kind,
+            template=planned.template_text,
+            numbers=planned.numbers(),
+            lineage=lineage.related,
+        )
     return find_repeat(
         journal,
         source_sha256=planned.book.sha256,
@@ -304,7 +323,9 @@ def stored_settings(
     from campaigns.send.engine import engine_settings
 
     filters = planned.filters
+    derived = {} if planned.lineage is None else {"derived": dict(planned.lineage.detail)}
     return {
+        **derived,
         **engine_settings(options),
         "rate": rate,
         "canary": options.canary,
@@ -359,6 +380,8 @@ def create_campaign(
         settings=stored_settings(planned, options, rate=rate, face=face),
         recipients=recipients,
         registration=_registration_seen(planned, sender),
+        parent_id=None if planned.lineage is None else planned.lineage.parent_id,
+        kind=None if planned.lineage is None else planned.lineage.kind,
     )
 
 

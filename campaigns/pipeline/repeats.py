@@ -12,6 +12,12 @@ whichever number it comes from.
 It also counts the planned recipients that *another* campaign texted in the last
 `RECENT_WINDOW` (another template, another file holding the same people): a warning, never an
 exclusion, since a second, different message may well be meant.
+
+A retry or a follow-up (`campaigns.store.lineage`) has the same protection, by its parent
+(`find_derived_repeat`): "the same" is another retry of that parent, or another follow-up of
+it with this template, not over or ended within `REPEAT_WINDOW`; and the campaigns it was made
+from are not "another campaign" for the recent-contacts warning (texting them again is the
+point).
 """
 
 from __future__ import annotations
@@ -57,6 +63,9 @@ class Repeat:
     recent: int = 0
     #: Those campaigns' ids, the most recipients first.
     recent_campaigns: tuple[str, ...] = ()
+    #: For a retry or follow-up: its kind and the parent it repeats (None for `send`).
+    derived_kind: str | None = None
+    parent_id: str | None = None
 
     @property
     def resumable(self) -> bool:
@@ -69,6 +78,8 @@ class Repeat:
         campaign = self.campaign
         if campaign is None:
             return ""
+        if self.derived_kind is not None:
+            return self._describe_derived(campaign)
         total = sum(n for status, n in self.counts.items() if status != SKIPPED)
         texted = sum(n for status, n in self.counts.items() if status in TEXTED_STATUSES)
         source = excerpt(campaign.source_name.rsplit("/", 1)[-1], 60)
@@ -89,6 +100,22 @@ class Repeat:
             f"sent this template to this contacts file ({source}); {self.again} of the "
             f"{self.planned} you are about to text would get the message a second time."
         )
+
+    def _describe_derived(self, campaign: Campaign) -> str:
+        total = sum(n for status, n in self.counts.items() if status != SKIPPED)
+        texted = sum(n for status, n in self.counts.items() if status in TEXTED_STATUSES)
+        what = f"Campaign {campaign.id} is a {self.derived_kind} of {self.parent_id}"
+        if self.resumable:
+            text = (
+                f"{what} and is not over: {campaign.state}, {texted} of {total} texted, "
+                f"{self.counts.get(PENDING, 0)} still to send."
+            )
+        else:
+            ended = f"{campaign.finished_at:%Y-%m-%d %H:%M} UTC" if campaign.finished_at else "?"
+            text = f"{what} already ({campaign.state} at {ended}: {texted} of {total} texted)."
+        if self.again:
+            text += f" {self.again} of the {self.planned} you are about to text would get it twice."
+        return text
 
     def recent_note(self) -> str:
         """The recent-contacts warning; '' when no planned recipient was texted recently."""
@@ -144,4 +171,48 @@ def find_repeat(
         planned=len(planned),
         recent=sum(by_campaign.values()),
         recent_campaigns=tuple(cid for cid, _ in by_campaign.most_common()),
+    )
+
+
+def find_derived_repeat(
+    journal: Journal,
+    *,
+    parent_id: str,
+    kind: str,
+    template: str,
+    numbers: Iterable[str],
+    lineage: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Repeat:
+    """The repeat check of a retry or follow-up of `parent_id` (see the module docstring);
+    `lineage`: the campaigns it was made from (the parent's own ancestors and chain), left out
+    of the recent-contacts count."""
+    now = now or now_utc()
+    planned = set(numbers)
+    since = now - REPEAT_WINDOW
+    same = [
+        c
+        for c in reversed(journal.children(parent_id))
+        if c.kind == kind
+        and (kind == "retry" or c.template == template)
+        and (c.state in UNFINISHED_STATES or (c.finished_at is not None and c.finished_at >= since))
+    ]
+    campaign = same[0] if same else None
+    counts: dict[str, int] = {}
+    again = 0
+    if campaign is not None:
+        counts = journal.counts(campaign.id)
+        again = len(planned & journal.texted_numbers(campaign.id))
+    besides = {parent_id, *lineage, *([campaign.id] if campaign is not None else [])}
+    recent = journal.texted_since(now - RECENT_WINDOW, besides=sorted(besides))
+    by_campaign = Counter(cid for number, cid in recent.items() if number in planned)
+    return Repeat(
+        campaign=campaign,
+        counts=counts,
+        again=again,
+        planned=len(planned),
+        recent=sum(by_campaign.values()),
+        recent_campaigns=tuple(cid for cid, _ in by_campaign.most_common()),
+        derived_kind=kind,
+        parent_id=parent_id,
     )

@@ -104,6 +104,14 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients(campaign_id, status);
 """
 
+#: Retries and follow-ups (`campaigns.store.lineage`): the campaign a campaign was made from,
+#: and how ("retry" or "follow-up"); NULL for one made from a contacts file.
+_LINEAGE = """
+ALTER TABLE campaigns ADD COLUMN parent_id TEXT REFERENCES campaigns(id);
+ALTER TABLE campaigns ADD COLUMN kind TEXT;
+CREATE INDEX IF NOT EXISTS campaigns_parent ON campaigns(parent_id);
+"""
+
 #: The schema's history, oldest first: migration N (its position, from 1) takes a journal at
 #: `user_version` N-1 to N. Append, never edit one that has shipped: a journal written by an
 #: older smscast is brought forward in one transaction, and nothing recorded is lost.
@@ -114,7 +122,13 @@ _SENDERS_3 = """
 ALTER TABLE recipients ADD COLUMN from_number TEXT;
 ALTER TABLE campaigns ADD COLUMN registration TEXT;
 """
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _SENDERS_3, _caches.MIGRATION)
+MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA_1,
+    _replies.MIGRATION,
+    _SENDERS_3,
+    _LINEAGE,
+    _caches.MIGRATION,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -210,6 +224,22 @@ class Campaign:
     state_hint: str | None
     started_at: datetime | None
     finished_at: datetime | None
+    #: The campaign this one was made from (a retry or a follow-up of it), or None.
+    parent_id: str | None = None
+    #: How it was made from `parent_id`: "retry" or "follow-up" (`campaigns.store.lineage`).
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """Where one recipient row of a campaign ended up (`Journal.outcomes`): what a chain of
+    retries combines per person."""
+
+    campaign_id: str
+    row: int
+    to: str
+    status: str
+    error_code: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +298,13 @@ def _recipient(values: Sequence[Any]) -> Recipient:
     )
 
 
+#: The columns `_campaign` reads, by name: migrations append columns, so never `SELECT *`.
+_CAMPAIGN_COLUMNS = (
+    "id, created_at, template, source_name, source_sha256, sender, messaging_service_sid,"
+    " settings, state, state_reason, state_hint, started_at, finished_at, parent_id, kind"
+)
+
+
 def _campaign(values: Sequence[Any]) -> Campaign:
     return Campaign(
         id=values[0],
@@ -283,6 +320,8 @@ def _campaign(values: Sequence[Any]) -> Campaign:
         state_hint=values[10],
         started_at=_parse(values[11]),
         finished_at=_parse(values[12]),
+        parent_id=values[13],
+        kind=values[14],
     )
 
 
@@ -502,16 +541,23 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         settings: Mapping[str, Any],
         recipients: Iterable[NewRecipient],
         registration: Mapping[str, Any] | None = None,
+        parent_id: str | None = None,
+        kind: str | None = None,
     ) -> str:
         """Store a planned campaign and its recipients in one transaction; returns its id.
-        `registration`: the sender's US registration seen at planning (`registration()`)."""
+
+        `registration`: the sender's US registration seen at planning (`registration()`).
+        `parent_id` and `kind`: the campaign it is a retry or follow-up of. All or nothing: a
+        crash part way leaves no campaign and no recipient of it behind."""
+        if (parent_id is None) != (kind is None):
+            raise ValueError("a derived campaign needs both parent_id and kind")
         created = now_utc()
         campaign_id = f"{created:%Y%m%d}-{secrets.token_hex(3)}"
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
-                " sender, messaging_service_sid, settings, state, registration)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " sender, messaging_service_sid, settings, state, registration, parent_id, kind)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     campaign_id,
                     _iso(created),
@@ -523,6 +569,8 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                     json.dumps(dict(settings), sort_keys=True),
                     PLANNED,
                     None if registration is None else json.dumps(dict(registration)),
+                    parent_id,
+                    kind,
                 ),
             )
             db.executemany(
@@ -551,7 +599,8 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
     def campaign(self, campaign_id: str) -> Campaign:
         """The campaign with this id (or unique id prefix); InputError when there is none."""
         rows = self._db.execute(
-            "SELECT * FROM campaigns WHERE id = ? OR id LIKE ? ORDER BY id = ? DESC",
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
+            " WHERE id = ? OR id LIKE ? ORDER BY id = ? DESC",
             (campaign_id, f"{campaign_id}%", campaign_id),
         ).fetchall()
         if not rows:
@@ -577,14 +626,37 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
     @translated("read")
     def campaigns(self) -> list[Campaign]:
         """Every campaign, newest first."""
-        rows = self._db.execute("SELECT * FROM campaigns ORDER BY created_at DESC").fetchall()
+        rows = self._db.execute(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC"
+        ).fetchall()
         return [_campaign(r) for r in rows]
+
+    @translated("read")
+    def children(self, campaign_id: str) -> list[Campaign]:
+        """The campaigns made from this one (its retries and follow-ups), oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE parent_id = ? ORDER BY created_at",
+            (campaign_id,),
+        ).fetchall()
+        return [_campaign(r) for r in rows]
+
+    @translated("read")
+    def outcomes(self, campaign_ids: Sequence[str]) -> list[RowOutcome]:
+        """Every recipient row of these campaigns: its number, status and error code."""
+        if not campaign_ids:
+            return []
+        rows = self._db.execute(
+            "SELECT campaign_id, row, to_number, status, error_code FROM recipients"
+            f" WHERE campaign_id IN ({','.join('?' * len(campaign_ids))})",
+            list(campaign_ids),
+        ).fetchall()
+        return [RowOutcome(*values) for values in rows]
 
     @translated("read")
     def latest(self) -> Campaign:
         """The newest campaign; InputError when the journal holds none."""
         row = self._db.execute(
-            "SELECT * FROM campaigns ORDER BY created_at DESC LIMIT 1"
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise InputError(
@@ -600,7 +672,8 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         (`UNFINISHED_STATES`), or ended (finished, canceled) at or after `ended_since`; newest
         first. Starting one of these again would text its people a second time."""
         rows = self._db.execute(
-            "SELECT * FROM campaigns WHERE source_sha256 = ? AND template = ? AND"
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns"
+            " WHERE source_sha256 = ? AND template = ? AND"
             f" (state IN ({','.join('?' * len(UNFINISHED_STATES))}) OR finished_at >= ?)"
             " ORDER BY created_at DESC",
             (source_sha256, template, *sorted(UNFINISHED_STATES), _iso(ended_since)),
@@ -618,14 +691,20 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         return {number for (number,) in rows}
 
     @translated("read")
-    def texted_since(self, since: datetime, *, besides: str | None = None) -> dict[str, str]:
-        """Numbers any campaign but `besides` texted (or may have) with a request that left at
-        or after `since`: number -> the id of the campaign that texted it last."""
+    def texted_since(
+        self, since: datetime, *, besides: str | Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Numbers any campaign but `besides` (one id, or several: a follow-up's ancestors)
+        texted (or may have) with a request that left at or after `since`: number -> the id
+        of the campaign that texted it last."""
+        left_out = [besides] if isinstance(besides, str) else list(besides or ())
         rows = self._db.execute(
             "SELECT to_number, campaign_id, MAX(attempted_at) FROM recipients"
-            " WHERE attempted_at >= ? AND campaign_id IS NOT ? AND status IN"
-            f" ({','.join('?' * len(TEXTED_STATUSES))}) GROUP BY to_number",
-            (_iso(since), besides, *sorted(TEXTED_STATUSES)),
+            " WHERE attempted_at >= ? AND status IN"
+            f" ({','.join('?' * len(TEXTED_STATUSES))})"
+            f" AND campaign_id NOT IN ({','.join('?' * len(left_out))})"
+            " GROUP BY to_number",
+            (_iso(since), *sorted(TEXTED_STATUSES), *left_out),
         ).fetchall()
         return {number: campaign_id for number, campaign_id, _ in rows}
 
@@ -688,6 +767,24 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
             params += wanted
         rows = self._db.execute(sql + " ORDER BY row", params).fetchall()
         return [_recipient(r) for r in rows]
+
+    @translated("read")
+    def recipients_at(self, campaign_id: str, rows: Iterable[int]) -> list[Recipient]:
+        """The campaign's recipients of these `rows`, in row order (a retry reads only the
+        people it chose)."""
+        wanted = sorted(set(rows))
+        found: list[Recipient] = []
+        for start in range(0, len(wanted), 500):  # well under SQLite's parameter limit
+            part = wanted[start : start + 500]
+            found += map(
+                _recipient,
+                self._db.execute(
+                    f"SELECT {_RECIPIENT_COLUMNS} FROM recipients WHERE campaign_id = ?"
+                    f" AND row IN ({','.join('?' * len(part))}) ORDER BY row",
+                    [campaign_id, *part],
+                ).fetchall(),
+            )
+        return found
 
     @translated("read")
     def send_rows(self, campaign_id: str) -> list[SendRow]:

@@ -48,6 +48,7 @@ __all__ = [
     "UNSENT",
     "CampaignState",
     "RecipientStatus",
+    "chain_rank",
     "count_of",
     "to_text",
 ]
@@ -148,6 +149,35 @@ FILTER_GROUPS: dict[str, frozenset[RecipientStatus]] = {
     "in-progress": (UNSENT | LIVE) - {_R.SENT},
     "done": FINAL | {_R.SENT},
 }
+
+#: What speaks for a person across a chain of campaigns texting them the same message (a
+#: campaign and its retries: `campaigns.store.lineage`), best first: the message reached them;
+#: it is on its way; it may have left (a request with no answer); it is still to send; it
+#: failed (a retry may change that); it was canceled before leaving; they were excluded.
+#: A failure outranks a cancel so that a retry canceled before it texted someone leaves that
+#: person's failure, and so their next retry, standing.
+_CHAIN_ORDER: tuple[frozenset[RecipientStatus], ...] = (
+    DELIVERED,
+    LIVE,
+    frozenset({_R.INFLIGHT, _R.UNKNOWN}),
+    frozenset({_R.PENDING}),
+    FAILED,
+    frozenset({_R.CANCELED}),
+    frozenset({_R.SKIPPED}),
+)
+_CHAIN_RANK: dict[str, int] = {
+    status: len(_CHAIN_ORDER) - place
+    for place, group in enumerate(_CHAIN_ORDER)
+    for status in group
+}
+#: A word Twilio adds later (in no set above) ranks with "may have left": never retried.
+_UNNAMED_RANK = _CHAIN_RANK[_R.UNKNOWN]
+
+
+def chain_rank(status: str) -> int:
+    """How well `status` speaks for a person across a chain (higher is better; see above)."""
+    return _CHAIN_RANK.get(status, _UNNAMED_RANK)
+
 
 # -- campaigns ------------------------------------------------------------------------------
 

@@ -17,12 +17,21 @@ ErrorKind = Literal["fatal", "permanent", "transient", "ambiguous"]
 
 @dataclass(frozen=True)
 class ErrorInfo:
-    """One Twilio error code: what it means, what to do, and how the engine treats it."""
+    """One Twilio error code: what it means, what to do, and how the engine treats it.
+
+    `kind` is how the engine treats the *request* within a run; `second_try` says whether a
+    message that ENDED with this code (failed or undelivered) may well arrive if the same
+    message is sent again later: what `smscast retry` texts again. Only codes whose cause is
+    a passing state of the handset, the carrier or the queue are; never an opt-out, an invalid
+    number, a landline, a block, a spam filter or the content (the same template would fail
+    the same way). A code not in this table is not retried (the stricter side).
+    """
 
     code: int
     kind: ErrorKind
     meaning: str
     advice: str
+    second_try: bool = False
 
 
 _CODES: tuple[ErrorInfo, ...] = (
@@ -43,6 +52,7 @@ _CODES: tuple[ErrorInfo, ...] = (
         "transient",
         "Too many concurrent requests to Twilio (rate limited).",
         "Nothing to do: smscast slows down and retries automatically.",
+        second_try=True,
     ),
     ErrorInfo(
         21211,
@@ -98,6 +108,7 @@ _CODES: tuple[ErrorInfo, ...] = (
         "transient",
         "The sender's message queue is full.",
         "smscast retries this recipient after a pause; use a lower --rate or more senders.",
+        second_try=True,
     ),
     ErrorInfo(
         21612,
@@ -131,6 +142,7 @@ _CODES: tuple[ErrorInfo, ...] = (
         "permanent",
         "The sender's queue overflowed before the message went out.",
         "Resend later at a lower --rate.",
+        second_try=True,
     ),
     ErrorInfo(
         30002, "fatal", "The Twilio account is suspended.", "Contact Twilio support, then resume."
@@ -140,6 +152,7 @@ _CODES: tuple[ErrorInfo, ...] = (
         "permanent",
         "The handset is unreachable (off or out of coverage).",
         "Try again later; the number itself is fine.",
+        second_try=True,
     ),
     ErrorInfo(
         30004,
@@ -170,16 +183,32 @@ _CODES: tuple[ErrorInfo, ...] = (
         "permanent",
         "Unknown delivery error.",
         "Try again later; if it repeats, contact Twilio support.",
+        second_try=True,
     ),
     ErrorInfo(
         30036,
         "permanent",
         "The message expired in the queue (validity period).",
         "Send at a lower --rate so the queue drains in time.",
+        second_try=True,
     ),
 )
 
 ERROR_CODES: dict[int, ErrorInfo] = {info.code: info for info in _CODES}
+
+#: The codes a message may end with and still arrive when sent again later (`second_try`):
+#: 30003 (handset off or out of coverage), 30008 (unknown: Twilio's page for it says to try
+#: again), 30001 and 30036 (the queue overflowed or the message expired in it), 20429 and
+#: 21611 (rate limit, full queue: nothing was sent). Twilio's pages for each code:
+#: https://www.twilio.com/docs/api/errors/30003 (and /30001, /30008, /30036, ...).
+SECOND_TRY_CODES: frozenset[int] = frozenset(c.code for c in _CODES if c.second_try)
+
+
+def worth_a_second_try(code: int | None) -> bool:
+    """True when a message that ended with `code` may arrive if sent again (`second_try`);
+    False for a code smscast does not know, and for a failure without one."""
+    info = describe(code)
+    return info is not None and info.second_try
 
 
 def describe(code: int | None) -> ErrorInfo | None:

@@ -17,7 +17,10 @@ from tui.screens.base import StepScreen
 from tui.widgets.plain import plain, plain_lines
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from campaigns.store.journal import Campaign
+    from tui.core import CampaignRow
 
 #: What the Delivered and Failed columns count.
 DELIVERED = statuses.DELIVERED
@@ -42,8 +45,8 @@ class HistoryScreen(StepScreen):
         table: DataTable[str] = DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         table.add_column("Campaign", key="id")
         # The file name (of any length) comes last: at 80 columns it is what gets cut, never
-        # the counts or their headers.
-        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed", "File")
+        # the counts or their headers. "From": what a retry or follow-up was made from.
+        table.add_columns("Created (UTC)", "State", "To", "Delivered", "Failed", "From", "File")
         yield table
         yield Static("", id="campaign-detail", markup=False)
 
@@ -68,6 +71,7 @@ class HistoryScreen(StepScreen):
                 str(item.total),
                 str(statuses.count_of(counts, DELIVERED)),
                 str(statuses.count_of(counts, FAILED)),
+                _made_from(campaign),
                 plain(_file_name(campaign.source_name)),
                 key=campaign.id,
             )
@@ -106,14 +110,23 @@ class HistoryScreen(StepScreen):
         if campaign is None:
             return
         lines = [f"{campaign.id}: {_shown_path(campaign.source_name)}"]
+        if campaign.parent_id:
+            lines.append(f"{(campaign.kind or 'made').capitalize()} of {campaign.parent_id}")
+        row = self._selected_row()
+        if row is not None and row.chain:
+            lines.append(_chain_line(row.chain, row.chain_counts))
         lines.append(f"Template: {campaign.template}")
         if campaign.state_reason:
             lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
         detail.update(plain_lines(*lines))  # the path, template and reason are untrusted
 
-    def _selected_campaign(self) -> Campaign | None:
+    def _selected_row(self) -> CampaignRow | None:
         wanted = self.selected_id()
-        return next((r.campaign for r in self.draft.history if r.campaign.id == wanted), None)
+        return next((r for r in self.draft.history if r.campaign.id == wanted), None)
+
+    def _selected_campaign(self) -> Campaign | None:
+        row = self._selected_row()
+        return row.campaign if row is not None else None
 
     def action_open(self) -> None:
         """Show the campaign on the status table."""
@@ -167,3 +180,24 @@ def _shown_path(source: str) -> str:
 
 def _file_name(source: str) -> str:
     return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+#: The From column's word per kind: short, so that the cell fits whole at 80 columns (the
+#: detail line below the table names the parent in full).
+_MADE_FROM = {"retry": "retry", "follow-up": "follow"}
+
+
+def _made_from(campaign: Campaign) -> str:
+    """The From cell: "retry a1b2c3" / "follow a1b2c3" (the parent's id without its date),
+    or '' for a campaign made from a file."""
+    if not campaign.parent_id:
+        return ""
+    word = _MADE_FROM.get(campaign.kind or "", campaign.kind or "from")
+    return f"{word} {campaign.parent_id.rsplit('-', 1)[-1]}"
+
+
+def _chain_line(chain: tuple[str, ...], counts: Mapping[str, int]) -> str:
+    """The chain's combined outcome, each person once (`campaigns.store.lineage`)."""
+    from campaigns.store.lineage import chain_sentence
+
+    return f"{chain[0]} {chain_sentence(len(chain) - 1, counts)}"

@@ -1,11 +1,23 @@
-"""`smscast campaigns [--json]`: the campaigns in the journal, newest first."""
+"""`smscast campaigns [--json]`: the campaigns in the journal, newest first.
+
+A retry or follow-up names the campaign it came from; a campaign that has retries also shows
+its chain's combined outcome, each person counted once (`campaigns.store.lineage`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
+
+
+class _Chain(TypedDict):
+    """A campaign and its retries: each person once, by their best outcome across them."""
+
+    campaigns: list[str]
+    people: int
+    counts: dict[str, int]
 
 
 class _CampaignRow(TypedDict):
@@ -20,6 +32,11 @@ class _CampaignRow(TypedDict):
     counts: dict[str, int]
     replies: int
     opted_out: int
+    #: The campaign it is a retry or follow-up of, and which (None, None for a file's).
+    parent_id: str | None
+    kind: str | None
+    #: Only for a campaign that has retries.
+    chain: NotRequired[_Chain]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,24 +66,38 @@ def run(args: argparse.Namespace) -> int:
             db_path = load_settings().db_path
         except Exception:
             db_path = default_db_path()
+    from campaigns.store import lineage
+
     with Journal.open(db_path, read_only=True) as journal:
         rows: list[_CampaignRow] = []
-        for c in journal.campaigns():
+        every = journal.campaigns()
+        known = lineage.by_id(every)
+        for c in every:
             counts = journal.counts(c.id)
             by_kind = journal.reply_counts(c.id)
-            rows.append(
-                {
-                    "campaign_id": c.id,
-                    "created_at": c.created_at.isoformat(),
-                    "state": journal.shown_state(c),
-                    "source": Path(c.source_name).name,
-                    "sender": c.messaging_service_sid or c.sender,
-                    "total": statuses.to_text(counts),
-                    "counts": counts,
-                    "replies": sum(by_kind.values()),
-                    "opted_out": by_kind.get("opt-out", 0),
+            row: _CampaignRow = {
+                "campaign_id": c.id,
+                "created_at": c.created_at.isoformat(),
+                "state": journal.shown_state(c),
+                "source": Path(c.source_name).name,
+                "sender": c.messaging_service_sid or c.sender,
+                "total": statuses.to_text(counts),
+                "counts": counts,
+                "replies": sum(by_kind.values()),
+                "opted_out": by_kind.get("opt-out", 0),
+                "parent_id": c.parent_id,
+                "kind": c.kind,
+            }
+            chain = lineage.chain_of(known, c.id)
+            if chain.root.id == c.id and chain.retries:
+                outcome = lineage.chain_outcome(journal, c.id, known)
+                combined = outcome.counts()
+                row["chain"] = {
+                    "campaigns": list(chain.ids),
+                    "people": statuses.to_text(combined),
+                    "counts": combined,
                 }
-            )
+            rows.append(row)
     if args.json:
         for row in rows:
             sys.stdout.write(json_dumps(row) + "\n")
@@ -87,5 +118,16 @@ def run(args: argparse.Namespace) -> int:
             f"{row['state']:<11} {row['total']:>6}  {sent:>6}  {row['replies']:>7}"
             f"  {row['opted_out']:>7}  {visible(row['source'])}"
         )
+        if row["parent_id"]:
+            print(f"  {row['kind']} of {row['parent_id']}")
+        if "chain" in row:
+            print(f"  {_chain_line(row['chain'])}")
     print("Details: smscast status ID    Go on: smscast resume ID")
     return 0
+
+
+def _chain_line(chain: _Chain) -> str:
+    """The chain's combined outcome, each person once (`campaigns.store.lineage`)."""
+    from campaigns.store.lineage import chain_sentence
+
+    return chain_sentence(len(chain["campaigns"]) - 1, chain["counts"])

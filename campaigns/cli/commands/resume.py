@@ -141,11 +141,15 @@ def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:
 def check_unchanged(
     campaign: Campaign, contacts: str | None, template: str | None, render: Renderer
 ) -> None:
-    """Refuse a contacts file or template that differs from what the campaign was planned on."""
+    """Refuse a contacts file or template that differs from what the campaign was planned on
+    (a retry or follow-up names its parent's file, but its people are in the journal: a
+    file changed since does not matter to it, unless `--contacts` asks)."""
     from campaigns.errors import InputError
 
     path = Path(contacts) if contacts else Path(campaign.source_name)
-    if path.is_file():
+    if campaign.parent_id and not contacts:
+        pass  # a retry or follow-up: its people come from the journal, not from the file
+    elif path.is_file():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != campaign.source_sha256:
             raise InputError(
