@@ -121,6 +121,13 @@ def test_smscast_check_reads_the_packaged_sample_from_any_folder(
     assert report["file"] == found["sample"]
     assert report["phone_column"] == "Phone"
     assert report["rows"] == 25 and report["valid"] == 23
+    # the same contacts as a workbook and a vCard ship beside it (scripts/make_sample_contacts)
+    folder = Path(found["sample"]).parent
+    for name, fmt in (("sample_contacts.xlsx", "Excel"), ("sample_contacts.vcf", "vCard")):
+        other = json.loads(
+            _ok(_run([_bin(venv, "smscast"), "check", folder / name, "--json"], tmp_path))
+        )
+        assert other["format"].startswith(fmt) and other["valid"] == 23, name
 
 
 def test_the_demo_finds_the_packaged_sample_from_any_folder(venv: Path, tmp_path: Path) -> None:

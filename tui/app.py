@@ -116,6 +116,10 @@ class SmscastApp(App[int]):
         #: plan's
         #: file, template and people, for Review (`check_repeat`).
         self.repeat: tuple[Plan | None, Repeat] | None = None
+        #: Review's schedule line for `draft.schedule_text` (`schedule_changed`).
+        self.schedule_info = ""
+        #: A campaign whose held messages are canceled once its engine here has stopped.
+        self._cancel_after_stop: str | None = None
         self._drain_timer: Timer | None = None
         self._demo_env: DemoEnvironment | None = None  # started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
@@ -545,6 +549,56 @@ class SmscastApp(App[int]):
             self.repeat = (plan, repeat)
             self.refresh_screen()
 
+    def schedule_changed(self, text: str) -> None:
+        """Review's "Send at" field changed: keep it, and read it against the plan in a
+        worker (every recipient's time: not on the event loop)."""
+        self.draft.schedule_text = text
+        self._schedule_worker(self.draft.snapshot())
+
+    @work(thread=True, exclusive=True, group="schedule", exit_on_error=False)
+    def _schedule_worker(self, draft: Draft) -> None:
+        try:
+            from tui.core import schedule_line
+
+            line = schedule_line(draft)
+        except Exception as error:  # a courtesy line: the start path checks for itself
+            line = f"Schedule: {error}"
+        self.post_message(msg.ScheduleChecked(draft.schedule_text, line))
+
+    def on_schedule_checked(self, message: msg.ScheduleChecked) -> None:
+        """Keep the line for the text it was made for (a later text gets its own)."""
+        if message.text == self.draft.schedule_text:
+            self.schedule_info = message.line
+            self.refresh_screen()
+
+    def cancel_for_good(self, campaign_id: str) -> None:
+        """Cancel a campaign that is not sending here, with every message Twilio holds for it
+        (History's x, Send's c on a scheduled campaign); the caller asked first."""
+        if self.draft.sending and campaign_id == self.draft.campaign_id:
+            # The engine here ends it first; then what Twilio holds is canceled.
+            self._cancel_after_stop = campaign_id
+            self.cancel_campaign()
+            return
+        self.notify("Canceling...", markup=False)
+        self._cancel_worker(campaign_id)
+
+    @work(thread=True, exclusive=True, group="cancel", exit_on_error=False)
+    def _cancel_worker(self, campaign_id: str) -> None:
+        try:
+            from tui.core import cancel_campaign_for
+
+            text = cancel_campaign_for(self.live_settings, self.db_path, campaign_id)
+        except Exception as error:
+            self.report_failure("Cancel", error)
+            return
+        self.post_message(msg.Notice(text))
+        self.call_from_thread(self._canceled, campaign_id)
+
+    def _canceled(self, campaign_id: str) -> None:
+        self.load_history()
+        if self.draft.campaign_id == campaign_id:
+            self._open_campaign_worker(campaign_id, start=False, options=None)
+
     def repeat_of(self, plan: Plan) -> Repeat | None:
         """The last `Repeat` found for `plan` (None: none known yet)."""
         if self.repeat is not None and self.repeat[0] is plan:
@@ -692,6 +746,9 @@ class SmscastApp(App[int]):
             self.send_screen.engine_ended((result.state if result is not None else "") or "failed")
         if message.error:
             self.fail("Send", message.error)
+        if self._cancel_after_stop is not None and self._cancel_after_stop == message.campaign_id:
+            self._cancel_after_stop = None
+            self._cancel_worker(message.campaign_id)
         self.refresh_screen()
         self.load_history()
         self.check_repeat()  # the plan on Review now repeats what was just sent
@@ -750,19 +807,27 @@ class SmscastApp(App[int]):
     ) -> None:
         """Read the campaign and its recipients; with `start`, the engine starts afterwards."""
         try:
+            from campaigns.send.schedule import Schedule
             from tui.core import campaign_info, campaign_recipients
 
             recipients = [recipient_row(r) for r in campaign_recipients(self.db_path, campaign_id)]
             campaign = campaign_info(self.db_path, campaign_id)
             if start and options is None:
                 options = self.engine_options(stored=campaign.settings)
+            schedule = Schedule.from_json(campaign.schedule)
         except Exception as error:
             self.report_failure("History", error)
             if start:
                 self.post_message(msg.EngineStopped(campaign_id, None))
             return
         self.post_message(
-            msg.CampaignOpened(campaign_id, recipients, campaign.state, options if start else None)
+            msg.CampaignOpened(
+                campaign_id,
+                recipients,
+                campaign.state,
+                options if start else None,
+                schedule.describe() if schedule is not None else "",
+            )
         )
 
     def on_campaign_opened(self, message: msg.CampaignOpened) -> None:
@@ -775,7 +840,9 @@ class SmscastApp(App[int]):
     def _show_opened(self, message: msg.CampaignOpened) -> None:
         if self.send_screen is not None:
             state = CampaignState.RUNNING if message.options is not None else message.state
-            self.send_screen.show_recipients(message.campaign_id, message.recipients, state)
+            self.send_screen.show_recipients(
+                message.campaign_id, message.recipients, state, message.schedule
+            )
         if message.options is not None:
             self._start_runner(message.campaign_id, message.options)
 

@@ -229,7 +229,7 @@ def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
         raise InputError(
             "There is nothing to send yet.", "Load contacts (2) and compose the message (4)."
         )
-    return PlannedCampaign(
+    planned = PlannedCampaign(
         book=draft.book,
         template_text=draft.template_text,
         filters=audience_filters(draft),
@@ -239,6 +239,55 @@ def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
         account_type=getattr(draft.account, "type", None),
         pricing=draft.pricing,
     )
+    return scheduled_plan(planned, draft)
+
+
+def scheduled_plan(planned: PlannedCampaign, draft: Draft) -> PlannedCampaign:
+    """`planned` with the schedule typed on Review (as `smscast send --at/--at-local`)."""
+    from datetime import UTC, datetime
+
+    from campaigns.pipeline.scheduling import parse_schedule_text, schedule_plan
+
+    sender = draft_sender(draft)
+    return schedule_plan(
+        planned,
+        parse_schedule_text(draft.schedule_text),
+        messaging_service=bool(sender and sender.messaging_service_sid),
+        now=datetime.now(UTC),
+    )
+
+
+def schedule_line(draft: Draft, region: str = "US") -> str:
+    """Review's schedule line: the mode, why and when; or why the text is not a time."""
+    from campaigns.errors import SmscastError
+
+    if not draft.schedule_text.strip():
+        return "Schedule: now (type a time in Send at to schedule)"
+    try:
+        schedule = planned_campaign(draft, region).schedule
+    except SmscastError as error:
+        return f"Schedule: {error.full()}"
+    return schedule.describe() if schedule is not None else "Schedule: nobody to schedule"
+
+
+def cancel_campaign_for(settings: Settings, db_path: Path | None, campaign_id: str) -> str:
+    """Cancel a campaign for good and every message Twilio holds for it
+    (`campaigns.pipeline.scheduling.cancel_campaign`); returns what was done, in words."""
+    from campaigns.pipeline.scheduling import cancel_campaign
+    from campaigns.twilio.gateway import TwilioGateway
+
+    gateway = TwilioGateway(settings)
+    try:
+        with _journal(db_path) as journal:
+            report = cancel_campaign(gateway, journal, campaign_id)
+    finally:
+        gateway.close()
+    text = f"Campaign {campaign_id} canceled."
+    if report.canceled or report.already_left or report.unsettled:
+        text += f" At Twilio: {report.canceled} canceled, {report.already_left} had already left."
+    if report.unsettled:
+        text += f" {report.unsettled} got no answer: cancel again (none is canceled twice)."
+    return text
 
 
 def draft_sender(draft: Draft) -> SenderChoice | None:
@@ -352,13 +401,15 @@ def refresh_statuses(settings: Settings, db_path: Path | None, campaign_id: str)
     status` does: `campaigns.send.tracking.refresh_statuses`); returns how many rows changed."""
     import asyncio
 
+    from campaigns.pipeline.scheduling import cancel_opted_out
     from campaigns.send.tracking import refresh_statuses as refresh
     from campaigns.twilio.gateway import TwilioGateway
 
     gateway = TwilioGateway(settings)
     try:
         with _journal(db_path) as journal:
-            return asyncio.run(refresh(gateway, journal, campaign_id))
+            stopped = cancel_opted_out(gateway, journal, campaign_id, settings.region)
+            return stopped + asyncio.run(refresh(gateway, journal, campaign_id))
     finally:
         gateway.close()
 

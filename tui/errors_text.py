@@ -64,6 +64,11 @@ OPERATIONS: dict[str, Operation] = {
         "refreshing delivery statuses",
         "The statuses recorded before are kept in the journal. Try the refresh again.",
     ),
+    "Cancel": Operation(
+        "canceling the campaign",
+        "What was canceled is in the journal; nothing is canceled twice. Try the cancel "
+        "again from History (7).",
+    ),
     "Export": Operation(
         "exporting the results",
         "The journal is unchanged. Try the export again, or choose another file.",

@@ -121,6 +121,7 @@ class CampaignOpened(Message):
     recipients: list[RecipientRow]
     state: str
     options: EngineOptions | None = None  # start the engine once shown
+    schedule: str = ""  # the campaign's schedule in words ("" : sent at once)
 
 
 @dataclass
@@ -137,3 +138,11 @@ class DemoStarted(Message):
 
     settings: DemoEnvironment
     contacts_file: str | None
+
+
+@dataclass
+class ScheduleChecked(Message):
+    """Review's "Send at" text read against the plan: the schedule line to show for it."""
+
+    text: str
+    line: str

@@ -80,6 +80,8 @@ class Draft:
     campaign_id: str | None = None
     sending: bool = False
     history: list[CampaignRow] = field(default_factory=list)
+    #: Review's "Send at" field as confirmed (`pipeline.scheduling.parse_schedule_text`).
+    schedule_text: str = ""
 
     def snapshot(self) -> Draft:
         """A copy for a worker thread: the draft may change on the event loop meanwhile.

@@ -146,6 +146,21 @@ class Audience:
             hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours, self.registration),
         )
 
+    def undeferred(self) -> Audience:
+        """This audience with nobody deferred: a scheduled campaign sends each recipient at
+        its own time, put inside its window then (`campaigns.send.schedule`), so the window's
+        state now defers no one and its hint would be untrue."""
+        if not self.deferred:
+            return self
+        counts = dict(self.counts)
+        counts["deferred"] = 0
+        return replace(
+            self,
+            deferred={},
+            counts=counts,
+            hints=_hints(Counter(counts), self.unknown_zone, self.quiet_hours),
+        )
+
 
 def resolve_verified_only(mode: str, account_type: str | None) -> bool:
     """`--verified-only auto|on|off` -> whether to keep only verified numbers.

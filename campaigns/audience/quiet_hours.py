@@ -38,6 +38,7 @@ __all__ = [
     "SendWindow",
     "window_of_settings",
     "zone",
+    "zone_names",
 ]
 
 #: The allowed sending window when the person says nothing (recipient's local time).
@@ -193,6 +194,21 @@ def window_of_settings(settings: Mapping[str, object]) -> QuietHours | None:
         return QuietHours.default()
 
 
+def zone_names(phones: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The IANA zone names of each E.164 number (empty: unknown), in one bulk pass through
+    `phones.normalize_unique`, the function the contact book used at planning."""
+    from campaigns.contacts.phones import normalize_unique
+
+    if not phones:
+        return {}
+    found = normalize_unique(list(phones), "US")  # E.164 with "+": the region is never used
+    codes = memoryview(found.zone_codes).cast("H")
+    return {
+        phone: found.zone_table[codes[i]] if found.e164[i] is not None else ()
+        for i, phone in enumerate(phones)
+    }
+
+
 class _ZoneSet:
     """One distinct set of time zones, with the window's state cached for one UTC minute."""
 
@@ -228,15 +244,8 @@ class SendWindow:
 
     def learn(self, phones: Iterable[str]) -> None:
         """Find the zones of these numbers now, in one bulk pass (new numbers only)."""
-        from campaigns.contacts.phones import normalize_unique
-
         new = [p for p in dict.fromkeys(phones) if p not in self._by_phone]
-        if not new:
-            return
-        found = normalize_unique(new, "US")  # E.164 with "+": the region is never used
-        codes = memoryview(found.zone_codes).cast("H")
-        for i, phone in enumerate(new):
-            names = found.zone_table[codes[i]] if found.e164[i] is not None else ()
+        for phone, names in zone_names(new).items():
             self._by_phone[phone] = self._zone_set(names)
 
     def _zone_set(self, names: tuple[str, ...]) -> _ZoneSet | None:

@@ -69,6 +69,17 @@ def add_new_campaign_argument(parser: argparse.ArgumentParser) -> None:
 # --- the settings: credentials and the request timeout ------------------------------------
 
 
+def add_sheet_argument(parser: argparse.ArgumentParser) -> None:
+    """`--sheet NAME|N`: which sheet of a spreadsheet holds the contacts (check, preview, send);
+    without it, the first sheet with data. A CSV or vCard given with it is refused."""
+    parser.add_argument(
+        "--sheet",
+        metavar="NAME|N",
+        help="the sheet of a spreadsheet to read: its name or number from 1 "
+        "(default: the first sheet with data)",
+    )
+
+
 def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags every command that talks to Twilio shares (all optional)."""
     group = parser.add_argument_group(
@@ -199,6 +210,64 @@ def quiet_hours(text: str) -> str:
     except InputError as exc:
         raise argparse.ArgumentTypeError(exc.full()) from None
     return text
+
+
+def when(text: str) -> str:
+    """A `--at` date and time (`YYYY-MM-DD HH:MM`), checked now; read in its zone later."""
+    from datetime import UTC
+
+    from campaigns.errors import InputError
+    from campaigns.send.schedule import parse_at
+
+    try:
+        parse_at(text, UTC)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.full()) from None
+    return text
+
+
+def local_time(text: str) -> str:
+    """An `--at-local` time (`HH:MM`, or `YYYY-MM-DD HH:MM`), checked now."""
+    from campaigns.errors import InputError
+    from campaigns.send.schedule import parse_at_local
+
+    try:
+        parse_at_local(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.full()) from None
+    return text
+
+
+def time_zone(text: str) -> str:
+    """An IANA time zone name this computer knows (`--tz`)."""
+    from campaigns.errors import InputError
+    from campaigns.send.schedule import operator_zone
+
+    try:
+        operator_zone(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.full()) from None
+    return text
+
+
+def add_schedule_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--at`, `--at-local`, `--tz` (smscast send)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--at",
+        type=when,
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="send at this time (your time zone, or --tz); see 'Scheduling' in the README",
+    )
+    group.add_argument(
+        "--at-local",
+        type=local_time,
+        metavar="HH:MM",
+        help="send at this time on each recipient's own clock (inside the sending window)",
+    )
+    parser.add_argument(
+        "--tz", type=time_zone, metavar="ZONE", help="the time zone --at is in (IANA name)"
+    )
 
 
 def region(text: str) -> str:

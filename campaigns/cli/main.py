@@ -36,7 +36,7 @@ EXIT_INTERRUPTED = 130
 #: The exit statuses, as the `--help` of smscast and of the commands that run a campaign
 #: shows them (kept as lines by `_Formatter`).
 EXIT_STATUS_HELP = """exit status:
-  0    everyone was texted (or nothing was asked to be sent)
+  0    everyone was texted (or nothing was asked to be sent, or it is scheduled)
   1    an error: a sentence says what went wrong and what to do
   2    usage: a wrong flag or argument
   3    the campaign is over (finished, or canceled) and some recipients did not

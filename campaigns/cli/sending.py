@@ -313,6 +313,8 @@ def exit_status(result: RunResult) -> int:
     if result.state in statuses.ENDED_STATES:
         missed = statuses.count_of(result.counts, statuses.MISSED)
         return EXIT_FAILED_RECIPIENTS if missed else EXIT_OK
+    if result.kind == "scheduled":
+        return EXIT_OK  # waiting for its time, as asked: not a pause to act on
     return EXIT_PAUSED
 
 
@@ -323,7 +325,9 @@ def footer(campaign_id: str, result: RunResult, render: Renderer) -> None:
     counts = {k: v for k, v in result.counts.items() if v}
     summary = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts.get(s))
     lines = [f"Campaign {campaign_id}: {result.state}. {summary}."]
-    if result.state in (CampaignState.PAUSED, "stopped"):  # "stopped": a run, not a state
+    if result.kind == "scheduled":  # waiting for its time, as asked
+        lines = [f"Campaign {campaign_id}: waiting, as scheduled. {result.reason}", result.hint]
+    elif result.state in (CampaignState.PAUSED, "stopped"):  # "stopped": a run, not a state
         if result.hint:
             lines.append(result.hint)
         lines.append(f"  smscast resume {campaign_id}      go on where it stopped")
@@ -335,6 +339,12 @@ def footer(campaign_id: str, result: RunResult, render: Renderer) -> None:
         lines.append(
             f"{canceled} recipient(s) were not texted: the campaign was canceled "
             "(it cannot be resumed)."
+        )
+    held = counts.get(RecipientStatus.SCHEDULED)
+    if held:
+        lines.append(
+            f"{held} message(s) scheduled at Twilio: 'smscast status {campaign_id}' follows "
+            f"them, 'smscast cancel {campaign_id}' cancels those not sent yet."
         )
     live = statuses.count_of(counts, statuses.LIVE)
     if live:

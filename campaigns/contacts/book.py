@@ -23,8 +23,17 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from campaigns.contacts.checking import Merged, check_numbers
+from campaigns.contacts.layouts import (
+    CHOSEN_COLUMN,
+    VCARD_PHONE,
+    PhoneSource,
+    known_layout,
+    recognize,
+    resolve_cards,
+    resolve_layout,
+)
 from campaigns.contacts.phones import region_of
-from campaigns.contacts.reading import COLUMN_CHARS, DELIMITER_NAMES, read_table
+from campaigns.contacts.reading import COLUMN_CHARS, DELIMITER_NAMES, Table, read_table
 from campaigns.contacts.rows import Contact, ContactWarning, Problem
 from campaigns.errors import InputError
 from campaigns.untrusted import excerpt
@@ -127,7 +136,9 @@ class _LazyContacts(Sequence[Contact]):
         phones: NDArray[np.object_],
         zone_codes: NDArray[np.int32],
         zone_table: list[tuple[str, ...]],
+        first_row: int = 2,
     ) -> None:
+        self._first_row = first_row
         self._frame = frame
         self._positions = positions
         self._phones = phones
@@ -164,16 +175,17 @@ class _LazyContacts(Sequence[Contact]):
     def fields_at(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
         """The cells of any rows of the file (valid, invalid or duplicate), by spreadsheet
         row; rows outside the file are left out."""
-        positions = sorted({row - 2 for row in rows if 0 <= row - 2 < len(self._frame)})
+        first = self._first_row
+        positions = sorted({row - first for row in rows if 0 <= row - first < len(self._frame)})
         block = self._frame.iloc[positions].itertuples(index=False, name=None)
         return {
-            position + 2: dict(zip(self._columns, values, strict=True))
+            position + first: dict(zip(self._columns, values, strict=True))
             for position, values in zip(positions, block, strict=True)
         }
 
     def _make(self, index: int, position: int, values: list[str]) -> Contact:
         return Contact(
-            row=position + 2,
+            row=position + self._first_row,
             phone=str(self._phones[index]),
             fields=dict(zip(self._columns, values, strict=True)),
             timezones=self._zone_table[int(self._zone_codes[index])],
@@ -202,6 +214,16 @@ class ContactBook:
     name_columns: list[str] = field(default_factory=list)
     #: How the file was read, when it matters to the person (not about any row).
     notes: list[str] = field(default_factory=list)
+    #: What the file was: "CSV", "Excel workbook (.xlsx)", "vCard 3.0", ...
+    file_format: str = "CSV"
+    #: The sheet read, for a spreadsheet.
+    sheet: str | None = None
+    #: The export layout recognised ("Google Contacts", "Outlook", ...), or None.
+    layout: str | None = None
+    #: Where each row's number came from, when chosen per row (a layout or a vCard).
+    phone_sources: list[PhoneSource] = field(default_factory=list)
+    #: The row number of the table's first row (2 under a header; a vCard's card 1 is 1).
+    first_row: int = 2
 
     def row_fields(self, rows: Iterable[int]) -> dict[int, dict[str, str]]:
         """The original cells of `rows`, any row of the file (the export of a campaign keeps
@@ -339,14 +361,18 @@ def _blank_rows(frame: pd.DataFrame, empty_phone: NDArray[np.bool_]) -> NDArray[
     return blank
 
 
-def _problems(frame: pd.DataFrame, phone: str, rows: _Rows, merged: Merged) -> list[Problem]:
+def _problems(
+    frame: pd.DataFrame, phone: str, rows: _Rows, merged: Merged, first_row: int = 2
+) -> list[Problem]:
     values = frame[phone].to_numpy(dtype=object)
-    problems = [Problem(int(p) + 2, phone, "", "missing", "no phone number") for p in rows.missing]
+    problems = [
+        Problem(int(p) + first_row, phone, "", "missing", "no phone number") for p in rows.missing
+    ]
     for position, unique in zip(rows.failed, rows.failed_unique, strict=True):
         check = merged.failures[int(unique)]
         problems.append(
             Problem(
-                int(position) + 2,
+                int(position) + first_row,
                 phone,
                 str(values[position]),
                 check.kind,
@@ -359,11 +385,11 @@ def _problems(frame: pd.DataFrame, phone: str, rows: _Rows, merged: Merged) -> l
     ):
         problems.append(
             Problem(
-                int(position) + 2,
+                int(position) + first_row,
                 phone,
                 str(values[position]),
                 "duplicate",
-                f"duplicate of row {int(first) + 2} (same number {merged.e164[unique]})",
+                f"duplicate of row {int(first) + first_row} (same number {merged.e164[unique]})",
             )
         )
     return problems
@@ -380,21 +406,23 @@ def load_contacts(
     phone_column: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    sheet: str | int | None = None,
 ) -> ContactBook:
-    """Read and check a contacts file. Raises `InputError` when it cannot be used at all."""
+    """Read and check a contacts file (a CSV, a spreadsheet's `sheet`, a vCard). Raises
+    `InputError` when it cannot be used at all."""
     path = Path(path)
     region = _check_region(region)
-    table = read_table(path, encoding=encoding, delimiter=delimiter)
-    frame = table.frame
+    table = read_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    first = table.first_row
+    frame, phone, layout, sources = _choose_phone(table, phone_column, region)
     columns = list(frame.columns)
-    phone = find_phone_column(columns, phone_column)
     excluded = np.zeros(len(frame), dtype=bool)
-    excluded[[p.row - 2 for p in table.damaged]] = True
+    excluded[[p.row - first for p in table.damaged]] = True
     rows, merged = _sort_rows(frame, phone, region, excluded)
 
     name_columns = [c for c in columns if _header_key(c) in NAME_ALIASES and c != phone]
     found_warnings = _landline_warnings(
-        rows.valid, merged.types[rows.valid_unique], merged.e164[rows.valid_unique]
+        rows.valid, merged.types[rows.valid_unique], merged.e164[rows.valid_unique], first
     )
     if name_columns and len(rows.duplicate):
         found_warnings += _shared_number_warnings(
@@ -402,6 +430,7 @@ def load_contacts(
             rows.duplicate,
             rows.duplicate_of,
             merged.e164[rows.duplicate_unique],
+            first,
         )
     found_warnings.sort(key=lambda w: w.row)
 
@@ -411,6 +440,7 @@ def load_contacts(
         merged.e164[rows.valid_unique],
         merged.zone_codes[rows.valid_unique],
         merged.zone_table,
+        first,
     )
     n_valid, n_duplicates = len(rows.valid), len(rows.duplicate)
     n_invalid = len(rows.missing) + len(rows.failed) + len(table.damaged)
@@ -423,7 +453,7 @@ def load_contacts(
         columns=columns,
         phone_column=phone,
         contacts=contacts,
-        problems=sorted(_problems(frame, phone, rows, merged) + table.damaged, key=_by_row),
+        problems=sorted(_problems(frame, phone, rows, merged, first) + table.damaged, key=_by_row),
         warnings=found_warnings,
         rows=n_valid + n_invalid + n_duplicates,
         valid=n_valid,
@@ -431,8 +461,40 @@ def load_contacts(
         duplicates=n_duplicates,
         blank_rows=rows.blank,
         name_columns=name_columns,
-        notes=[merged.note] if merged.note else [],
+        notes=[*table.notes, *([merged.note] if merged.note else [])],
+        file_format=table.file_format,
+        sheet=table.sheet,
+        layout=layout,
+        phone_sources=sources,
+        first_row=first,
     )
+
+
+def _choose_phone(
+    table: Table, requested: str | None, region: str
+) -> tuple[pd.DataFrame, str, str | None, list[PhoneSource]]:
+    """The frame to check, its phone column, the layout recognised and where numbers came
+    from: `requested` (--phone-column) wins; a vCard's TELs and an export layout's several
+    phone places are chosen per row (`layouts`); else the one column `find_phone_column`
+    names."""
+    frame = table.frame
+    sources: list[PhoneSource] = []
+    if table.cards is not None:
+        frame, sources = resolve_cards(frame, table.cards, region)
+        if requested is None:
+            return frame, VCARD_PHONE, None, sources
+    columns = [str(c) for c in frame.columns]
+    if requested is not None:
+        return frame, find_phone_column(columns, requested), None, []
+    try:
+        single: str | None = find_phone_column(columns)
+    except InputError:
+        single = None
+    layout = recognize(frame, single)
+    if layout is None:  # one phone column (find_phone_column says so when there is none)
+        return frame, find_phone_column(columns), known_layout(columns), []
+    frame, sources = resolve_layout(frame, layout, region)
+    return frame, CHOSEN_COLUMN, layout.name, sources
 
 
 def _check_region(region: str) -> str:
@@ -446,12 +508,15 @@ def _check_region(region: str) -> str:
 
 
 def _landline_warnings(
-    positions: NDArray[np.int64], types: NDArray[np.int8], phones: NDArray[np.object_]
+    positions: NDArray[np.int64],
+    types: NDArray[np.int8],
+    phones: NDArray[np.object_],
+    first_row: int = 2,
 ) -> list[ContactWarning]:
     landline = types == PhoneNumberType.FIXED_LINE
     return [
         ContactWarning(
-            int(position) + 2,
+            int(position) + first_row,
             "landline",
             f"{phone} is a landline number ({region_of(phone) or 'unknown region'}): "
             "it probably cannot receive SMS",
@@ -465,6 +530,7 @@ def _shared_number_warnings(
     duplicates: NDArray[np.int64],
     firsts: NDArray[np.int64],
     phones: NDArray[np.object_],
+    first_row: int = 2,
 ) -> list[ContactWarning]:
     """One warning per duplicate row whose name differs from the first row's."""
 
@@ -477,11 +543,12 @@ def _shared_number_warnings(
         if first_name.casefold() != other_name.casefold():
             found.append(
                 ContactWarning(
-                    int(first) + 2,
+                    int(first) + first_row,
                     "shared-number",
-                    f"{phone} is listed for {first_name or '(no name)'} (row {int(first) + 2}) "
-                    f"and for {other_name or '(no name)'} (row {int(position) + 2}): only "
-                    "one message will be sent to this number",
+                    f"{phone} is listed for {first_name or '(no name)'} "
+                    f"(row {int(first) + first_row}) and for {other_name or '(no name)'} "
+                    f"(row {int(position) + first_row}): only one message will be sent to this "
+                    "number",
                 )
             )
     return found

@@ -1,13 +1,15 @@
 """Bytes -> table: read a contacts file into a DataFrame of strings, the way it was meant.
 
-Every column is read as text (leading zeros and `+` survive). Only a regular file is read
-(`campaigns.files`), and a spreadsheet, archive or other binary file is named, not read
-(`refuse_binary`). The encoding (UTF-8 with or without BOM, UTF-16 with BOM, cp1252 as the
-fallback) is decided by the majority: a file that is UTF-8 but for a few bytes stays UTF-8 and
-those rows are problems (`decode_file`, `Table.damaged`); a file mixing two encodings is
-refused. The delimiter (`,` `;` tab `|`) is sniffed from the first rows. Rows are numbered as
-a spreadsheet shows them (the header is row 1; a blank line is a row; lines end at LF, CRLF or
-a lone CR; a quoted field spanning lines stays one row). What the rows hold is `book`'s job.
+A workbook (.xlsx .xlsm .xlsb .xls .ods) is read by `spreadsheets`, a vCard by `vcards`;
+everything else is a CSV, read here. Every column is read as text (leading zeros and `+`
+survive). Only a regular file is read (`campaigns.files`), and an archive, a document or
+other binary file is named, not read (`refuse_binary`). The encoding (UTF-8 with or without
+BOM, UTF-16 with BOM, cp1252 as the fallback) is decided by the majority: a file that is
+UTF-8 but for a few bytes stays UTF-8 and those rows are problems (`decode_file`,
+`Table.damaged`); a file mixing two encodings is refused. The delimiter (`,` `;` tab `|`) is
+sniffed from the first rows. Rows are numbered as a spreadsheet shows them (the header is row
+1; a blank line is a row; lines end at LF, CRLF or a lone CR; a quoted field spanning lines
+stays one row). What the rows hold is `book`'s job.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from campaigns.contacts.layouts import Candidate
 from campaigns.contacts.rows import Problem
+from campaigns.contacts.spreadsheets import read_sheet, spreadsheet_kind
+from campaigns.contacts.vcards import looks_like_vcard, read_cards
 from campaigns.errors import InputError
 from campaigns.files import read_regular_file
 from campaigns.untrusted import excerpt, visible
@@ -299,7 +304,9 @@ class Table:
     """A contacts file read as text: the DataFrame and how it was read.
 
     `damaged`: rows excluded for their bytes (not valid in the file's encoding, or a NUL), one
-    problem each, in row order.
+    problem each, in row order. `first_row`: the row number of the frame's first row as the
+    person sees it (2 under a CSV header; a spreadsheet's header may sit lower; a vCard's
+    rows are its cards, counted from 1). `cards`: a vCard's numbers per card, to choose from.
     """
 
     frame: pd.DataFrame
@@ -307,12 +314,25 @@ class Table:
     encoding: str
     delimiter: str
     damaged: list[Problem] = field(default_factory=list)
+    file_format: str = "CSV"
+    sheet: str | None = None
+    first_row: int = 2
+    notes: list[str] = field(default_factory=list)
+    cards: list[list[Candidate]] | None = None
 
 
-def read_table(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Table:
-    """Read a file into a DataFrame of strings, detecting encoding and delimiter.
+def read_table(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+) -> Table:
+    """Read a file into a DataFrame of strings: a CSV (encoding and delimiter detected), a
+    spreadsheet (`spreadsheets`: .xlsx .xlsm .xlsb .xls .ods, `sheet` by name or number) or
+    a vCard (`vcards`).
 
-    Only a regular file of at most `MAX_CONTACTS_BYTES` is read; a spreadsheet, an archive or
+    Only a regular file of at most `MAX_CONTACTS_BYTES` is read; an archive, a document or
     other binary data is refused by name (`refuse_binary`).
     """
     data = read_regular_file(
@@ -321,9 +341,31 @@ def read_table(path: Path, *, encoding: str | None = None, delimiter: str | None
         limit=MAX_CONTACTS_BYTES,
         hint="Check the path to the contacts file.",
     )
-    refuse_binary(data, path)
     digest = hashlib.sha256(data).hexdigest()
+    kind = spreadsheet_kind(data, path)
+    if kind is not None:
+        read = read_sheet(data, path, sheet, kind)
+        return Table(
+            read.frame, digest, "", "", [], kind, read.name, read.first_row, list(read.notes)
+        )
+    refuse_binary(data, path)
     decoded = decode_file(data, encoding)
+    if path.suffix.lower() in (".vcf", ".vcard") or looks_like_vcard(decoded.text):
+        _no_sheet(sheet, "a vCard file")
+        cards = read_cards(_MARKERS.sub(_REPLACEMENT, decoded.text))
+        return Table(
+            cards.frame,
+            digest,
+            decoded.encoding,
+            "",
+            [],
+            cards.versions,
+            None,
+            1,
+            list(cards.notes),
+            cards.candidates,
+        )
+    _no_sheet(sheet, "a CSV file")
     utf16 = decoded.encoding == "utf-16"  # its NUL bytes are text; search the text then
     suspect = decoded.bad_bytes > 0 or (b"\x00" in data if not utf16 else "\x00" in decoded.text)
     del data
@@ -343,6 +385,14 @@ def read_table(path: Path, *, encoding: str | None = None, delimiter: str | None
         _refuse_mixed(frame, path)
     damaged = _damaged_rows(frame, path) if suspect else []
     return Table(frame, digest, used_encoding, delimiter, damaged)
+
+
+def _no_sheet(sheet: str | int | None, what: str) -> None:
+    if sheet is not None:
+        raise InputError(
+            f"--sheet names a sheet of a spreadsheet, but the contacts file is {what}.",
+            "Leave out --sheet for this file.",
+        )
 
 
 # --- damaged rows --------------------------------------------------------------------------

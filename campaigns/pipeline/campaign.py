@@ -11,7 +11,9 @@ The stored settings keep the keys campaigns were always stored with, so older ca
 resume and export as before: the engine's (`campaigns.send.engine.engine_settings`) plus
 `rate` (as asked: auto, max or N), `canary`, `limit`, `region`, `phone_column`,
 `quiet_hours`, `verified_only`, `suppression`, `account_type`, `columns`, `source` (the face),
-and for a retry or follow-up `derived` (how its subset was chosen: `who`, `codes`).
+since spreadsheets and vCards are read, `contacts_format` and `sheet` (older campaigns
+have neither: a CSV), and for a retry or follow-up `derived` (how its subset was chosen:
+`who`, `codes`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from campaigns.pipeline.line_types import LineTypes
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
+    from campaigns.send.schedule import Schedule
     from campaigns.store.journal import Campaign, Journal
     from campaigns.twilio.gateway import TwilioGateway
 
@@ -91,6 +94,10 @@ class PlannedCampaign:
     pricing: Pricing | None = None
     #: A retry or follow-up: the campaign it is made from (`campaigns.pipeline.followups`).
     lineage: Lineage | None = None
+    #: A scheduled campaign (`pipeline.scheduling.schedule_plan`): the mode and why, and each
+    #: planned row's due moment (UTC). None: sent at once.
+    schedule: Schedule | None = None
+    send_at: Mapping[int, datetime] | None = None
 
     def numbers(self) -> Iterator[str]:
         """The planned recipients' E.164 numbers (what the repeat check compares)."""
@@ -332,6 +339,8 @@ def stored_settings(
         "limit": filters.limit,
         "region": planned.region,
         "phone_column": planned.book.phone_column,
+        "contacts_format": planned.book.file_format,
+        "sheet": planned.book.sheet,
         "quiet_hours": filters.quiet_hours,
         "verified_only": filters.verified_only,
         "suppression": filters.suppression,
@@ -360,8 +369,14 @@ def create_campaign(
     `new_campaign`). `canary`: the person's own number, texted the first message first (row 0).
     """
     from campaigns.pipeline.recipients import journal_recipients
+    from campaigns.pipeline.scheduling import scheduled_recipients
 
     require_messages(planned)
+    if canary and planned.schedule is not None:
+        raise InputError(
+            "A canary is sent first and waited for, which a scheduled campaign cannot do.",
+            "Leave out the canary, or send without a schedule.",
+        )
     own = canary_number(canary, planned.region) if canary else None
     recipients = journal_recipients(
         planned.book,
@@ -370,6 +385,7 @@ def create_campaign(
         limited_out=planned.limited_out,
         canary=own,
     )
+    recipients = scheduled_recipients(planned, recipients)
     refuse_repeat(find_repeat_of(journal, planned), new_campaign=new_campaign, hint=repeat_hint)
     return journal.create_campaign(
         template=planned.template_text,
@@ -382,6 +398,7 @@ def create_campaign(
         registration=_registration_seen(planned, sender),
         parent_id=None if planned.lineage is None else planned.lineage.parent_id,
         kind=None if planned.lineage is None else planned.lineage.kind,
+        schedule=None if planned.schedule is None else planned.schedule.to_json(),
     )
 
 

@@ -269,4 +269,7 @@ def book_of(parent: Campaign, recipients: Iterable[Recipient], region: str) -> C
         valid=len(contacts),
         invalid=0,
         duplicates=0,
+        # what the parent's file was (a spreadsheet, a vCard): stored since issue 13
+        file_format=str(parent.settings.get("contacts_format") or "CSV"),
+        sheet=parent.settings.get("sheet"),
     )

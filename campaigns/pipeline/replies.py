@@ -168,7 +168,15 @@ def collect_replies(
         campaigns = journal.campaigns()
     else:
         campaigns = [journal.campaign(cid) for cid in campaign_ids]
-    return collect(journal, gateway, suppressions, campaigns)
+    found = collect(journal, gateway, suppressions, campaigns)
+    if any(action.kind == ReplyKind.OPT_OUT for action in found.actions):
+        # Twilio does not cancel the messages it holds for someone who opted out (its
+        # scheduling FAQ): every campaign's held messages to them are canceled now.
+        from campaigns.pipeline.scheduling import cancel_opted_out
+
+        for campaign in journal.campaigns():
+            cancel_opted_out(gateway, journal, campaign.id, "", suppressed=suppressions)
+    return found
 
 
 def reply_counts(journal: Journal, campaign_id: str) -> ReplyCounts:

@@ -283,7 +283,10 @@ class Api2010(SandboxState):
         if send_at:
             # A scheduled message waits without holding its sender: it is queued at SendAt
             # (sending then is estimated from the sender's rate, not booked on its queue, so
-            # a message due in a week does not block today's traffic).
+            # a message due in a week does not block today's traffic). The window was checked
+            # on the real clock (as Twilio does); the wait until SendAt honours `speedup`
+            # like every other delay, so a demo's schedule 20 minutes out goes in 20 s at 60x.
+            send_at = now + (send_at - now) / self.speed
             accepted_until = send_at + config.accept_delay / self.speed
             start = accepted_until + _QUEUE_PICKUP / self.speed
             sent = start + count / queue.rate
@@ -407,7 +410,8 @@ def _scheduled_send_at(form: dict[str, str], service: str, now: float) -> float 
 
     Scheduling needs a Messaging Service (35118: one old support page says Twilio drops the
     schedule without one; its current error page refuses, and refusing is the stricter side),
-    SendAt (35111), ISO 8601 in UTC, more than 300 s and at most 35 days ahead (35114/35115).
+    SendAt (35111), ISO 8601 in UTC, more than 15 minutes and at most 35 days ahead
+    (35114/35115: `rules.SCHEDULE_WINDOW`).
     A SendAt without ScheduleType is ignored (assumed: ScheduleType is what asks for it).
     """
     kind = form.get("ScheduleType", "")

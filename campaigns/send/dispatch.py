@@ -24,7 +24,7 @@ import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ from campaigns.send.options import EngineOptions
 from campaigns.send.pacing import AdaptiveLimit
 from campaigns.send.patience import TransientPatience
 from campaigns.send.reconcile import LookupResult, lookup
+from campaigns.send.schedule import twilio_holds
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
@@ -62,6 +63,10 @@ class Row:
     retries: int = 0
     attempted_at: datetime | None = None
     not_before: datetime | None = None  # when deferred: its window's next opening (UTC)
+    #: A scheduled campaign: when this recipient is due (UTC), and whether this request
+    #: asks Twilio to hold the message until then (`campaigns.send.schedule`).
+    send_at: datetime | None = None
+    hold: bool = False
 
 
 class Dispatcher:
@@ -77,6 +82,7 @@ class Dispatcher:
         service: str | None,
         began: datetime,
         window: SendWindow | None,
+        twilio_schedules: bool = False,
         admission: Admission,
         tally: Tally,
         gather: Callable[[J.Outcome], None],
@@ -105,6 +111,8 @@ class Dispatcher:
         self._service = service
         self._began = began
         self._window = window
+        #: The campaign was planned for Twilio to hold its messages (schedule mode "twilio").
+        self.twilio_schedules = twilio_schedules
         self._admission = admission
         self._limit: AdaptiveLimit = admission.limit
         # The per-message paths call these bound methods: no attribute chains there.
@@ -146,9 +154,9 @@ class Dispatcher:
         # connection: at once on a kept-alive one, after the connect (loopback or a nearby
         # Twilio edge: milliseconds; at most `connect_timeout`) on a new one. So "the window
         # holds when the request leaves" is exact to within that connect time.
-        if self._window is not None:
+        if self._window is not None or item.send_at is not None:
             wall = opts.clock()
-            opens = self._window.closed_until(item.to, wall)
+            opens = self.not_yet(item, wall)
             if opens is not None:
                 self._release()
                 self.active_sends -= 1
@@ -166,6 +174,7 @@ class Dispatcher:
                     from_=self._from,
                     messaging_service_sid=self._service,
                     timeout=opts.request_timeout,
+                    send_at=item.send_at if item.hold else None,
                 )
             except TransientError as exc:
                 self._on_transient(item, exc)
@@ -185,7 +194,10 @@ class Dispatcher:
                 self._reachable()
                 self._send_ok()
                 self.sent_total += 1
-                self._record(item, outcome_of(item.row, record))
+                outcome = outcome_of(item.row, record)
+                if item.hold:
+                    outcome = replace(outcome, send_at=item.send_at)
+                self._record(item, outcome)
                 self._track(item, record)
         except asyncio.CancelledError:
             raise
@@ -197,6 +209,31 @@ class Dispatcher:
             self.active_sends -= 1
             self._wake_event.set()
 
+    def not_yet(self, item: Row, wall: datetime) -> datetime | None:
+        """None when `item` may leave now, else when it may (UTC). Sets `item.hold`.
+
+        A recipient of a scheduled campaign is held by Twilio when the campaign is in twilio
+        mode and its time is still inside Twilio's window (`schedule.twilio_holds`): then the
+        sending window is checked at its `send_at`, the moment it will really leave (a time
+        outside the window moves to the window's next opening). Otherwise it waits here until
+        `send_at`, and the window is checked when it leaves, as for any message."""
+        at = item.send_at
+        item.hold = False
+        if at is not None and at > wall:
+            if not (self.twilio_schedules and twilio_holds(at, wall)):
+                return at  # waits here (local mode, too soon for Twilio, or past 35 days)
+            if self._window is not None:
+                opens = self._window.closed_until(item.to, at)
+                if opens is not None:
+                    item.send_at = opens
+                    if not twilio_holds(opens, wall):
+                        return opens
+            item.hold = True
+            return None
+        if self._window is None:
+            return None
+        return self._window.closed_until(item.to, wall)
+
     def defer(self, item: Row, opens: datetime, wall: datetime, now: float) -> None:
         """The row's sending window is closed: back to `pending` until `opens` (UTC), which is
         persisted as its `not_before` (a resume, from either face, waits for it too)."""
@@ -207,6 +244,9 @@ class Dispatcher:
 
     def _track(self, item: Row, record: Any) -> None:
         wanted = self.options.track_seconds > 0 or item.row in self._canary.rows
+        # A message Twilio holds until its time is not polled now: `smscast status` follows it.
+        if record.status == "scheduled":
+            return
         if wanted and record.status not in J.FINAL_STATUSES:
             self._polls.add(item.row, record.sid, item.to, time.monotonic())
 
@@ -238,6 +278,19 @@ class Dispatcher:
 
     def _on_permanent(self, item: Row, exc: PermanentError) -> None:
         self._reachable()  # Twilio answered
+        if item.hold and exc.code in _OUTSIDE_SCHEDULE_WINDOW:
+            # Twilio's clock put SendAt outside its window (ours keeps a margin): nothing was
+            # created; the row waits here and is sent when due, never failed for it.
+            self.stats["schedule_refused"] += 1
+            item.hold = False
+            wall = self.options.clock()
+            assert item.send_at is not None
+            if item.send_at > wall:
+                self.defer(item, item.send_at, wall, time.monotonic())
+            else:
+                self._record(item, J.Outcome(item.row, J.PENDING))
+                self._queue.append(item)
+            return
         self._record(
             item,
             J.Outcome(item.row, "failed", error_code=exc.code, error_message=str(exc)),
@@ -366,6 +419,10 @@ class Dispatcher:
         finally:
             self._release()
             self._wake_event.set()
+
+
+#: Twilio's answers to a SendAt outside its scheduling window (nothing was created).
+_OUTSIDE_SCHEDULE_WINDOW = frozenset({35114, 35115})
 
 
 def _lookup_stat(result: LookupResult) -> str:

@@ -70,9 +70,11 @@ from campaigns.send.options import (
 from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.patience import TransientPatience
 from campaigns.send.rate_meter import RateMeter
+from campaigns.send.schedule import Schedule
 from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
+from campaigns.store.statuses import RecipientStatus
 from campaigns.twilio.protocols import Gateway, GatewaySession
 
 __all__ = [
@@ -213,6 +215,9 @@ class Engine:
         self._service = campaign.messaging_service_sid
         window = window_of_settings(campaign.settings)
         self._window = SendWindow(window) if window is not None else None
+        schedule = Schedule.from_json(campaign.schedule)
+        self._scheduled = schedule is not None
+        self._twilio_schedules = schedule is not None and schedule.mode == "twilio"
         try:
             async with self.gateway.async_session() as session:
                 self._dispatch = self._dispatcher(session, campaign.created_at)
@@ -320,6 +325,8 @@ class Engine:
         self._canary = Canary(opts.canary)
         self._meter = RateMeter()
         self._window = None  # set by `_run` from the campaign's settings
+        self._scheduled = False  # set by `_run` from the campaign's schedule
+        self._twilio_schedules = False
         #: What happened, for tests and reports: throttled, transient, ambiguous,
         #: reconciled_found, reconciled_absent, unknown, polls, deferred (by the window at send
         #: time), gone (tracked messages Twilio no longer has).
@@ -346,6 +353,7 @@ class Engine:
             # still be found, whichever attempt's answer was lost.
             began=began,
             window=self._window,
+            twilio_schedules=self._twilio_schedules,
             admission=self._run_admission,
             tally=self._tally,
             gather=self._commits.gathered.append,
@@ -383,12 +391,18 @@ class Engine:
             status[r.row] = r.status
             counts[r.status] += 1
             if r.status == J.PENDING:
-                item = Row(r.row, r.to, r.body, r.segments, not_before=r.not_before)
+                item = Row(
+                    r.row, r.to, r.body, r.segments, not_before=r.not_before, send_at=r.send_at
+                )
                 if r.not_before is not None and r.not_before > now_wall:
                     delay = (r.not_before - now_wall).total_seconds()
                     self._later.push(now + delay, item)
                 else:
+                    # A scheduled row is queued too: its first check decides whether Twilio
+                    # holds it or it waits here (`Dispatcher.not_yet`).
                     self._queue.append(item)
+            elif r.status == RecipientStatus.SCHEDULED and r.send_at and r.send_at > now_wall:
+                continue  # held by Twilio until its time: `smscast status` follows it
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
                 # A message Twilio said it no longer has (`tracking.is_gone`) is asked about once
                 # more per run at most: the lean read does not carry its mark.
@@ -456,13 +470,14 @@ class Engine:
                 free = patience.room(admission.room(active_sends), now, active_sends)
                 free = canary.room(free)
                 in_canary = canary.left > 0
-                window = self._window
-                wall = opts.clock() if window is not None and queue else None
+                checks = self._window is not None or self._scheduled
+                wall = opts.clock() if checks and queue else None
                 while free > 0 and queue:
                     item = queue.popleft()
                     if wall is not None:
-                        # The first check: a closed window commits no intent for this row.
-                        opens = window.closed_until(item.to, wall)  # type: ignore[union-attr]
+                        # The first check: a closed window (or a time not come, for a row
+                        # Twilio will not hold) commits no intent for this row.
+                        opens = dispatch.not_yet(item, wall)
                         if opens is not None:
                             dispatch.defer(item, opens, wall, now)
                             continue
@@ -567,6 +582,15 @@ class Engine:
                 return None
             waiting = len(self._later)
             when = item.not_before or self.options.clock() + timedelta(seconds=first - now)
+            if item.send_at is not None and item.send_at >= when:
+                return self._paused(
+                    f"{waiting} recipient(s) are scheduled; the first is due at "
+                    f"{when:%Y-%m-%d %H:%M} UTC.",
+                    f"Run 'smscast resume {self.campaign_id}' then, or let cron run "
+                    "'smscast resume --due --yes' (the README shows the line): each is sent "
+                    "when due, inside its sending window.",
+                    "scheduled",
+                )
             return self._paused(
                 f"{waiting} recipient(s) are outside their sending window (quiet hours); "
                 f"the first window opens at {when:%Y-%m-%d %H:%M} UTC.",

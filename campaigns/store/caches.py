@@ -6,7 +6,7 @@ How long each stays good is decided here, in one place: prices a week (`PRICE_MA
 changes prices with notice, rarely), line types 90 days (`LINE_TYPE_MAX_AGE`: numbers are
 ported and reassigned, so an old answer is asked again).
 
-Schema 5 (`MIGRATION`, appended to `campaigns.store.journal.MIGRATIONS`): `price_cache` (one
+Schema 6 (`MIGRATION`, appended to `campaigns.store.journal.MIGRATIONS`): `price_cache` (one
 row per country, its carriers' prices as JSON) and `line_type_cache` (one row per number).
 `JournalCaches` is a mixin of `Journal` (this module keeps the queries beside their schema).
 """

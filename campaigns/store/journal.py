@@ -122,11 +122,22 @@ _SENDERS_3 = """
 ALTER TABLE recipients ADD COLUMN from_number TEXT;
 ALTER TABLE campaigns ADD COLUMN registration TEXT;
 """
+#: 5 (issue 12, scheduling): a campaign's schedule (JSON: mode "twilio" or "local", why,
+#: what the person asked), each recipient's due moment (`send_at`, UTC; NULL: at once) and
+#: the moment a cancel of its scheduled message was requested (`cancel_requested_at`: the
+#: cancel's intent, committed before the request leaves, so a cancel is never lost nor sent
+#: twice).
+_SCHEDULE_5 = """
+ALTER TABLE campaigns ADD COLUMN schedule TEXT;
+ALTER TABLE recipients ADD COLUMN send_at TEXT;
+ALTER TABLE recipients ADD COLUMN cancel_requested_at TEXT;
+"""
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA_1,
     _replies.MIGRATION,
     _SENDERS_3,
     _LINEAGE,
+    _SCHEDULE_5,
     _caches.MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -168,6 +179,8 @@ class NewRecipient:
     not_before: datetime | None = None
     status: str = PENDING
     error_message: str | None = None
+    #: When this recipient is due (a scheduled campaign); None: at once.
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +205,8 @@ class Recipient:
     fields: Mapping[str, str]
     #: The sender Twilio sent it from (a Messaging Service's pick), once known.
     from_number: str | None = None
+    send_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +220,7 @@ class SendRow:
     status: str
     sid: str | None
     not_before: datetime | None
+    send_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +244,9 @@ class Campaign:
     parent_id: str | None = None
     #: How it was made from `parent_id`: "retry" or "follow-up" (`campaigns.store.lineage`).
     kind: str | None = None
+    #: The schedule it was planned with (`campaigns.send.schedule.Schedule.to_json`); None:
+    #: sent at once (every campaign before schema 5).
+    schedule: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,11 +287,14 @@ class Outcome:
     not_before: datetime | None = None
     #: The sender Twilio sent it from (`from` of the Message), once Twilio picked it.
     from_number: str | None = None
+    #: When Twilio sends the message it holds (moved into the sending window at send time).
+    send_at: datetime | None = None
 
 
 _RECIPIENT_COLUMNS = (
     "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
-    "error_message, price, not_before, attempted_at, updated_at, fields, from_number"
+    "error_message, price, not_before, attempted_at, updated_at, fields, from_number, send_at, "
+    "cancel_requested_at"
 )
 
 
@@ -295,13 +317,16 @@ def _recipient(values: Sequence[Any]) -> Recipient:
         updated_at=_parse(values[14]),
         fields=json.loads(values[15]),
         from_number=values[16],
+        send_at=_parse(values[17]),
+        cancel_requested_at=_parse(values[18]),
     )
 
 
 #: The columns `_campaign` reads, by name: migrations append columns, so never `SELECT *`.
 _CAMPAIGN_COLUMNS = (
     "id, created_at, template, source_name, source_sha256, sender, messaging_service_sid,"
-    " settings, state, state_reason, state_hint, started_at, finished_at, parent_id, kind"
+    " settings, state, state_reason, state_hint, started_at, finished_at, parent_id, kind,"
+    " schedule"
 )
 
 
@@ -322,6 +347,7 @@ def _campaign(values: Sequence[Any]) -> Campaign:
         finished_at=_parse(values[12]),
         parent_id=values[13],
         kind=values[14],
+        schedule=json.loads(values[15]) if values[15] else None,
     )
 
 
@@ -543,6 +569,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         registration: Mapping[str, Any] | None = None,
         parent_id: str | None = None,
         kind: str | None = None,
+        schedule: Mapping[str, Any] | None = None,
     ) -> str:
         """Store a planned campaign and its recipients in one transaction; returns its id.
 
@@ -556,8 +583,8 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO campaigns (id, created_at, template, source_name, source_sha256,"
-                " sender, messaging_service_sid, settings, state, registration, parent_id, kind)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " sender, messaging_service_sid, settings, state, registration, parent_id, kind,"
+                " schedule) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     campaign_id,
                     _iso(created),
@@ -571,11 +598,12 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                     None if registration is None else json.dumps(dict(registration)),
                     parent_id,
                     kind,
+                    None if schedule is None else json.dumps(dict(schedule), sort_keys=True),
                 ),
             )
             db.executemany(
                 f"INSERT INTO recipients ({_RECIPIENT_COLUMNS}) VALUES "
-                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?,NULL)",
+                "(?,?,?,?,?,?,?,NULL,0,NULL,?,NULL,?,NULL,?,?,NULL,?,NULL)",
                 (
                     (
                         campaign_id,
@@ -589,6 +617,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                         _iso(r.not_before),
                         _iso(created),
                         json.dumps(dict(r.fields), ensure_ascii=False),
+                        _iso(r.send_at),
                     )
                     for r in recipients
                 ),
@@ -791,14 +820,47 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
         rows = self._db.execute(
-            "SELECT row, to_number, body, segments, status, sid, not_before FROM recipients"
-            " WHERE campaign_id = ? ORDER BY row",
+            "SELECT row, to_number, body, segments, status, sid, not_before, send_at"
+            " FROM recipients WHERE campaign_id = ? ORDER BY row",
             (campaign_id,),
         ).fetchall()
         return [
-            SendRow(row, to, body, segments, status, sid, None if nb is None else _parse(nb))
-            for row, to, body, segments, status, sid, nb in rows
+            SendRow(
+                row,
+                to,
+                body,
+                segments,
+                status,
+                sid,
+                None if nb is None else _parse(nb),
+                None if at is None else _parse(at),
+            )
+            for row, to, body, segments, status, sid, nb, at in rows
         ]
+
+    @translated("read")
+    def next_due(self, campaign_id: str) -> tuple[int, datetime | None]:
+        """How many recipients of the campaign are due now (pending with no future `not_before`,
+        or left `inflight`), and when the first of the others is (None: none waits)."""
+        now = _iso(now_utc())
+        due, first = self._db.execute(
+            "SELECT SUM(CASE WHEN status = ? OR not_before IS NULL OR not_before <= ?"
+            " THEN 1 ELSE 0 END), MIN(CASE WHEN status = ? AND not_before > ?"
+            " THEN not_before END) FROM recipients WHERE campaign_id = ? AND status IN (?, ?)",
+            (INFLIGHT, now, PENDING, now, campaign_id, PENDING, INFLIGHT),
+        ).fetchone()
+        return int(due or 0), _parse(first)
+
+    @translated("write")
+    def request_cancels(self, campaign_id: str, rows: Iterable[int], at: datetime) -> None:
+        """The cancels' intent: these rows' scheduled messages are about to be canceled at
+        Twilio (committed before any cancel request leaves)."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE recipients SET cancel_requested_at = ?, updated_at = ?"
+                " WHERE campaign_id = ? AND row = ?",
+                [(_iso(at), _iso(now_utc()), campaign_id, row) for row in rows],
+            )
 
     @translated("write")
     def apply(
@@ -820,7 +882,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                     "UPDATE recipients SET status = ?, sid = COALESCE(?, sid),"
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
                     " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
-                    " from_number = COALESCE(?, from_number),"
+                    " from_number = COALESCE(?, from_number), send_at = COALESCE(?, send_at),"
                     " updated_at = ? WHERE campaign_id = ? AND row = ?",
                     [
                         (
@@ -832,6 +894,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                             o.segments,
                             _iso(o.not_before),
                             o.from_number,
+                            _iso(o.send_at),
                             now,
                             campaign_id,
                             o.row,

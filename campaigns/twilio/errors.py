@@ -192,6 +192,40 @@ _CODES: tuple[ErrorInfo, ...] = (
         "Send at a lower --rate so the queue drains in time.",
         second_try=True,
     ),
+    # Scheduling (https://www.twilio.com/docs/messaging/features/message-scheduling and the
+    # error pages): smscast checks the window itself with a margin (`send.schedule`), so
+    # 35114/35115 at send time mean a clock off by minutes; the dispatcher then keeps the
+    # row here and sends it when due instead of failing it.
+    ErrorInfo(
+        30409,
+        "permanent",
+        "The message can no longer be canceled: it is not scheduled any more.",
+        "Nothing: it had already left (or was canceled); its status says which.",
+    ),
+    ErrorInfo(
+        35111,
+        "fatal",
+        "A scheduled message needs SendAt.",
+        "This is a bug in smscast: please report it.",
+    ),
+    ErrorInfo(
+        35114,
+        "permanent",
+        "Twilio schedules only between 15 minutes and 35 days ahead.",
+        "smscast keeps the message and sends it when it is due.",
+    ),
+    ErrorInfo(
+        35115,
+        "permanent",
+        "Twilio schedules at most 35 days ahead.",
+        "smscast keeps the message and sends it when it is due.",
+    ),
+    ErrorInfo(
+        35118,
+        "fatal",
+        "Twilio schedules messages only through a Messaging Service.",
+        "Schedule with --messaging-service MG..., or let smscast wait and send it.",
+    ),
 )
 
 ERROR_CODES: dict[int, ErrorInfo] = {info.code: info for info in _CODES}

@@ -54,8 +54,14 @@ class GatewaySession(Protocol):
         from_: str | None = None,
         messaging_service_sid: str | None = None,
         timeout: float = ...,
+        send_at: datetime | None = None,
     ) -> MessageRecord:
-        """Create one message, from a number (`from_`) or a Messaging Service."""
+        """Create one message, from a number (`from_`) or a Messaging Service; with
+        `send_at` (a service only), Twilio holds it as `scheduled` until then."""
+        ...
+
+    async def cancel(self, sid: str, timeout: float = ...) -> MessageRecord:
+        """Cancel the scheduled message `sid` (30409 once it is no longer scheduled)."""
         ...
 
     async def fetch(self, sid: str, timeout: float = ...) -> MessageRecord:

@@ -196,7 +196,10 @@ def test_phone_header_spellings(tmp_path: Path, header: str) -> None:
 
 def test_phone_column_aliases_and_flag(tmp_path: Path) -> None:
     path = write(tmp_path, b"Name,  CELL PHONE ,Office Tel\nA,+1 415 555 2671,+1 212 555 7842\n")
-    assert load_contacts(path).phone_column == "CELL PHONE"
+    book = load_contacts(path)  # a mobile column and an office one: the mobile is chosen
+    assert book.phone_column == "Chosen Phone"
+    assert book.contacts[0].phone == "+14155552671"
+    assert book.contacts[0].fields["Chosen Phone From"] == "CELL PHONE"
     book = load_contacts(path, phone_column=" office tel")
     assert book.phone_column == "Office Tel"
     assert book.contacts[0].phone == "+12125557842"
@@ -346,24 +349,14 @@ def test_many_columns_are_listed_briefly(tmp_path: Path) -> None:
     ("data", "named", "hint"),
     [
         (
-            b"PK\x03\x04" + b"\x00" * 30 + b"[Content_Types].xml xl/workbook.xml",
-            "an Excel workbook (.xlsx) saved with a .csv name",
-            "CSV UTF-8",
-        ),
-        (
             b"PK\x03\x04" + b"\x00" * 30 + b"data.csv",
             "a ZIP archive saved with a .csv name",
             "Unpack it",
         ),
         (
-            b"PK\x03\x04mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
-            "an OpenDocument spreadsheet",
-            "Text CSV",
-        ),
-        (
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
-            "an Excel 97-2003 workbook (.xls)",
-            "CSV UTF-8",
+            b"PK\x03\x04" + b"\x00" * 30 + b"word/document.xml",
+            "a Word document (.docx) saved with a .csv name",
+            "export them",
         ),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document", "export them"),
         (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "a gzip-compressed file", "Unpack it"),
@@ -380,6 +373,30 @@ def test_binary_files_are_named_not_read(
     assert f"is not a CSV file: it is {named}" in message
     assert hint in message
     assert len(message) < 500 and "\x00" not in message
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (
+            b"PK\x03\x04" + b"\x00" * 30 + b"[Content_Types].xml xl/workbook.xml",
+            "an Excel workbook (.xlsx)",
+        ),
+        (
+            b"PK\x03\x04mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+            "an OpenDocument spreadsheet (.ods)",
+        ),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "an Excel 97-2003 workbook"),
+    ],
+)
+def test_a_damaged_spreadsheet_is_named_not_read_as_text(
+    tmp_path: Path, data: bytes, named: str
+) -> None:
+    with pytest.raises(InputError) as error:
+        load_contacts(write(tmp_path, data))
+    message = error.value.full()
+    assert f"it is {named}" in message and "damaged or not complete" in message
+    assert "save it again" in message and len(message) < 500 and "\x00" not in message
 
 
 def test_random_bytes_get_a_sentence(tmp_path: Path) -> None:

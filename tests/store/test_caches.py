@@ -17,7 +17,7 @@ from campaigns.twilio.models import CarrierPrice, CountryPrices, LineType
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_an_older_journal_gains_the_caches_and_keeps_its_campaigns(
     tmp_path: Path, version: int
 ) -> None:

@@ -108,6 +108,34 @@ async def test_contacts_open_by_path_shows_detection_and_problems(
         assert await until(pilot, lambda: app.draft.book.phone_column == "city")
 
 
+async def test_contacts_open_the_sample_vcard_and_workbook(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # the samples the demo ships (scripts/make_sample_contacts.py) open as the CSV does
+    from campaigns.pipeline.demo import sample_contacts_path
+
+    sample = sample_contacts_path()
+    assert sample is not None
+    app = SmscastApp(settings=sandbox_settings(sandbox, tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2")
+        for name, shown in (
+            ("sample_contacts.vcf", "vCard 3.0 (row N = card N)"),
+            ("sample_contacts.xlsx", "Excel workbook (.xlsx), sheet 'Contacts'"),
+        ):
+            path_input = app.screen.query_one("#path", Input)
+            path_input.focus()
+            path_input.value = str(sample.with_name(name))
+            await pilot.press("enter")
+            assert await until(
+                pilot, lambda n=name: app.draft.book is not None and app.draft.book.path.name == n
+            )
+            await pilot.pause()
+            summary = str(app.screen.query_one("#file-summary").render())
+            assert shown in summary and "23 valid" in summary, summary
+            assert "name columns: 'First Name', 'Last Name'" in summary or name.endswith(".vcf")
+
+
 async def test_audience_toggles_recount(sandbox: Sandbox, tmp_path: Path, contacts: Path) -> None:
     app = SmscastApp(settings=sandbox_settings(sandbox, tmp_path), contacts_file=contacts)
     async with app.run_test(size=(100, 30)) as pilot:

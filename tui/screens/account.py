@@ -111,8 +111,10 @@ class AccountScreen(StepScreen):
             yield Static("", id="account-info", markup=False)
             yield Static("Sender (s):", classes="label", id="sender-label")
             yield Select[str]([], id="sender", prompt="Choose a sender", compact=True)
-            yield Static("", id="registration", markup=False)
+            # Verified numbers first: on a trial account they are who may be texted at all,
+            # and the registration list can be long (it scrolls below them).
             yield Static("", id="verified", markup=False)
+            yield Static("", id="registration", markup=False)
 
     def sync(self) -> None:
         app, draft = self.smscast, self.draft

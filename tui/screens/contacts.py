@@ -1,6 +1,7 @@
-"""Step 2, Contacts: open a CSV (a path with completion), see what was detected (encoding,
-delimiter, phone column, changeable), the counts, and every problem by row with its reason and
-suggested repair."""
+"""Step 2, Contacts: open a contacts file (CSV, spreadsheet or vCard; a path with completion),
+see what was detected (encoding and delimiter, or format and sheet; the export layout; the
+phone column, changeable), the counts, and every problem by row with its reason and suggested
+repair."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ class ContactsScreen(StepScreen):
             with Horizontal(id="path-row"):
                 yield Static("File (o):", classes="label")
                 yield SafeInput(
-                    placeholder="path to a CSV file; → completes, Enter opens",
+                    placeholder="path to a CSV, .xlsx, .ods or .vcf file; → completes, Enter opens",
                     suggester=PathSuggester(),
                     id="path",
                     compact=True,
@@ -94,10 +95,21 @@ class ContactsScreen(StepScreen):
 
     @staticmethod
     def _summary(book: ContactBook) -> str:
-        delimiter = DELIMITER_NAMES.get(book.delimiter, repr(book.delimiter))
+        if book.file_format == "CSV" and not book.layout:
+            delimiter = DELIMITER_NAMES.get(book.delimiter, repr(book.delimiter))
+            what = [
+                f"{book.path.name}: encoding {book.encoding}, {delimiter}-separated, "
+                f"phone column '{book.phone_column}', region {book.region}"
+            ]
+        else:  # a spreadsheet, a vCard or an export layout: say what it was and what was used
+            from campaigns.contacts.summary import describe_columns, describe_source
+
+            what = [
+                f"{book.path.name}: {describe_source(book)}, region {book.region}",
+                "; ".join(describe_columns(book)),
+            ]
         lines = [
-            f"{book.path.name}: encoding {book.encoding}, {delimiter}-separated, "
-            f"phone column '{book.phone_column}', region {book.region}",
+            *what,
             f"{book.rows} rows: {book.valid} valid, {book.invalid} with problems, "
             f"{_count(book.duplicates, 'duplicate')}; {_count(len(book.warnings), 'warning')}",
             *book.notes,

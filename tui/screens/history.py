@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from campaigns.store import statuses
 from tui.screens.base import StepScreen
+from tui.screens.dialogs import ConfirmDialog
 from tui.widgets.plain import plain, plain_lines
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class HistoryScreen(StepScreen):
         Binding("r", "resume", "Resume", id="history-resume"),
         Binding("u", "refresh_statuses", "Update statuses", id="history-update"),
         Binding("e", "export", "Export", id="history-export"),
+        Binding("x", "cancel", "Cancel", id="history-cancel"),
         Binding("g", "reload", "Reload", id="history-reload"),
     ]
 
@@ -115,9 +117,10 @@ class HistoryScreen(StepScreen):
         row = self._selected_row()
         if row is not None and row.chain:
             lines.append(_chain_line(row.chain, row.chain_counts))
-        lines.append(f"Template: {campaign.template}")
         if campaign.state_reason:
             lines.append(f"{campaign.state.capitalize()}: {campaign.state_reason}")
+        lines.extend(schedule_lines(campaign, row.counts if row is not None else {}))
+        lines.append(f"Template: {campaign.template}")
         detail.update(plain_lines(*lines))  # the path, template and reason are untrusted
 
     def _selected_row(self) -> CampaignRow | None:
@@ -162,9 +165,52 @@ class HistoryScreen(StepScreen):
         if campaign is not None:
             self.smscast.export_campaign(campaign.id)
 
+    def action_cancel(self) -> None:
+        """Cancel the campaign for good, with the messages Twilio holds for it, after asking."""
+        campaign = self._selected_campaign()
+        if campaign is None:
+            return
+        row = self._selected_row()
+        held = row.counts.get(statuses.RecipientStatus.SCHEDULED, 0) if row is not None else 0
+        if campaign.state in statuses.ENDED_STATES and not held:
+            self.notify(f"Campaign {campaign.id} is {campaign.state}.", markup=False)
+            return
+        cid = campaign.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.smscast.cancel_for_good(cid)
+
+        held_text = f", and {held} message(s) Twilio holds are canceled there" if held else ""
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Cancel campaign {cid}? Recipients not yet sent never get it{held_text}.",
+                yes="Cancel campaign",
+                no="Keep it",
+            ),
+            answered,
+        )
+
     def action_reload(self) -> None:
         """Read the journal again."""
         self.smscast.load_history()
+
+
+def schedule_lines(campaign: Campaign, counts: dict[str, int]) -> list[str]:
+    """A scheduled campaign's lines: its schedule (mode, why, when) and what Twilio holds."""
+    from campaigns.send.schedule import Schedule
+
+    schedule = Schedule.from_json(campaign.schedule)
+    if schedule is None:
+        return []
+    lines = [schedule.describe()]
+    held = counts.get(statuses.RecipientStatus.SCHEDULED, 0)
+    waiting = counts.get(statuses.RecipientStatus.PENDING, 0)
+    if held:
+        lines.append(f"Scheduled at Twilio: {held} (x cancels those not sent yet).")
+    if waiting and schedule.mode == "local":
+        lines.append(f"Waiting here: {waiting} (r sends those due; x cancels).")
+    return lines
 
 
 def _shown_path(source: str) -> str:

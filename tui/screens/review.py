@@ -37,6 +37,7 @@ class ReviewScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "focus('canary-number')", "Canary", id="review-canary"),
         Binding("f", "focus('canary-first')", "First N", id="review-first"),
+        Binding("t", "focus('schedule')", "Send at", id="review-schedule"),
         Binding("s", "focus('confirm')", "Confirm", id="review-confirm"),
         Binding("escape", "leave", "Leave the field", show=False, id="review-leave"),
     ]
@@ -58,6 +59,13 @@ class ReviewScreen(StepScreen):
                     id="canary-first",
                     compact=True,
                     type="integer",
+                )
+            with Horizontal(classes="field-row"):
+                yield Static("Send at (t):", classes="label")
+                yield SafeInput(
+                    placeholder="optional: YYYY-MM-DD HH:MM (your time) or HH:MM local (theirs)",
+                    id="schedule",
+                    compact=True,
                 )
             with Horizontal(classes="field-row"):
                 yield Static("Confirm (s):", classes="label")
@@ -84,7 +92,8 @@ class ReviewScreen(StepScreen):
         if audience is not None:
             if draft.plan is not None:  # a row the plan leaves out is not deferred: never sent
                 audience = audience.without({problem.row for problem in draft.plan.problems})
-            deferred = len(audience.deferred)
+            # A schedule puts each time inside the window then: nobody is deferred by now.
+            deferred = 0 if draft.schedule_text.strip() else len(audience.deferred)
             lines.append(
                 f"Audience: {len(audience.included)} included, {len(audience.excluded)} "
                 f"excluded" + (f", {deferred} deferred by quiet hours" if deferred else "")
@@ -107,6 +116,10 @@ class ReviewScreen(StepScreen):
                     "Trial account: Twilio starts each message with 'Sent from your Twilio "
                     "trial account - ', which may add segments."
                 )
+        if plan is not None and draft.schedule_text.strip():
+            lines.extend(
+                (self.smscast.schedule_info or "Schedule: reading the time...").split("\n")
+            )
         repeat = self.smscast.repeat_of(plan) if plan is not None else None
         if repeat is not None and repeat.campaign is not None:
             lines.append(f"Already in the journal: {repeat.describe()}")
@@ -141,6 +154,8 @@ class ReviewScreen(StepScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "confirm":
             self._update_button()
+        elif event.input.id == "schedule" and event.value != self.draft.schedule_text:
+            self.smscast.schedule_changed(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "confirm":
@@ -159,6 +174,17 @@ class ReviewScreen(StepScreen):
             return
         if not self._ready():
             self.notify("Not ready to send yet: see the summary.", severity="warning")
+            return
+        if self.draft.schedule_text.strip() and (
+            self.query_one("#canary-number", Input).value.strip()
+            or self.query_one("#canary-first", Input).value.strip()
+        ):
+            self.notify(
+                "A canary waits for the first messages' outcome, which a scheduled campaign "
+                "cannot do: clear the canary or the time.",
+                severity="warning",
+                markup=False,
+            )
             return
         canary = self.query_one("#canary-number", Input).value.strip() or None
         first = self.query_one("#canary-first", Input).value.strip()

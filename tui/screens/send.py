@@ -95,6 +95,7 @@ class SendScreen(StepScreen):
         self.rate: float | None = None
         self.eta: float | None = None
         self.failures: dict[int, int | None] = {}
+        self.schedule = ""
         self._filter = 0
         self._sort = 0
 
@@ -104,6 +105,7 @@ class SendScreen(StepScreen):
             id="send-title",
             markup=False,
         )
+        yield Static("", id="send-schedule", markup=False)
         yield ProgressPanel(id="progress")
         with Horizontal(id="search-row"):
             yield Static("Search (/):", classes="label")
@@ -122,10 +124,14 @@ class SendScreen(StepScreen):
         self._show_progress()
 
     # -- data from the app ------------------------------------------------------------------
-    def show_recipients(self, campaign_id: str, rows: Sequence[RecipientRow], state: str) -> None:
+    def show_recipients(
+        self, campaign_id: str, rows: Sequence[RecipientRow], state: str, schedule: str = ""
+    ) -> None:
         """Show a campaign's recipients (journal rows made `RecipientRow`s by a worker with
-        `recipient_row`, so 100,000 of them cost the event loop little)."""
+        `recipient_row`, so 100,000 of them cost the event loop little); `schedule`: its
+        schedule in words, for a scheduled campaign."""
         self.campaign_id = campaign_id
+        self.schedule = schedule
         self.state = state
         self.total = sum(1 for r in rows if r.status != S.SKIPPED)  # as the engine counts
         self.counts = dict(Counter(r.status for r in rows))
@@ -217,6 +223,13 @@ class SendScreen(StepScreen):
     def _show_progress(self) -> None:
         if not self.is_mounted:
             return
+        line = self.query_one("#send-schedule", Static)
+        held = self.counts.get(S.SCHEDULED, 0)
+        shown = [self.schedule] if self.schedule else []
+        if held:
+            shown.append(f"Scheduled at Twilio: {held} (c cancels those not sent yet).")
+        line.display = bool(shown)
+        line.update(plain_lines(*shown))
         self.query_one("#progress", ProgressPanel).update_progress(
             self.counts, self.total, self.rate, self.eta, self.state
         )
@@ -244,14 +257,37 @@ class SendScreen(StepScreen):
             self._show_progress()
 
     def action_cancel(self) -> None:
-        """Cancel the campaign for good, after asking."""
-        if self.smscast.runner is None or not self.smscast.runner.running:
+        """Cancel the campaign for good, after asking (a scheduled one with the messages
+        Twilio holds for it, even when no engine runs here)."""
+        running = self.smscast.runner is not None and self.smscast.runner.running
+        held = self.counts.get(S.SCHEDULED, 0)
+        if not running:
+            cid = self.campaign_id
+            if cid is None or not (held or (self.schedule and self.state not in ENDED_STATES)):
+                return
+
+            def cancel_here(yes: bool | None) -> None:
+                if yes:
+                    self.smscast.cancel_for_good(cid)
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    f"Cancel campaign {cid}? {held} message(s) Twilio holds are canceled "
+                    "there; recipients not yet sent never get it.",
+                    yes="Cancel campaign",
+                    no="Keep it",
+                ),
+                cancel_here,
+            )
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.state = "canceling"
-                self.smscast.cancel_campaign()
+                if held and self.campaign_id is not None:  # then what Twilio holds
+                    self.smscast.cancel_for_good(self.campaign_id)
+                else:
+                    self.smscast.cancel_campaign()
                 self._show_progress()
 
         self.app.push_screen(

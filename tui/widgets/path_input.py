@@ -1,7 +1,8 @@
 """`PathSuggester`: completes file-system paths in an `Input` (→ accepts the suggestion).
 
-Directories complete with a trailing `/`; CSV and text files come first among files. The
-directory is listed in a thread so typing never waits on a slow disk.
+Directories complete with a trailing `/`; contacts files (CSV, text, spreadsheets, vCards)
+come first among files. The directory is listed in a thread so typing never waits on a slow
+disk.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from textual.suggester import Suggester
 
 from campaigns.untrusted import has_controls
 
-SUFFIXES = (".csv", ".tsv", ".txt")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".vcf")
 
 
 def complete_path(value: str) -> str | None:

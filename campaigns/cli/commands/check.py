@@ -19,22 +19,13 @@ if TYPE_CHECKING:
 #: Problems and warnings listed in the readable report before "... and N more".
 TEXT_LIMIT = 50
 
-_ENCODING_NAMES = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with BOM",
-    "utf-16": "UTF-16 with BOM",
-    "cp1252": "Windows-1252",
-    "latin-1": "Latin-1",
-}
-
-
 #: Characters of a problem cell the text report quotes at most (`--json` keeps the whole cell).
 VALUE_LIMIT = 40
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `check` subcommand."""
-    from campaigns.cli.flags import add_credential_arguments, region
+    from campaigns.cli.flags import add_credential_arguments, add_sheet_argument, region
 
     parser = subparsers.add_parser(
         "check",
@@ -53,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--phone-column", metavar="NAME", help="the column holding the phone numbers"
     )
+    add_sheet_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--lookup",
@@ -78,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not lookup.usable(args, "check"):
         return EXIT_USAGE
-    book = load_contacts(args.contacts, region=args.region, phone_column=args.phone_column)
+    book = load_contacts(
+        args.contacts, region=args.region, phone_column=args.phone_column, sheet=args.sheet
+    )
     found = _look_up(args, book) if args.lookup else None
     if args.json:
         report = to_json(book)
@@ -175,11 +169,17 @@ def to_json(book: ContactBook) -> dict[str, Any]:
     return {
         "file": str(book.path),
         "sha256": book.sha256,
+        "format": book.file_format,
+        "sheet": book.sheet,
+        "layout": book.layout,
         "encoding": book.encoding,
         "delimiter": book.delimiter,
         "region": book.region,
         "columns": book.columns,
         "phone_column": book.phone_column,
+        "phone_sources": [{"source": s.source, "rows": s.rows} for s in book.phone_sources],
+        "name_columns": book.name_columns,
+        "first_row": book.first_row,
         "rows": book.rows,
         "valid": book.valid,
         "invalid": book.invalid,
@@ -204,13 +204,13 @@ def to_json(book: ContactBook) -> dict[str, Any]:
 def to_text(book: ContactBook) -> str:
     """The readable report; every line goes through `visible` (file names, headers, cells and
     the reasons quoting them are untrusted: an escape sequence must not reach the terminal)."""
+    from campaigns.contacts.summary import describe_columns, describe_source
     from campaigns.untrusted import excerpt, visible
 
-    encoding = _ENCODING_NAMES.get(book.encoding, book.encoding)
     lines = [
-        f"{book.path}: {book.rows} {_plural(book.rows, 'row')}; {encoding}, "
-        f"{book.delimiter_name}-separated; phone column '{book.phone_column}'; "
+        f"{book.path}: {book.rows} {_plural(book.rows, 'row')}; {describe_source(book)}; "
         f"default region {book.region}",
+        *[f"  {line}" for line in describe_columns(book)],
         f"  {book.valid} valid, {book.invalid} invalid, {book.duplicates} "
         f"{_plural(book.duplicates, 'duplicate')}"
         + (

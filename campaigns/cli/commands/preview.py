@@ -30,7 +30,7 @@ TEXT_LIMIT = 50
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `preview` subcommand (imports nothing heavy)."""
-    from campaigns.cli.flags import region
+    from campaigns.cli.flags import add_sheet_argument, region
 
     parser = subparsers.add_parser(
         "preview",
@@ -63,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--phone-column", metavar="NAME", help="the column holding the phone numbers"
     )
+    add_sheet_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per recipient, then the summary"
     )
@@ -88,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
     text = read_template_arg(args.template)
     settings = load_settings(region=args.region)
-    book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
+    book = load_contacts(
+        args.contacts, region=settings.region, phone_column=args.phone_column, sheet=args.sheet
+    )
     template = Template.parse(text, book.columns)
     plan = build_plan(book.contacts, template, settings.prices)
     shown = plan.messages if args.limit is None else plan.messages[: args.limit]

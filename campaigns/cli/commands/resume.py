@@ -8,6 +8,11 @@ contacts file or template that changed since the campaign was planned (SHA-256 /
 Without ID: the newest campaign that still has work to do. A canceled campaign cannot be
 resumed (exit 1), nor one that another smscast is sending right now (its run lock is held).
 Exit status: 0/3/4 like `smscast send` (see `campaigns.cli.sending`), 1 on refusal.
+
+`--due` (for cron: `smscast resume --due --yes`): every unfinished campaign of the journal
+that has recipients due now (a scheduled campaign waiting in the journal, a window that
+opened) is resumed in turn; the others are left alone with one line saying when they are due,
+and a campaign another smscast is sending is skipped. Exit 0 when nothing was due.
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("campaign_id", nargs="?", metavar="ID", help="campaign id (default: latest)")
     p.add_argument(
+        "--due",
+        action="store_true",
+        help="resume every campaign with recipients due now (scheduled ones; for cron)",
+    )
+    p.add_argument(
         "--retry-unknown",
         action="store_true",
         help="ask Twilio again about recipients with an unknown outcome; send if absent",
@@ -63,6 +73,12 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    if args.due:
+        if args.campaign_id:
+            from campaigns.errors import InputError
+
+            raise InputError("--due resumes every campaign that is due.", "Leave out the ID.")
+        return _resume_due(args, settings, db_path, render)
     with Journal.open(db_path) as journal:
         campaign = pick_campaign(journal, args.campaign_id)
         if campaign.state == CampaignState.CANCELED:
@@ -102,6 +118,11 @@ def _resume(
         render.say(f"Campaign {campaign.id} has nothing left to send.")
         return EXIT_OK
     gateway = TwilioGateway(settings)
+    from campaigns.pipeline.scheduling import cancel_opted_out
+
+    stopped = cancel_opted_out(gateway, journal, campaign.id, settings.region)
+    if stopped and not args.json:
+        render.say(f"Canceled {stopped} scheduled message(s) to numbers now suppressed.")
     overrides = RunOverrides(
         concurrency=args.concurrency,
         track_seconds=args.track,
@@ -124,6 +145,38 @@ def _resume(
         region=settings.region,
         interactive=not args.yes and _sending.is_interactive(),
     )
+
+
+def _resume_due(
+    args: argparse.Namespace, settings: Settings, db_path: Path, render: Renderer
+) -> int:
+    """`resume --due`: each unfinished campaign with recipients due now, in turn."""
+    from campaigns.cli.main import EXIT_OK
+    from campaigns.store.journal import Journal
+    from campaigns.store.run_lock import CampaignBusyError
+    from campaigns.store.statuses import UNFINISHED_STATES
+
+    if not db_path.exists():
+        render.say(f"No campaign journal at {db_path}: nothing is due.")
+        return EXIT_OK
+    worst = EXIT_OK
+    with Journal.open(db_path) as journal:
+        for campaign in journal.campaigns():
+            if campaign.state not in UNFINISHED_STATES:
+                continue
+            due, first = journal.next_due(campaign.id)
+            if not due:
+                if first is not None and not args.json:
+                    render.say(f"Campaign {campaign.id}: next due at {first:%Y-%m-%d %H:%M} UTC.")
+                continue
+            try:
+                with journal.run_lock(campaign.id):
+                    status = _resume(args, settings, journal, campaign, render)
+            except CampaignBusyError:
+                render.say(f"Campaign {campaign.id} is being sent by another smscast: skipped.")
+                continue
+            worst = max(worst, status)
+    return worst
 
 
 def pick_campaign(journal: Journal, campaign_id: str | None) -> Campaign:

@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         add_credential_arguments,
         add_engine_arguments,
         add_new_campaign_argument,
+        add_schedule_arguments,
+        add_sheet_argument,
         count,
         positive_int,
         quiet_hours,
@@ -94,6 +96,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="send N first, show their outcome, ask before the rest",
     )
+    add_schedule_arguments(p)
     add_new_campaign_argument(p)
     p.add_argument(
         "--region", type=region, metavar="CC", help="country of numbers without +code (e.g. US)"
@@ -111,6 +114,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="fetch Twilio's prices again now (they are kept a week)",
     )
+    add_sheet_argument(p)
     add_engine_arguments(p)
     add_credential_arguments(p)
     p.set_defaults(handler=run)
@@ -128,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from campaigns.compose.template import Template, read_template_arg
     from campaigns.contacts.book import load_contacts
     from campaigns.pipeline import campaign as pipeline
+    from campaigns.pipeline.scheduling import schedule_plan, schedule_request
     from campaigns.pipeline.sender import (
         configured_sender,
         listed_senders,
@@ -139,8 +144,11 @@ def run(args: argparse.Namespace) -> int:
     if not _flags_usable(args):
         return EXIT_USAGE
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
+    request = schedule_request(args.at, args.at_local, args.tz)
 
-    book = load_contacts(args.contacts, region=settings.region, phone_column=args.phone_column)
+    book = load_contacts(
+        args.contacts, region=settings.region, phone_column=args.phone_column, sheet=args.sheet
+    )
     template = Template.parse(read_template_arg(args.template), book.columns)
     filters = pipeline.AudienceFilters(
         verified_only=args.verified_only, quiet_hours=args.quiet_hours, limit=args.limit
@@ -179,6 +187,13 @@ def run(args: argparse.Namespace) -> int:
                 now=now,
                 line_types=line_types,
             )
+    planned_sender = configured_sender(settings)
+    planned = schedule_plan(
+        planned,
+        request,
+        messaging_service=bool(planned_sender and planned_sender.messaging_service_sid),
+        now=datetime.now(UTC),
+    )
     notes = [*account.notes, *_repeat_warnings(planned.repeat, args)]
 
     if not (args.json and args.send):  # with --send --json the plan names its campaign
@@ -228,6 +243,13 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.json:
             _show_plan(render, planned, notes, args, campaign_id)
+        elif planned.schedule is not None and planned.schedule.mode == "twilio":
+            render.say(
+                f"Campaign {campaign_id} stored in {db_path}. Handing each message to Twilio "
+                "to hold until its time (Ctrl-C pauses)."
+            )
+        elif planned.schedule is not None:
+            render.say(f"Campaign {campaign_id} stored in {db_path}, waiting for its time.")
         else:
             render.say(f"Campaign {campaign_id} stored in {db_path}. Sending (Ctrl-C pauses).")
         return _sending.run_campaign(
@@ -255,6 +277,11 @@ def _flags_usable(args: argparse.Namespace) -> bool:
 
     if not lookup.usable(args, "send"):
         return False
+    if args.canary and (args.at or args.at_local):
+        raise InputError(
+            "--canary waits for the first messages' outcome, which a scheduled campaign cannot do.",
+            "Leave out --canary, or send without --at / --at-local.",
+        )
     if args.send and not args.yes and not _sending.is_interactive():
         sys.stderr.write(
             "smscast send: error: not a terminal, so there is no one to confirm: "
@@ -345,6 +372,7 @@ def _show_plan(
                         {"row": w.row, "kind": w.kind, "message": w.message} for w in plan.warnings
                     ],
                     "limited_out": len(limited_out),
+                    "schedule": None if planned.schedule is None else planned.schedule.to_json(),
                     "registration_excluded": blocked,
                     "registration": registration.record() if registration else None,
                     "notes": notes + list(audience.hints),
@@ -366,7 +394,7 @@ def _show_plan(
             "Segments per message: "
             + ", ".join(f"{k}: {v}" for k, v in sorted(summary.histogram.items()))
         )
-    if audience.deferred:
+    if audience.deferred and planned.schedule is None:
         # Deferred, not dropped: each is texted when its window opens (shown in UTC).
         lines.append(
             f"Deferred by quiet hours: {len(audience.deferred)}, each texted when its window opens:"
@@ -378,6 +406,18 @@ def _show_plan(
             lines.append(f"  row {row:>5}  {phone:<16}  at {opens:%Y-%m-%d %H:%M} UTC")
         if len(shown) > _SHOW_EXCLUDED:
             lines.append(f"  ... and {len(shown) - _SHOW_EXCLUDED} more (--json lists them all).")
+    if planned.schedule is not None:
+        lines.append(planned.schedule.describe())
+        if planned.schedule.mode == "local":
+            lines.append(
+                "  Then 'smscast resume' sends what is due; or let cron do it: "
+                "*/5 * * * * smscast resume --due --yes"
+            )
+        else:
+            lines.append(
+                "  'smscast status ID' follows them; 'smscast cancel ID' cancels those not "
+                "sent yet."
+            )
     if blocked and registration is not None:
         lines.append(
             f"Left out for US registration: {blocked} (the sender {registration.sender} "

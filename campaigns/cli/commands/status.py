@@ -58,6 +58,15 @@ def run(args: argparse.Namespace) -> int:
 
             gateway = TwilioGateway(settings)
         try:
+            if gateway is not None:
+                from campaigns.pipeline.scheduling import cancel_opted_out
+
+                stopped = cancel_opted_out(gateway, journal, campaign.id, settings.region)
+                if stopped and not args.json:
+                    sys.stdout.write(
+                        f"Canceled {stopped} scheduled message(s) to numbers now on the "
+                        "suppression list.\n"
+                    )
             while True:
                 if gateway is not None and _tracked(journal, campaign.id):
                     asyncio.run(refresh_statuses(gateway, journal, campaign.id))
@@ -121,8 +130,12 @@ def build_report(journal: Any, campaign_id: str) -> dict[str, Any]:
                 "advice": info.advice if info else "",
             }
         )
+    from campaigns.send.schedule import Schedule
+
+    schedule = Schedule.from_json(campaign.schedule)
     return {
         "campaign_id": campaign.id,
+        "schedule": schedule.describe() if schedule is not None else None,
         "state": campaign.state,
         "reason": campaign.state_reason,
         "hint": campaign.state_hint,
@@ -166,6 +179,14 @@ def render(report: dict[str, Any], *, watching: bool = False) -> str:
         )
         + (f"; {skipped} excluded before sending" if skipped else ""),
     ]
+    if report.get("schedule"):
+        lines.append(f"  {report['schedule']}")
+    held = counts.get(RecipientStatus.SCHEDULED)
+    if held:
+        lines.append(
+            f"  {held} held by Twilio until their time: 'smscast cancel "
+            f"{report['campaign_id']}' cancels those not sent yet."
+        )
     if report["price"]:
         lines.append(f"  charged so far: {report['price']:.4f}")
     if report["reason"] and report["state"] != CampaignState.FINISHED:
