@@ -56,6 +56,7 @@ COMMANDS: tuple[str, ...] = (
     "resume",
     "cancel",
     "status",
+    "listen",
     "export",
     "replies",
     "reply",

@@ -111,6 +111,9 @@ class Settings:
     """
 
     credentials: Credentials | None = None
+    #: The account SID with its auth token, when one is set (also beside an API key): what
+    #: Twilio signs status callbacks with (`smscast listen`). None: no auth token is set.
+    signing: Credentials | None = None
     from_number: str | None = None
     messaging_service_sid: str | None = None
     base_url: str | None = None
@@ -366,8 +369,16 @@ def load_settings(
     )
     db_value, _ = layers.get("db_path")
     _report(warnings)
+    token, token_source = layers.get("auth_token")
+    account_sid, _ = layers.get("account_sid")
+    signing = (
+        Credentials(account_sid, account_sid, token, token_source)
+        if token is not None and account_sid is not None
+        else None
+    )
     return Settings(
         credentials=credentials,
+        signing=signing,
         from_number=_sender(layers.get("from_number")[0]),
         messaging_service_sid=_checked_sid(layers, "messaging_service_sid", "MG"),
         base_url=_base_url(*layers.get("base_url")),

@@ -446,6 +446,8 @@ class RunOverrides:
     request_timeout: float | None = None
     canary: int = 0
     retry_unknown: bool = False
+    #: `--status-callback`: where Twilio posts the receipts (a new campaign stores it).
+    status_callback: str | None = None
 
 
 def engine_options_for(
@@ -461,6 +463,8 @@ def engine_options_for(
         extra["request_timeout"] = max(0.1, overrides.request_timeout)
     if overrides.rate is not STORED:
         extra["rate"] = overrides.rate
+    if overrides.status_callback:
+        extra["status_callback"] = overrides.status_callback
     return options_from_settings(
         stored,
         concurrency=overrides.concurrency or None,

@@ -7,6 +7,7 @@ counts) so the sandbox is never what limits a benchmark.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -194,6 +195,8 @@ class Api2010(SandboxState):
         if isinstance(outcome, Refusal):
             return error(outcome.code, outcome.message, outcome.status)
         self.store.add(outcome)
+        if outcome.status_callback:
+            self.callbacks.schedule(outcome)
         self.after_create(outcome)
         body = render.message_json(outcome, self.config.account_sid, outcome.created)
         if self.has_faults:
@@ -311,13 +314,21 @@ class Api2010(SandboxState):
             accepted_until=accepted_until,
             start=start,
             sent_at=sent,
-            final_at=sent + config.delivery_delay / self.speed,
+            final_at=sent + self._receipt_delay() / self.speed,
             outcome=status,
             error_code=error,
             price=price,
             service_sid=service or None,
             scheduled_until=send_at,
+            status_callback=form.get("StatusCallback", ""),
         )
+
+    def _receipt_delay(self) -> float:
+        """Seconds (at speedup 1) from `sent` to this message's receipt."""
+        low, high = self.config.delivery_delay, self.config.delivery_delay_max
+        if high <= low or low <= 0:
+            return low
+        return math.exp(self.rng.uniform(math.log(low), math.log(high)))
 
     # ------------------------------------------------- one message: update and delete
     def _existing(self, request: web.Request) -> Message | web.Response:
@@ -451,8 +462,15 @@ def _parse_when(text: str) -> tuple[float, bool]:
 def _message_filter(query: Any) -> Callable[[Message], bool]:
     """The predicate for From / DateSent / DateSent< / DateSent> (To is indexed).
 
-    Dates compare `date_sent`, or `date_created` while a message has not been sent yet, and
-    both bounds are inclusive, as Twilio documents (`<=` / `>=`).
+    Dates compare `date_sent`, as Twilio documents ("Filter by Message `sent_date`"), and both
+    bounds are inclusive (`<=` / `>=`). A message that has not been sent yet (accepted,
+    scheduled, queued, sending, or failed before it left: `date_sent` null) matches NO date
+    filter. Twilio documents nothing about those; its docs speak only of the sent date and
+    its users report (twilio/twilio-java#442) that a message just created is missing from a
+    DateSent listing for a while. Hiding them is the stricter side: a client that sweeps by
+    DateSent must place a not-yet-sent message some other way (or later), and one that
+    reconciles must not filter by date at all. A date-time value is honoured to the second
+    (the spec types the filters `date-time`; the docs show whole days, also accepted).
     """
     sender = query.get("From")
     bounds: list[tuple[str, float, bool]] = []
@@ -469,7 +487,9 @@ def _message_filter(query: Any) -> Callable[[Message], bool]:
             return False
         if not bounds:
             return True
-        when = message.sent_time(time.time()) or message.created
+        when = message.sent_time(time.time())
+        if when is None:
+            return False
         for key, moment, whole_day in bounds:
             if key == "DateSent":  # the whole UTC day (the SDK sends the date at midnight)
                 day = moment - moment % 86400

@@ -172,8 +172,13 @@ class SandboxConfig:
     speedup: float = 1.0
     #: Seconds (at speedup 1) between `sent` and the delivery receipt.
     delivery_delay: float = 3.0
+    #: When above `delivery_delay`: each receipt's delay is drawn (seeded, log-uniform)
+    #: between the two, the spread real carriers show (seconds for most, minutes for some).
+    delivery_delay_max: float = 0.0
     #: Seconds a Messaging Service message stays `accepted` before it is queued on a sender.
     accept_delay: float = 0.2
+    #: Share of messages (seeded) whose `sent` status callback is posted after the final one.
+    callback_disorder: float = 0.0
     #: USD per segment by region code, and for anywhere else.
     prices: dict[str, float] = field(default_factory=lambda: {"US": 0.0079, "CA": 0.0079})
     default_price: float = 0.0500

@@ -100,6 +100,7 @@ class Sandbox:
         site = web.TCPSite(runner, host, port, backlog=1024)
         await site.start()
         self._runner = runner
+        self._app.callbacks.start()
         # The loop's Server (aiohttp types it AbstractServer, which has no `sockets`): the only
         # way to learn an ephemeral port.
         server = cast("asyncio.Server | None", site._server)
@@ -109,6 +110,7 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop serving; hanging requests end without an answer."""
         self._app.release_hanging()
+        await self._app.callbacks.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -122,6 +124,11 @@ class Sandbox:
     def lookups_billed(self) -> int:
         """Line type lookups answered so far (each is billed at Twilio)."""
         return self._app.lookups_billed
+
+    @property
+    def callback_log(self) -> list[tuple[str, str, int]]:
+        """Every status callback posted: (message SID, status, HTTP answer or 0 for none)."""
+        return self._app.callbacks.log
 
     def receive_many(self, texts: list[tuple[str, str, str]]) -> int:
         """Many texts (person, our number, body) at once, in order, as `receive` would store

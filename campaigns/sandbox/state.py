@@ -9,6 +9,7 @@ import time
 
 from aiohttp import web
 
+from campaigns.sandbox.callbacks import CallbackPoster
 from campaigns.sandbox.config import SandboxConfig, SenderSpec
 from campaigns.sandbox.http import Handler, error, too_many
 from campaigns.sandbox.pools import Pools
@@ -49,6 +50,13 @@ class SandboxState:
         magic = SenderQueue(_magic_sender(), 1.0 * self.speed)
         self.sending_queues: dict[str, SenderQueue] = {**self.queues, MAGIC_FROM_OK: magic}
         self.owned = frozenset(s.address for s in config.senders)
+        #: Status callbacks: posted while the server runs (`Sandbox.start` starts it).
+        self.callbacks = CallbackPoster(
+            config.account_sid,
+            config.auth_token,
+            disorder=config.callback_disorder,
+            rng_draw=random.Random(config.seed + 1).random,
+        )
         self.pools = Pools(config, self.queues)
         #: Billed calls served so far (tests count them: a cached answer must not ask again).
         self.price_fetches = 0

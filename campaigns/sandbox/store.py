@@ -44,6 +44,7 @@ class Message:
         "service_sid",
         "sid",
         "start",
+        "status_callback",
         "to",
     )
 
@@ -66,6 +67,7 @@ class Message:
         price: float,
         service_sid: str | None,
         scheduled_until: float = 0.0,
+        status_callback: str = "",
         direction: str = "outbound-api",
     ) -> None:
         self.sid = sid
@@ -85,6 +87,8 @@ class Message:
         self.service_sid = service_sid
         #: A scheduled message (ScheduleType=fixed) is `scheduled` until this moment (its SendAt).
         self.scheduled_until = scheduled_until
+        #: The StatusCallback URL the message was created with ("" for none).
+        self.status_callback = status_callback
         #: When `Status=canceled` was accepted (only ever while `scheduled`).
         self.canceled_at: float | None = None
         #: DELETE answered 204: the message is gone from fetch and every listing.

@@ -39,6 +39,7 @@ from campaigns.send.pacing import AdaptiveLimit
 from campaigns.send.patience import TransientPatience
 from campaigns.send.reconcile import LookupResult, lookup
 from campaigns.send.schedule import twilio_holds
+from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
@@ -81,6 +82,7 @@ class Dispatcher:
         sender: str | None,
         service: str | None,
         began: datetime,
+        status_callback: str | None = None,
         window: SendWindow | None,
         twilio_schedules: bool = False,
         admission: Admission,
@@ -88,7 +90,7 @@ class Dispatcher:
         gather: Callable[[J.Outcome], None],
         queue: deque[Row],
         later: LaterQueue[Row],
-        polls: PollSchedule,
+        polls: PollSchedule | SweepSchedule,
         patience: TransientPatience,
         send_breaker: CircuitBreaker,
         delivery_breaker: CircuitBreaker,
@@ -110,6 +112,7 @@ class Dispatcher:
         self._from = sender
         self._service = service
         self._began = began
+        self._callback = status_callback
         self._window = window
         #: The campaign was planned for Twilio to hold its messages (schedule mode "twilio").
         self.twilio_schedules = twilio_schedules
@@ -174,6 +177,7 @@ class Dispatcher:
                     from_=self._from,
                     messaging_service_sid=self._service,
                     timeout=opts.request_timeout,
+                    status_callback=self._callback,
                     send_at=item.send_at if item.hold else None,
                 )
             except TransientError as exc:
@@ -248,7 +252,7 @@ class Dispatcher:
         if record.status == "scheduled":
             return
         if wanted and record.status not in J.FINAL_STATUSES:
-            self._polls.add(item.row, record.sid, item.to, time.monotonic())
+            self._polls.add(item.row, record.sid, item.to, time.monotonic(), record.from_)
 
     def _on_transient(self, item: Row, exc: TransientError) -> None:
         """Nothing was created: the row goes back to `pending` and is retried later.
@@ -387,8 +391,65 @@ class Dispatcher:
 
     # -- delivery tracking -------------------------------------------------------------------
 
-    async def poll(self, poll: tuple[int, str, str]) -> None:
-        row, sid, to = poll
+    async def poll(self, request: TrackRequest) -> None:
+        """One tracking request: a page of a sweep, or one message's fetch."""
+        if isinstance(request, Page):
+            await self._sweep_page(request)
+            return
+        await self._fetch_one(request)
+
+    async def _sweep_page(self, page: Page) -> None:
+        """One leg of a sweep from `page` on: each next page is asked for at once, in the same
+        admission slot (not at the engine's next tick: 20 pages would take 20 ticks)."""
+        sweeps = self._polls
+        assert isinstance(sweeps, SweepSchedule)
+        try:
+            follow: Page | None = page
+            while follow is not None:
+                if follow is not page:
+                    self.stats["tracking_requests"] += 1
+                follow = await self._one_page(sweeps, follow)
+        finally:
+            self._release()
+            self._wake_event.set()
+
+    async def _one_page(self, sweeps: SweepSchedule, page: Page) -> Page | None:
+        """Ask for `page`; record what it says; the leg's next page to ask for now, if any."""
+        try:
+            answer = await self._session.receipts_page(
+                from_=page.from_,
+                sent_after=page.since,
+                page_url=page.url,
+                page_size=sweeps.page_size,
+                timeout=self.options.request_timeout,
+            )
+        except TwilioFailure as exc:
+            throttled = isinstance(exc, TransientError) and (exc.status == 429 or exc.code == 20429)
+            if throttled:
+                self._limit.on_throttled()
+            self.stats["sweep_failed"] += 1
+            sweeps.page_failed(page, time.monotonic(), backoff(1, base=1.0, cap=8.0))
+            return None
+        self.stats["sweep_pages"] += 1
+        for row, to, receipt in sweeps.page_answered(page, answer, time.monotonic()):
+            self._receipt(row, to, receipt)
+        return sweeps.continuation(page)
+
+    def _receipt(self, row: int, to: str, receipt: Any) -> None:
+        """What a sweep (or a fetch) says of a watched message, recorded as a poll's would be."""
+        if receipt.status != self._status.get(row):
+            self._change(row, to, receipt.status, outcome_of(row, receipt))
+            if isinstance(self._polls, SweepSchedule):
+                self._polls.changed()
+        if receipt.status in J.FINAL_STATUSES:
+            self._polls.done(row)
+            if receipt.status in J.FAILED_STATUSES:
+                self._trip(self._delivery_breaker, receipt.error_code)
+            elif receipt.status == "delivered":
+                self._delivery_breaker.succeeded()
+
+    async def _fetch_one(self, fetch: Fetch) -> None:
+        row, sid, to = fetch
         try:
             record = await self._session.fetch(sid, timeout=self.options.request_timeout)
         except TransientError as exc:
@@ -406,15 +467,8 @@ class Dispatcher:
             else:
                 self._polls.retry(row, time.monotonic())
         else:
-            if record.status != self._status.get(row):
-                self._change(row, to, record.status, outcome_of(row, record))
-            if record.status in J.FINAL_STATUSES:
-                self._polls.done(row)
-                if record.status in J.FAILED_STATUSES:
-                    self._trip(self._delivery_breaker, record.error_code)
-                elif record.status == "delivered":
-                    self._delivery_breaker.succeeded()
-            else:
+            self._receipt(row, to, record)
+            if record.status not in J.FINAL_STATUSES:
                 self._polls.retry(row, time.monotonic())
         finally:
             self._release()

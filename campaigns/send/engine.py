@@ -20,8 +20,10 @@ the campaign pauses with kind `deferred`). Every path that sends goes through bo
 first run, a resume, a retry after a transient failure or a lookup that found nothing, a
 deferred row coming due.
 
-Delivery is tracked by polling (`tracking.PollSchedule`), spending at most `poll_share` of the
-requests while sending, then until every message is final or `track_seconds` have passed.
+Delivery is tracked by sweeps of Twilio's listing (`sweeps.SweepSchedule`: a page of 1,000
+receipts per request, single fetches only for strays) or, with `receipts="poll"`, by
+per-message polling (`tracking.PollSchedule`), spending at most `poll_share` of the requests
+while sending, then until every message is final or `track_seconds` have passed.
 Counts and per-recipient events come from `tally.Tally`, the measured rate and ETA of
 `Progress` from `rate_meter.RateMeter`.
 
@@ -49,6 +51,7 @@ from campaigns.audience.quiet_hours import SendWindow, window_of_settings
 from campaigns.errors import JournalError, JournalGoneError
 from campaigns.send.admission import Admission
 from campaigns.send.breaker import CircuitBreaker
+from campaigns.send.callbacks import callback_url
 from campaigns.send.canary import Canary
 from campaigns.send.dispatch import Dispatcher, Row
 from campaigns.send.events import (
@@ -62,6 +65,7 @@ from campaigns.send.events import (
 from campaigns.send.group_commit import GroupCommit
 from campaigns.send.later import LaterQueue
 from campaigns.send.options import (
+    CALLBACK_SWEEPS,
     EngineOptions,
     RunResult,
     engine_settings,
@@ -71,6 +75,7 @@ from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.patience import TransientPatience
 from campaigns.send.rate_meter import RateMeter
 from campaigns.send.schedule import Schedule
+from campaigns.send.sweeps import SweepSchedule, TrackRequest
 from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
@@ -220,6 +225,7 @@ class Engine:
         self._twilio_schedules = schedule is not None and schedule.mode == "twilio"
         try:
             async with self.gateway.async_session() as session:
+                self._polls = self._tracker(campaign.created_at)
                 self._dispatch = self._dispatcher(session, campaign.created_at)
                 try:
                     return await self._sessions_work()
@@ -316,7 +322,7 @@ class Engine:
         self._tally = Tally(self.campaign_id, self._emit, self._commits.gathered.append)
         self._queue: deque[Row] = deque()
         self._later: LaterQueue[Row] = LaterQueue()  # retries and quiet-hours deferrals
-        self._polls = PollSchedule(track_seconds=opts.track_seconds)
+        self._polls = self._tracker(J.now_utc())  # again by `_run`, from the campaign's start
         self._tasks: set[asyncio.Task[None]] = set()
         self._polls_started = 0
         self._patience = TransientPatience(opts.transient_patience, wall_clock=J.now_utc)
@@ -335,6 +341,27 @@ class Engine:
         self._last_progress = 0.0
         self._sending_done_at: float | None = None
 
+    def _tracker(self, began: datetime) -> PollSchedule | SweepSchedule:
+        """How delivery is tracked: sweeps of the listing since `began` (less the margin a
+        late listing or a skewed clock needs), or per-message polling (`receipts="poll"`)."""
+        opts = self.options
+        first, cap = opts.sweep_first, opts.sweep_cap
+        if opts.status_callback:
+            # Twilio posts the receipts; sweeps are the safety net, at a low rate.
+            first, cap = max(first, CALLBACK_SWEEPS[0]), max(cap, CALLBACK_SWEEPS[1])
+        if opts.receipts == "poll":
+            return PollSchedule(track_seconds=opts.track_seconds, first=first, cap=cap)
+        return SweepSchedule(
+            since=began - timedelta(seconds=opts.reconcile_margin),
+            track_seconds=opts.track_seconds,
+            first=first,
+            cap=cap,
+            # A stray is fetched once two sweeps missed it and it is two short intervals old
+            # (then less and less often); a backlog costs one probe per sender at a time.
+            stray_after=2 * first,
+            page_size=opts.sweep_page_size,
+        )
+
     @property
     def _run_admission(self) -> Admission:
         """The run's admission (made by `run`; asked for only while it runs)."""
@@ -352,6 +379,11 @@ class Engine:
             # Reconciliation looks back to here: an earlier attempt that Twilio lists late must
             # still be found, whichever attempt's answer was lost.
             began=began,
+            status_callback=(
+                callback_url(self.options.status_callback, self.campaign_id, began)
+                if self.options.status_callback
+                else None
+            ),
             window=self._window,
             twilio_schedules=self._twilio_schedules,
             admission=self._run_admission,
@@ -406,7 +438,7 @@ class Engine:
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
                 # A message Twilio said it no longer has (`tracking.is_gone`) is asked about once
                 # more per run at most: the lean read does not carry its mark.
-                self._polls.add(r.row, r.sid, r.to, now)
+                self._polls.add(r.row, r.sid, r.to, now, self._from)
         if self._window is not None:
             # Each number's zones once, in one bulk pass, before the first check.
             self._window.learn(item.to for item in (*self._queue, *self._later))
@@ -502,6 +534,7 @@ class Engine:
             for poll in polls:
                 admission.active += 1
                 self._polls_started += 1
+                self.stats["tracking_requests"] += 1
                 spawn(poll_one(poll))
             self._maybe_progress(now)
 
@@ -523,9 +556,10 @@ class Engine:
             if since < opts.commit_interval and self._request is None:
                 await asyncio.sleep(opts.commit_interval - since)
 
-    def _due_polls(self, now: float, free: int) -> list[tuple[int, str, str]]:
-        """The status polls to start now: at most `poll_share` of the requests while sending
-        (all the free slots while the canary waits, or once sending is over)."""
+    def _due_polls(self, now: float, free: int) -> list[TrackRequest]:
+        """The tracking requests (sweep pages, single fetches) to start now: at most
+        `poll_share` of the requests while sending (all the free slots while the canary waits,
+        or once sending is over), so tracking never delays sending."""
         canary = self._canary
         if free <= 0 or (self.options.track_seconds <= 0 and not canary.rows):
             return []
@@ -538,7 +572,7 @@ class Engine:
             budget = min(free, max(0, allowed))
         if budget <= 0:
             return []
-        return self._polls.due(now, budget)
+        return list[TrackRequest](self._polls.due(now, budget))
 
     async def _sleep(self, timeout: float) -> None:
         if self._wake_event.is_set():

@@ -1,8 +1,10 @@
-"""Delivery tracking by polling: when to ask Twilio again about each live message.
+"""Delivery tracking by polling, one message at a time: when to ask Twilio again about each.
 
-A terminal has no public URL for status callbacks, so the engine fetches each non-final
-message with backoff (1 s, 2 s, 4 s ... up to `cap`), until it is final or the engine's time
-limit passes. This class is only the schedule; the engine decides how many polls it can afford.
+The engine's tracking before sweeps (`campaigns.send.sweeps`, the default since): each
+non-final message fetched with backoff (1 s, 2 s, 4 s ... up to `cap`), until it is final or
+the engine's time limit passes. At least one request per message; kept for
+`EngineOptions(receipts="poll")`, which `benchmarks/bench_track.py` compares sweeps with.
+This class is only the schedule; the engine decides how many polls it can afford.
 
 A message Twilio answers 404 for (code 20404: it no longer has it: deleted, another account,
 or a sandbox that was restarted and forgot it) is *gone*: asking again would get the same
@@ -16,6 +18,8 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from campaigns.send.sweeps import Fetch
 
 if TYPE_CHECKING:
     from campaigns.twilio.protocols import Gateway
@@ -74,8 +78,9 @@ class PollSchedule:
     def __len__(self) -> int:
         return len(self._tracked)
 
-    def add(self, row: int, sid: str, to: str, now: float) -> None:
-        """Start tracking a message (first poll after `first` seconds)."""
+    def add(self, row: int, sid: str, to: str, now: float, from_: str | None = None) -> None:
+        """Start tracking a message (first poll after `first` seconds; `from_` is not needed
+        to fetch one message)."""
         self._tracked[row] = _Tracked(row, sid, to, 0)
         heapq.heappush(self._heap, (now + self.first, row))
 
@@ -87,16 +92,16 @@ class PollSchedule:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else None
 
-    def due(self, now: float, limit: int) -> list[tuple[int, str, str]]:
+    def due(self, now: float, limit: int) -> list[Fetch]:
         """Up to `limit` polls due by `now`, as (row, sid, to); they count as in flight."""
-        out: list[tuple[int, str, str]] = []
+        out: list[Fetch] = []
         while self._heap and len(out) < limit and self._heap[0][0] <= now:
             _, row = heapq.heappop(self._heap)
             item = self._tracked.get(row)
             if item is None or row in self._out:
                 continue
             self._out.add(row)
-            out.append((row, item.sid, item.to))
+            out.append(Fetch(row, item.sid, item.to))
         return out
 
     def retry(self, row: int, now: float) -> None:
@@ -129,23 +134,60 @@ async def refresh_statuses(
     *,
     concurrency: int = 10,
     timeout: float = 15.0,
+    margin: float = 120.0,
 ) -> int:
-    """Fetch every live (not final) message of the campaign once and record what changed.
+    """Record what Twilio now says of every live (not final) message of the campaign.
 
-    Used by `smscast status` after the engine has stopped tracking. Returns how many rows
-    changed. Twilio errors leave a row as it was (the next refresh tries again), except a 404:
-    the message is gone (`gone_outcome`) and is not asked about again.
+    Used by `smscast status` and History after the engine has stopped tracking: one sweep of
+    the listing (`From` = the campaign's sender, or every sender for a Messaging Service
+    campaign; `DateSent>` = its start less `margin`; pages of 1,000, stopping once every live
+    message is placed), then a single fetch for each one the sweep could not place (not sent
+    yet, deleted, ...). Returns how many rows changed. Twilio errors leave a row as it was
+    (the next refresh tries again), except a 404 on a fetch: the message is gone
+    (`gone_outcome`) and is not asked about again.
     """
     import asyncio
+    from datetime import timedelta
 
+    from campaigns.send.tally import outcome_of
     from campaigns.store.journal import LIVE_STATUSES, Outcome
-    from campaigns.twilio.errors import TwilioFailure, describe
+    from campaigns.twilio.errors import TwilioFailure
 
-    rows = [r for r in journal.recipients(campaign_id, LIVE_STATUSES) if pollable(r)]
-    gate = asyncio.Semaphore(max(1, concurrency))
+    campaign = journal.campaign(campaign_id)
+    rows = {r.sid: r for r in journal.recipients(campaign_id, LIVE_STATUSES) if pollable(r)}
+    if not rows:
+        return 0
+    sender = None if campaign.messaging_service_sid else campaign.sender
+    since = campaign.created_at - timedelta(seconds=margin)
     outcomes: list[Outcome] = []
+    placed: set[str] = set()
+
+    def seen(row: Any, receipt: Any) -> None:
+        placed.add(row.sid)
+        if (
+            receipt.status != row.status
+            or (receipt.price and not row.price)
+            or (receipt.from_ and not getattr(row, "from_number", None))
+        ):
+            outcomes.append(outcome_of(row.row, receipt))
 
     async with gateway.async_session() as session:
+        url: str | None = None
+        try:
+            while len(placed) < len(rows):
+                page = await session.receipts_page(
+                    from_=sender, sent_after=since, page_url=url, timeout=timeout
+                )
+                for receipt in page.receipts:
+                    row = rows.get(receipt.sid)
+                    if row is not None:
+                        seen(row, receipt)
+                url = page.next_page_url
+                if url is None:
+                    break
+        except TwilioFailure:
+            pass  # the listing failed: the single fetches below ask about every row
+        gate = asyncio.Semaphore(max(1, concurrency))
 
         async def one(row: Any) -> None:
             async with gate:
@@ -155,27 +197,8 @@ async def refresh_statuses(
                     if is_gone(exc):
                         outcomes.append(gone_outcome(row.row, row.status))
                     return
-            if (
-                record.status != row.status
-                or (record.price and not row.price)
-                or (record.from_ and not getattr(row, "from_number", None))
-            ):
-                info = describe(record.error_code)
-                outcomes.append(
-                    Outcome(
-                        row.row,
-                        record.status,
-                        sid=record.sid,
-                        error_code=record.error_code,
-                        error_message=(info.meaning if info else record.error_message)
-                        if record.error_code
-                        else None,
-                        price=record.price,
-                        segments=record.num_segments,
-                        from_number=record.from_,
-                    )
-                )
+            seen(row, record)
 
-        await asyncio.gather(*(one(r) for r in rows))
+        await asyncio.gather(*(one(r) for sid, r in rows.items() if sid not in placed))
     journal.apply(campaign_id, outcomes)
     return len(outcomes)

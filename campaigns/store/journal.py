@@ -291,6 +291,9 @@ class Outcome:
     send_at: datetime | None = None
 
 
+_FINAL_SQL = ",".join(f"'{s}'" for s in sorted(statuses.FINAL))
+_LIVE_SQL = ",".join(f"'{s}'" for s in sorted(statuses.LIVE))
+
 _RECIPIENT_COLUMNS = (
     "campaign_id, row, to_number, body, segments, cost, status, sid, attempts, error_code, "
     "error_message, price, not_before, attempted_at, updated_at, fields, from_number, send_at, "
@@ -883,7 +886,10 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                     " error_code = ?, error_message = ?, price = COALESCE(?, price),"
                     " segments = COALESCE(?, segments), not_before = COALESCE(?, not_before),"
                     " from_number = COALESCE(?, from_number), send_at = COALESCE(?, send_at),"
-                    " updated_at = ? WHERE campaign_id = ? AND row = ?",
+                    " updated_at = ? WHERE campaign_id = ? AND row = ?"
+                    # A receipt recorded meanwhile (a status callback, in another process) is
+                    # never undone by a late answer: a final status stays final.
+                    f" AND NOT (status IN ({_FINAL_SQL}) AND ? IN ({_LIVE_SQL}))",
                     [
                         (
                             o.status,
@@ -898,6 +904,7 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                             now,
                             campaign_id,
                             o.row,
+                            o.status,
                         )
                         for o in outcomes
                     ],
@@ -913,6 +920,57 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                         for i in intents
                     ],
                 )
+
+    @translated("read")
+    def sids(self, campaign_id: str) -> dict[str, tuple[int, str]]:
+        """The campaign's message SIDs -> (row, status), for status callbacks to be placed."""
+        rows = self._db.execute(
+            "SELECT sid, row, status FROM recipients WHERE campaign_id = ? AND sid IS NOT NULL",
+            (campaign_id,),
+        ).fetchall()
+        return {sid: (row, status) for sid, row, status in rows}
+
+    @translated("read")
+    def campaign_of_sid(self, sid: str) -> str | None:
+        """The campaign a message SID belongs to (None: no row has it yet). Not indexed: for
+        the rare status callback whose SID its campaign does not know."""
+        found = self._db.execute(
+            "SELECT campaign_id FROM recipients WHERE sid = ? LIMIT 1", (sid,)
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    @translated("read")
+    def status_of(self, campaign_id: str, row: int) -> str | None:
+        """One recipient's status now (None: no such row)."""
+        found = self._db.execute(
+            "SELECT status FROM recipients WHERE campaign_id = ? AND row = ?",
+            (campaign_id, row),
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    @translated("write")
+    def advance(self, campaign_id: str, outcome: Outcome, *, was: str) -> bool:
+        """Apply a receipt's `outcome` only if the row is still `was` (compare and set: the
+        engine or a sweep in another process may have moved it since it was read); returns
+        whether it was applied."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE recipients SET status = ?, error_code = ?, error_message = ?,"
+                " price = COALESCE(?, price), segments = COALESCE(?, segments), updated_at = ?"
+                " WHERE campaign_id = ? AND row = ? AND status = ?",
+                (
+                    outcome.status,
+                    outcome.error_code,
+                    outcome.error_message,
+                    outcome.price,
+                    outcome.segments,
+                    _iso(now_utc()),
+                    campaign_id,
+                    outcome.row,
+                    was,
+                ),
+            )
+        return cursor.rowcount == 1
 
     @translated("write")
     def set_status(

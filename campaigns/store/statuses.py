@@ -39,6 +39,7 @@ __all__ = [
     "FAILED_OR_UNKNOWN",
     "FILTER_GROUPS",
     "FINAL",
+    "LIFECYCLE_RANK",
     "LIVE",
     "MISSED",
     "SENT",
@@ -50,6 +51,7 @@ __all__ = [
     "RecipientStatus",
     "chain_rank",
     "count_of",
+    "moves_forward",
     "to_text",
 ]
 
@@ -196,6 +198,35 @@ ENDED_STATES: frozenset[CampaignState] = frozenset({_C.FINISHED, _C.CANCELED})
 
 
 # -- counting ---------------------------------------------------------------------------------
+
+
+#: How far along its life a message is, for receipts that may arrive twice or out of order
+#: (a status callback after a sweep, a `sent` callback after the `delivered` one): a receipt
+#: is applied only when it moves the row forward (`moves_forward`). Final statuses share the
+#: top rank: Twilio does not move a message from one final status to another (assumed; a
+#: later `read` after `delivered` is the one exception it documents, for WhatsApp/RCS).
+LIFECYCLE_RANK: dict[RecipientStatus, int] = {
+    _R.INFLIGHT: 0,
+    _R.UNKNOWN: 0,
+    _R.ACCEPTED: 1,
+    _R.SCHEDULED: 1,
+    _R.QUEUED: 2,
+    _R.SENDING: 3,
+    _R.SENT: 4,
+    _R.DELIVERED: 5,
+    _R.UNDELIVERED: 5,
+    _R.FAILED: 5,
+    _R.CANCELED: 5,
+    _R.READ: 6,
+}
+
+
+def moves_forward(current: str, new: str) -> bool:
+    """Whether a receipt saying `new` moves a row that is `current` along its life (pending,
+    skipped and anything unknown never take a receipt: they have no message)."""
+    before = LIFECYCLE_RANK.get(current)  # type: ignore[call-overload]
+    after = LIFECYCLE_RANK.get(new)  # type: ignore[call-overload]
+    return before is not None and after is not None and after > before
 
 
 def count_of(counts: Mapping[str, int], statuses: Iterable[str]) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import phonenumbers
 
 from campaigns.twilio.limits import segments_per_second
-from campaigns.twilio.models import MessageRecord, Sender, VerifiedNumbers
+from campaigns.twilio.models import MessageRecord, Receipt, Sender, VerifiedNumbers
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -100,6 +100,33 @@ def record_from_payload(payload: dict[str, Any]) -> MessageRecord:
         price_unit=payload.get("price_unit"),
         messaging_service_sid=payload.get("messaging_service_sid"),
         direction=payload.get("direction"),
+    )
+
+
+def receipt_from_payload(payload: dict[str, Any]) -> Receipt:
+    """A `Receipt` from a Message resource's JSON (a list page's item) or a status callback's
+    form (its `MessageSid`, `MessageStatus`, `ErrorCode`, `From` keys are read too)."""
+    return Receipt(
+        sid=payload.get("sid") or payload.get("MessageSid") or "",
+        status=str(payload.get("status") or payload.get("MessageStatus") or ""),
+        error_code=_int_or_none(payload.get("error_code", payload.get("ErrorCode"))),
+        error_message=payload.get("error_message"),
+        price=_str_or_none(payload.get("price")),
+        num_segments=_int_or_none(payload.get("num_segments")),
+        from_=payload.get("from") or payload.get("From"),
+    )
+
+
+def receipt_from_record(record: MessageRecord) -> Receipt:
+    """The `Receipt` part of a fetched message."""
+    return Receipt(
+        sid=record.sid,
+        status=record.status,
+        error_code=record.error_code,
+        error_message=record.error_message,
+        price=record.price,
+        num_segments=record.num_segments,
+        from_=record.from_,
     )
 
 

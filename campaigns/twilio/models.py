@@ -168,3 +168,27 @@ class LineType:
     type: str | None
     carrier_name: str | None = None
     error_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What Twilio says of one message's delivery, from a list page, a fetch or a status
+    callback: the few fields a receipt changes in the journal (no dates, so a page of 1,000
+    is read without parsing 3,000 of them)."""
+
+    sid: str
+    status: str
+    error_code: int | None = None
+    error_message: str | None = None
+    price: str | None = None
+    num_segments: int | None = None
+    from_: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptPage:
+    """One page of a Messages listing: its receipts and the URL of the next page (None on
+    the last one)."""
+
+    receipts: list[Receipt]
+    next_page_url: str | None

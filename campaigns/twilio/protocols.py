@@ -21,6 +21,7 @@ from campaigns.twilio.models import (
     LineType,
     MessageRecord,
     MessagingService,
+    ReceiptPage,
     Sender,
     VerifiedNumbers,
 )
@@ -54,10 +55,12 @@ class GatewaySession(Protocol):
         from_: str | None = None,
         messaging_service_sid: str | None = None,
         timeout: float = ...,
+        status_callback: str | None = None,
         send_at: datetime | None = None,
     ) -> MessageRecord:
         """Create one message, from a number (`from_`) or a Messaging Service; with
-        `send_at` (a service only), Twilio holds it as `scheduled` until then."""
+        `send_at` (a service only), Twilio holds it as `scheduled` until then; Twilio posts
+        its status changes to `status_callback` when one is given."""
         ...
 
     async def cancel(self, sid: str, timeout: float = ...) -> MessageRecord:
@@ -72,6 +75,19 @@ class GatewaySession(Protocol):
         self, to: str, since: datetime, timeout: float = ...
     ) -> list[MessageRecord]:
         """Messages to `to` created at or after `since` (reconciliation)."""
+        ...
+
+    async def receipts_page(
+        self,
+        *,
+        from_: str | None,
+        sent_after: datetime,
+        page_url: str | None = None,
+        page_size: int = ...,
+        timeout: float = ...,
+    ) -> ReceiptPage:
+        """One page of the messages sent from `from_` (None: any) since `sent_after`
+        (delivery sweeps); `page_url` is the previous page's `next_page_url`."""
         ...
 
 

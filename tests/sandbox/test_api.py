@@ -4,6 +4,7 @@ caller IDs, auth, every create error code and each magic number."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,10 +74,19 @@ def test_list_pages_filters_and_order(sandbox_factory) -> None:
 
 
 def test_list_date_filters(sandbox_factory) -> None:
-    sb = sandbox_factory(trial=False)
+    sb = sandbox_factory(trial=False, speedup=20.0)
     client = sdk_client(sb)
     before = datetime.now(UTC) - timedelta(seconds=1)
     sid = client.messages.create(to=TO, from_=sb.phone_number, body="dated").sid
+    # Not sent yet (date_sent null): no date filter matches it, To and From still do.
+    assert client.messages(sid).fetch().date_sent is None
+    assert client.messages.list(to=TO, date_sent_after=before) == []
+    assert client.messages.list(date_sent=datetime.now(UTC).date()) == []
+    assert [m.sid for m in client.messages.list(from_=sb.phone_number)] == [sid]
+    for _ in range(200):
+        if client.messages(sid).fetch().date_sent is not None:
+            break
+        time.sleep(0.01)
     assert [m.sid for m in client.messages.list(to=TO, date_sent_after=before)] == [sid]
     later = datetime.now(UTC) + timedelta(hours=1)
     assert client.messages.list(to=TO, date_sent_after=later) == []

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import pytest
 from engine_support import (
     LoopSandbox,
     assert_exactly_once,
@@ -73,8 +75,17 @@ async def test_an_outage_pauses_after_the_patience_saying_why(tmp_path: Path) ->
         assert max(r.attempts for r in journal.recipients(cid)) <= 3
 
 
+@pytest.mark.parametrize(
+    "tracking",
+    [
+        {"receipts": "poll"},
+        # Sweeps do not list a forgotten message: two misses make it a stray, fetched once.
+        {"receipts": "sweep", "sweep_first": 0.1, "sweep_cap": 0.5},
+    ],
+    ids=["poll", "sweep"],
+)
 async def test_a_tracked_message_the_server_forgot_is_recorded_not_polled_forever(
-    tmp_path: Path,
+    tmp_path: Path, tracking: dict[str, Any]
 ) -> None:
     slow = {**FAST, "delivery_delay": 600.0}  # stays queued/sent: tracked
     async with LoopSandbox(SandboxConfig(**slow)) as ls:
@@ -88,7 +99,7 @@ async def test_a_tracked_message_the_server_forgot_is_recorded_not_polled_foreve
                 if len(sent) == 5:
                     ls.later(ls.replace())  # restarted: it has forgotten every message
 
-        options = EngineOptions(concurrency=5, track_seconds=20)
+        options = EngineOptions(concurrency=5, track_seconds=20, **tracking)
         engine = Engine(gateway_for(ls.sandbox), journal, cid, options)
         result = await engine.run(emit)
         assert result.state == "finished"

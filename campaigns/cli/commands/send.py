@@ -114,10 +114,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="fetch Twilio's prices again now (they are kept a week)",
     )
+    p.add_argument(
+        "--status-callback",
+        metavar="URL",
+        type=_callback_url,
+        help="ask Twilio to post delivery receipts to URL, received by 'smscast listen' "
+        "(a public address; sweeps go on as a safety net)",
+    )
     add_sheet_argument(p)
     add_engine_arguments(p)
     add_credential_arguments(p)
     p.set_defaults(handler=run)
+
+
+def _callback_url(text: str) -> str:
+    """A usable `--status-callback` URL (else a usage error, exit 2)."""
+    from campaigns.send.callbacks import problem_with_url
+
+    problem = problem_with_url(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if not _flags_usable(args):
         return EXIT_USAGE
+    if args.status_callback:
+        from campaigns.pipeline.listen import check_callback_setup
+
+        check_callback_setup(settings, args.status_callback)
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
     request = schedule_request(args.at, args.at_local, args.tz)
 
@@ -222,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
             track_seconds=args.track,
             request_timeout=args.timeout,
             canary=args.canary,
+            status_callback=args.status_callback,
         ),
     )
     if not args.yes and not _confirmed(planned, sender):

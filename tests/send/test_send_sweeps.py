@@ -1,0 +1,165 @@
+"""Receipts by the page (`campaigns.send.sweeps`): the schedule on its own, then the engine
+and `smscast status` sweeping the sandbox's listing through the real SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from engine_support import campaign, gateway_for, numbers, open_journal
+
+from campaigns.cli.main import main
+from campaigns.sandbox import Sandbox, SandboxConfig
+from campaigns.send.engine import Engine, EngineOptions
+from campaigns.send.sweeps import Fetch, Page, SweepSchedule
+from campaigns.send.tracking import refresh_statuses
+from campaigns.store import journal as J
+from campaigns.twilio.models import Receipt, ReceiptPage
+
+SINCE = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _answer(sids: list[str], status: str = "delivered", more: bool = False) -> ReceiptPage:
+    return ReceiptPage([Receipt(s, status) for s in sids], "next" if more else None)
+
+
+def test_a_message_created_during_a_sweep_is_not_missed_by_it() -> None:
+    sweeps = SweepSchedule(since=SINCE, track_seconds=60, first=1.0, cap=8.0, stray_after=0.0)
+    sweeps.add(1, "SM1", "+1", 0.0, "+1501")
+    sweeps.add(3, "SM3", "+3", 0.0, "+1501")  # sent after SM1 and listed: SM1 should be too
+    assert sweeps.due(0.5, 10) == []
+    (page,) = sweeps.due(1.0, 10)
+    assert isinstance(page, Page) and (page.from_, page.url) == ("+1501", None)
+    sweeps.add(2, "SM2", "+2", 1.1, "+1501")  # sent while the sweep is under way
+    # Neither is listed (SM1 lost, SM2 created after the page): the sweep ends.
+    assert [r.sid for _, _, r in sweeps.page_answered(page, _answer(["SM3"], "sent"), 1.2)] == [
+        "SM3"
+    ]
+    (page,) = sweeps.due(3.2, 10)  # backing off: 2 s after, as nothing changed
+    sweeps.page_answered(page, _answer(["SM3"], "sent"), 3.3)
+    # SM1 missed two sweeps: a stray, fetched once; SM2 only one (the first began before it).
+    page, fetch = sweeps.due(7.3, 10)  # 4 s after
+    assert isinstance(page, Page) and fetch == Fetch(1, "SM1", "+1")
+    sweeps.page_answered(page, _answer(["SM3"], "sent"), 7.4)
+    # Its second miss: nothing after SM2 is listed, so it is probed as the oldest such.
+    assert sweeps.due(7.4, 10) == [Fetch(2, "SM2", "+2")]
+    assert sweeps.fetches == 2 and sweeps.interval == 8.0
+
+
+def test_a_backlog_not_listed_yet_costs_one_probe_per_sweep_not_one_fetch_each() -> None:
+    sweeps = SweepSchedule(since=SINCE, track_seconds=60, first=1.0, cap=1.0, stray_after=0.0)
+    for row in range(100):  # queued at the sender: Twilio lists none of them by DateSent
+        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501")
+    fetched = []
+    for sweep in range(8):
+        now = 1.0 + 2 * sweep
+        for request in sweeps.due(now, 1000):
+            if isinstance(request, Page):
+                sweeps.page_answered(request, _answer([]), now)
+            else:
+                fetched.append(request.sid)
+                sweeps.retry(request.row, now)  # still queued
+    assert fetched == ["SM0", "SM0"]  # the queue's head only, after two misses each time
+
+
+def test_pages_follow_each_other_and_stop_once_everything_is_placed() -> None:
+    sweeps = SweepSchedule(since=SINCE, track_seconds=60, first=1.0, cap=8.0)
+    for row in range(3):
+        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501")
+    (first,) = sweeps.due(1.0, 10)
+    assert isinstance(first, Page)
+    found = sweeps.page_answered(first, _answer(["SMx", "SM2"], more=True), 1.1)
+    assert [(row, r.status) for row, _, r in found] == [(2, "delivered")]
+    (second,) = sweeps.due(1.1, 10)
+    assert isinstance(second, Page) and second.url == "next"
+    sweeps.changed()
+    sweeps.page_answered(second, _answer(["SM0", "SM1"], more=True), 1.2)
+    assert sweeps.due(1.2, 10) == []  # all three placed: the third page is never asked for
+    assert sweeps.pages == 2 and sweeps.next_due() == 2.2  # changed: next one soon again
+
+
+def _fast(**extra: float) -> SandboxConfig:
+    return SandboxConfig(trial=False, speedup=1000.0, accept_delay=0.01, **extra)  # type: ignore[arg-type]
+
+
+async def test_the_engine_tracks_a_campaign_by_pages_not_by_message(tmp_path: Path) -> None:
+    # 300 messages in pages of 50: every sweep pages through the listing; receipts 0.2 s to
+    # 1 s after sent, so the engine's tracking sees them arrive over several sweeps.
+    config = _fast(delivery_delay=200.0, delivery_delay_max=1000.0, undelivered_share=0.2)
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(300, 8000), sender="55501")
+        options = EngineOptions(
+            concurrency=20,
+            track_seconds=30,
+            sweep_first=0.05,
+            sweep_cap=0.2,
+            sweep_page_size=50,
+        )
+        engine = Engine(gateway_for(sandbox), journal, cid, options)
+        result = await engine.run(lambda e: None)
+        assert result.state == "finished"
+        twilio = {m["sid"]: m["status"] for m in sandbox.messages()}
+        rows = journal.recipients(cid)
+        assert {r.sid: r.status for r in rows} == twilio  # every receipt, matched by SID
+        assert set(twilio.values()) == {"delivered", "undelivered"}
+        stats = engine.stats
+        assert stats["sweep_pages"] > 6  # more than one sweep of more than one page
+        assert stats["tracking_requests"] < 300  # polling would ask at least once each
+
+
+async def test_a_receipt_after_the_time_limit_is_picked_up_by_status(
+    tmp_path: Path, capsys: object
+) -> None:
+    config = _fast(delivery_delay=1500.0)  # 1.5 s after sent: after the engine stopped
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(40, 8400), sender="55501")
+        options = EngineOptions(concurrency=10, track_seconds=0.3, sweep_first=0.05)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        assert journal.counts(cid) == {"sent": 40}
+        # Nothing is final yet: a sweep changes nothing and every row stays watched.
+        assert await refresh_statuses(gateway_for(sandbox), journal, cid) == 0
+        deadline = time.monotonic() + 10
+        while any(m["status"] != "delivered" for m in sandbox.messages()):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        db = str(journal.path)
+        journal.close()
+        code = await asyncio.to_thread(
+            main,
+            [
+                "status",
+                cid,
+                "--db",
+                db,
+                "--base-url",
+                sandbox.base_url,
+                "--account-sid",
+                sandbox.account_sid,
+                "--auth-token",
+                sandbox.auth_token,
+            ],
+        )
+        assert code == 0
+        with J.Journal.open(Path(db)) as again:
+            assert again.counts(cid) == {"delivered": 40}
+
+
+async def test_a_messaging_service_campaign_is_swept_number_by_number(tmp_path: Path) -> None:
+    with Sandbox(_fast(delivery_delay=300.0)) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(60, 8600), service=sandbox.messaging_service_sid)
+        options = EngineOptions(concurrency=10, track_seconds=30, sweep_first=0.05, sweep_cap=0.2)
+        engine = Engine(gateway_for(sandbox), journal, cid, options)
+        assert (await engine.run(lambda e: None)).state == "finished"
+        assert all(m["from"] for m in sandbox.messages())  # the service picked each sender
+        assert journal.counts(cid) == {"delivered": 60}
+        sweeps = engine._polls
+        assert isinstance(sweeps, SweepSchedule) and sweeps.fetches == 0
+        # Placed by sweeps alone (no single fetch), one leg (From) per number the service
+        # picked; a sweep stops early once every message is placed.
+        assert engine.stats["sweep_pages"] >= 1
