@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the workers import the core when they run: the app opens fi
     from campaigns.config.settings import Settings
     from campaigns.conversation.collector import Collected
     from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.pipeline.line_types import LookupPlan
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
     from tui.replies_core import ThreadView
@@ -427,17 +428,81 @@ class SmscastApp(App[int]):
         self.draft.audience = None
         self.draft.audience_builder = None
         self.draft.plan = None
+        self.draft.line_types = None  # another file's numbers: looked up again if asked
+        self.draft.filters.line_types = False
         self._parse_template()
         self.refresh_screen()
         self.rebuild_audience()
 
     # ----------------------------------------------------------------- audience
     def set_filters(self, **changes: bool) -> None:
-        """Change audience filters (verified_only, suppression, quiet_hours) and recount."""
+        """Change audience filters (verified_only, suppression, quiet_hours, line_types) and
+        recount. Turning line types on the first time asks Twilio Lookup, after a yes."""
         for key, value in changes.items():
             setattr(self.draft.filters, key, value)
         if "verified_only" in changes:
             self.draft.filters.verified_only_chosen = True
+        if changes.get("line_types") and self.draft.line_types is None:
+            self._price_lookup()
+            return
+        self.rebuild_audience()
+
+    # -------------------------------------------------------------- line types
+    def _price_lookup(self) -> None:
+        """What a lookup of the audience costs, in a worker; the question follows."""
+        audience = self.draft.audience
+        if audience is None:
+            self.draft.filters.line_types = False
+            self.post_message(msg.Notice("Count the audience first, then look up line types."))
+            return
+        self._lookup_plan_worker(audience)
+
+    @work(thread=True, exclusive=True, group="lookup", exit_on_error=False)
+    def _lookup_plan_worker(self, audience: Audience) -> None:
+        try:
+            from tui.core import lookup_plan_for
+
+            plan = lookup_plan_for(audience, self.db_path)
+        except Exception as error:
+            self.call_from_thread(self._lookup_declined)
+            self.report_failure("Lookup", error)
+            return
+        self.post_message(msg.LookupPriced(plan))
+
+    def on_lookup_priced(self, message: msg.LookupPriced) -> None:
+        """Ask before anything is billed (nothing to ask when every number is known)."""
+        plan = message.plan
+        if not plan.to_ask:
+            self._lookup_worker(plan)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._lookup_worker(plan)
+            else:
+                self._lookup_declined()
+
+        self.push_screen(ConfirmDialog(plan.question(), yes="Look up", no="Cancel"), answer)
+
+    def _lookup_declined(self) -> None:
+        self.draft.filters.line_types = False
+        self.refresh_screen()
+
+    @work(thread=True, exclusive=True, group="lookup", exit_on_error=False)
+    def _lookup_worker(self, plan: LookupPlan) -> None:
+        try:
+            from tui.core import run_lookup_for
+
+            found = run_lookup_for(self.settings, self.db_path, plan)
+        except Exception as error:
+            self.call_from_thread(self._lookup_declined)
+            self.report_failure("Lookup", error)
+            return
+        self.post_message(msg.LineTypesFound(found))
+
+    def on_line_types_found(self, message: msg.LineTypesFound) -> None:
+        """Keep the line types and recount (the untextable ones leave the audience)."""
+        self.draft.line_types = message.line_types
         self.rebuild_audience()
 
     def rebuild_audience(self) -> None:
@@ -531,19 +596,32 @@ class SmscastApp(App[int]):
         self._plan_timer = None
         draft = self.draft
         if draft.audience is not None and draft.template is not None:
-            self._plan_worker(draft.plan_generation, draft.audience, draft.template)
+            self._plan_worker(
+                draft.plan_generation, draft.audience, draft.template, draft.snapshot()
+            )
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
-    def _plan_worker(self, generation: int, audience: Audience, template: Template) -> None:
+    def _plan_worker(
+        self, generation: int, audience: Audience, template: Template, draft: Draft
+    ) -> None:
         from campaigns.compose.plan import PlanCancelled
 
         try:
             if self.before_work is not None:
                 self.before_work("plan")
-            from tui.core import build_plan_for
+            from tui.core import build_plan_for, draft_sender, pricing_for
 
+            pricing = pricing_for(
+                audience, self.settings, self.db_path, draft_sender(draft), draft.pricing
+            )
+            if self._stale("plan", generation):
+                return
             plan = build_plan_for(
-                audience, template, self.settings, lambda: self._stale("plan", generation)
+                audience,
+                template,
+                self.settings,
+                pricing,
+                lambda: self._stale("plan", generation),
             )
         except PlanCancelled:
             return
@@ -551,13 +629,14 @@ class SmscastApp(App[int]):
             self.report_failure("Plan", error)
             return
         if not self._stale("plan", generation):
-            self.post_message(msg.PlanBuilt(plan, generation))
+            self.post_message(msg.PlanBuilt(plan, generation, pricing))
 
     def on_plan_built(self, message: msg.PlanBuilt) -> None:
-        """Keep the newest plan."""
+        """Keep the newest plan (and the prices it was costed with)."""
         if message.generation != self.draft.plan_generation:
             return
         self.draft.plan = message.plan
+        self.draft.pricing = message.pricing
         self.refresh_screen()
         if self.current_mode == "review":  # (elsewhere: when Review is opened)
             self.check_repeat()

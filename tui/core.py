@@ -19,12 +19,13 @@ if TYPE_CHECKING:  # each function imports what it runs: the app opens before th
     from campaigns.audience.filters import Audience, AudienceBuilder
     from campaigns.audience.suppression import Suppression
     from campaigns.compose.plan import Plan
-    from campaigns.compose.pricing import PriceTable
+    from campaigns.compose.pricing import PriceTable, Pricing
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
     from campaigns.contacts.book import ContactBook
     from campaigns.contacts.rows import Contact
     from campaigns.pipeline.campaign import AudienceFilters, PlannedCampaign
+    from campaigns.pipeline.line_types import LineTypes, LookupPlan
     from campaigns.pipeline.sender import SenderChoice
     from campaigns.send.engine import EngineOptions
     from campaigns.store.journal import Campaign, Journal, Recipient
@@ -47,6 +48,13 @@ class CampaignRow:
     def total(self) -> int:
         """Recipients the campaign texts (the excluded, `skipped`, rows left out)."""
         return to_text(self.counts)
+
+
+def _now() -> datetime:
+    """The journal's clock (the one the snapshot tests fix), read when called."""
+    from campaigns.store import journal
+
+    return journal.now_utc()
 
 
 def _journal(db_path: Path | None) -> Journal:
@@ -123,7 +131,7 @@ def build_audience_for(
     suppressed = suppression_entries(db_path, region) if filters.suppression else {}
     known = draft.verified is not None  # no account yet: nothing to filter against
     verified = draft.verified_numbers() if filters.verified_only and known else None
-    return pipeline.build_audience_for(
+    builder, audience = pipeline.build_audience_for(
         draft.book,
         audience_filters(draft),
         suppressed=suppressed,
@@ -132,19 +140,28 @@ def build_audience_for(
         builder=builder,
         registration=draft.registration(),
     )
+    if filters.line_types and draft.line_types is not None:
+        from campaigns.audience.line_types import exclude_line_types
+
+        found = draft.line_types
+        audience = exclude_line_types(audience, found.by_number, found.fetched_at)
+    return builder, audience
 
 
 def build_plan_for(
     audience: Audience,
     template: Template,
     settings: Settings | None,
+    pricing: Pricing | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Plan:
-    """Every included recipient's message, its segments and estimated cost. Raises
+    """Every included recipient's message, its segments and estimated cost (with `pricing`'s
+    table when given, else the settings' built-in table and overrides). Raises
     `campaigns.compose.plan.PlanCancelled` once `should_stop()` is true."""
     from campaigns.pipeline.campaign import build_plan_for as build
 
-    plan, _ = build(audience, template, _prices(settings), should_stop=should_stop)
+    prices = pricing.table if pricing is not None else None
+    plan, _ = build(audience, template, prices or _prices(settings), should_stop=should_stop)
     return plan
 
 
@@ -164,6 +181,71 @@ def _prices(settings: Settings | None) -> PriceTable:
     return _DEFAULT_PRICES[0]
 
 
+def pricing_for(
+    audience: Audience,
+    settings: Settings | None,
+    db_path: Path | None,
+    sender: SenderChoice | None,
+    known: Pricing | None = None,
+) -> Pricing:
+    """The prices of the audience's destination countries (`campaigns.pipeline.prices`):
+    `known` again when it covers them all, else Twilio's (kept a week) when there is an
+    account, else the built-in table. Runs in a worker: it may ask Twilio."""
+    from campaigns.compose.pricing import builtin_pricing
+    from campaigns.contacts.columns import phones_of
+    from campaigns.pipeline.prices import NO_ACCOUNT, destination_regions, resolve_pricing
+
+    regions = destination_regions(phones_of(audience.included))
+    if known is not None and regions <= set(known.sources):
+        return known
+    if settings is None:
+        return builtin_pricing({}, regions, NO_ACCOUNT)
+    gateway = None
+    if settings.credentials is not None:
+        from campaigns.twilio.gateway import TwilioGateway
+
+        gateway = TwilioGateway(settings)
+    try:
+        return resolve_pricing(
+            settings,
+            gateway,
+            database_path(db_path),
+            regions,
+            sender=sender,
+            now=_now(),
+        )
+    finally:
+        if gateway is not None:
+            gateway.close()
+
+
+def lookup_plan_for(audience: Audience, db_path: Path | None) -> LookupPlan:
+    """What looking up the audience's line types would ask and cost."""
+    from campaigns.contacts.columns import phones_of
+    from campaigns.pipeline.line_types import plan_lookup
+
+    numbers = phones_of(audience.included)
+    return plan_lookup(database_path(db_path), numbers, now=_now())
+
+
+def run_lookup_for(settings: Settings | None, db_path: Path | None, plan: LookupPlan) -> LineTypes:
+    """Look the plan's numbers up at Twilio (billed; the person said yes) and keep them."""
+    from campaigns.errors import ConfigError
+    from campaigns.pipeline.line_types import LineTypes, run_lookup
+
+    if not plan.to_ask:
+        return LineTypes(dict(plan.known), dict(plan.fetched_at))
+    if settings is None or settings.credentials is None:
+        raise ConfigError(
+            "Looking up line types asks Twilio, and no Twilio credentials are configured.",
+            "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (see Account, 1).",
+        )
+    from campaigns.twilio.gateway import TwilioGateway
+
+    with TwilioGateway(settings) as gateway:
+        return run_lookup(gateway, database_path(db_path), plan, now=_now())
+
+
 def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
     """The draft as the pipeline's `PlannedCampaign` (built as the person edited it)."""
     from campaigns.errors import InputError
@@ -181,6 +263,7 @@ def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
         plan=draft.plan,
         region=region,
         account_type=getattr(draft.account, "type", None),
+        pricing=draft.pricing,
     )
     return scheduled_plan(planned, draft)
 

@@ -14,10 +14,12 @@ from textual.message import Message
 if TYPE_CHECKING:  # the core's types, for the type checker only: workers import the core
     from campaigns.audience.filters import Audience, AudienceBuilder
     from campaigns.compose.plan import Plan
+    from campaigns.compose.pricing import Pricing
     from campaigns.contacts.book import ContactBook
     from campaigns.conversation.actions import ReplyAction
     from campaigns.conversation.collector import Collected
     from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.pipeline.line_types import LineTypes, LookupPlan
     from campaigns.pipeline.replies import SentReply
     from campaigns.send.engine import EngineOptions
     from campaigns.store.replies import ReplyTally
@@ -85,6 +87,21 @@ class PlanBuilt(Message):
 
     plan: Plan
     generation: int
+    pricing: Pricing | None = None  # what the plan was costed with
+
+
+@dataclass
+class LookupPriced(Message):
+    """What a line-type lookup of the audience would ask and cost (asked before it runs)."""
+
+    plan: LookupPlan
+
+
+@dataclass
+class LineTypesFound(Message):
+    """The audience's line types from Twilio Lookup (or known from the last 90 days)."""
+
+    line_types: LineTypes
 
 
 @dataclass

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from campaigns.audience.filters import Audience, AudienceBuilder
     from campaigns.audience.registration import Preflight
     from campaigns.compose.plan import Plan
+    from campaigns.compose.pricing import Pricing
     from campaigns.compose.template import Template
     from campaigns.contacts.book import ContactBook
+    from campaigns.pipeline.line_types import LineTypes
     from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow
 
@@ -47,6 +49,8 @@ class Filters:
     suppression: bool = True
     quiet_hours: bool = True
     quiet_window: str = "08:00-21:00"
+    #: Leave out what Twilio Lookup calls landline, toll-free, pager... (opt-in: billed).
+    line_types: bool = False
 
 
 @dataclass
@@ -76,6 +80,10 @@ class Draft:
     #: change of either drops it at once, so the plan on screen is the one that is sent).
     plan: Plan | None = None
     plan_generation: int = 0
+    #: The prices the plan was costed with (Twilio's, kept a week, or the built-in table).
+    pricing: Pricing | None = None
+    #: Line types from Twilio Lookup, once the person asked for them.
+    line_types: LineTypes | None = None
     preview_index: int = 0
     campaign_id: str | None = None
     sending: bool = False

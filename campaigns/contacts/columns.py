@@ -190,3 +190,11 @@ class ContactColumns(Sequence[Contact]):
             fields=dict(zip(self._columns, values, strict=True)),
             timezones=self.zone_table[int(self.zone_codes[index])],
         )
+
+
+def phones_of(contacts: Sequence[Contact]) -> Sequence[str]:
+    """The contacts' E.164 numbers in order, without building a `Contact` per row when they
+    are columns (a million-row audience's numbers, for its prices and line types)."""
+    if isinstance(contacts, ContactColumns):
+        return contacts.phones.tolist()  # type: ignore[no-any-return]
+    return [contact.phone for contact in contacts]

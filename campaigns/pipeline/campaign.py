@@ -31,12 +31,13 @@ if TYPE_CHECKING:
     from campaigns.audience.filters import Audience, AudienceBuilder
     from campaigns.audience.registration import Preflight
     from campaigns.compose.plan import Plan
-    from campaigns.compose.pricing import PriceTable
+    from campaigns.compose.pricing import PriceTable, Pricing
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
     from campaigns.contacts.book import ContactBook
     from campaigns.contacts.rows import Contact
     from campaigns.pipeline.followups import Lineage
+    from campaigns.pipeline.line_types import LineTypes
     from campaigns.pipeline.repeats import Repeat
     from campaigns.send.engine import EngineOptions
     from campaigns.send.schedule import Schedule
@@ -89,6 +90,8 @@ class PlannedCampaign:
     account_type: str | None = None
     limited_out: tuple[Contact, ...] = ()
     repeat: Repeat | None = None
+    #: Where the plan's prices came from (None: the settings' table, unlabelled).
+    pricing: Pricing | None = None
     #: A retry or follow-up: the campaign it is made from (`campaigns.pipeline.followups`).
     lineage: Lineage | None = None
     #: A scheduled campaign (`pipeline.scheduling.schedule_plan`): the mode and why, and each
@@ -222,13 +225,22 @@ def plan_campaign(
     db_path: Path,
     account: AccountCheck,
     now: datetime,
+    line_types: LineTypes | None = None,
+    refresh_prices: bool = False,
     lineage: Lineage | None = None,
 ) -> PlannedCampaign:
     """Plan a campaign of `book` and `template` in one go (the command line; the app builds
-    the same parts as the person edits them): the audience under `filters`, the plan, and the
-    repeat check against the journal at `db_path`. `lineage`: a retry or follow-up, whose
-    book holds its parent's chosen recipients (`campaigns.pipeline.followups`)."""
+    the same parts as the person edits them): the audience under `filters` (less the numbers
+    `line_types` says cannot receive SMS, when a lookup was made), the plan costed with
+    Twilio's prices when there is an account (`campaigns.pipeline.prices`; `refresh_prices`
+    fetches them again), and the repeat check against the journal at `db_path`. `lineage`: a
+    retry or follow-up, whose book holds its parent's chosen recipients
+    (`campaigns.pipeline.followups`)."""
+    from campaigns.audience.line_types import exclude_line_types
     from campaigns.audience.suppression import SuppressionList
+    from campaigns.contacts.columns import phones_of
+    from campaigns.pipeline.prices import destination_regions, resolve_pricing
+    from campaigns.pipeline.sender import configured_sender
     from campaigns.store.journal import Journal
 
     with SuppressionList(db_path, region=settings.region) as suppression:
@@ -240,7 +252,18 @@ def plan_campaign(
             now=now,
             registration=account.registration,
         )
-    plan, limited_out = build_plan_for(audience, template, settings.prices, filters.limit)
+    if line_types is not None:
+        audience = exclude_line_types(audience, line_types.by_number, line_types.fetched_at)
+    pricing = resolve_pricing(
+        settings,
+        account.gateway,
+        db_path,
+        destination_regions(phones_of(audience.included)),
+        sender=configured_sender(settings),
+        refresh=refresh_prices,
+        now=now,
+    )
+    plan, limited_out = build_plan_for(audience, template, pricing.table, filters.limit)
     planned = PlannedCampaign(
         book=book,
         template_text=template.source,
@@ -250,6 +273,7 @@ def plan_campaign(
         region=settings.region,
         account_type=account.account_type,
         limited_out=limited_out,
+        pricing=pricing,
         lineage=lineage,
     )
     with Journal.open(db_path) as journal:

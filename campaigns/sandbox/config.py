@@ -189,6 +189,12 @@ class SandboxConfig:
     reply_delay: float = 4.0
     #: Seconds of traffic (at the sender's throughput) a queue holds before 21611.
     max_queue_seconds: float = 36000.0
+    #: Lookup v2 line types by E.164 number ("landline", "tollFree", ...), over the sandbox's
+    #: own deterministic choice (`campaigns.sandbox.lookups_v2.line_type`).
+    line_types: dict[str, str] = field(default_factory=dict)
+    #: Whether the account may look up Canadian line types (Twilio needs an approval; without
+    #: it Line Type Intelligence answers error 60601 for +1 numbers in Canada).
+    canada_lookup: bool = False
 
     def all_services(self) -> tuple[ServiceSpec, ...]:
         """The configured services, or the one default service of every SMS-capable sender."""

@@ -24,7 +24,9 @@ from campaigns.sandbox.api_v2010 import BASE, Api2010
 from campaigns.sandbox.config import SandboxConfig
 from campaigns.sandbox.http import Resource, not_allowed, not_found
 from campaigns.sandbox.inbound import Inbound
+from campaigns.sandbox.lookups_v2 import LookupsV2
 from campaigns.sandbox.messaging_v1 import MessagingV1
+from campaigns.sandbox.pricing_v1 import PricingV1
 from campaigns.sandbox.store import Message
 
 #: Control endpoints for tests and the demo live here, outside Twilio's namespace: they take
@@ -32,7 +34,7 @@ from campaigns.sandbox.store import Message
 CONTROL = "/_sandbox/"
 
 
-class _App(Api2010, Inbound, MessagingV1):
+class _App(Api2010, Inbound, MessagingV1, PricingV1, LookupsV2):
     """Request handling for one sandbox: every API's endpoints over one shared state."""
 
     def resources(self) -> list[Resource]:
@@ -41,6 +43,8 @@ class _App(Api2010, Inbound, MessagingV1):
             *self.api_v2010_resources(),
             *self.inbound_resources(),
             *self.messaging_v1_resources(),
+            *self.pricing_v1_resources(),
+            *self.lookups_v2_resources(),
         ]
 
     def build(self) -> web.Application:
@@ -110,6 +114,16 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @property
+    def price_fetches(self) -> int:
+        """Pricing API answers served so far (a cached price must not ask again)."""
+        return self._app.price_fetches
+
+    @property
+    def lookups_billed(self) -> int:
+        """Line type lookups answered so far (each is billed at Twilio)."""
+        return self._app.lookups_billed
 
     @property
     def callback_log(self) -> list[tuple[str, str, int]]:

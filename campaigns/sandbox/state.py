@@ -58,6 +58,9 @@ class SandboxState:
             rng_draw=random.Random(config.seed + 1).random,
         )
         self.pools = Pools(config, self.queues)
+        #: Billed calls served so far (tests count them: a cached answer must not ask again).
+        self.price_fetches = 0
+        self.lookups_billed = 0
         #: (our number or the service SID, the person) pairs that replied an opt-out keyword
         #: (`campaigns.sandbox.inbound`): a create between them gets 21610.
         self.blocked: set[tuple[str, str]] = set()

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.errors import ConfigError, InputError, JournalFullError, JournalReadOnlyError
+from campaigns.store import caches as _caches
 from campaigns.store import replies as _replies
 from campaigns.store import statuses
 from campaigns.store.run_lock import held, held_elsewhere
@@ -131,7 +132,14 @@ ALTER TABLE campaigns ADD COLUMN schedule TEXT;
 ALTER TABLE recipients ADD COLUMN send_at TEXT;
 ALTER TABLE recipients ADD COLUMN cancel_requested_at TEXT;
 """
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _replies.MIGRATION, _SENDERS_3, _LINEAGE, _SCHEDULE_5)
+MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA_1,
+    _replies.MIGRATION,
+    _SENDERS_3,
+    _LINEAGE,
+    _SCHEDULE_5,
+    _caches.MIGRATION,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -364,7 +372,7 @@ def _secure(path: Path) -> None:
                 target.chmod(0o600)
 
 
-class Journal(_replies.JournalReplies):
+class Journal(_replies.JournalReplies, _caches.JournalCaches):
     """The SQLite campaign store. Not thread-safe: use it from one thread at a time.
 
     The reply tables' queries are its mixin's (`campaigns.store.replies.JournalReplies`)."""

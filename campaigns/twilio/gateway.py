@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from twilio.base.page import Page
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.rest.lookups.v2.query import QueryList
 
 from campaigns.secrets import remember_secret, scrub
 from campaigns.twilio import registration as reg
@@ -50,7 +51,10 @@ from campaigns.twilio.limits import SENDER_RATES, backoff
 from campaigns.twilio.models import (
     AccountInfo,
     AccountSenders,
+    CarrierPrice,
+    CountryPrices,
     InboundListing,
+    LineType,
     MessageRecord,
     MessagingService,
     Sender,
@@ -61,6 +65,42 @@ from campaigns.twilio.session import AsyncGatewaySession
 from campaigns.twilio.translate import Translator, api_host
 
 T = TypeVar("T")
+
+#: Numbers per Lookup batch request. Twilio's spec names no limit; 100 is an assumption on
+#: the safe side (the sandbox refuses more).
+LOOKUP_BATCH = 100
+
+
+def _carrier_prices(entries: Sequence[Any]) -> list[CarrierPrice]:
+    """The Pricing API's `outbound_sms_prices` as values; entries without a usable price are
+    left out (prices come as decimal strings)."""
+    prices = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        carrier = str(entry.get("carrier") or "")
+        for price in entry.get("prices") or []:
+            try:
+                value = float(price.get("current_price") or price.get("base_price"))
+            except (TypeError, ValueError, AttributeError):
+                continue
+            prices.append(CarrierPrice(carrier, str(price.get("number_type") or ""), value))
+    return prices
+
+
+def _line_type(number: str, item: dict[str, Any] | None) -> LineType:
+    """One batch answer as a value; a number Twilio did not answer for has no type."""
+    if item is None:
+        return LineType(number, valid=True, type=None)
+    intelligence = item.get("line_type_intelligence") or {}
+    error_code = intelligence.get("error_code") or item.get("twilio_error_code")
+    return LineType(
+        phone=number,
+        valid=bool(item.get("valid", True)),
+        type=intelligence.get("type") or None,
+        carrier_name=intelligence.get("carrier_name") or None,
+        error_code=int(error_code) if error_code else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -181,6 +221,8 @@ class TwilioGateway:
             client.region = None
             client.api.base_url = self.base_url
             client.messaging.base_url = self.base_url
+            client.pricing.base_url = self.base_url
+            client.lookups.base_url = self.base_url
         return client
 
     @property
@@ -420,6 +462,64 @@ class TwilioGateway:
             lambda c: c.api.v2010.account.messages.list(to=to, page_size=page_size),
         )
         return records_since(records, since)
+
+    def messaging_prices(self, iso_country: str) -> CountryPrices | None:
+        """The Pricing API's outbound SMS prices of a country (ISO 3166 alpha-2), or None when
+        Twilio has none for it (HTTP 404)."""
+        try:
+            country = self._call(
+                f"reading Twilio's SMS prices for {iso_country}",
+                lambda c: c.pricing.v1.messaging.countries(iso_country).fetch(),
+            )
+        except TwilioFailure as failure:
+            if failure.status == 404:
+                return None
+            raise
+        return CountryPrices(
+            iso_country=str(country.iso_country or iso_country),
+            country=str(country.country or iso_country),
+            price_unit=str(country.price_unit or "USD").upper(),
+            outbound=tuple(_carrier_prices(country.outbound_sms_prices or [])),
+        )
+
+    def line_types(self, numbers: Sequence[str]) -> list[LineType]:
+        """Lookup's Line Type Intelligence for each of `numbers` (E.164), in their order:
+        Lookup v2's batch query, `LOOKUP_BATCH` numbers a request. Each number is billed.
+
+        A transient failure is retried like every read (nothing changes at Twilio), which
+        may bill a batch twice when its first answer was lost: the price of never guessing.
+        """
+        results: list[LineType] = []
+        for start in range(0, len(numbers), LOOKUP_BATCH):
+            chunk = list(numbers[start : start + LOOKUP_BATCH])
+            results.extend(self._line_type_batch(chunk))
+        return results
+
+    def _line_type_batch(self, chunk: list[str]) -> list[LineType]:
+        request = QueryList.LookupRequest(
+            {
+                "phone_numbers": [
+                    {
+                        "phone_number": number,
+                        "fields": ["line_type_intelligence"],
+                        "correlation_id": str(position),
+                    }
+                    for position, number in enumerate(chunk)
+                ]
+            }
+        )
+        answer = self._call(
+            f"looking up the line types of {len(chunk)} numbers",
+            lambda c: c.lookups.v2.query.create(lookup_request=request),
+        )
+        items: list[dict[str, Any]] = list(answer.phone_numbers or [])
+        by_position = {
+            str(item.get("correlation_id")): item for item in items if isinstance(item, dict)
+        }
+        return [
+            _line_type(number, by_position.get(str(position)))
+            for position, number in enumerate(chunk)
+        ]
 
     def inbound(
         self,

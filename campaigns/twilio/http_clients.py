@@ -107,11 +107,14 @@ class SyncHttpClient(TwilioHttpClient):
         allow_redirects: bool = False,
     ) -> Response:
         assert self.session is not None
+        # A JSON body (Lookup's batch query) as the SDK's own client sends one.
+        as_json = bool(headers) and (headers or {}).get("Content-Type") == "application/json"
         answer = self.session.request(
             method.upper(),
             url,
             params=params,
-            data=data,
+            data=None if as_json else data,
+            json=data if as_json else None,
             headers=headers,
             auth=auth,
             timeout=timeout or self.timeout,

@@ -136,6 +136,40 @@ class VerifiedNumbers:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CarrierPrice:
+    """What Twilio charges per outbound segment to one carrier network of a country, sending
+    from one kind of number (`number_type`: "local", "mobile", "toll free", "shortcode")."""
+
+    carrier: str
+    number_type: str
+    price: float
+
+
+@dataclass(frozen=True)
+class CountryPrices:
+    """A country's outbound SMS prices from the Pricing API: one entry per carrier and sender
+    number type; `price_unit` the currency ("USD")."""
+
+    iso_country: str
+    country: str
+    price_unit: str
+    outbound: tuple[CarrierPrice, ...]
+
+
+@dataclass(frozen=True)
+class LineType:
+    """What Lookup's Line Type Intelligence says of a number: `type` ("mobile", "landline",
+    "fixedVoip", "tollFree", ... or None when Twilio could not tell, then `error_code` says
+    why), the carrier's name if any; `valid` False when Twilio calls the number invalid."""
+
+    phone: str
+    valid: bool
+    type: str | None
+    carrier_name: str | None = None
+    error_code: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """What Twilio says of one message's delivery, from a list page, a fetch or a status

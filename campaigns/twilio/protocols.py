@@ -8,7 +8,7 @@ type while this module (like `campaigns.twilio.models`) loads no SDK.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,7 +16,9 @@ from campaigns.twilio.credentials import CredentialSource
 from campaigns.twilio.models import (
     AccountInfo,
     AccountSenders,
+    CountryPrices,
     InboundListing,
+    LineType,
     MessageRecord,
     MessagingService,
     ReceiptPage,
@@ -127,6 +129,14 @@ class Gateway(Protocol):
 
     def messages_to(self, to: str, since: datetime) -> list[MessageRecord]:
         """Messages to `to` created at or after `since`."""
+        ...
+
+    def messaging_prices(self, iso_country: str) -> CountryPrices | None:
+        """A country's outbound SMS prices per carrier (None: Twilio has none for it)."""
+        ...
+
+    def line_types(self, numbers: Sequence[str]) -> list[LineType]:
+        """Lookup's line type of each number, in order (each lookup is billed)."""
         ...
 
     def inbound(

@@ -1,4 +1,5 @@
-"""Step 3, Audience: the filters (verified only, suppression list, quiet hours) with their
+"""Step 3, Audience: the filters (verified only, suppression list, quiet hours, and the
+opt-in line types from Twilio Lookup, which asks with the count and cost first) with their
 counts, and the included and excluded contacts with a reason each. A toggle recounts at once
 (in a worker; the screen shows the new counts when they arrive)."""
 
@@ -60,6 +61,8 @@ class AudienceScreen(StepScreen):
         Binding("v", "toggle('verified_only')", "Verified only", id="audience-verified"),
         Binding("s", "toggle('suppression')", "Suppression", id="audience-suppression"),
         Binding("h", "toggle('quiet_hours')", "Quiet hours", id="audience-quiet"),
+        # named on its switch (billed: asks first), so the footer keeps Next and Quit at 80
+        Binding("l", "toggle('line_types')", "Line types", id="audience-lookup", show=False),
         Binding("i", "tab('included')", "Included", id="audience-included", show=False),
         Binding("x", "tab('excluded')", "Excluded", id="audience-excluded", show=False),
         Binding("n", "app.go('compose')", "Next", id="audience-next"),
@@ -71,6 +74,7 @@ class AudienceScreen(StepScreen):
         ("verified_only", "Verified numbers only (v)"),
         ("suppression", "Suppression list (s)"),
         ("quiet_hours", "Quiet hours (h)"),
+        ("line_types", "Line types by Twilio Lookup (l)"),
     )
 
     def body(self) -> Iterable[Widget]:
@@ -107,26 +111,30 @@ class AudienceScreen(StepScreen):
         verified_out = counts.get("unverified", 0)
         suppressed_out = counts.get("suppressed", 0)
         quiet_out = counts.get("quiet-hours", 0)
+        line_type_out = counts.get("line-type", 0)
         registration_out = counts.get("registration", 0)  # the sender's US registration
-        problems = sum(
-            n
-            for k, n in counts.items()
-            if k
-            not in (
-                "included",
-                "deferred",
-                "unverified",
-                "suppressed",
-                "quiet-hours",
-                "registration",
-            )
+        filtered = (
+            "included",
+            "deferred",
+            "unverified",
+            "suppressed",
+            "quiet-hours",
+            "registration",
+            "line-type",
         )
+        problems = sum(n for k, n in counts.items() if k not in filtered)
         trial = " (on by default: trial account)" if draft.is_trial else ""
         labels = {
             "verified_only": f"Verified numbers only{trial} (v): {verified_out} excluded",
             "suppression": f"Suppression list (s): {suppressed_out} excluded",
             "quiet_hours": f"Quiet hours: send {filters.quiet_window} local time (h): "
             f"{len(deferred)} deferred" + (f", {quiet_out} excluded" if quiet_out else ""),
+            "line_types": "Line types by Twilio Lookup (l): "
+            + (
+                f"{line_type_out} excluded (landline, toll-free, pager...)"
+                if draft.line_types is not None and filters.line_types
+                else "billed per number, asks first"
+            ),
         }
         for key, text in labels.items():
             word = "ON " if getattr(filters, key) else "OFF"

@@ -13,8 +13,15 @@ from textual.widgets import Footer
 from tui.widgets.steps import StepBar
 
 if TYPE_CHECKING:
+    from campaigns.compose.pricing import Pricing
     from tui.app import SmscastApp
     from tui.state import Draft
+
+
+def price_note(pricing: Pricing | None) -> str:
+    """The line under a shown cost saying each country's price and where it comes from
+    (Twilio's prices and their date, or the built-in table); "" while not known yet."""
+    return f"\n{pricing.summary_line()}" if pricing is not None else ""
 
 
 class StepScreen(Screen[None]):

@@ -17,7 +17,7 @@ from textual.widgets.text_area import Selection
 
 from tui.core import first_included
 from tui.screens.audience import contact_name
-from tui.screens.base import StepScreen
+from tui.screens.base import StepScreen, price_note
 from tui.widgets.plain import plain, plain_lines, visible
 from tui.widgets.segment_histogram import SegmentHistogram
 
@@ -193,6 +193,7 @@ class ComposeScreen(StepScreen):
             f"Totals: {summary.messages} messages, {summary.segments} segments, "
             f"estimated cost {summary.cost:.2f} {summary.currency}"
             + (f"; {left_out}" if left_out else "")
+            + price_note(self.draft.pricing)
             + (
                 f"\n{summary.ucs2_messages} messages are UCS-2; replacing look-alike characters "
                 f"(ctrl+f) would make it {summary.smart_segments} segments."

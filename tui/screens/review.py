@@ -110,6 +110,8 @@ class ReviewScreen(StepScreen):
                 f"Messages: {summary.messages}, {summary.segments} segments, estimated cost "
                 f"{summary.cost:.2f} {summary.currency}" + (f"; {left_out}" if left_out else "")
             )
+            if draft.pricing is not None:  # each country's price, and where it comes from
+                lines.append(draft.pricing.summary_line())
             lines.append(f"Template: {draft.template_text}")
             if draft.is_trial and account is not None:
                 lines.append(

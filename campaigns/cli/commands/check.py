@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from campaigns.contacts.book import ContactBook
+    from campaigns.pipeline.line_types import LineTypes
 
 #: Problems and warnings listed in the readable report before "... and N more".
 TEXT_LIMIT = 50
@@ -24,7 +25,7 @@ VALUE_LIMIT = 40
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `check` subcommand."""
-    from campaigns.cli.flags import add_sheet_argument, region
+    from campaigns.cli.flags import add_credential_arguments, add_sheet_argument, region
 
     parser = subparsers.add_parser(
         "check",
@@ -45,22 +46,122 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_sheet_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--lookup",
+        action="store_true",
+        help="ask Twilio Lookup for each number's line type (billed per number; asks first, "
+        "--yes does not; answers kept 90 days): landlines, fixed VoIP, toll-free, premium, "
+        "pager and voicemail numbers would get no message",
+    )
+    parser.add_argument(
+        "--yes", "-y", action="store_true", help="look up without asking (for scripts)"
+    )
+    parser.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
+    add_credential_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the file and print the report; errors propagate as `InputError` (exit 1)."""
+    from campaigns.cli import lookup
+    from campaigns.cli.main import EXIT_USAGE
     from campaigns.contacts.book import load_contacts
     from campaigns.untrusted import json_dumps
 
+    if not lookup.usable(args, "check"):
+        return EXIT_USAGE
     book = load_contacts(
         args.contacts, region=args.region, phone_column=args.phone_column, sheet=args.sheet
     )
+    found = _look_up(args, book) if args.lookup else None
     if args.json:
-        sys.stdout.write(json_dumps(to_json(book)) + "\n")
+        report = to_json(book)
+        if found is not None:
+            report["line_types"] = line_types_json(book, found)
+        sys.stdout.write(json_dumps(report) + "\n")
     else:
-        sys.stdout.write(to_text(book))
+        text = to_text(book)
+        if found is not None:
+            text += line_types_text(book, found)
+        sys.stdout.write(text)
     return 0
+
+
+def _look_up(args: argparse.Namespace, book: ContactBook) -> LineTypes | None:
+    """The line types of the book's valid numbers, after asking (None: declined)."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from campaigns.cli import lookup
+    from campaigns.cli.flags import settings_from_args
+
+    settings = settings_from_args(args)
+    gateway = None
+    if settings.credentials is not None:
+        from campaigns.twilio.gateway import TwilioGateway
+
+        gateway = TwilioGateway(settings)
+    db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
+    return lookup.look_up(
+        lookup.require_gateway(gateway),
+        db_path,
+        (contact.phone for contact in book.contacts),
+        yes=args.yes,
+        now=datetime.now(UTC),
+    )
+
+
+def _line_type_rows(book: ContactBook, found: LineTypes) -> list[tuple[int, str, str, str]]:
+    """(row, phone, type, reason) of every contact Lookup says cannot receive SMS."""
+    from campaigns.audience.line_types import exclusion_reason
+
+    rows = []
+    for contact in book.contacts:
+        line_type = found.by_number.get(contact.phone)
+        if line_type is None:
+            continue
+        reason = exclusion_reason(line_type, found.fetched_at.get(contact.phone))
+        if reason is not None:
+            rows.append((contact.row, contact.phone, line_type.type or "", reason))
+    return rows
+
+
+def _line_type_counts(book: ContactBook, found: LineTypes) -> dict[str, int]:
+    from collections import Counter
+
+    counts = Counter(
+        (found.by_number[c.phone].type or "unknown")
+        for c in book.contacts
+        if c.phone in found.by_number
+    )
+    return dict(sorted(counts.items()))
+
+
+def line_types_json(book: ContactBook, found: LineTypes) -> dict[str, Any]:
+    """The `line_types` key of the JSON report (only with --lookup)."""
+    return {
+        "looked_up": found.looked_up,
+        "counts": _line_type_counts(book, found),
+        "excluded": [
+            {"row": row, "phone": phone, "type": kind, "reason": reason}
+            for row, phone, kind, reason in _line_type_rows(book, found)
+        ],
+    }
+
+
+def line_types_text(book: ContactBook, found: LineTypes) -> str:
+    """The readable line-type part of the report (only with --lookup)."""
+    from campaigns.untrusted import visible
+
+    counts = ", ".join(f"{kind} {n}" for kind, n in _line_type_counts(book, found).items())
+    rows = _line_type_rows(book, found)
+    lines = ["", f"Line types (Twilio Lookup, {found.looked_up} looked up now): {counts}"]
+    if rows:
+        lines.append(f"  {len(rows)} would get no message:")
+        for row, phone, _, reason in rows[:TEXT_LIMIT]:
+            lines.append(f"  row {row}: {phone} {reason}")
+        lines += _more(len(rows))
+    return "\n".join(map(visible, lines)) + "\n"
 
 
 def to_json(book: ContactBook) -> dict[str, Any]:

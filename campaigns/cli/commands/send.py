@@ -103,6 +103,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--phone-column", metavar="NAME", help="the column holding the numbers")
     p.add_argument(
+        "--lookup",
+        action="store_true",
+        help="ask Twilio Lookup for each number's line type first and leave out landlines, "
+        "fixed VoIP, toll-free, premium, pager and voicemail numbers (billed per number; "
+        "asks first, --yes does not; answers kept 90 days)",
+    )
+    p.add_argument(
+        "--refresh-prices",
+        action="store_true",
+        help="fetch Twilio's prices again now (they are kept a week)",
+    )
+    p.add_argument(
         "--status-callback",
         metavar="URL",
         type=_callback_url,
@@ -164,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
     )
     account = pipeline.check_account(settings, sending=args.send, verified_only=args.verified_only)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
+    now = datetime.now(UTC)
     planned = pipeline.plan_campaign(
         book,
         template,
@@ -171,8 +184,30 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         db_path=db_path,
         account=account,
-        now=datetime.now(UTC),
+        now=now,
+        refresh_prices=args.refresh_prices,
     )
+    if args.lookup:
+        from campaigns.cli import lookup
+
+        line_types = lookup.look_up(
+            lookup.require_gateway(account.gateway),
+            db_path,
+            (contact.phone for contact in planned.audience.included),
+            yes=args.yes,
+            now=now,
+        )
+        if line_types is not None:  # planned again, less those who cannot receive SMS
+            planned = pipeline.plan_campaign(
+                book,
+                template,
+                filters,
+                settings=settings,
+                db_path=db_path,
+                account=account,
+                now=now,
+                line_types=line_types,
+            )
     planned_sender = configured_sender(settings)
     planned = schedule_plan(
         planned,
@@ -260,6 +295,10 @@ def _flags_usable(args: argparse.Namespace) -> bool:
         raise InputError("--limit must be at least 1.", "Leave it out to text everyone.")
     if args.canary < 0:
         raise InputError("--canary must be 0 or more.", "For example --canary 5.")
+    from campaigns.cli import lookup
+
+    if not lookup.usable(args, "send"):
+        return False
     if args.canary and (args.at or args.at_local):
         raise InputError(
             "--canary waits for the first messages' outcome, which a scheduled campaign cannot do.",
@@ -341,6 +380,7 @@ def _show_plan(
                     "segments": summary.segments,
                     "cost": round(summary.cost, 4),
                     "currency": summary.currency,
+                    "prices": _prices_json(planned),
                     "histogram": {str(k): v for k, v in sorted(summary.histogram.items())},
                     "deferred": {str(k): v.isoformat() for k, v in audience.deferred.items()},
                     "excluded": [
@@ -369,6 +409,8 @@ def _show_plan(
         f"To text: {summary.messages} message(s), {summary.segments} segment(s), "
         f"about {summary.cost:.2f} {summary.currency}.",
     ]
+    if planned.pricing is not None:
+        lines.append(_prices_line(planned))
     if summary.histogram:
         lines.append(
             "Segments per message: "
@@ -430,3 +472,28 @@ def _show_plan(
     # Every line quotes cells, file names or Twilio's words: each is shown through `visible`
     # (a line break inside a cell too), before `say` writes them.
     render.say("\n".join(map(visible, lines)))
+
+
+def _prices_line(planned: PlannedCampaign) -> str:
+    """ "Prices per segment: US 0.0079–0.0083 USD (prices from Twilio, fetched DATE)." """
+    assert planned.pricing is not None
+    return planned.pricing.summary_line()
+
+
+def _prices_json(planned: PlannedCampaign) -> dict[str, object] | None:
+    pricing = planned.pricing
+    if pricing is None:
+        return None
+    return {
+        "label": pricing.label(),
+        "fetched_at": pricing.fetched_at.isoformat() if pricing.fetched_at else None,
+        "countries": {
+            region: {
+                "low": r.low,
+                "high": r.high,
+                "currency": r.currency,
+                "source": pricing.sources.get(region),
+            }
+            for region, r in sorted(pricing.ranges.items())
+        },
+    }
