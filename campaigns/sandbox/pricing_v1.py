@@ -49,7 +49,8 @@ class CountryTable:
     types: tuple[tuple[str, float], ...] = (("local", 1.0), ("toll free", 1.0), ("shortcode", 1.0))
 
 
-_EUROPE = (("mobile", 1.0), ("local", 1.0), ("shortcode", 1.0))
+#: The number types priced outside North America (no toll-free traffic priced there).
+_INTERNATIONAL_TYPES = (("mobile", 1.0), ("local", 1.0), ("shortcode", 1.0))
 
 COUNTRIES: dict[str, CountryTable] = {
     "US": CountryTable(
@@ -80,7 +81,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("O2 UK", "234", "10", 0.048),
             Carrier("Three UK", "234", "20", 0.048),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "DE": CountryTable(
         "Germany",
@@ -90,7 +91,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Vodafone Germany", "262", "02", 0.02),
             Carrier("Telefonica Germany", "262", "03", 0.04),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "FR": CountryTable(
         "France",
@@ -101,7 +102,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Bouygues Telecom", "208", "20", 0.025),
             Carrier("Free Mobile", "208", "15", 0.025),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "ES": CountryTable(
         "Spain",
@@ -111,7 +112,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Vodafone Spain", "214", "01", 0.02),
             Carrier("Orange Spain", "214", "03", 0.02),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "IE": CountryTable(
         "Ireland",
@@ -120,7 +121,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Vodafone Ireland", "272", "01", 0.0),
             Carrier("Three Ireland", "272", "05", 0.02),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "NL": CountryTable(
         "Netherlands",
@@ -130,7 +131,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Vodafone Libertel", "204", "04", 0.02),
             Carrier("Odido", "204", "16", 0.03),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "AU": CountryTable(
         "Australia",
@@ -140,7 +141,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Optus", "505", "02", 0.03),
             Carrier("Vodafone Australia", "505", "03", 0.03),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "IN": CountryTable(
         "India",
@@ -150,13 +151,13 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Bharti Airtel", "404", "10", 0.01),
             Carrier("Vodafone Idea", "404", "20", 0.02),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "MX": CountryTable(
         "Mexico",
         0.0480,
         (Carrier("Telcel", "334", "020", 0.0), Carrier("AT&T Mexico", "334", "050", 0.04)),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
     "BR": CountryTable(
         "Brazil",
@@ -166,7 +167,7 @@ COUNTRIES: dict[str, CountryTable] = {
             Carrier("Claro Brazil", "724", "05", 0.03),
             Carrier("TIM Brasil", "724", "04", 0.03),
         ),
-        _EUROPE,
+        _INTERNATIONAL_TYPES,
     ),
 }
 

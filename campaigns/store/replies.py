@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from campaigns.store import statuses
 from campaigns.store.storage_errors import translated
@@ -183,38 +183,38 @@ def _when(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _reply(values: Sequence[object]) -> StoredReply:
-    received = _when(values[5])  # type: ignore[arg-type]
+def _reply(values: Sequence[Any]) -> StoredReply:
+    received = _when(values[5])
     assert received is not None
     return StoredReply(
-        sid=values[0],  # type: ignore[arg-type]
-        from_number=values[1],  # type: ignore[arg-type]
-        to_number=values[2],  # type: ignore[arg-type]
-        messaging_service_sid=values[3],  # type: ignore[arg-type]
-        body=values[4],  # type: ignore[arg-type]
+        sid=values[0],
+        from_number=values[1],
+        to_number=values[2],
+        messaging_service_sid=values[3],
+        body=values[4],
         received_at=received,
-        kind=values[6],  # type: ignore[arg-type]
-        campaign_id=values[7],  # type: ignore[arg-type]
-        row=values[8],  # type: ignore[arg-type]
-        action=values[9],  # type: ignore[arg-type]
-        read_at=_when(values[10]),  # type: ignore[arg-type]
+        kind=values[6],
+        campaign_id=values[7],
+        row=values[8],
+        action=values[9],
+        read_at=_when(values[10]),
     )
 
 
-def _outbound(values: Sequence[object]) -> OutboundReply:
-    attempted = _when(values[10])  # type: ignore[arg-type]
+def _outbound(values: Sequence[Any]) -> OutboundReply:
+    attempted = _when(values[10])
     assert attempted is not None
     return OutboundReply(
-        id=values[0],  # type: ignore[arg-type]
-        campaign_id=values[1],  # type: ignore[arg-type]
-        row=values[2],  # type: ignore[arg-type]
-        to_number=values[3],  # type: ignore[arg-type]
-        sender=values[4],  # type: ignore[arg-type]
-        body=values[5],  # type: ignore[arg-type]
-        status=values[6],  # type: ignore[arg-type]
-        sid=values[7],  # type: ignore[arg-type]
-        error_code=values[8],  # type: ignore[arg-type]
-        error_message=values[9],  # type: ignore[arg-type]
+        id=values[0],
+        campaign_id=values[1],
+        row=values[2],
+        to_number=values[3],
+        sender=values[4],
+        body=values[5],
+        status=values[6],
+        sid=values[7],
+        error_code=values[8],
+        error_message=values[9],
         attempted_at=attempted,
     )
 
