@@ -1,12 +1,13 @@
 """What `smscast retry` and `smscast follow-up` share: their flags and their one flow.
 
 Both make a new campaign from an earlier one (`campaigns.pipeline.followups`) and then behave
-exactly like `smscast send`: a DRY RUN unless `--send` (the plan, who was chosen and why the
-others were not), the same audience filters (defaults: the parent's sending window and
-verified-only choice; the suppression list always), the same canary, confirmation, repeat
-protection (by parent: `--new-campaign` to override), progress and exit statuses. The parent's
-template and sender are used unless `--template`, `--from` or `--messaging-service` say
-otherwise.
+exactly like `smscast send`, through the same `campaigns.cli.launch`: a DRY RUN unless `--send`
+(the plan, who was chosen and why the others were not), the same audience filters (defaults:
+the parent's sending window and verified-only choice; the suppression list always), the same
+canary, scheduling (`--at`, `--at-local`), `--lookup`, `--status-callback`, confirmation,
+repeat protection (by parent: `--new-campaign` to override), progress and exit statuses. The
+parent's template and sender are used unless `--template`, `--from` or `--messaging-service`
+say otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from campaigns.pipeline.campaign import PlannedCampaign
     from campaigns.pipeline.followups import DerivedSource
+    from campaigns.pipeline.line_types import LineTypes
     from campaigns.pipeline.repeats import Repeat
     from campaigns.pipeline.sender import SenderChoice
     from campaigns.store.journal import Campaign, Journal
@@ -35,11 +38,11 @@ def add_derived_arguments(p: argparse.ArgumentParser, *, template_help: str) -> 
         add_credential_arguments,
         add_engine_arguments,
         add_new_campaign_argument,
-        count,
         positive_int,
         quiet_hours,
         region,
     )
+    from campaigns.cli.launch import add_launch_arguments
 
     p.add_argument("campaign_id", metavar="ID", help="the earlier campaign (an id or its prefix)")
     p.add_argument("--template", "-t", metavar="TEXT|@FILE", help=template_help)
@@ -71,13 +74,7 @@ def add_derived_arguments(p: argparse.ArgumentParser, *, template_help: str) -> 
         metavar="HH:MM-HH:MM|off",
         help="the recipient's local sending window (default: as the earlier campaign)",
     )
-    p.add_argument(
-        "--canary",
-        type=count,
-        default=0,
-        metavar="N",
-        help="send N first, show their outcome, ask before the rest",
-    )
+    add_launch_arguments(p)
     add_new_campaign_argument(p)
     p.add_argument(
         "--region",
@@ -93,20 +90,19 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
     """Plan (and with --send, send) a retry or follow-up; the exit status as `send`'s."""
     from datetime import UTC, datetime
 
+    from campaigns.cli import launch
     from campaigns.cli import sending as _sending
-    from campaigns.cli.commands import send as send_command
     from campaigns.cli.flags import settings_from_args
-    from campaigns.cli.main import EXIT_OK, EXIT_USAGE
+    from campaigns.cli.main import EXIT_USAGE
     from campaigns.compose.template import Template, read_template_arg
     from campaigns.pipeline import campaign as pipeline
     from campaigns.pipeline.followups import RepliesUnavailable, ended_parent, parent_filters
-    from campaigns.pipeline.sender import listed_senders, resolve_rate
     from campaigns.store.journal import Journal
-    from campaigns.untrusted import visible
 
     settings = settings_from_args(args)
-    if not send_command._flags_usable(args):
+    if not launch.flags_usable(args, args.command):
         return EXIT_USAGE
+    request = launch.launch_request(args, settings)
     render = _sending.Renderer(json_mode=args.json, out=sys.stdout, err=sys.stderr)
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
     with Journal.open(db_path) as journal:
@@ -129,79 +125,42 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
     account = pipeline.check_account(
         settings, sending=args.send, verified_only=filters.verified_only
     )
-    planned = pipeline.plan_campaign(
-        source.book,
-        template,
-        filters,
-        settings=settings,
-        db_path=db_path,
-        account=account,
-        now=datetime.now(UTC),
-        lineage=source.lineage,
-    )
-    hint = functools.partial(_repeat_hint, args=args, parent=parent)
-    notes = [*account.notes, *_warnings(planned.repeat, args, hint)]
-    if args.json:
-        notes.insert(0, source.summary())
-    else:
-        render.say(visible(source.summary()))
-    if not (args.json and args.send):
-        send_command._show_plan(render, planned, notes, args)
-    if not args.send:
-        if not args.json:
-            render.say(
-                f"This was a dry run: nothing was sent. Add --send to send it "
-                f"(smscast {args.command} {parent.id} ... --send)."
-            )
-        return EXIT_OK
-    # the repeat first: "a retry of it exists already" says more than "no one is left"
-    pipeline.refuse_repeat(planned.repeat, new_campaign=args.new_campaign, hint=hint)
-    pipeline.require_messages(planned)
+    now = datetime.now(UTC)
 
-    sender = _sender(args, parent)
-    gateway = account.gateway
-    assert gateway is not None  # sending: check_account required credentials
-    rate = resolve_rate(args.rate, sender, lambda: listed_senders(gateway, sender))
-    options = pipeline.engine_options_for(
-        {},
-        pipeline.RunOverrides(
-            rate=rate,
-            concurrency=args.concurrency,
-            track_seconds=args.track,
-            request_timeout=args.timeout,
-            canary=args.canary,
-        ),
+    def plan(line_types: LineTypes | None = None, refresh_prices: bool = False) -> PlannedCampaign:
+        return pipeline.plan_campaign(
+            source.book,
+            template,
+            filters,
+            settings=settings,
+            db_path=db_path,
+            account=account,
+            now=now,
+            line_types=line_types,
+            refresh_prices=refresh_prices,
+            lineage=source.lineage,
+        )
+
+    how = launch.Launch(
+        command=args.command,
+        sender=_sender(args, parent),
+        replan=plan,
+        repeat_hint=functools.partial(_repeat_hint, args=args, parent=parent),
+        dry_run_hint=f"smscast {args.command} {parent.id} ... --send",
+        intro=source.summary(),
+        described=f" ({source.lineage.kind} of {parent.id})",
+        repeat_first=True,
     )
-    if not args.yes and not send_command._confirmed(planned, sender):
-        render.say("Nothing was sent.")
-        return EXIT_OK
-    with Journal.open(db_path) as journal:
-        campaign_id = pipeline.create_campaign(
-            journal,
-            planned,
-            sender,
-            options,
-            rate=args.rate,
-            face="cli",
-            new_campaign=args.new_campaign,
-            repeat_hint=hint,
-        )
-        if args.json:
-            send_command._show_plan(render, planned, notes, args, campaign_id)
-        else:
-            render.say(
-                f"Campaign {campaign_id} ({source.lineage.kind} of {parent.id}) stored in "
-                f"{db_path}. Sending (Ctrl-C pauses)."
-            )
-        return _sending.run_campaign(
-            gateway,
-            journal,
-            campaign_id,
-            options,
-            render,
-            region=region,
-            interactive=not args.yes and _sending.is_interactive(),
-        )
+    return launch.launch(
+        args,
+        plan(refresh_prices=args.refresh_prices),
+        how,
+        request=request,
+        account=account,
+        db_path=db_path,
+        now=now,
+        render=render,
+    )
 
 
 def _sender(args: argparse.Namespace, parent: Campaign) -> SenderChoice:
@@ -233,18 +192,3 @@ def _repeat_hint(repeat: Repeat, args: argparse.Namespace, parent: Campaign) -> 
             f"to retry {parent.id} again anyway."
         )
     return f"'smscast export {cid}' lists who got it; add --new-campaign to send it again anyway."
-
-
-def _warnings(
-    repeat: Repeat | None, args: argparse.Namespace, hint: Callable[[Repeat], str]
-) -> list[str]:
-    """The plan's warnings: the same retry or follow-up made already (the dry run, or
-    --new-campaign; a real send refuses instead), and people texted recently by another."""
-    warnings: list[str] = []
-    if repeat is None:
-        return warnings
-    if repeat.campaign is not None and (not args.send or args.new_campaign):
-        warnings.append(f"Warning: {repeat.describe()} {hint(repeat)}")
-    if repeat.recent:
-        warnings.append(f"Warning: {repeat.recent_note()}")
-    return warnings
