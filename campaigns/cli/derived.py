@@ -75,7 +75,12 @@ def add_derived_arguments(p: argparse.ArgumentParser, *, template_help: str) -> 
         help="the recipient's local sending window (default: as the earlier campaign)",
     )
     add_launch_arguments(p)
-    add_new_campaign_argument(p)
+    add_new_campaign_argument(
+        p,
+        help="start a new campaign even though the same retry or follow-up of ID (this "
+        "template) exists already, not over or ended recently; without it, --send refuses "
+        "and says how to go on with that one",
+    )
     p.add_argument(
         "--region",
         type=region,

@@ -54,16 +54,16 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, resuming: bool = Fa
     parser.add_argument("--db", dest="db_path", metavar="PATH", help="the campaign journal")
 
 
-def add_new_campaign_argument(parser: argparse.ArgumentParser) -> None:
+def add_new_campaign_argument(
+    parser: argparse.ArgumentParser,
+    help: str = "start a new campaign even though the journal holds one of this file and "
+    "template that is not over (paused, ...) or ended recently; without it, send refuses and "
+    "says how to resume that one",
+) -> None:
     """`--new-campaign`: start a campaign even though the journal holds the same one
-    (`campaigns.pipeline.repeats`), unfinished or ended within the last day."""
-    parser.add_argument(
-        "--new-campaign",
-        action="store_true",
-        help="start a new campaign even though the journal holds one of this file and template "
-        "that is not over (paused, ...) or ended recently; without it, send refuses and says "
-        "how to resume that one",
-    )
+    (`campaigns.pipeline.repeats`), unfinished or ended within the last day; `help` says what
+    "the same" is for the command (send's words by default)."""
+    parser.add_argument("--new-campaign", action="store_true", help=help)
 
 
 # --- the settings: credentials and the request timeout ------------------------------------

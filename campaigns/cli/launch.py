@@ -114,14 +114,19 @@ def flags_usable(args: argparse.Namespace, command: str) -> bool:
 def launch_request(args: argparse.Namespace, settings: Settings) -> ScheduleRequest | None:
     """The schedule asked for (None: send now), once a `--status-callback` is known to be
     receivable (`check_callback_setup`: an auth token to check signatures with); an
-    InputError or ConfigError says what is wrong before anything is planned."""
-    from campaigns.pipeline.scheduling import schedule_request
+    InputError or ConfigError says what is wrong (a time already past too) before anything
+    is planned or looked up."""
+    from datetime import UTC
+
+    from campaigns.pipeline.scheduling import check_ahead, schedule_request
 
     if args.status_callback:
         from campaigns.pipeline.listen import check_callback_setup
 
         check_callback_setup(settings, args.status_callback)
-    return schedule_request(args.at, args.at_local, args.tz)
+    request = schedule_request(args.at, args.at_local, args.tz)
+    check_ahead(request, datetime.now(UTC))
+    return request
 
 
 @dataclass(frozen=True)

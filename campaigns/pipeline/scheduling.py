@@ -63,6 +63,16 @@ def parse_schedule_text(text: str, tz: str | None = None) -> ScheduleRequest | N
     return schedule_request(words, None, tz, label="Send at")
 
 
+def check_ahead(request: ScheduleRequest | None, now: datetime) -> None:
+    """InputError when the moment asked (`--at`) is already past (the faces ask before
+    planning, so nothing is looked up for a campaign that cannot be; `schedule_plan` again)."""
+    if request is not None and request.at is not None and request.at <= now:
+        raise InputError(
+            f"--at {request.at:%Y-%m-%d %H:%M} UTC is already past.",
+            "Give a time ahead, or leave --at out to send now.",
+        )
+
+
 def schedule_plan(
     planned: PlannedCampaign,
     request: ScheduleRequest | None,
@@ -77,11 +87,7 @@ def schedule_plan(
 
     if request is None:
         return planned
-    if request.at is not None and request.at <= now:
-        raise InputError(
-            f"--at {request.at:%Y-%m-%d %H:%M} UTC is already past.",
-            "Give a time ahead, or leave --at out to send now.",
-        )
+    check_ahead(request, now)
     messages = planned.plan.messages
     window = QuietHours.parse(planned.filters.quiet_hours)
     times = send_times([m.to for m in messages], request, window, now)

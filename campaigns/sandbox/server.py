@@ -125,6 +125,11 @@ class Sandbox:
         """Line type lookups answered so far (each is billed at Twilio)."""
         return self._app.lookups_billed
 
+    def status_callbacks(self) -> dict[str, str]:
+        """The `StatusCallback` URL each stored message was created with, by SID ("" for
+        none): what Twilio keeps of the request (the Message resource does not show it)."""
+        return {m.sid: m.status_callback for m in self._app.store.messages if not m.deleted}
+
     @property
     def callback_log(self) -> list[tuple[str, str, int]]:
         """Every status callback posted: (message SID, status, HTTP answer or 0 for none)."""
