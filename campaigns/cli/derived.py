@@ -127,8 +127,9 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
         **({"verified_only": args.verified_only} if args.verified_only else {}),
         limit=args.limit,
     )
+    sender = _sender(args, parent)  # the registration preflight is of the sender it texts from
     account = pipeline.check_account(
-        settings, sending=args.send, verified_only=filters.verified_only
+        settings, sending=args.send, verified_only=filters.verified_only, sender=sender
     )
     now = datetime.now(UTC)
 
@@ -148,7 +149,7 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
 
     how = launch.Launch(
         command=args.command,
-        sender=_sender(args, parent),
+        sender=sender,
         replan=plan,
         repeat_hint=functools.partial(_repeat_hint, args=args, parent=parent),
         dry_run_hint=f"smscast {args.command} {parent.id} ... --send",

@@ -4,8 +4,9 @@ a new campaign, linked to campaign ID, to that subset of its recipients.
 The template sees the contacts file's original columns (they are kept with each recipient).
 `--who` is read from each person's outcome combined across ID and its retries
 (`campaigns.audience.subsets`); the three reply choices read the replies people sent. Everything
-else is as `smscast send` (`campaigns.cli.derived`): the audience filters, the dry run (the
-plan) unless `--send`, `--canary`, the repeat check.
+else is as `smscast send` (`campaigns.cli.derived`, then `campaigns.cli.launch` as for send):
+the audience filters, the dry run (the plan) unless `--send`, `--canary`, scheduling
+(`--at`, `--at-local`), `--lookup`, `--status-callback`, the repeat check.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ Who: each person of ID whose outcome, combined across ID and the retries made fr
 `failed` or `undelivered` with an error code worth a second try (`campaigns.twilio.errors`:
 30003 handset unreachable, 30008 unknown, 30001 / 30036 queue overflow or expiry, ...); never
 a delivered, opted-out, invalid, landline, blocked or filtered one. `--codes` keeps only some
-of those codes. Everything else is as `smscast send` (`campaigns.cli.derived`): a dry run
-unless `--send`, the same template and sender unless told otherwise.
+of those codes. Everything else is as `smscast send` (`campaigns.cli.derived`, then
+`campaigns.cli.launch` as for send): a dry run unless `--send`, the same template and sender
+unless told otherwise, scheduling, `--lookup`, `--status-callback`.
 """
 
 from __future__ import annotations
