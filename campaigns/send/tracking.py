@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from campaigns.send.sweeps import Fetch
@@ -78,9 +79,17 @@ class PollSchedule:
     def __len__(self) -> int:
         return len(self._tracked)
 
-    def add(self, row: int, sid: str, to: str, now: float, from_: str | None = None) -> None:
-        """Start tracking a message (first poll after `first` seconds; `from_` is not needed
-        to fetch one message)."""
+    def add(
+        self,
+        row: int,
+        sid: str,
+        to: str,
+        now: float,
+        from_: str | None = None,
+        sent: datetime | None = None,
+    ) -> None:
+        """Start tracking a message (first poll after `first` seconds; `from_` and `sent` are
+        not needed to fetch one message)."""
         self._tracked[row] = _Tracked(row, sid, to, 0)
         heapq.heappush(self._heap, (now + self.first, row))
 

@@ -4,8 +4,9 @@ and `smscast status` sweeping the sandbox's listing through the real SDK."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine_support import campaign, gateway_for, numbers, open_journal
@@ -77,7 +78,56 @@ def test_pages_follow_each_other_and_stop_once_everything_is_placed() -> None:
     sweeps.changed()
     sweeps.page_answered(second, _answer(["SM0", "SM1"], more=True), 1.2)
     assert sweeps.due(1.2, 10) == []  # all three placed: the third page is never asked for
-    assert sweeps.pages == 2 and sweeps.next_due() == 2.2  # changed: next one soon again
+    # Changed: the next one soon again, `first` after this one began.
+    assert sweeps.pages == 2 and sweeps.next_due() == 2.0
+
+
+def test_sweeps_start_closer_together_when_reading_takes_long() -> None:
+    # A receipt Twilio had just after its page was read waits for the next sweep to reach
+    # that page: start to start, sweeps are at most `cap` less 1.5 times the reading apart.
+    sweeps = SweepSchedule(since=SINCE, track_seconds=600, first=1.0, cap=8.0)
+    sweeps.add(1, "SM1", "+1", 0.0, "+1501")
+    (page,) = sweeps.due(1.0, 10)
+    sweeps.page_answered(page, _answer(["SM1"], "sent"), 3.0)  # 2 s to read, nothing new
+    assert sweeps.next_due() == 3.0  # 1 + min(2 s backing off, 8 - 1.5 * 2) = 3
+    (page,) = sweeps.due(3.0, 10)
+    sweeps.page_answered(page, _answer(["SM1"], "sent"), 3.5)  # quick again
+    assert sweeps.next_due() == 7.0  # backing off: 4 s after it began (8 - 0.75 allows it)
+    (page,) = sweeps.due(7.0, 10)
+    sweeps.page_answered(page, _answer(["SM1"], "sent"), 13.0)  # reading took 6 s
+    assert sweeps.next_due() == 13.0  # back to back: 8 - 9 < 6
+
+
+def test_a_sweep_lists_from_just_before_the_oldest_live_message() -> None:
+    sent = [SINCE + timedelta(minutes=2 + m) for m in range(4)]
+    sweeps = SweepSchedule(
+        since=SINCE, track_seconds=3600, first=1.0, cap=1.0, margin=60, window_age=100
+    )
+    for row in range(3):
+        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501", sent[row])
+    (page,) = sweeps.due(1.0, 10)
+    assert isinstance(page, Page) and page.since == sent[0] - timedelta(seconds=60)
+    sweeps.page_answered(page, _answer(["SM0"]), 1.1)  # SM0 delivered: no longer watched
+    sweeps.done(0)
+    (page,) = sweeps.due(2.0, 10)
+    assert page.since == sent[1] - timedelta(seconds=60)  # the window moved on
+    sweeps.page_answered(page, _answer(["SM1", "SM2"], "sent"), 2.1)
+    # SM1 and SM2 stay `sent` (Twilio may never get their receipts); SM3 comes much later.
+    sweeps.add(3, "SM3", "+1", 150.0, "+1501", sent[3])
+    since = []
+    for now in range(151, 400):
+        for request in sweeps.due(float(now), 10):
+            assert isinstance(request, Page)
+            since.append((now, request.since))
+            listed = ["SM3", "SM2", "SM1"] if request.since == SINCE else ["SM3"]
+            sweeps.page_answered(request, _answer(listed, "sent"), now + 0.1)
+    # SM1 and SM2, live for over `window_age`, no longer hold the window back: one full sweep
+    # from the campaign's start per `window_age` looks for them, the others from SM3 on ...
+    full = [now for now, s in since if s == SINCE]
+    assert full[0] == 151 and [b - a for a, b in itertools.pairwise(full)] == [100, 100]
+    assert {s for _, s in since} == {SINCE, sent[3] - timedelta(seconds=60)}
+    # ... and the windowed sweeps, which could not list them, did not count them as missed.
+    assert sweeps.fetches == 0 and sweeps.full_sweeps == 3
 
 
 def _fast(**extra: float) -> SandboxConfig:
