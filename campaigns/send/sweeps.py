@@ -147,10 +147,12 @@ class SweepSchedule:
         self.fetches = 0
         self.sweeps = 0
         #: When each sweep began (monotonic seconds): the benchmark's sweep period; how long
-        #: each took to read; how many were full (listed from the campaign's start).
+        #: each took to read; how many were full (listed from the campaign's start, for
+        #: messages live for long), how many narrower.
         self.started: list[float] = []
         self.reads: list[float] = []
         self.full_sweeps = 0
+        self.narrow_sweeps = 0  # those listed from later than the campaign's start
         self._last_full: float | None = None
         self._by_sid: dict[str, _Watched] = {}
         self._by_row: dict[int, _Watched] = {}
@@ -271,6 +273,8 @@ class SweepSchedule:
         if None in legs:
             legs = {None}  # one listing of every sender covers the unknown ones too
         sweep = _Sweep(self.sweeps, now, since, legs_left=set(legs))
+        if since > self.since:
+            self.narrow_sweeps += 1
         self._sweep = sweep
         self._next_sweep = None
         for leg in sorted(legs, key=lambda x: x or ""):

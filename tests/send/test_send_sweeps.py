@@ -160,6 +160,37 @@ async def test_the_engine_tracks_a_campaign_by_pages_not_by_message(tmp_path: Pa
         assert stats["tracking_requests"] < 300  # polling would ask at least once each
 
 
+async def test_sweeps_list_only_from_just_before_the_oldest_message_waiting(
+    tmp_path: Path,
+) -> None:
+    # 150 messages sent over ~3 s, receipts 0.1 s .. 0.4 s later; a margin of 1 s (the
+    # filter has whole seconds): the sandbox's DateSent> filter must still give every watched
+    # message to the narrower sweeps.
+    config = _fast(delivery_delay=100.0, delivery_delay_max=400.0)
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(150, 8200), sender="55501")
+        options = EngineOptions(
+            rate=50.0,
+            concurrency=10,
+            track_seconds=30,
+            sweep_first=0.05,
+            sweep_cap=0.3,
+            sweep_page_size=40,
+            reconcile_margin=1.0,
+        )
+        engine = Engine(gateway_for(sandbox), journal, cid, options)
+        assert (await engine.run(lambda e: None)).state == "finished"
+        twilio = {m["sid"]: m["status"] for m in sandbox.messages()}
+        assert {r.sid: r.status for r in journal.recipients(cid)} == twilio
+        assert set(twilio.values()) == {"delivered"}
+        sweeps = engine._polls
+        assert isinstance(sweeps, SweepSchedule)
+        # Every message placed by the narrower listings: not one needed a fetch of its own,
+        # nor waited for the full listing that looks for messages live for long.
+        assert sweeps.narrow_sweeps > 3 and sweeps.fetches == 0 and sweeps.full_sweeps == 0
+
+
 async def test_a_receipt_after_the_time_limit_is_picked_up_by_status(
     tmp_path: Path, capsys: object
 ) -> None:
