@@ -176,6 +176,7 @@ class Api2010(SandboxState):
         filters = {
             k: query[k] for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if k in query
         }
+        self.message_listings.append(filters)
         return json_response(
             render.page(
                 "messages",

@@ -116,6 +116,11 @@ class Sandbox:
             self._runner = None
 
     @property
+    def message_listings(self) -> list[dict[str, str]]:
+        """The filters (To, From, DateSent...) of each Messages listing served so far."""
+        return self._app.message_listings
+
+    @property
     def price_fetches(self) -> int:
         """Pricing API answers served so far (a cached price must not ask again)."""
         return self._app.price_fetches

@@ -149,11 +149,12 @@ async def refresh_statuses(
 
     Used by `smscast status` and History after the engine has stopped tracking: one sweep of
     the listing (`From` = the campaign's sender, or every sender for a Messaging Service
-    campaign; `DateSent>` = its start less `margin`; pages of 1,000, stopping once every live
-    message is placed), then a single fetch for each one the sweep could not place (not sent
-    yet, deleted, ...). Returns how many rows changed. Twilio errors leave a row as it was
-    (the next refresh tries again), except a 404 on a fetch: the message is gone
-    (`gone_outcome`) and is not asked about again.
+    campaign; `DateSent>` = the oldest live message's hand-over (else the campaign's start)
+    less `margin`; pages of 1,000, stopping once every live message is placed), then a
+    single fetch for each one the sweep could not place (not sent yet, deleted, ...).
+    Returns how many rows changed. Twilio errors leave a row as it was (the next refresh
+    tries again), except a 404 on a fetch: the message is gone (`gone_outcome`) and is not
+    asked about again.
     """
     import asyncio
     from datetime import timedelta
@@ -167,7 +168,11 @@ async def refresh_statuses(
     if not rows:
         return 0
     sender = None if campaign.messaging_service_sid else campaign.sender
-    since = campaign.created_at - timedelta(seconds=margin)
+    # From just before the oldest live message was handed over (Twilio dates a message when
+    # it leaves, later): a long campaign's refresh reads its last minutes, not all of it.
+    handed = [r.attempted_at for r in rows.values()]
+    oldest = min(handed) if all(handed) else None
+    since = max(campaign.created_at, oldest or campaign.created_at) - timedelta(seconds=margin)
     outcomes: list[Outcome] = []
     placed: set[str] = set()
 

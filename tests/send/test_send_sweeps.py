@@ -191,6 +191,25 @@ async def test_sweeps_list_only_from_just_before_the_oldest_message_waiting(
         assert sweeps.narrow_sweeps > 3 and sweeps.fetches == 0 and sweeps.full_sweeps == 0
 
 
+async def test_a_refresh_lists_from_the_oldest_live_message_not_the_campaign_start(
+    tmp_path: Path,
+) -> None:
+    config = _fast(delivery_delay=5000.0)  # receipts long after the engine stopped
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(10, 8600), sender="55501")
+        await asyncio.sleep(1.1)  # sent a second and more after the campaign was made
+        options = EngineOptions(concurrency=5, track_seconds=0.1)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        handed = min(r.attempted_at for r in journal.recipients(cid) if r.attempted_at)
+        listed = len(sandbox.message_listings)
+        await refresh_statuses(gateway_for(sandbox), journal, cid, margin=0.0)
+        (sweep,) = sandbox.message_listings[listed:]
+        assert sweep["DateSent>"] == handed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert journal.campaign(cid).created_at < handed - timedelta(seconds=1)
+
+
 async def test_a_receipt_after_the_time_limit_is_picked_up_by_status(
     tmp_path: Path, capsys: object
 ) -> None:
