@@ -121,6 +121,11 @@ class Sandbox:
         return self._app.message_listings
 
     @property
+    def message_fetches(self) -> int:
+        """Single fetches of a message (GET Messages/{Sid}) served so far."""
+        return self._app.message_fetches
+
+    @property
     def price_fetches(self) -> int:
         """Pricing API answers served so far (a cached price must not ask again)."""
         return self._app.price_fetches

@@ -210,6 +210,46 @@ async def test_a_refresh_lists_from_the_oldest_live_message_not_the_campaign_sta
         assert journal.campaign(cid).created_at < handed - timedelta(seconds=1)
 
 
+async def test_a_refresh_probes_the_head_of_a_backlog_not_each_queued_message(
+    tmp_path: Path,
+) -> None:
+    # A long code sends 1 message/s (2/s sped up): 16 handed over at once mostly wait in
+    # Twilio's queue, undated, so no DateSent listing shows them.
+    with Sandbox(SandboxConfig(trial=False, speedup=2.0, accept_delay=0.01)) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(16, 8700), sender="+15017122661")
+        options = EngineOptions(concurrency=16, track_seconds=0)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        fetched = sandbox.message_fetches
+        await refresh_statuses(gateway_for(sandbox), journal, cid)
+        queued = [m for m in sandbox.messages() if m["status"] in ("queued", "accepted")]
+        assert len(queued) > 8  # still a backlog after the refresh
+        assert sandbox.message_fetches - fetched == 1  # its head only, not one fetch each
+
+
+async def test_a_refresh_asks_each_when_the_backlog_head_has_left_the_queue(
+    tmp_path: Path,
+) -> None:
+    # Every message fails before it leaves (no `date_sent`, so never listed): the head's
+    # fetch says it is not in the queue, so the others are each asked about too.
+    config = SandboxConfig(trial=False, speedup=1000.0, accept_delay=0.01, failed_share=1.0)
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(6, 8750), sender="+15017122661")
+        options = EngineOptions(concurrency=6, track_seconds=0)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        deadline = time.monotonic() + 10
+        while any(m["status"] != "failed" for m in sandbox.messages()):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        fetched = sandbox.message_fetches
+        assert await refresh_statuses(gateway_for(sandbox), journal, cid) == 6
+        assert sandbox.message_fetches - fetched == 6
+        assert journal.counts(cid) == {"failed": 6}
+
+
 async def test_a_receipt_after_the_time_limit_is_picked_up_by_status(
     tmp_path: Path, capsys: object
 ) -> None:
