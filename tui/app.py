@@ -1061,32 +1061,39 @@ class SmscastApp(App[int]):
         `campaign_id` (the five kinds with their counts, in a worker: replies are collected
         first), then Compose on those people, then Review."""
         chosen = self._derive_from(campaign_id)
-        if chosen is not None:
-            self.notify(f"Counting the people of {chosen}...", markup=False, timeout=3)
-            self._choices_worker(chosen)
+        if chosen is None:
+            return
+        dialog = FollowUpDialog(chosen)  # at once: "counting its people..."
+
+        def answered(who: str | None) -> None:
+            if who is not None and not self.draft.sending:
+                self._follow_up_worker(dialog.campaign_id, cast("Who", who))
+
+        self.push_screen(dialog, answered)
+        self._choices_worker(dialog)
 
     @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
-    def _choices_worker(self, campaign_id: str) -> None:
+    def _choices_worker(self, dialog: FollowUpDialog) -> None:
         try:
             from tui.core import follow_up_choices_for
 
-            parent_id, choices = follow_up_choices_for(
-                self.settings, self.db_path, campaign_id, self.region
+            _, choices = follow_up_choices_for(
+                self.settings, self.db_path, dialog.campaign_id, self.region
             )
         except Exception as error:
+            self.call_from_thread(self._close_follow_up, dialog)
             self.report_failure("Follow-up", error)
             return
-        self.post_message(msg.FollowUpChoicesRead(parent_id, choices))
+        self.post_message(msg.FollowUpChoicesRead(dialog, choices))
+
+    def _close_follow_up(self, dialog: FollowUpDialog) -> None:
+        if dialog.is_current:
+            dialog.dismiss(None)
 
     def on_follow_up_choices_read(self, message: msg.FollowUpChoicesRead) -> None:
-        """Ask who; the chosen people are read in a worker."""
-        parent_id = message.campaign_id
-
-        def chosen(who: str | None) -> None:
-            if who is not None and not self.draft.sending:
-                self._follow_up_worker(parent_id, cast("Who", who))
-
-        self.push_screen(FollowUpDialog(parent_id, message.choices), chosen)
+        """Show the choices in the dialog that asked (unless the person left it)."""
+        if message.dialog.is_current:
+            message.dialog.show_choices(message.choices)
 
     @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
     def _follow_up_worker(self, campaign_id: str, who: Who) -> None:

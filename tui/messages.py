@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the core's types, for the type checker only: workers import
     from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
     from tui.core import CampaignRow, Derived
     from tui.replies_core import RepliesPage
+    from tui.screens.follow_up import FollowUpDialog
     from tui.widgets.status_table import RecipientRow
 
 
@@ -216,7 +217,8 @@ class DerivedReady(Message):
 
 @dataclass
 class FollowUpChoicesRead(Message):
-    """What a follow-up of `campaign_id` can be sent to: each choice, its count or why not."""
+    """What a follow-up can be sent to, for the `dialog` that asks: each choice, its count
+    or why not."""
 
-    campaign_id: str
+    dialog: FollowUpDialog
     choices: tuple[FollowUpChoice, ...]

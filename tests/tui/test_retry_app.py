@@ -173,7 +173,9 @@ async def test_nothing_to_retry_and_a_follow_up_without_replies(tmp_path: Path) 
         assert app.current_mode == "history" and app.draft.derived is None
 
         await pilot.press("f")
-        assert await until(pilot, lambda: isinstance(app.screen, FollowUpDialog))
+        assert await until(
+            pilot, lambda: isinstance(app.screen, FollowUpDialog) and app.screen.choices
+        )
         options = app.screen.query_one("#follow-up-choices", OptionList)
         disabled = {
             options.get_option_at_index(i).id: options.get_option_at_index(i).disabled

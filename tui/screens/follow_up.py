@@ -39,13 +39,15 @@ def choice_prompt(choice: FollowUpChoice) -> Text:
     if choice.unavailable:
         count = ""
     else:
-        count = f"{choice.people:,} " + ("person" if choice.people == 1 else "people")
+        count = f"{choice.people:>7,} " + ("person" if choice.people == 1 else "people")
     why = choice.unavailable or WHO_MEANING[choice.who]
-    return Text(visible(f"{TITLES[choice.who]:<10} {count:<14} {why}"), end="")
+    return Text(visible(f"{TITLES[choice.who]:<9} {count:<14}  {why}"), end="")
 
 
 class FollowUpDialog(ModalScreen[str | None]):
-    """Who gets the follow-up: Enter chooses, Esc goes back."""
+    """Who gets the follow-up: Enter chooses, Esc goes back. Opened at once, saying the
+    people are being counted (replies are collected from Twilio first); the app hands it
+    the choices when its worker has them (`show_choices`)."""
 
     DEFAULT_CSS = """
     FollowUpDialog { align: center middle; }
@@ -60,10 +62,10 @@ class FollowUpDialog(ModalScreen[str | None]):
         Binding("escape", "back", "Back", id="follow-up-back"),
     ]
 
-    def __init__(self, campaign_id: str, choices: Sequence[FollowUpChoice]) -> None:
+    def __init__(self, campaign_id: str) -> None:
         super().__init__()
         self.campaign_id = campaign_id
-        self.choices = tuple(choices)
+        self.choices: tuple[FollowUpChoice, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -72,25 +74,36 @@ class FollowUpDialog(ModalScreen[str | None]):
                 id="follow-up-question",
                 markup=False,
             )
-            yield OptionList(
-                *(
-                    Option(choice_prompt(c), id=c.who, disabled=c.unavailable is not None)
-                    for c in self.choices
-                ),
-                id="follow-up-choices",
-            )
+            options = OptionList(id="follow-up-choices")
+            options.display = False
+            yield options
             yield Static(
-                "Enter chooses, Esc goes back. Next: write the message on Compose (the "
-                "file's columns are there), then Review.",
+                "Counting its people (replies are collected first)… Esc goes back.",
                 id="follow-up-help",
                 markup=False,
             )
 
-    def on_mount(self) -> None:
+    def show_choices(self, choices: Sequence[FollowUpChoice]) -> None:
+        """The five kinds, each with its count or why it cannot be chosen."""
+        self.choices = tuple(choices)
         options = self.query_one("#follow-up-choices", OptionList)
+        options.clear_options()
+        options.add_options(
+            [
+                Option(choice_prompt(c), id=c.who, disabled=c.unavailable is not None)
+                for c in self.choices
+            ]
+        )
+        options.display = True
         options.focus()
         first = next((i for i, c in enumerate(self.choices) if c.unavailable is None), None)
         options.highlighted = first
+        self.query_one("#follow-up-help", Static).update(
+            "Enter chooses, Esc goes back. Next: write the message on Compose (the file's "
+            "columns are there), then Review."
+            if first is not None
+            else "Nobody to follow up: every kind is empty. Esc goes back."
+        )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -38,12 +38,14 @@ class HistoryScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="history-open"),
         Binding("r", "resume", "Resume", id="history-resume"),
-        Binding("u", "refresh_statuses", "Update statuses", id="history-update"),
+        # "Update", not "Update statuses", and Reload out of the footer: at 80 columns the
+        # footer then holds Retry failed and Follow up... too (the summary line names each key).
+        Binding("u", "refresh_statuses", "Update", id="history-update"),
         Binding("e", "export", "Export", id="history-export"),
         Binding("x", "cancel", "Cancel", id="history-cancel"),
         Binding("t", "retry", "Retry failed", id="history-retry"),
         Binding("f", "follow_up", "Follow up...", id="history-follow-up"),
-        Binding("g", "reload", "Reload", id="history-reload"),
+        Binding("g", "reload", "Reload", id="history-reload", show=False),
     ]
 
     def body(self) -> Iterable[Widget]:
@@ -92,7 +94,7 @@ class HistoryScreen(StepScreen):
             f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}. Enter opens one; "
             "r resumes it; u asks Twilio for the latest delivery statuses; "
             "e exports the results to CSV; 8 shows its replies; t retries its failures; "
-            "f sends a follow-up."
+            "f sends a follow-up; g reads the journal again."
             if rows
             else "No campaigns yet."
         )
