@@ -38,13 +38,14 @@ class HistoryScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="history-open"),
         Binding("r", "resume", "Resume", id="history-resume"),
-        # "Update", not "Update statuses", and Reload out of the footer: at 80 columns the
-        # footer then holds Retry failed and Follow up... too (the summary line names each key).
-        Binding("u", "refresh_statuses", "Update", id="history-update"),
+        # Update statuses and Reload out of the footer: at 80 columns it then holds Retry
+        # failed and Follow up with Resume, Export, Cancel and Quit (the summary line above
+        # the table names every key, and ctrl+p > Keys lists them).
+        Binding("u", "refresh_statuses", "Update statuses", id="history-update", show=False),
         Binding("e", "export", "Export", id="history-export"),
         Binding("x", "cancel", "Cancel", id="history-cancel"),
         Binding("t", "retry", "Retry failed", id="history-retry"),
-        Binding("f", "follow_up", "Follow up...", id="history-follow-up"),
+        Binding("f", "follow_up", "Follow up", id="history-follow-up"),
         Binding("g", "reload", "Reload", id="history-reload", show=False),
     ]
 
