@@ -154,6 +154,9 @@ class SmscastApp(App[int]):
         #: plan ("plan") work starts, with its name: a seam for tests to hold work mid-flight.
         self.before_work: Callable[[str], None] | None = None
         self.inbox = Inbox()  # the Replies screen and the reply counts (`tui.replies_state`)
+        #: The latest retry or follow-up asked for: an earlier one's people, read late, are
+        #: dropped.
+        self._derive_generation = 0
 
     # ----------------------------------------------------------------- start-up
 
@@ -1043,10 +1046,11 @@ class SmscastApp(App[int]):
         chosen = self._derive_from(campaign_id)
         if chosen is not None:
             self.notify(f"Choosing whom to retry in {chosen}...", markup=False, timeout=3)
-            self._retry_worker(chosen)
+            self._derive_generation += 1
+            self._retry_worker(chosen, self._derive_generation)
 
     @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
-    def _retry_worker(self, campaign_id: str) -> None:
+    def _retry_worker(self, campaign_id: str, generation: int) -> None:
         try:
             from tui.core import retry_for
 
@@ -1054,7 +1058,7 @@ class SmscastApp(App[int]):
         except Exception as error:
             self.report_failure("Retry", error)
             return
-        self.post_message(msg.DerivedReady(derived))
+        self.post_message(msg.DerivedReady(derived, generation))
 
     def follow_up_campaign(self, campaign_id: str | None = None) -> None:
         """History's f (the palette's "Follow up..."): ask who gets a follow-up of
@@ -1067,7 +1071,10 @@ class SmscastApp(App[int]):
 
         def answered(who: str | None) -> None:
             if who is not None and not self.draft.sending:
-                self._follow_up_worker(dialog.campaign_id, cast("Who", who))
+                self._derive_generation += 1
+                self._follow_up_worker(
+                    dialog.campaign_id, cast("Who", who), self._derive_generation
+                )
 
         self.push_screen(dialog, answered)
         self._choices_worker(dialog)
@@ -1094,9 +1101,10 @@ class SmscastApp(App[int]):
         """Show the choices in the dialog that asked (unless the person left it)."""
         if message.dialog.is_current:
             message.dialog.show_choices(message.choices)
+        self.load_reply_tallies()  # (replies were collected first: History's counts)
 
     @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
-    def _follow_up_worker(self, campaign_id: str, who: Who) -> None:
+    def _follow_up_worker(self, campaign_id: str, who: Who, generation: int) -> None:
         try:
             from tui.core import follow_up_for
 
@@ -1104,7 +1112,7 @@ class SmscastApp(App[int]):
         except Exception as error:
             self.report_failure("Follow-up", error)
             return
-        self.post_message(msg.DerivedReady(derived))
+        self.post_message(msg.DerivedReady(derived, generation))
 
     def _derive_from(self, campaign_id: str | None) -> str | None:
         """The campaign a retry or follow-up is made from (given; else highlighted on
@@ -1137,6 +1145,8 @@ class SmscastApp(App[int]):
         parent's filters and the link), and the person goes on to Review (a retry) or
         Compose (a follow-up: its new message), exactly as for a new campaign. A subset of
         nobody is said in one sentence instead."""
+        if message.generation != self._derive_generation:
+            return  # another retry or follow-up was asked for since
         derived = message.derived
         source = derived.source
         if not source.subset.rows:

@@ -213,6 +213,7 @@ class DerivedReady(Message):
     be empty: the app then says so instead of reviewing nobody)."""
 
     derived: Derived
+    generation: int = 0
 
 
 @dataclass
