@@ -4,19 +4,30 @@ a sweep could not place.
 Fetching every live message again and again costs at least one request per message (several
 when carriers are slow), against the same account-wide concurrency that sending needs. Twilio
 hands out a thousand messages per list request, so a *sweep* lists the campaign's messages
-(`From` = each sender the campaign's messages left from, `DateSent>` = when the campaign
-began less a margin, `PageSize` 1000, every page) and matches them by SID: a campaign of
-20,000 costs ~20 requests per sweep, whatever its carriers do.
+(`From` = each sender the campaign's messages left from, `DateSent>` = just before the
+oldest message it waits for was created, `PageSize` 1000, every page) and matches them by
+SID: a campaign of 20,000 costs at most ~20 requests per sweep, whatever its carriers do, and
+a long one's sweeps read only the pages of the messages still waiting.
 
 The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts` is
 "sweep"; `tracking.PollSchedule` is the per-message one it replaces, kept for comparison):
 - a sweep is one *leg* per sender address, each leg one page request at a time (the next page
   needs the previous one's token); the engine spends at most its tracking share of the
   requests on them, so sweeps never delay sending;
-- sweeps back off while nothing changes (doubling up to `cap`); after one that found a
-  change the next comes after `page_pace` seconds per page it took (at least `first`, at
-  most `cap`: 20,000 messages, 20 pages -> `cap`), so the requests per message stay low for
-  a big campaign and a small one hears of its receipts within a second or two;
+- a receipt is recorded at most `cap` seconds (15) after Twilio has it: sweeps start at
+  most `cap` apart, less the time the next one takes to read and record (`_end`), which holds
+  while a sweep reads in under ~9 s (about 10,000 messages waiting at once against Twilio;
+  beyond that sweeps follow each other after a pause of `first`). Each lists only from just
+  before the oldest message it waits for (`_window`), so a long campaign's sweeps read the
+  pages of its last minutes, not all of it again. A message that never gets a receipt
+  (Twilio's `sent` stays) holds the listing's start back until tracking ends: the listing
+  is then as long as it was before the window, never longer;
+- sweeps back off while nothing changes (doubling from `first` up to `cap`); after one that
+  found a change the next comes `first` after it began while the requests spent stay within
+  `budget` per message watched (plus `allowance`: a small campaign hears of its receipts
+  within a second or two), and `cap` after it once they do not. The promise wins over the
+  budget: below ~1.3 messages/s (one request per 15 s is 0.05 per message at 1.3/s) a
+  campaign costs more than 0.05 requests per message, at most one page per `cap`;
 - a message that `miss_limit` complete sweeps in a row did not list (and that was watched
   before each of them began: one created during a sweep is not counted as missed by it),
   although a message sent after it from the same sender was listed, is a *stray*: it gets
@@ -37,10 +48,23 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from campaigns.twilio.models import Receipt, ReceiptPage
+
+
+def listed_from(
+    date_created: datetime | None, handed: datetime | None, margin: float
+) -> datetime | None:
+    """A moment before Twilio dates a message sent: its `date_created` less a second (Twilio's
+    own clock, in whole seconds; a message is sent after it is created), else when smscast
+    handed it over less `margin` seconds (this machine's clock may be off), else None."""
+    if date_created is not None:
+        return date_created - timedelta(seconds=1)
+    if handed is not None:
+        return handed - timedelta(seconds=margin)
+    return None
 
 
 class Fetch(NamedTuple):
@@ -69,6 +93,9 @@ class _Watched:
     from_: str | None
     since_sweep: int  # the first sweep that began after this message was watched
     seq: int  # the order it was watched in (about the order Twilio created them)
+    #: A moment before Twilio dated it sent (its `date_created` less a second, or its intent
+    #: less the margin for a skewed clock), or None when not known: the campaign's start.
+    listed_from: datetime | None
     misses: int = 0
     stray_due: float = 0.0
     stray_wait: float = 0.0
@@ -78,6 +105,10 @@ class _Watched:
 @dataclass(slots=True)
 class _Sweep:
     number: int
+    began: float
+    #: The listing's `DateSent>` for this sweep: the campaign's start (a full sweep), or just
+    #: before the oldest message it watches for (`SweepSchedule._window`).
+    since: datetime
     legs_left: set[str | None] = field(default_factory=set)
     seen: set[int] = field(default_factory=set)
     changed: bool = False
@@ -101,8 +132,15 @@ class SweepSchedule:
         stray_after: float = 30.0,
         stray_cap: float = 600.0,
         page_size: int = 1000,
+        record_delay: float = 0.0,
+        narrow: bool = True,
     ) -> None:
         self.since = since
+        #: False: every sweep lists from `since` (the way before `_window`, for comparison).
+        self.narrow = narrow
+        #: Seconds from a page's answer to its receipts being in the journal (the engine's
+        #: group commits and its tick): part of the promised `cap`.
+        self.record_delay = record_delay
         self.track_seconds = track_seconds
         self.first = first
         self.cap = cap
@@ -110,16 +148,21 @@ class SweepSchedule:
         self.stray_after = stray_after
         self.stray_cap = stray_cap
         self.page_size = page_size
-        #: Seconds of pause per page of the last sweep, while sweeps find changes: 20 pages
-        #: (20,000 messages) -> `cap`.
-        self.page_pace = cap / 20
+        #: Requests per watched message (plus `allowance` in all) the sweeps may spend
+        #: at their quick pace; beyond it they come once per `cap`.
+        self.budget = 0.02
+        self.allowance = 30
+        self.watched = 0  # messages watched so far, in all
         self.interval = first
         #: Requests by kind, for tests and the benchmark: pages, fetches, sweeps.
         self.pages = 0
         self.fetches = 0
         self.sweeps = 0
-        #: When each sweep began (monotonic seconds): the benchmark's sweep period.
+        #: When each sweep began (monotonic seconds): the benchmark's sweep period; how long
+        #: each took to read; how many listed from over a second after the campaign's start.
         self.started: list[float] = []
+        self.reads: list[float] = []
+        self.narrow_sweeps = 0
         self._by_sid: dict[str, _Watched] = {}
         self._by_row: dict[int, _Watched] = {}
         self._sweep: _Sweep | None = None
@@ -139,13 +182,26 @@ class SweepSchedule:
 
     # -- what is watched ---------------------------------------------------------------------
 
-    def add(self, row: int, sid: str, to: str, now: float, from_: str | None = None) -> None:
-        """Watch a live message (sent from `from_`, None when not known yet)."""
+    def add(
+        self,
+        row: int,
+        sid: str,
+        to: str,
+        now: float,
+        from_: str | None = None,
+        listed_from: datetime | None = None,
+    ) -> None:
+        """Watch a live message (sent from `from_`, None when not known yet), which a listing
+        with `DateSent>` = `listed_from` shows once it is sent (None: not known, the
+        campaign's start is used)."""
         if row in self._by_row:
             self.done(row)
         number = self._sweep.number + 1 if self._sweep is not None else self.sweeps + 1
         self._seq += 1
-        item = _Watched(row, sid, to, from_, number, self._seq, stray_wait=self.stray_after)
+        self.watched += 1
+        item = _Watched(
+            row, sid, to, from_, number, self._seq, listed_from, stray_wait=self.stray_after
+        )
         item.stray_due = now + self.stray_after
         self._by_sid[sid] = item
         self._by_row[row] = item
@@ -221,11 +277,36 @@ class SweepSchedule:
         legs = {item.from_ for item in self._by_row.values()}
         if None in legs:
             legs = {None}  # one listing of every sender covers the unknown ones too
-        sweep = _Sweep(self.sweeps, legs_left=set(legs))
+        since = self._window()
+        if since - self.since > timedelta(seconds=1):
+            self.narrow_sweeps += 1
+        sweep = _Sweep(self.sweeps, now, since, legs_left=set(legs))
         self._sweep = sweep
         self._next_sweep = None
         for leg in sorted(legs, key=lambda x: x or ""):
-            self._ready.append(Page(leg, self.since, None, sweep.number))
+            self._ready.append(Page(leg, since, None, sweep.number))
+
+    def _window(self) -> datetime:
+        """Where this sweep's listing starts (its `DateSent>`): the earliest `listed_from` of
+        the watched messages (the campaign's start when one is not known).
+
+        Twilio lists newest first and dates a message when it leaves, after it was created:
+        so this listing holds every watched message that has left, and a long campaign's
+        sweeps read the pages of the messages still waiting, not all of it again. Assumed:
+        Twilio honours the time of day in `DateSent>` (the spec types it date-time and the SDK
+        sends one; the docs show whole days only). Were it to honour only the day, sweeps
+        would list from midnight UTC: still every message, only more pages.
+        """
+        oldest: datetime | None = None
+        if not self.narrow:
+            return self.since
+        for item in self._by_row.values():
+            start = item.listed_from
+            if start is None or start <= self.since:
+                return self.since
+            if oldest is None or start < oldest:
+                oldest = start
+        return oldest or self.since
 
     # -- answers -----------------------------------------------------------------------------
 
@@ -292,14 +373,27 @@ class SweepSchedule:
 
     def _end(self, sweep: _Sweep, now: float) -> None:
         self._sweep = None
+        read = now - sweep.began
+        self.reads.append(read)
         if sweep.changed:
-            # As often as the listing's length allows: a sweep of P pages is followed by a
-            # pause of P * `page_pace`, so a long campaign's sweeps (and their requests per
-            # message) stay bounded while receipts pour in, and a short one's come quickly.
-            self.interval = min(self.cap, max(self.first, sweep.pages * self.page_pace))
+            # Soon again while the requests spent stay within the budget (one more sweep like
+            # this one included); at the promised pace, `cap`, beyond it.
+            spent = self.pages + self.fetches + sweep.pages
+            affordable = spent <= self.budget * self.watched + self.allowance
+            self.interval = self.first if affordable else self.cap
         else:
             self.interval = min(self.cap, self.interval * 2)
-        self._next_sweep = now + self.interval if self._by_row else None
+        # The promise: a receipt is recorded at most `cap` after Twilio has it. The worst case
+        # is one Twilio had just after its page was read: the next sweep reads that page
+        # (or a later one: newer messages push it down) at most its own reading time after it
+        # starts, and records it `record_delay` later. So sweeps start at most `cap` apart
+        # less that, the reading reckoned as half as long again as the longest of the last
+        # four.
+        reserve = 1.5 * max(self.reads[-4:]) + self.record_delay
+        start = sweep.began + min(self.interval, self.cap - reserve)
+        if start < now:  # the promise cannot be kept: not back to back, `first` after it
+            start = now + self.first
+        self._next_sweep = start if self._by_row else None
         latest = self._latest_listed
         heads: dict[str | None, _Watched] = {}
         for item in self._by_row.values():
