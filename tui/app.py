@@ -144,6 +144,7 @@ class SmscastApp(App[int]):
         #: A campaign whose held messages are canceled once its engine here has stopped.
         self._cancel_after_stop: str | None = None
         self._drain_timer: Timer | None = None
+        self._callback_error: object = None  # the runner's failed CallbackCount, once said
         self._demo_env: DemoEnvironment | None = None  # started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
@@ -740,9 +741,27 @@ class SmscastApp(App[int]):
         if self.draft.plan is None or not self.draft.plan.messages:
             self.fail("Review", "There is nothing to send yet.\nLoad contacts and compose first.")
             return
+        try:
+            callback = self.callback_url()
+        except Exception as error:  # the settings' callbacks cannot be used: say what to change
+            self.fail("Send", describe_error(error, "Send"))
+            return
         self.draft.sending = True
         options = self.engine_options(canary=(1 if canary else 0) + (first_n or 0))
+        if callback is not None:
+            options = replace(options, status_callback=callback)
         self._create_campaign_worker(self.draft.snapshot(), options, canary)
+
+    def callback_url(self) -> str | None:
+        """The status callback URL new campaigns give Twilio (the settings'
+        `status_callback_url`), checked as `smscast send --status-callback` checks it; None:
+        receipts come by sweeps. Raises an `InputError` / `ConfigError` saying what to change."""
+        if self.settings is None:
+            return None
+        from campaigns.pipeline.listen import app_callbacks
+
+        callbacks = app_callbacks(self.settings)
+        return callbacks.url if callbacks is not None else None
 
     @work(thread=True, exclusive=True, group="campaign", exit_on_error=False)
     def _create_campaign_worker(
@@ -847,8 +866,15 @@ class SmscastApp(App[int]):
         if self.runner is None:
             return
         events = self.runner.drain()
-        if events and self.send_screen is not None:
+        if self.send_screen is None:
+            return
+        if events:
             self.send_screen.apply(events)
+        callbacks = self.runner.callbacks
+        if callbacks is not None and callbacks.error and callbacks is not self._callback_error:
+            self._callback_error = callbacks
+            self.fail("Send", callbacks.error + "\nThis campaign goes on; sweeps track it.")
+        self.send_screen.show_callbacks(callbacks)
 
     def on_engine_stopped(self, message: msg.EngineStopped) -> None:
         """The engine's thread ended: apply the last events, say how it ended."""
