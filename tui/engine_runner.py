@@ -49,10 +49,13 @@ class CallbackCount:
     """The run's status callbacks so far: where they are received (`url`, the URL Twilio was
     given), how many signed ones came, how many changed a row, how many were refused (4xx:
     unsigned, forged, stale, another campaign's) and how many wait for their message to be
-    recorded; `error`: why the app could not listen (then the run tracks by sweeps)."""
+    recorded; `error`: why the app could not listen (then the run tracks by sweeps);
+    `elsewhere`: the campaign asks Twilio for callbacks but the app does not listen (no
+    `listen_port`: another process, such as `smscast listen`, receives them)."""
 
     url: str
     listening: str = ""  # host:port, once listening
+    elsewhere: bool = False
     received: int = 0
     recorded: int = 0
     refused: int = 0
@@ -203,7 +206,10 @@ class EngineRunner:
         from campaigns.store.journal import Journal
 
         port = self.settings.listen_port
-        if port is None or not options.status_callback:
+        if not options.status_callback:
+            return None
+        if port is None:
+            self.callbacks = CallbackCount(options.status_callback, elsewhere=True)
             return None
         host = self.settings.listen_host
         self.callbacks = CallbackCount(options.status_callback)
@@ -247,7 +253,7 @@ class EngineRunner:
                 opted_out=lambda phone, campaign: suppression.record_opt_out(phone, campaign),
             )
             server = await self._listen(journal.path, options)
-            if self.callbacks is not None and self.callbacks.error:
+            if server is None and self.callbacks is not None and self.callbacks.error:
                 # Not listening: Twilio is not given the URL; the sweeps track as usual.
                 options = replace(options, status_callback=None)
             engine = Engine(gateway, journal, self.campaign_id, options)

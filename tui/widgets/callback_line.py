@@ -20,6 +20,11 @@ def callback_text(count: CallbackCount) -> str:
     """The line for `count`."""
     if count.error:
         return f"Status callbacks off for this run (sweeps track it): {count.error}"
+    if count.elsewhere:
+        return (
+            f"Receipts are posted to {count.url} (received elsewhere, e.g. by 'smscast "
+            "listen'); sweeps read them too, slowly."
+        )
     if not count.listening:
         return f"Status callbacks: starting to receive them for {count.url}..."
     parts = [f"{count.received} received", f"{count.recorded} recorded"]
