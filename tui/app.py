@@ -873,7 +873,8 @@ class SmscastApp(App[int]):
         callbacks = self.runner.callbacks
         if callbacks is not None and callbacks.error and callbacks is not self._callback_error:
             self._callback_error = callbacks
-            self.fail("Send", callbacks.error + "\nThis campaign goes on; sweeps track it.")
+            said = (callbacks.error, callbacks.hint, "This campaign goes on; sweeps track it.")
+            self.fail("Send", "\n".join(line for line in said if line))
         self.send_screen.show_callbacks(callbacks)
 
     def on_engine_stopped(self, message: msg.EngineStopped) -> None:

@@ -61,6 +61,7 @@ class CallbackCount:
     refused: int = 0
     held: int = 0
     error: str = ""
+    hint: str = ""  # what to do about `error`
 
 
 class EngineRunner:
@@ -225,7 +226,8 @@ class EngineRunner:
             await server.start()
         except OSError as exc:
             desk_journal.close()
-            self.callbacks = replace(self.callbacks, error=cannot_listen(host, port, exc).full())
+            told = cannot_listen(host, port, exc)
+            self.callbacks = replace(self.callbacks, error=told.message, hint=told.hint or "")
             return None
         except BaseException:
             desk_journal.close()

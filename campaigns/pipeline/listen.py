@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,14 +65,15 @@ def signature_check(settings: Settings) -> SignatureCheck:
     return SignatureCheck(settings.signing.password)
 
 
-def check_callback_setup(settings: Settings, url: str) -> str:
+def check_callback_setup(settings: Settings, url: str, what: str = "--status-callback") -> str:
     """`url` when it can be a status callback URL and callbacks can be checked; else an
-    `InputError` (the URL) or `ConfigError` (no auth token)."""
+    `InputError` (the URL, named as `what`: the flag, or the app's setting) or `ConfigError`
+    (no auth token)."""
     problem = problem_with_url(url)
     if problem is not None:
         raise InputError(
-            f"--status-callback {url!r} cannot be used: {problem}.",
-            "Give the public https:// URL that reaches 'smscast listen' (see the README's "
+            f"{what} {url!r} cannot be used: {problem}.",
+            "Give the public https:// URL that reaches the listener (see the README's "
             "'Status callbacks' section for a reverse proxy or a tunnel).",
         )
     signature_check(settings)
@@ -103,13 +105,15 @@ def app_callbacks(settings: Settings) -> AppCallbacks | None:
                 "reaches this port, or unset listen_port.",
             )
         return None
-    check_callback_setup(settings, url)
+    check_callback_setup(settings, url, "The status_callback_url setting")
     return AppCallbacks(url, settings.listen_host, settings.listen_port)
 
 
 def cannot_listen(host: str, port: int, error: OSError) -> ConfigError:
     """The sentence for a port that cannot be listened on (in use, or privileged)."""
-    why = error.strerror or str(error)
+    # asyncio words it "error while attempting to bind on address (...): ..."; the C
+    # library's sentence for the number is the short one ("Address already in use").
+    why = os.strerror(error.errno) if error.errno else (error.strerror or str(error))
     return ConfigError(
         f"Cannot receive status callbacks on {host}:{port}: {why}.",
         "Choose another port (one above 1023 needs no privileges), or stop what uses it.",

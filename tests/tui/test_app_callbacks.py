@@ -115,9 +115,7 @@ async def test_a_port_in_use_is_said_and_the_run_goes_on_with_sweeps(
             await compose_and_send(app, pilot)
             screen = app.send_screen
             assert screen is not None
-            assert await until(
-                pilot, lambda: screen.state == "finished" and not app.draft.sending
-            )
+            assert await until(pilot, lambda: screen.state == "finished" and not app.draft.sending)
             said = [n.message for n in app._notifications]
             line = str(screen.query_one("#send-callbacks", CallbackLine).render())
     assert any(f"Cannot receive status callbacks on 127.0.0.1:{port}" in m for m in said)
