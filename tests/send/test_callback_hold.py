@@ -113,3 +113,25 @@ def test_a_held_receipt_is_dropped_after_the_limit_and_the_hold_stays_bounded(
     assert journal.counts(mine) == {"pending": 2}
     # A callback for a campaign this journal does not have is not held at all.
     assert not post(desk, "no-such-campaign", sids[4], "delivered").held and desk.held == 0
+
+
+def test_the_sids_are_read_again_only_once_the_journal_was_written(tmp_path: Path) -> None:
+    journal = open_journal(tmp_path)
+    cid = campaign(journal, numbers(2))
+    reads: list[str] = []
+    real = journal.sids
+
+    def counted(campaign_id: str) -> dict[str, tuple[int, str]]:
+        reads.append(campaign_id)
+        return real(campaign_id)
+
+    journal.sids = counted  # type: ignore[method-assign]
+    desk = desk_on(journal, Clock())
+    assert post(desk, cid, "SM" + "d" * 32, "delivered").held
+    assert post(desk, cid, "SM" + "e" * 32, "delivered").held
+    for _ in range(5):  # the timer's looks while nothing is written: no reads
+        assert desk.apply_held() == []
+    assert len(reads) == 1
+    record_send(journal, cid, 2, "SM" + "d" * 32)
+    assert [a.applied for a in desk.apply_held()] == [True]
+    assert len(reads) == 2 and desk.held == 1
