@@ -117,6 +117,7 @@ class SmscastApp(App[int]):
         demo: bool = False,
         engine_options: EngineOptions | None = None,
         quiet_hours: bool | None = None,
+        settings_flags: Mapping[str, str] | None = None,
     ) -> None:
         """`settings` None = `load_settings()`; `db_path` overrides the journal's location;
         `engine_options` (an `EngineOptions`) replaces the default pacing (tests, benchmarks);
@@ -125,6 +126,7 @@ class SmscastApp(App[int]):
         """
         super().__init__()
         self.settings = settings
+        self.settings_flags = dict(settings_flags or {})  # for `load_settings` on mount
         self.settings_error: str | None = None
         self.contacts_file = str(contacts_file) if contacts_file else None
         self.db_path = Path(db_path) if db_path else None
@@ -182,7 +184,12 @@ class SmscastApp(App[int]):
             try:
                 from campaigns.config.settings import load_settings
 
-                self.settings = load_settings()
+                flags = self.settings_flags
+                self.settings = load_settings(
+                    status_callback_url=flags.get("status_callback_url"),
+                    listen_port=flags.get("listen_port"),
+                    listen_host=flags.get("listen_host"),
+                )
             except Exception as error:
                 self.settings_error = describe_error(error, "Settings")
         self._notify_settings_warnings()
@@ -1389,9 +1396,15 @@ class SmscastApp(App[int]):
         self.call_from_thread(self.exit, 4)
 
 
-def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
+def run_app(
+    contacts_file: str | None = None,
+    demo: bool = False,
+    settings_flags: Mapping[str, str] | None = None,
+) -> int:
     """Run the app in the terminal; with `demo`, on an in-process sandbox. Returns the exit code
-    (4 when the person quit mid-send: the campaign is paused and resumable)."""
+    (4 when the person quit mid-send: the campaign is paused and resumable). `settings_flags`:
+    the command line's settings for the app (`--status-callback`...: `load_settings`
+    arguments, above the environment and the files)."""
     if demo:
         from campaigns.pipeline.demo import DemoEnvironment
 
@@ -1403,7 +1416,8 @@ def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
                 demo=True,
             )
             return _run(app)
-    return _run(SmscastApp(contacts_file=contacts_file))  # settings are loaded on mount
+    # Settings are loaded on mount.
+    return _run(SmscastApp(contacts_file=contacts_file, settings_flags=settings_flags))
 
 
 def _run(app: SmscastApp) -> int:
