@@ -48,7 +48,8 @@ NEEDS_TOKEN = (
 NEEDS_TOKEN_HINT = (
     "Set TWILIO_AUTH_TOKEN (with TWILIO_ACCOUNT_SID) beside the API key, in the environment, "
     "the .env file or the config file; sending may keep using the API key. Or leave out "
-    "--status-callback: receipts are then read by sweeps of Twilio's message list."
+    "--status-callback (in the app: status_callback_url): receipts are then read by sweeps "
+    "of Twilio's message list."
 )
 
 

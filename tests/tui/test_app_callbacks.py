@@ -9,8 +9,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import snapshot_apps as apps
 from test_flow import CONTACTS, VERIFIED, compose_and_send
 from tui_support import until
 
@@ -19,6 +21,7 @@ from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.send.engine import EngineOptions
 from campaigns.store.journal import FINAL_STATUSES, Journal
 from tui.app import SmscastApp
+from tui.engine_runner import CallbackCount
 from tui.widgets.callback_line import CallbackLine
 
 OPTIONS = EngineOptions(rate=None, concurrency=4, track_seconds=30.0)
@@ -124,3 +127,20 @@ async def test_a_port_in_use_is_said_and_the_run_goes_on_with_sweeps(
     assert statuses == {m["sid"]: m["status"] for m in sandbox.messages()}
     assert set(statuses.values()) <= FINAL_STATUSES and len(statuses) == len(VERIFIED)
     assert sandbox.callback_log == []  # Twilio was not given the URL
+
+
+async def _send_with_callbacks(pilot: Any) -> None:
+    """Send at 80x24, the finished demo campaign, with the callbacks line a run shows."""
+    await apps.goto_send_finished(pilot)
+    screen = pilot.app.send_screen
+    screen.show_callbacks(
+        CallbackCount(
+            "https://sms.example.com/receipts", "127.0.0.1:8080", received=31, recorded=24
+        )
+    )
+    await apps.settle(pilot)
+
+
+def test_send_shows_the_callbacks_line_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    with apps.demo_app(tmp_path) as app:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_send_with_callbacks)
