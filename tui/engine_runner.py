@@ -12,8 +12,10 @@ for callbacks (`EngineOptions.status_callback`), a `campaigns.pipeline.listen.Re
 runs on the engine's loop for the run's life. Its desk (its own journal connection) records
 each signed receipt, and the engine is told (`Engine.heard`), so the Send screen shows it at
 once and the run ends as soon as every message is final. A port that cannot be listened on
-(in use) is said in `callbacks.error`, and the run goes on without callbacks: Twilio is not
-given the URL, the sweeps at their usual pace track the messages, nothing is lost.
+(in use), or no auth token to check the signatures with (a campaign resumed after the
+settings changed), is said in `callbacks.error`, and the run goes on without callbacks:
+Twilio is not given the URL, the sweeps at their usual pace track the messages, nothing is
+lost.
 `callbacks` (a `CallbackCount`, replaced whole on the engine's thread) is what the app's
 drain timer shows.
 """
@@ -203,6 +205,7 @@ class EngineRunner:
     async def _listen(self, journal_path: Path, options: EngineOptions) -> ReceiptServer | None:
         """Start receiving the run's status callbacks, when the settings say the app listens
         and the campaign asks Twilio for them; the server (None: not listening)."""
+        from campaigns.errors import ConfigError
         from campaigns.pipeline.listen import ReceiptServer, cannot_listen, open_desk
         from campaigns.store.journal import Journal
 
@@ -224,9 +227,9 @@ class EngineRunner:
                 on_answer=self._heard,
             )
             await server.start()
-        except OSError as exc:
+        except (OSError, ConfigError) as exc:  # in use; or no auth token to check them with
             desk_journal.close()
-            told = cannot_listen(host, port, exc)
+            told = cannot_listen(host, port, exc) if isinstance(exc, OSError) else exc
             self.callbacks = replace(self.callbacks, error=told.message, hint=told.hint or "")
             return None
         except BaseException:
