@@ -143,6 +143,7 @@ class Api2010(SandboxState):
         )
 
     async def fetch_message(self, request: web.Request) -> web.StreamResponse:
+        self.message_fetches += 1
         message = self.store.get(request.match_info["sid"])
         if message is None:
             return error(20404, f"The requested resource {request.path} was not found", 404)
@@ -176,6 +177,7 @@ class Api2010(SandboxState):
         filters = {
             k: query[k] for k in ("To", "From", "DateSent", "DateSent<", "DateSent>") if k in query
         }
+        self.message_listings.append(filters)
         return json_response(
             render.page(
                 "messages",

@@ -116,6 +116,16 @@ class Sandbox:
             self._runner = None
 
     @property
+    def message_listings(self) -> list[dict[str, str]]:
+        """The filters (To, From, DateSent...) of each Messages listing served so far."""
+        return self._app.message_listings
+
+    @property
+    def message_fetches(self) -> int:
+        """Single fetches of a message (GET Messages/{Sid}) served so far."""
+        return self._app.message_fetches
+
+    @property
     def price_fetches(self) -> int:
         """Pricing API answers served so far (a cached price must not ask again)."""
         return self._app.price_fetches

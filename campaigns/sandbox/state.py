@@ -60,6 +60,9 @@ class SandboxState:
         self.pools = Pools(config, self.queues)
         #: Billed calls served so far (tests count them: a cached answer must not ask again).
         self.price_fetches = 0
+        #: The filters of each Messages listing asked for (tests check what a sweep asks).
+        self.message_listings: list[dict[str, str]] = []
+        self.message_fetches = 0
         self.lookups_billed = 0
         #: (our number or the service SID, the person) pairs that replied an opt-out keyword
         #: (`campaigns.sandbox.inbound`): a create between them gets 21610.

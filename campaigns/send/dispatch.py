@@ -253,7 +253,9 @@ class Dispatcher:
         if record.status == "scheduled":
             return
         if wanted and record.status not in J.FINAL_STATUSES:
-            self._polls.add(item.row, record.sid, item.to, time.monotonic(), record.from_)
+            self._polls.add(
+                item.row, record.sid, item.to, time.monotonic(), record.from_, item.attempted_at
+            )
 
     def _on_transient(self, item: Row, exc: TransientError) -> None:
         """Nothing was created: the row goes back to `pending` and is retried later.

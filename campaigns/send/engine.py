@@ -374,6 +374,9 @@ class Engine:
             # (then less and less often); a backlog costs one probe per sender at a time.
             stray_after=2 * first,
             page_size=opts.sweep_page_size,
+            margin=opts.reconcile_margin,
+            # A page's receipts reach the journal at the next group commit, or the one after.
+            record_delay=2 * opts.commit_interval,
         )
 
     @property

@@ -30,9 +30,10 @@ class EngineOptions:
     #: How delivery is tracked: "sweep" (list pages, `campaigns.send.sweeps`) or "poll" (one
     #: fetch per message, `campaigns.send.tracking.PollSchedule`: the way before sweeps).
     receipts: str = "sweep"
-    #: Seconds between sweeps (`campaigns.send.sweeps`): at least `sweep_first`, doubling
-    #: while nothing changes, at most `sweep_cap` (a receipt is recorded at most ~`sweep_cap`
-    #: plus one sweep's pages after Twilio has it); per-message polls back off the same way.
+    #: Seconds between sweeps' starts (`campaigns.send.sweeps`): at least `sweep_first`,
+    #: doubling while nothing changes, at most `sweep_cap` less the time a sweep takes to read,
+    #: so a receipt is recorded at most `sweep_cap` after Twilio has it (while reading takes
+    #: under 40% of it); per-message polls back off the same way.
     #: With status callbacks the sweeps are only the safety net (`CALLBACK_SWEEPS`).
     sweep_first: float = 1.0
     sweep_cap: float = 15.0

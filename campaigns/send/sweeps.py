@@ -13,10 +13,15 @@ The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts
 - a sweep is one *leg* per sender address, each leg one page request at a time (the next page
   needs the previous one's token); the engine spends at most its tracking share of the
   requests on them, so sweeps never delay sending;
-- sweeps back off while nothing changes (doubling up to `cap`); after one that found a
-  change the next comes after `page_pace` seconds per page it took (at least `first`, at
-  most `cap`: 20,000 messages, 20 pages -> `cap`), so the requests per message stay low for
-  a big campaign and a small one hears of its receipts within a second or two;
+- a receipt is recorded at most `cap` seconds (15) after Twilio has it: sweeps start at
+  most `cap` apart, less the time the next one takes to read (`_end`), and each lists only
+  from just before the oldest message it watches for (`_window`), so a long campaign's
+  sweeps read the pages of its last minutes, not all of it again;
+- sweeps back off while nothing changes (doubling from `first` up to `cap`); after one that
+  found a change the next comes `first` after it began while the requests spent stay within
+  `budget` per message watched (plus `allowance`: a small campaign hears of its receipts
+  within a second or two), and `cap` after it once they do not: 0.02 requests per message,
+  well inside the 0.05 the issue allows, whatever the campaign's pace;
 - a message that `miss_limit` complete sweeps in a row did not list (and that was watched
   before each of them began: one created during a sweep is not counted as missed by it),
   although a message sent after it from the same sender was listed, is a *stray*: it gets
@@ -37,7 +42,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from campaigns.twilio.models import Receipt, ReceiptPage
@@ -69,6 +74,10 @@ class _Watched:
     from_: str | None
     since_sweep: int  # the first sweep that began after this message was watched
     seq: int  # the order it was watched in (about the order Twilio created them)
+    #: When it was handed to Twilio (its intent: Twilio's `date_sent` is later), or None when
+    #: not known (a message watched again by a resumed run): the campaign's start stands in.
+    sent: datetime | None
+    added: float  # when it was first watched (monotonic)
     misses: int = 0
     stray_due: float = 0.0
     stray_wait: float = 0.0
@@ -78,6 +87,10 @@ class _Watched:
 @dataclass(slots=True)
 class _Sweep:
     number: int
+    began: float
+    #: The listing's `DateSent>` for this sweep: the campaign's start (a full sweep), or just
+    #: before the oldest message it watches for (`SweepSchedule._window`).
+    since: datetime
     legs_left: set[str | None] = field(default_factory=set)
     seen: set[int] = field(default_factory=set)
     changed: bool = False
@@ -101,8 +114,21 @@ class SweepSchedule:
         stray_after: float = 30.0,
         stray_cap: float = 600.0,
         page_size: int = 1000,
+        margin: float = 120.0,
+        window_age: float | None = None,
+        record_delay: float = 0.0,
     ) -> None:
         self.since = since
+        #: How much earlier than a message's intent its listing window starts (a skewed clock).
+        self.margin = timedelta(seconds=margin)
+        #: A message live this long (seconds; default 40 sweep intervals: 10 minutes) no longer
+        #: holds the window's start back: Twilio may never get its receipt (`sent` stays). Such
+        #: messages are looked for by a full sweep (from the campaign's start) once per
+        #: `window_age`.
+        self.window_age = 40 * cap if window_age is None else window_age
+        #: Seconds from a page's answer to its receipts being in the journal (the engine's
+        #: group commits): part of the promised `cap`.
+        self.record_delay = record_delay
         self.track_seconds = track_seconds
         self.first = first
         self.cap = cap
@@ -110,16 +136,24 @@ class SweepSchedule:
         self.stray_after = stray_after
         self.stray_cap = stray_cap
         self.page_size = page_size
-        #: Seconds of pause per page of the last sweep, while sweeps find changes: 20 pages
-        #: (20,000 messages) -> `cap`.
-        self.page_pace = cap / 20
+        #: Requests per watched message (plus `allowance` in all) the sweeps may spend
+        #: at their quick pace; beyond it they come once per `cap`.
+        self.budget = 0.02
+        self.allowance = 30
+        self.watched = 0  # messages watched so far, in all
         self.interval = first
         #: Requests by kind, for tests and the benchmark: pages, fetches, sweeps.
         self.pages = 0
         self.fetches = 0
         self.sweeps = 0
-        #: When each sweep began (monotonic seconds): the benchmark's sweep period.
+        #: When each sweep began (monotonic seconds): the benchmark's sweep period; how long
+        #: each took to read; how many were full (listed from the campaign's start, for
+        #: messages live for long), how many narrower.
         self.started: list[float] = []
+        self.reads: list[float] = []
+        self.full_sweeps = 0
+        self.narrow_sweeps = 0  # those listed from later than the campaign's start
+        self._last_full: float | None = None
         self._by_sid: dict[str, _Watched] = {}
         self._by_row: dict[int, _Watched] = {}
         self._sweep: _Sweep | None = None
@@ -139,13 +173,25 @@ class SweepSchedule:
 
     # -- what is watched ---------------------------------------------------------------------
 
-    def add(self, row: int, sid: str, to: str, now: float, from_: str | None = None) -> None:
-        """Watch a live message (sent from `from_`, None when not known yet)."""
+    def add(
+        self,
+        row: int,
+        sid: str,
+        to: str,
+        now: float,
+        from_: str | None = None,
+        sent: datetime | None = None,
+    ) -> None:
+        """Watch a live message (sent from `from_`, None when not known yet; handed to Twilio
+        at `sent`, None when not known)."""
         if row in self._by_row:
             self.done(row)
         number = self._sweep.number + 1 if self._sweep is not None else self.sweeps + 1
         self._seq += 1
-        item = _Watched(row, sid, to, from_, number, self._seq, stray_wait=self.stray_after)
+        self.watched += 1
+        item = _Watched(
+            row, sid, to, from_, number, self._seq, sent, now, stray_wait=self.stray_after
+        )
         item.stray_due = now + self.stray_after
         self._by_sid[sid] = item
         self._by_row[row] = item
@@ -221,16 +267,58 @@ class SweepSchedule:
         return out
 
     def _begin(self, now: float) -> None:
+        since = self._window(now)
+        if since is None:  # only messages live for long: their full sweep is not due yet
+            assert self._last_full is not None
+            self._next_sweep = self._last_full + self.window_age
+            return
         self.sweeps += 1
         self.started.append(now)
         legs = {item.from_ for item in self._by_row.values()}
         if None in legs:
             legs = {None}  # one listing of every sender covers the unknown ones too
-        sweep = _Sweep(self.sweeps, legs_left=set(legs))
+        sweep = _Sweep(self.sweeps, now, since, legs_left=set(legs))
+        if since > self.since:
+            self.narrow_sweeps += 1
         self._sweep = sweep
         self._next_sweep = None
         for leg in sorted(legs, key=lambda x: x or ""):
-            self._ready.append(Page(leg, self.since, None, sweep.number))
+            self._ready.append(Page(leg, since, None, sweep.number))
+
+    def _window(self, now: float) -> datetime | None:
+        """Where this sweep's listing starts (its `DateSent>`).
+
+        Twilio lists newest first, and a message is dated when it leaves, after smscast handed
+        it over: so a listing from just before the oldest watched message's hand-over (less
+        `margin`) holds every watched message, and a long campaign's sweeps read the pages of
+        its last minutes, not all of it again. Messages live for over `window_age` do not
+        hold it back; a full sweep (from the campaign's start) looks for them once per
+        `window_age` (None: not yet, and no other message is watched), and whenever a
+        watched message's hand-over is not known."""
+        oldest: datetime | None = None
+        old = False
+        for item in self._by_row.values():
+            if now - item.added > self.window_age:
+                old = True
+            elif item.sent is None:
+                return self._full(now)
+            elif oldest is None or item.sent < oldest:
+                oldest = item.sent
+        if old and (self._last_full is None or now - self._last_full >= self.window_age):
+            return self._full(now)
+        if oldest is None:
+            return None
+        return max(self.since, oldest - self.margin)
+
+    def _full(self, now: float) -> datetime:
+        self.full_sweeps += 1
+        self._last_full = now
+        return self.since
+
+    def _covered(self, item: _Watched, sweep: _Sweep) -> bool:
+        """Could `sweep`'s listing have shown `item` (its window reaches back far enough)?"""
+        start = self.since if item.sent is None else item.sent - self.margin
+        return sweep.since <= start
 
     # -- answers -----------------------------------------------------------------------------
 
@@ -297,19 +385,32 @@ class SweepSchedule:
 
     def _end(self, sweep: _Sweep, now: float) -> None:
         self._sweep = None
+        read = now - sweep.began
+        self.reads.append(read)
         if sweep.changed:
-            # As often as the listing's length allows: a sweep of P pages is followed by a
-            # pause of P * `page_pace`, so a long campaign's sweeps (and their requests per
-            # message) stay bounded while receipts pour in, and a short one's come quickly.
-            self.interval = min(self.cap, max(self.first, sweep.pages * self.page_pace))
+            # Soon again while the requests spent stay within the budget (one more sweep like
+            # this one included); at the promised pace, `cap`, beyond it.
+            spent = self.pages + self.fetches + sweep.pages
+            affordable = spent <= self.budget * self.watched + self.allowance
+            self.interval = self.first if affordable else self.cap
         else:
             self.interval = min(self.cap, self.interval * 2)
-        self._next_sweep = now + self.interval if self._by_row else None
+        # The promise: a receipt is recorded at most `cap` after Twilio has it. The worst case
+        # is one Twilio had just after its page was read: the next sweep reads that page
+        # (or a later one: newer messages push it down) at most its own reading time after it
+        # starts, and records it `record_delay` later. So sweeps start at most `cap` apart
+        # less that, the reading reckoned as half as long again as the longest of the last
+        # four; back to back when reading takes longer.
+        reserve = 1.5 * max(self.reads[-4:]) + self.record_delay
+        start = sweep.began + min(self.interval, self.cap - reserve)
+        self._next_sweep = max(now, start) if self._by_row else None
         latest = self._latest_listed
         heads: dict[str | None, _Watched] = {}
         for item in self._by_row.values():
             if item.row in sweep.seen or item.since_sweep > sweep.number:
                 continue
+            if not self._covered(item, sweep):
+                continue  # before this sweep's window: not missed by it
             item.misses += 1
             if item.seq > latest.get(item.from_, 0):
                 # Nothing sent after it is listed either: most likely still in the sender's

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from campaigns.send.sweeps import Fetch
@@ -79,9 +80,17 @@ class PollSchedule:
     def __len__(self) -> int:
         return len(self._tracked)
 
-    def add(self, row: int, sid: str, to: str, now: float, from_: str | None = None) -> None:
-        """Start tracking a message (first poll after `first` seconds; `from_` is not needed
-        to fetch one message)."""
+    def add(
+        self,
+        row: int,
+        sid: str,
+        to: str,
+        now: float,
+        from_: str | None = None,
+        sent: datetime | None = None,
+    ) -> None:
+        """Start tracking a message (first poll after `first` seconds; `from_` and `sent` are
+        not needed to fetch one message)."""
         self._tracked[row] = _Tracked(row, sid, to, 0)
         self._rows[sid] = row
         heapq.heappush(self._heap, (now + self.first, row))
@@ -149,11 +158,14 @@ async def refresh_statuses(
 
     Used by `smscast status` and History after the engine has stopped tracking: one sweep of
     the listing (`From` = the campaign's sender, or every sender for a Messaging Service
-    campaign; `DateSent>` = its start less `margin`; pages of 1,000, stopping once every live
-    message is placed), then a single fetch for each one the sweep could not place (not sent
-    yet, deleted, ...). Returns how many rows changed. Twilio errors leave a row as it was
-    (the next refresh tries again), except a 404 on a fetch: the message is gone
-    (`gone_outcome`) and is not asked about again.
+    campaign; `DateSent>` = the oldest live message's hand-over (else the campaign's start)
+    less `margin`; pages of 1,000, stopping once every live message is placed), then a
+    single fetch for each one the sweep could not place (deleted, failed before it left ...)
+    but a backlog still in Twilio's queue: of the messages handed over after the newest one
+    listed, only the oldest is fetched, and the others only when it has left the queue.
+    Returns how many rows changed. Twilio errors leave a row as it was (the next refresh
+    tries again), except a 404 on a fetch: the message is gone (`gone_outcome`) and is not
+    asked about again.
     """
     import asyncio
     from datetime import timedelta
@@ -167,7 +179,11 @@ async def refresh_statuses(
     if not rows:
         return 0
     sender = None if campaign.messaging_service_sid else campaign.sender
-    since = campaign.created_at - timedelta(seconds=margin)
+    # From just before the oldest live message was handed over (Twilio dates a message when
+    # it leaves, later): a long campaign's refresh reads its last minutes, not all of it.
+    handed = [r.attempted_at for r in rows.values()]
+    oldest = min(handed) if all(handed) else None
+    since = max(campaign.created_at, oldest or campaign.created_at) - timedelta(seconds=margin)
     outcomes: list[Outcome] = []
     placed: set[str] = set()
 
@@ -194,20 +210,53 @@ async def refresh_statuses(
                 url = page.next_page_url
                 if url is None:
                     break
+            listed = True
         except TwilioFailure:
-            pass  # the listing failed: the single fetches below ask about every row
+            listed = False  # the listing failed: the single fetches below ask about every row
         gate = asyncio.Semaphore(max(1, concurrency))
 
-        async def one(row: Any) -> None:
+        async def one(row: Any) -> str | None:
             async with gate:
                 try:
                     record = await session.fetch(row.sid, timeout=timeout)
                 except TwilioFailure as exc:
                     if is_gone(exc):
                         outcomes.append(gone_outcome(row.row, row.status))
-                    return
+                    return None
             seen(row, record)
+            return str(record.status)
 
-        await asyncio.gather(*(one(r) for sid, r in rows.items() if sid not in placed))
+        strays, backlog = _unplaced(rows, placed)
+        if not listed:
+            strays, backlog = strays + backlog, []
+        await asyncio.gather(*(one(r) for r in strays))
+        if backlog and await one(backlog[0]) not in UNSENT_STATUSES:
+            # The queue's head has left it (or is gone): the queue is not why they are not
+            # listed, so each is asked about.
+            await asyncio.gather(*(one(r) for r in backlog[1:]))
     journal.apply(campaign_id, outcomes)
     return len(outcomes)
+
+
+#: The statuses of a message Twilio has not sent yet: it has no `date_sent`, so no DateSent
+#: listing shows it (`campaigns.sandbox.api_v2010._message_filter` says what is assumed).
+UNSENT_STATUSES = frozenset({"accepted", "queued", "scheduled", "sending"})
+
+
+def _unplaced(rows: dict[str, Any], placed: set[str]) -> tuple[list[Any], list[Any]]:
+    """The live rows a listing did not show (`placed`: those it did), split: *strays* (handed
+    over before the newest one it showed, or when not known: each is asked about) and the
+    *backlog* (handed over after it, oldest first: most likely still in Twilio's queue, as a
+    sender sends in order, so its head is asked about first; `refresh_statuses`)."""
+    newest = max((rows[sid].attempted_at for sid in placed if rows[sid].attempted_at), default=None)
+    strays: list[Any] = []
+    backlog: list[Any] = []
+    for sid, row in rows.items():
+        if sid in placed:
+            continue
+        if row.attempted_at is None or (newest is not None and row.attempted_at <= newest):
+            strays.append(row)
+        else:
+            backlog.append(row)
+    backlog.sort(key=lambda row: row.attempted_at)
+    return strays, backlog

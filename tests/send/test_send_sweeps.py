@@ -4,8 +4,9 @@ and `smscast status` sweeping the sandbox's listing through the real SDK."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine_support import campaign, gateway_for, numbers, open_journal
@@ -77,7 +78,56 @@ def test_pages_follow_each_other_and_stop_once_everything_is_placed() -> None:
     sweeps.changed()
     sweeps.page_answered(second, _answer(["SM0", "SM1"], more=True), 1.2)
     assert sweeps.due(1.2, 10) == []  # all three placed: the third page is never asked for
-    assert sweeps.pages == 2 and sweeps.next_due() == 2.2  # changed: next one soon again
+    # Changed: the next one soon again, `first` after this one began.
+    assert sweeps.pages == 2 and sweeps.next_due() == 2.0
+
+
+def test_sweeps_start_closer_together_when_reading_takes_long() -> None:
+    # A receipt Twilio had just after its page was read waits for the next sweep to reach
+    # that page: start to start, sweeps are at most `cap` less 1.5 times the reading apart.
+    sweeps = SweepSchedule(since=SINCE, track_seconds=600, first=1.0, cap=8.0)
+    sweeps.add(1, "SM1", "+1", 0.0, "+1501")
+    (page,) = sweeps.due(1.0, 10)
+    sweeps.page_answered(page, _answer(["SM1"], "sent"), 3.0)  # 2 s to read, nothing new
+    assert sweeps.next_due() == 3.0  # 1 + min(2 s backing off, 8 - 1.5 * 2) = 3
+    (page,) = sweeps.due(3.0, 10)
+    sweeps.page_answered(page, _answer(["SM1"], "sent"), 3.5)  # quick again
+    assert sweeps.next_due() == 7.0  # backing off: 4 s after it began (8 - 0.75 allows it)
+    (page,) = sweeps.due(7.0, 10)
+    sweeps.page_answered(page, _answer(["SM1"], "sent"), 13.0)  # reading took 6 s
+    assert sweeps.next_due() == 13.0  # back to back: 8 - 9 < 6
+
+
+def test_a_sweep_lists_from_just_before_the_oldest_live_message() -> None:
+    sent = [SINCE + timedelta(minutes=2 + m) for m in range(4)]
+    sweeps = SweepSchedule(
+        since=SINCE, track_seconds=3600, first=1.0, cap=1.0, margin=60, window_age=100
+    )
+    for row in range(3):
+        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501", sent[row])
+    (page,) = sweeps.due(1.0, 10)
+    assert isinstance(page, Page) and page.since == sent[0] - timedelta(seconds=60)
+    sweeps.page_answered(page, _answer(["SM0"]), 1.1)  # SM0 delivered: no longer watched
+    sweeps.done(0)
+    (page,) = sweeps.due(2.0, 10)
+    assert page.since == sent[1] - timedelta(seconds=60)  # the window moved on
+    sweeps.page_answered(page, _answer(["SM1", "SM2"], "sent"), 2.1)
+    # SM1 and SM2 stay `sent` (Twilio may never get their receipts); SM3 comes much later.
+    sweeps.add(3, "SM3", "+1", 150.0, "+1501", sent[3])
+    since = []
+    for now in range(151, 400):
+        for request in sweeps.due(float(now), 10):
+            assert isinstance(request, Page)
+            since.append((now, request.since))
+            listed = ["SM3", "SM2", "SM1"] if request.since == SINCE else ["SM3"]
+            sweeps.page_answered(request, _answer(listed, "sent"), now + 0.1)
+    # SM1 and SM2, live for over `window_age`, no longer hold the window back: one full sweep
+    # from the campaign's start per `window_age` looks for them, the others from SM3 on ...
+    full = [now for now, s in since if s == SINCE]
+    assert full[0] == 151 and [b - a for a, b in itertools.pairwise(full)] == [100, 100]
+    assert {s for _, s in since} == {SINCE, sent[3] - timedelta(seconds=60)}
+    # ... and the windowed sweeps, which could not list them, did not count them as missed.
+    assert sweeps.fetches == 0 and sweeps.full_sweeps == 3
 
 
 def _fast(**extra: float) -> SandboxConfig:
@@ -108,6 +158,96 @@ async def test_the_engine_tracks_a_campaign_by_pages_not_by_message(tmp_path: Pa
         stats = engine.stats
         assert stats["sweep_pages"] > 6  # more than one sweep of more than one page
         assert stats["tracking_requests"] < 300  # polling would ask at least once each
+
+
+async def test_sweeps_list_only_from_just_before_the_oldest_message_waiting(
+    tmp_path: Path,
+) -> None:
+    # 150 messages sent over ~3 s, receipts 0.1 s .. 0.4 s later; a margin of 1 s (the
+    # filter has whole seconds): the sandbox's DateSent> filter must still give every watched
+    # message to the narrower sweeps.
+    config = _fast(delivery_delay=100.0, delivery_delay_max=400.0)
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(150, 8200), sender="55501")
+        options = EngineOptions(
+            rate=50.0,
+            concurrency=10,
+            track_seconds=30,
+            sweep_first=0.05,
+            sweep_cap=0.3,
+            sweep_page_size=40,
+            reconcile_margin=1.0,
+        )
+        engine = Engine(gateway_for(sandbox), journal, cid, options)
+        assert (await engine.run(lambda e: None)).state == "finished"
+        twilio = {m["sid"]: m["status"] for m in sandbox.messages()}
+        assert {r.sid: r.status for r in journal.recipients(cid)} == twilio
+        assert set(twilio.values()) == {"delivered"}
+        sweeps = engine._polls
+        assert isinstance(sweeps, SweepSchedule)
+        # Every message placed by the narrower listings: not one needed a fetch of its own,
+        # nor waited for the full listing that looks for messages live for long.
+        assert sweeps.narrow_sweeps > 3 and sweeps.fetches == 0 and sweeps.full_sweeps == 0
+
+
+async def test_a_refresh_lists_from_the_oldest_live_message_not_the_campaign_start(
+    tmp_path: Path,
+) -> None:
+    config = _fast(delivery_delay=5000.0)  # receipts long after the engine stopped
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(10, 8600), sender="55501")
+        await asyncio.sleep(1.1)  # sent a second and more after the campaign was made
+        options = EngineOptions(concurrency=5, track_seconds=0.1)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        handed = min(r.attempted_at for r in journal.recipients(cid) if r.attempted_at)
+        listed = len(sandbox.message_listings)
+        await refresh_statuses(gateway_for(sandbox), journal, cid, margin=0.0)
+        (sweep,) = sandbox.message_listings[listed:]
+        assert sweep["DateSent>"] == handed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert journal.campaign(cid).created_at < handed - timedelta(seconds=1)
+
+
+async def test_a_refresh_probes_the_head_of_a_backlog_not_each_queued_message(
+    tmp_path: Path,
+) -> None:
+    # A long code sends 1 message/s (2/s sped up): 16 handed over at once mostly wait in
+    # Twilio's queue, undated, so no DateSent listing shows them.
+    with Sandbox(SandboxConfig(trial=False, speedup=2.0, accept_delay=0.01)) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(16, 8700), sender="+15017122661")
+        options = EngineOptions(concurrency=16, track_seconds=0)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        fetched = sandbox.message_fetches
+        await refresh_statuses(gateway_for(sandbox), journal, cid)
+        queued = [m for m in sandbox.messages() if m["status"] in ("queued", "accepted")]
+        assert len(queued) > 8  # still a backlog after the refresh
+        assert sandbox.message_fetches - fetched == 1  # its head only, not one fetch each
+
+
+async def test_a_refresh_asks_each_when_the_backlog_head_has_left_the_queue(
+    tmp_path: Path,
+) -> None:
+    # Every message fails before it leaves (no `date_sent`, so never listed): the head's
+    # fetch says it is not in the queue, so the others are each asked about too.
+    config = SandboxConfig(trial=False, speedup=1000.0, accept_delay=0.01, failed_share=1.0)
+    with Sandbox(config) as sandbox:
+        journal = open_journal(tmp_path)
+        cid = campaign(journal, numbers(6, 8750), sender="+15017122661")
+        options = EngineOptions(concurrency=6, track_seconds=0)
+        result = await Engine(gateway_for(sandbox), journal, cid, options).run(lambda e: None)
+        assert result.state == "finished"
+        deadline = time.monotonic() + 10
+        while any(m["status"] != "failed" for m in sandbox.messages()):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        fetched = sandbox.message_fetches
+        assert await refresh_statuses(gateway_for(sandbox), journal, cid) == 6
+        assert sandbox.message_fetches - fetched == 6
+        assert journal.counts(cid) == {"failed": 6}
 
 
 async def test_a_receipt_after_the_time_limit_is_picked_up_by_status(
