@@ -455,7 +455,7 @@ class Dispatcher:
         """A receipt from elsewhere (a status callback) of a message this run watches:
         recorded as a sweep's would be, but only forward (callbacks come out of order);
         whether it was this run's."""
-        watched = self._polls.watched(receipt.sid)
+        watched = self._polls.watching(receipt.sid)
         if watched is None:
             return False
         row, to = watched

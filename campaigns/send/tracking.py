@@ -139,7 +139,7 @@ class PollSchedule:
         if item is not None:
             self._rows.pop(item.sid, None)
 
-    def watched(self, sid: str) -> tuple[int, str] | None:
+    def watching(self, sid: str) -> tuple[int, str] | None:
         """(row, to) of a tracked message (None: not one of ours, or no longer tracked)."""
         item = self._tracked.get(self._rows.get(sid, -1))
         return (item.row, item.to) if item is not None and item.sid == sid else None
