@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App, ScreenStackError
@@ -34,7 +34,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from campaigns.errors import SmscastError
-from campaigns.store.statuses import CampaignState
+from campaigns.store.statuses import ENDED_STATES, CampaignState
 from tui import messages as msg
 from tui.commands import SmscastCommands
 from tui.engine_runner import EngineRunner
@@ -46,6 +46,7 @@ from tui.screens.base import StepScreen
 from tui.screens.compose import ComposeScreen
 from tui.screens.contacts import ContactsScreen
 from tui.screens.dialogs import ConfirmDialog
+from tui.screens.follow_up import FollowUpDialog
 from tui.screens.history import HistoryScreen
 from tui.screens.replies import RepliesScreen, new_replies_text
 from tui.screens.review import RepeatDialog, ReviewScreen
@@ -54,6 +55,7 @@ from tui.state import STEPS, Draft
 
 if TYPE_CHECKING:  # the workers import the core when they run: the app opens first
     from campaigns.audience.filters import Audience
+    from campaigns.audience.subsets import Who
     from campaigns.compose.plan import Plan
     from campaigns.compose.template import Template
     from campaigns.config.settings import Settings
@@ -155,6 +157,9 @@ class SmscastApp(App[int]):
         #: plan ("plan") work starts, with its name: a seam for tests to hold work mid-flight.
         self.before_work: Callable[[str], None] | None = None
         self.inbox = Inbox()  # the Replies screen and the reply counts (`tui.replies_state`)
+        #: The latest retry or follow-up asked for: an earlier one's people, read late, are
+        #: dropped.
+        self._derive_generation = 0
 
     # ----------------------------------------------------------------- start-up
 
@@ -346,7 +351,8 @@ class SmscastApp(App[int]):
             draft.filters.verified_only = draft.is_trial
         from campaigns.pipeline.sender import default_sender
 
-        draft.sender = default_sender(self.settings, draft.senders, draft.sender)
+        if draft.derived is None:  # a retry or follow-up keeps its parent's sender
+            draft.sender = default_sender(self.settings, draft.senders, draft.sender)
         for warning in getattr(message.verified, "warnings", []) or []:
             self.notify(str(warning), title="Verified numbers", severity="warning", markup=False)
         self.refresh_screen()
@@ -432,6 +438,7 @@ class SmscastApp(App[int]):
             return  # another file was opened meanwhile
         self.draft.loading = None
         self.draft.book = message.book
+        self.draft.derived = None  # a file of its own: no longer a retry or follow-up
         self.draft.preview_index = 0
         self.draft.audience = None
         self.draft.audience_builder = None
@@ -1064,6 +1071,141 @@ class SmscastApp(App[int]):
         """Say where the results went."""
         self.last_export = message.path
         self.notify(f"Results exported to {message.path}", title="Export", markup=False)
+
+    # ---------------------------------------------------- retries and follow-ups
+    def retry_campaign(self, campaign_id: str | None = None) -> None:
+        """History's t (the palette's "Retry failed"): the people of `campaign_id` (None: the
+        one highlighted on History or shown on Send) whose failure a second try can change
+        become the draft, with its template and sender, and the person lands on Review."""
+        chosen = self._derive_from(campaign_id)
+        if chosen is not None:
+            self.notify(f"Choosing whom to retry in {chosen}...", markup=False, timeout=3)
+            self._derive_generation += 1
+            self._retry_worker(chosen, self._derive_generation)
+
+    @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
+    def _retry_worker(self, campaign_id: str, generation: int) -> None:
+        try:
+            from tui.core import retry_for
+
+            derived = retry_for(self.db_path, campaign_id, self.region)
+        except Exception as error:
+            self.report_failure("Retry", error)
+            return
+        self.post_message(msg.DerivedReady(derived, generation))
+
+    def follow_up_campaign(self, campaign_id: str | None = None) -> None:
+        """History's f (the palette's "Follow up..."): ask who gets a follow-up of
+        `campaign_id` (the five kinds with their counts, in a worker: replies are collected
+        first), then Compose on those people, then Review."""
+        chosen = self._derive_from(campaign_id)
+        if chosen is None:
+            return
+        dialog = FollowUpDialog(chosen)  # at once: "counting its people..."
+
+        def answered(who: str | None) -> None:
+            if who is not None and not self.draft.sending:
+                self._derive_generation += 1
+                self._follow_up_worker(
+                    dialog.campaign_id, cast("Who", who), self._derive_generation
+                )
+
+        self.push_screen(dialog, answered)
+        self._choices_worker(dialog)
+
+    @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
+    def _choices_worker(self, dialog: FollowUpDialog) -> None:
+        try:
+            from tui.core import follow_up_choices_for
+
+            _, choices = follow_up_choices_for(
+                self.settings, self.db_path, dialog.campaign_id, self.region
+            )
+        except Exception as error:
+            self.call_from_thread(self._close_follow_up, dialog)
+            self.report_failure("Follow-up", error)
+            return
+        self.post_message(msg.FollowUpChoicesRead(dialog, choices))
+
+    def _close_follow_up(self, dialog: FollowUpDialog) -> None:
+        if dialog.is_current:
+            dialog.dismiss(None)
+
+    def on_follow_up_choices_read(self, message: msg.FollowUpChoicesRead) -> None:
+        """Show the choices in the dialog that asked (unless the person left it)."""
+        if message.dialog.is_current:
+            message.dialog.show_choices(message.choices)
+        self.load_reply_tallies()  # (replies were collected first: History's counts)
+
+    @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
+    def _follow_up_worker(self, campaign_id: str, who: Who, generation: int) -> None:
+        try:
+            from tui.core import follow_up_for
+
+            derived = follow_up_for(self.settings, self.db_path, campaign_id, who, self.region)
+        except Exception as error:
+            self.report_failure("Follow-up", error)
+            return
+        self.post_message(msg.DerivedReady(derived, generation))
+
+    def _derive_from(self, campaign_id: str | None) -> str | None:
+        """The campaign a retry or follow-up is made from (given; else highlighted on
+        History, shown on Send, the last one here), or None once the person was told why
+        none can be: nothing to start from, a send under way, a campaign not over."""
+        screen = self.screen
+        if campaign_id is None and isinstance(screen, HistoryScreen):
+            campaign_id = screen.selected_id()
+        elif campaign_id is None and isinstance(screen, SendScreen):
+            campaign_id = screen.campaign_id
+        chosen = campaign_id or self.draft.campaign_id
+        if chosen is None:
+            self.notify("No campaign to start from: pick one on History (7).", markup=False)
+            return None
+        if self.draft.sending:
+            self.notify("A campaign is sending: start from this one when it ends.", markup=False)
+            return None
+        row = next((r for r in self.draft.history if r.campaign.id == chosen), None)
+        if row is not None and row.campaign.state not in ENDED_STATES:
+            self.notify(
+                f"Campaign {chosen} is not over ({row.state or row.campaign.state}): its "
+                "outcomes are not final yet. Resume it (r) or cancel it (x) on History first.",
+                markup=False,
+            )
+            return None
+        return chosen
+
+    def on_derived_ready(self, message: msg.DerivedReady) -> None:
+        """The retry's or follow-up's people become the draft (book, template, sender, the
+        parent's filters and the link), and the person goes on to Review (a retry) or
+        Compose (a follow-up: its new message), exactly as for a new campaign. A subset of
+        nobody is said in one sentence instead."""
+        if message.generation != self._derive_generation:
+            return  # another retry or follow-up was asked for since
+        derived = message.derived
+        source = derived.source
+        if not source.subset.rows:
+            self.notify(source.nothing_chosen(), title=derived.kind.capitalize(), markup=False)
+            return
+        if self.draft.sending:  # (started while the people were being read)
+            return
+        draft = self.draft
+        draft.load_generation += 1  # a contacts file still being read is dropped
+        draft.loading = None
+        draft.derived = derived
+        draft.book = source.book
+        draft.preview_index = 0
+        draft.audience = None
+        draft.audience_builder = None
+        draft.plan = None
+        draft.line_types = None
+        draft.sender = derived.sender
+        draft.filters.take(derived.filters, trial=draft.is_trial)
+        draft.template_text = derived.template_text
+        self.repeat = None
+        self._parse_template()  # (the screen gone to says whom it chose: no toast)
+        self.rebuild_audience()
+        self.action_go("review" if derived.kind == "retry" else "compose")
+        self.refresh_screen()
 
     # ---------------------------------------------------------------- replies
     def action_show_replies(self) -> None:

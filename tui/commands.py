@@ -44,6 +44,18 @@ class SmscastCommands(Provider):
                 app.show_replies,
             ),
             (
+                "Retry failed",
+                "A new campaign to the campaign's people a second try can reach, on Review (t on "
+                "History)",
+                app.retry_campaign,
+            ),
+            (
+                "Follow up...",
+                "A new message to some of the campaign's people: delivered, failed, replied... "
+                "(f on History)",
+                app.follow_up_campaign,
+            ),
+            (
                 "Export results",
                 "Write the current campaign's results to a CSV file",
                 app.export_current,

@@ -6,7 +6,8 @@ a worker thread never shares a SQLite connection with another thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from tui.state import Draft
 
 if TYPE_CHECKING:  # each function imports what it runs: the app opens before the core loads
     from campaigns.audience.filters import Audience, AudienceBuilder
+    from campaigns.audience.subsets import ReplyIndex, Who
     from campaigns.audience.suppression import Suppression
     from campaigns.compose.plan import Plan
     from campaigns.compose.pricing import PriceTable, Pricing
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # each function imports what it runs: the app opens before th
     from campaigns.contacts.book import ContactBook
     from campaigns.contacts.rows import Contact
     from campaigns.pipeline.campaign import AudienceFilters, PlannedCampaign
+    from campaigns.pipeline.followups import DerivedSource, FollowUpChoice
     from campaigns.pipeline.line_types import LineTypes, LookupPlan
     from campaigns.pipeline.sender import SenderChoice
     from campaigns.send.engine import EngineOptions
@@ -247,7 +250,9 @@ def run_lookup_for(settings: Settings | None, db_path: Path | None, plan: Lookup
 
 
 def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
-    """The draft as the pipeline's `PlannedCampaign` (built as the person edited it)."""
+    """The draft as the pipeline's `PlannedCampaign` (built as the person edited it); a
+    retry's or follow-up's carries its `Lineage`, so the campaign created is linked to its
+    parent and the repeat check is by parent."""
     from campaigns.errors import InputError
     from campaigns.pipeline.campaign import PlannedCampaign
 
@@ -255,15 +260,17 @@ def planned_campaign(draft: Draft, region: str) -> PlannedCampaign:
         raise InputError(
             "There is nothing to send yet.", "Load contacts (2) and compose the message (4)."
         )
+    derived = draft.derived
     planned = PlannedCampaign(
         book=draft.book,
         template_text=draft.template_text,
         filters=audience_filters(draft),
         audience=draft.audience,
         plan=draft.plan,
-        region=region,
+        region=region if derived is None else derived.region,
         account_type=getattr(draft.account, "type", None),
         pricing=draft.pricing,
+        lineage=None if derived is None else derived.source.lineage,
     )
     return scheduled_plan(planned, draft)
 
@@ -389,6 +396,101 @@ def create_campaign_for(
             new_campaign=new_campaign,
             repeat_hint=lambda _: "Resume or open it, or start a new one.",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A retry or follow-up as the app's draft takes it: the pipeline's `DerivedSource` (the
+    people as a book of the parent's rows, the summary, the `Lineage`), and the parent's
+    sender, audience filters and region; the template the draft starts from (a retry: the
+    parent's; a follow-up: none, it is a new message)."""
+
+    source: DerivedSource
+    sender: str
+    filters: AudienceFilters
+    region: str
+    template_text: str
+
+    @property
+    def kind(self) -> str:
+        """ "retry" or "follow-up"."""
+        return self.source.lineage.kind
+
+    @property
+    def parent_id(self) -> str:
+        """The campaign it is made from."""
+        return self.source.parent.id
+
+
+def retry_for(db_path: Path | None, campaign_id: str, region: str) -> Derived:
+    """A retry of `campaign_id` (`campaigns.pipeline.followups.retry_source`, as `smscast
+    retry` without --codes): its people whose failure a second try can change."""
+    from campaigns.pipeline.followups import ended_parent, parent_region, retry_source
+
+    with _journal(db_path) as journal:
+        parent = ended_parent(journal, campaign_id)
+        where = parent_region(parent, region)
+        source = retry_source(journal, parent.id, codes=None, region=where)
+    return _derived(source, where, template_text=parent.template)
+
+
+def follow_up_choices_for(
+    settings: Settings | None, db_path: Path | None, campaign_id: str, region: str
+) -> tuple[str, tuple[FollowUpChoice, ...]]:
+    """The parent's id and every follow-up choice with its count, or why it cannot be offered
+    (`campaigns.pipeline.followups.follow_up_choices`). With an account, new replies are
+    collected from Twilio first, as `smscast follow-up` does."""
+    from campaigns.pipeline.followups import ended_parent, follow_up_choices, parent_region
+
+    with _journal(db_path) as journal:
+        parent = ended_parent(journal, campaign_id)
+        with _replies_of(settings, journal, parent, parent_region(parent, region)) as replies:
+            return parent.id, follow_up_choices(journal, parent.id, replies=replies)
+
+
+def follow_up_for(
+    settings: Settings | None, db_path: Path | None, campaign_id: str, who: Who, region: str
+) -> Derived:
+    """A follow-up of `campaign_id` to the people `who` names
+    (`campaigns.pipeline.followups.follow_up_source`); replies collected first with an
+    account, else the stored ones when a poll covered the campaign."""
+    from campaigns.pipeline.followups import ended_parent, follow_up_source, parent_region
+
+    with _journal(db_path) as journal:
+        parent = ended_parent(journal, campaign_id)
+        where = parent_region(parent, region)
+        with _replies_of(settings, journal, parent, where) as replies:
+            source = follow_up_source(
+                journal, parent.id, who=who, replies=lambda _: replies, region=where
+            )
+    return _derived(source, where, template_text="")
+
+
+@contextmanager
+def _replies_of(
+    settings: Settings | None, journal: Journal, parent: Campaign, region: str
+) -> Iterator[ReplyIndex | None]:
+    """The reply store a follow-up reads: with an account, one that polls Twilio first (and
+    records new opt-outs at once); else the stored replies when a poll ever covered
+    `parent` (`replies_collected`), else None (the reply choices are not offered)."""
+    from campaigns.pipeline.followups import JournalReplies, replies_collected
+
+    if settings is None or settings.credentials is None:
+        yield JournalReplies(journal) if replies_collected(journal, parent) else None
+        return
+    from campaigns.twilio.gateway import TwilioGateway
+
+    with TwilioGateway(settings) as gateway:
+        yield JournalReplies(journal, gateway, region)
+
+
+def _derived(source: DerivedSource, region: str, *, template_text: str) -> Derived:
+    from campaigns.pipeline.campaign import campaign_sender
+    from campaigns.pipeline.followups import parent_filters
+
+    parent = source.parent
+    sender = campaign_sender(parent).address
+    return Derived(source, sender, parent_filters(parent), region, template_text)
 
 
 def list_campaigns(db_path: Path | None) -> list[CampaignRow]:

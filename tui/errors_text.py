@@ -73,6 +73,14 @@ OPERATIONS: dict[str, Operation] = {
         "exporting the results",
         "The journal is unchanged. Try the export again, or choose another file.",
     ),
+    "Retry": Operation(
+        "choosing whom to retry",
+        "Nothing was saved or sent. Press t on History (7) to try again.",
+    ),
+    "Follow-up": Operation(
+        "choosing whom to follow up",
+        "Nothing was saved or sent. Press f on History (7) to try again.",
+    ),
     "Replies": Operation(
         "reading replies",
         "Replies stored before are kept in the journal. Press g on Replies (8) to try again.",

@@ -19,13 +19,15 @@ if TYPE_CHECKING:  # the core's types, for the type checker only: workers import
     from campaigns.conversation.actions import ReplyAction
     from campaigns.conversation.collector import Collected
     from campaigns.pipeline.demo import DemoEnvironment
+    from campaigns.pipeline.followups import FollowUpChoice
     from campaigns.pipeline.line_types import LineTypes, LookupPlan
     from campaigns.pipeline.replies import SentReply
     from campaigns.send.engine import EngineOptions
     from campaigns.store.replies import ReplyTally
     from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
-    from tui.core import CampaignRow
+    from tui.core import CampaignRow, Derived
     from tui.replies_core import RepliesPage
+    from tui.screens.follow_up import FollowUpDialog
     from tui.widgets.status_table import RecipientRow
 
 
@@ -203,3 +205,21 @@ class ScheduleChecked(Message):
 
     text: str
     line: str
+
+
+@dataclass
+class DerivedReady(Message):
+    """A retry's or follow-up's people were chosen from an ended campaign (its subset may
+    be empty: the app then says so instead of reviewing nobody)."""
+
+    derived: Derived
+    generation: int = 0
+
+
+@dataclass
+class FollowUpChoicesRead(Message):
+    """What a follow-up can be sent to, for the `dialog` that asks: each choice, its count
+    or why not."""
+
+    dialog: FollowUpDialog
+    choices: tuple[FollowUpChoice, ...]

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from campaigns.compose.pricing import Pricing
     from campaigns.compose.template import Template
     from campaigns.contacts.book import ContactBook
+    from campaigns.pipeline.campaign import AudienceFilters
     from campaigns.pipeline.line_types import LineTypes
     from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
-    from tui.core import CampaignRow
+    from tui.core import CampaignRow, Derived
 
 from campaigns.twilio.models import AccountInfo, AccountSenders, Sender, VerifiedNumbers
 
@@ -51,6 +52,20 @@ class Filters:
     quiet_window: str = "08:00-21:00"
     #: Leave out what Twilio Lookup calls landline, toll-free, pager... (opt-in: billed).
     line_types: bool = False
+
+    def take(self, stored: AudienceFilters, *, trial: bool) -> None:
+        """Take the pipeline's filters (a retry's or follow-up's: its parent's sending window,
+        verified-only choice and suppression), as the toggles show them; `auto` verified-only
+        is on for a trial account and left for the account to decide, as at start-up."""
+        self.suppression = stored.suppression
+        self.verified_only_chosen = stored.verified_only != "auto"
+        self.verified_only = stored.verified_only == "on" or (
+            stored.verified_only == "auto" and trial
+        )
+        self.quiet_hours = stored.quiet_hours != "off"
+        if self.quiet_hours:
+            self.quiet_window = stored.quiet_hours
+        self.line_types = False
 
 
 @dataclass
@@ -90,6 +105,9 @@ class Draft:
     history: list[CampaignRow] = field(default_factory=list)
     #: Review's "Send at" field as confirmed (`pipeline.scheduling.parse_schedule_text`).
     schedule_text: str = ""
+    #: The retry or follow-up `book` holds (its parent's people, the link the campaign gets);
+    #: None: the book is a contacts file. Opening a file drops it.
+    derived: Derived | None = None
 
     def snapshot(self) -> Draft:
         """A copy for a worker thread: the draft may change on the event loop meanwhile.

@@ -99,7 +99,12 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
     from campaigns.cli.main import EXIT_OK, EXIT_USAGE
     from campaigns.compose.template import Template, read_template_arg
     from campaigns.pipeline import campaign as pipeline
-    from campaigns.pipeline.followups import RepliesUnavailable, ended_parent, parent_filters
+    from campaigns.pipeline.followups import (
+        RepliesUnavailable,
+        ended_parent,
+        parent_filters,
+        parent_region,
+    )
     from campaigns.pipeline.sender import listed_senders, resolve_rate
     from campaigns.store.journal import Journal
     from campaigns.untrusted import visible
@@ -111,7 +116,7 @@ def run_derived(args: argparse.Namespace, choose: Chooser) -> int:
     db_path = Path(args.db_path).expanduser() if args.db_path else settings.db_path
     with Journal.open(db_path) as journal:
         parent = ended_parent(journal, args.campaign_id)
-        region = args.region or str(parent.settings.get("region") or settings.region)
+        region = args.region or parent_region(parent, settings.region)
         try:
             source = choose(journal, parent.id, region)
         except RepliesUnavailable as error:  # a choice this smscast cannot offer: usage

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from campaigns.audience.subsets import (
     REPLY_CHOICES,
+    WHO,
     ReplyIndex,
     Subset,
     Who,
@@ -80,6 +81,42 @@ class DerivedSource:
             )
         left = self.subset.describe_left_out()
         return text + (f"; left out: {left}." if left else ".")
+
+    def nothing_chosen(self) -> str:
+        """The one sentence for a subset of nobody (a face says it instead of an empty
+        review): what was looked for, and what the parent's people were instead."""
+        considered = sum(self.subset.left_out.values())
+        left = self.subset.describe_left_out() or "it texted nobody"
+        if self.lineage.kind == RETRY:
+            return (
+                f"Nothing to retry in {self.parent.id}: none of its {considered} recipient(s) "
+                f"failed in a way a second try can change ({left})."
+            )
+        who = self.lineage.detail.get("who")
+        return f"Nobody to follow up in {self.parent.id} (--who {who}): {left}."
+
+
+#: What each follow-up choice texts, in a few words (the app's choice of who shows them).
+WHO_MEANING: Mapping[Who, str] = {
+    "delivered": "the message reached them",
+    "failed": "it did not reach them (any error)",
+    "replied": "they answered it",
+    "no-reply": "reached (or on its way), no answer",
+    "opted-in": "they texted START, YES or UNSTOP",
+}
+#: Why a reply choice cannot be offered where no reply was ever collected for the campaign.
+NO_REPLIES_COLLECTED = "no replies were collected for it (they are read from Twilio)"
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpChoice:
+    """One `--who` as a face offers it: how many of the parent's people it names (before
+    the audience filters), or why it cannot be chosen."""
+
+    who: Who
+    people: int
+    #: Why it cannot be chosen (nobody to text; replies never collected); None: it can.
+    unavailable: str | None = None
 
 
 class RepliesUnavailable(InputError):
@@ -159,6 +196,47 @@ def follow_up_source(
         kinds = index.reply_kinds(outcome.chain.ids)
     subset = follow_up_subset(rows, outcome.people, who, kinds)
     return _source(journal, parent, outcome, subset, FOLLOW_UP, {"who": who}, region)
+
+
+def follow_up_choices(
+    journal: Journal, campaign_id: str, *, replies: ReplyIndex | None
+) -> tuple[FollowUpChoice, ...]:
+    """Every `--who` for a follow-up of `campaign_id`, each with its count of people or why
+    it cannot be offered: nobody, or (`replies` None) no replies to read for the reply
+    choices. The counts are the subsets `follow_up_source` would choose."""
+    _, outcome, rows = _parent_outcome(journal, campaign_id)
+    kinds = None if replies is None else replies.reply_kinds(outcome.chain.ids)
+    choices: list[FollowUpChoice] = []
+    for who in WHO:
+        if who in REPLY_CHOICES and kinds is None:
+            choices.append(FollowUpChoice(who, 0, NO_REPLIES_COLLECTED))
+            continue
+        subset = follow_up_subset(rows, outcome.people, who, kinds)
+        chosen = len(subset.rows)
+        why = None if chosen else f"nobody ({subset.describe_left_out() or 'no recipients'})"
+        choices.append(FollowUpChoice(who, chosen, why))
+    return tuple(choices)
+
+
+def replies_collected(journal: Journal, parent: Campaign) -> bool:
+    """Whether the journal holds the replies to `parent` without asking Twilio: a reply is
+    matched to its chain (it and its retries), or its sender (any number, for a Messaging
+    Service campaign) was polled from before it began, after it began. (A face with a
+    gateway collects first instead.)"""
+    chain = lineage_of.chain_of(lineage_of.by_id(journal.campaigns()), parent.id)
+    if any(journal.replies(member) for member in chain.ids):
+        return True
+    start = parent.started_at or parent.created_at
+    return any(
+        origin <= start <= polled_at
+        for sender, origin, polled_at in journal.reply_polls()
+        if parent.sender is None or sender == parent.sender
+    )
+
+
+def parent_region(parent: Campaign, default: str) -> str:
+    """The region a derived campaign reads numbers in: the parent's, else `default`."""
+    return str(parent.settings.get("region") or default)
 
 
 class JournalReplies:

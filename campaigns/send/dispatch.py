@@ -39,7 +39,7 @@ from campaigns.send.pacing import AdaptiveLimit
 from campaigns.send.patience import TransientPatience
 from campaigns.send.reconcile import LookupResult, lookup
 from campaigns.send.schedule import twilio_holds
-from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest
+from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest, listed_from
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
@@ -52,6 +52,7 @@ from campaigns.twilio.errors import (
     TwilioFailure,
 )
 from campaigns.twilio.limits import backoff
+from campaigns.twilio.models import MessageRecord
 
 
 @dataclass(slots=True)
@@ -247,15 +248,16 @@ class Dispatcher:
         self._record(item, J.Outcome(item.row, J.PENDING, not_before=opens))
         self._later.push(now + max(0.0, (opens - wall).total_seconds()), item)
 
-    def _track(self, item: Row, record: Any) -> None:
+    def _track(self, item: Row, record: MessageRecord) -> None:
         wanted = self.options.track_seconds > 0 or item.row in self._canary.rows
         # A message Twilio holds until its time is not polled now: `smscast status` follows it.
         if record.status == "scheduled":
             return
         if wanted and record.status not in J.FINAL_STATUSES:
-            self._polls.add(
-                item.row, record.sid, item.to, time.monotonic(), record.from_, item.attempted_at
+            start = listed_from(
+                record.date_created, item.attempted_at, self.options.reconcile_margin
             )
+            self._polls.add(item.row, record.sid, item.to, time.monotonic(), record.from_, start)
 
     def _on_transient(self, item: Row, exc: TransientError) -> None:
         """Nothing was created: the row goes back to `pending` and is retried later.

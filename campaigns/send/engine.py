@@ -75,7 +75,7 @@ from campaigns.send.pacing import AdaptiveLimit, SegmentPacer
 from campaigns.send.patience import TransientPatience
 from campaigns.send.rate_meter import RateMeter
 from campaigns.send.schedule import Schedule
-from campaigns.send.sweeps import SweepSchedule, TrackRequest
+from campaigns.send.sweeps import SweepSchedule, TrackRequest, listed_from
 from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
@@ -374,9 +374,10 @@ class Engine:
             # (then less and less often); a backlog costs one probe per sender at a time.
             stray_after=2 * first,
             page_size=opts.sweep_page_size,
-            margin=opts.reconcile_margin,
-            # A page's receipts reach the journal at the next group commit, or the one after.
-            record_delay=2 * opts.commit_interval,
+            # A page's receipts reach the journal at the next group commit or the one after,
+            # and the engine's tick may come a progress interval later.
+            record_delay=2 * opts.commit_interval + opts.progress_interval,
+            narrow=opts.receipts != "sweep-from-start",
         )
 
     @property
@@ -455,7 +456,8 @@ class Engine:
             elif r.status in J.LIVE_STATUSES and r.sid and self.options.track_seconds > 0:
                 # A message Twilio said it no longer has (`tracking.is_gone`) is asked about once
                 # more per run at most: the lean read does not carry its mark.
-                self._polls.add(r.row, r.sid, r.to, now, self._from)
+                start = listed_from(None, r.attempted_at, self.options.reconcile_margin)
+                self._polls.add(r.row, r.sid, r.to, now, self._from, start)
         if self._window is not None:
             # Each number's zones once, in one bulk pass, before the first check.
             self._window.learn(item.to for item in (*self._queue, *self._later))

@@ -27,8 +27,10 @@ class EngineOptions:
     exit_on_pause: bool = True
     breaker_threshold: int = 20
     poll_share: float = 0.15
-    #: How delivery is tracked: "sweep" (list pages, `campaigns.send.sweeps`) or "poll" (one
-    #: fetch per message, `campaigns.send.tracking.PollSchedule`: the way before sweeps).
+    #: How delivery is tracked: "sweep" (list pages, `campaigns.send.sweeps`) or, for
+    #: comparison, "poll" (one fetch per message, `campaigns.send.tracking.PollSchedule`: the
+    #: way before sweeps) and "sweep-from-start" (every sweep lists from the campaign's start:
+    #: the way before the listing's start followed the oldest message waiting).
     receipts: str = "sweep"
     #: Seconds between sweeps' starts (`campaigns.send.sweeps`): at least `sweep_first`,
     #: doubling while nothing changes, at most `sweep_cap` less the time a sweep takes to read,

@@ -4,9 +4,10 @@ a sweep could not place.
 Fetching every live message again and again costs at least one request per message (several
 when carriers are slow), against the same account-wide concurrency that sending needs. Twilio
 hands out a thousand messages per list request, so a *sweep* lists the campaign's messages
-(`From` = each sender the campaign's messages left from, `DateSent>` = when the campaign
-began less a margin, `PageSize` 1000, every page) and matches them by SID: a campaign of
-20,000 costs ~20 requests per sweep, whatever its carriers do.
+(`From` = each sender the campaign's messages left from, `DateSent>` = just before the
+oldest message it waits for was created, `PageSize` 1000, every page) and matches them by
+SID: a campaign of 20,000 costs at most ~20 requests per sweep, whatever its carriers do, and
+a long one's sweeps read only the pages of the messages still waiting.
 
 The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts` is
 "sweep"; `tracking.PollSchedule` is the per-message one it replaces, kept for comparison):
@@ -14,14 +15,19 @@ The schedule (`SweepSchedule`, the engine's tracker when `EngineOptions.receipts
   needs the previous one's token); the engine spends at most its tracking share of the
   requests on them, so sweeps never delay sending;
 - a receipt is recorded at most `cap` seconds (15) after Twilio has it: sweeps start at
-  most `cap` apart, less the time the next one takes to read (`_end`), and each lists only
-  from just before the oldest message it watches for (`_window`), so a long campaign's
-  sweeps read the pages of its last minutes, not all of it again;
+  most `cap` apart, less the time the next one takes to read and record (`_end`), which holds
+  while a sweep reads in under ~9 s (about 10,000 messages waiting at once against Twilio;
+  beyond that sweeps follow each other after a pause of `first`). Each lists only from just
+  before the oldest message it waits for (`_window`), so a long campaign's sweeps read the
+  pages of its last minutes, not all of it again. A message that never gets a receipt
+  (Twilio's `sent` stays) holds the listing's start back until tracking ends: the listing
+  is then as long as it was before the window, never longer;
 - sweeps back off while nothing changes (doubling from `first` up to `cap`); after one that
   found a change the next comes `first` after it began while the requests spent stay within
   `budget` per message watched (plus `allowance`: a small campaign hears of its receipts
-  within a second or two), and `cap` after it once they do not: 0.02 requests per message,
-  well inside the 0.05 the issue allows, whatever the campaign's pace;
+  within a second or two), and `cap` after it once they do not. The promise wins over the
+  budget: below ~1.3 messages/s (one request per 15 s is 0.05 per message at 1.3/s) a
+  campaign costs more than 0.05 requests per message, at most one page per `cap`;
 - a message that `miss_limit` complete sweeps in a row did not list (and that was watched
   before each of them began: one created during a sweep is not counted as missed by it),
   although a message sent after it from the same sender was listed, is a *stray*: it gets
@@ -46,6 +52,19 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from campaigns.twilio.models import Receipt, ReceiptPage
+
+
+def listed_from(
+    date_created: datetime | None, handed: datetime | None, margin: float
+) -> datetime | None:
+    """A moment before Twilio dates a message sent: its `date_created` less a second (Twilio's
+    own clock, in whole seconds; a message is sent after it is created), else when smscast
+    handed it over less `margin` seconds (this machine's clock may be off), else None."""
+    if date_created is not None:
+        return date_created - timedelta(seconds=1)
+    if handed is not None:
+        return handed - timedelta(seconds=margin)
+    return None
 
 
 class Fetch(NamedTuple):
@@ -74,10 +93,9 @@ class _Watched:
     from_: str | None
     since_sweep: int  # the first sweep that began after this message was watched
     seq: int  # the order it was watched in (about the order Twilio created them)
-    #: When it was handed to Twilio (its intent: Twilio's `date_sent` is later), or None when
-    #: not known (a message watched again by a resumed run): the campaign's start stands in.
-    sent: datetime | None
-    added: float  # when it was first watched (monotonic)
+    #: A moment before Twilio dated it sent (its `date_created` less a second, or its intent
+    #: less the margin for a skewed clock), or None when not known: the campaign's start.
+    listed_from: datetime | None
     misses: int = 0
     stray_due: float = 0.0
     stray_wait: float = 0.0
@@ -114,20 +132,14 @@ class SweepSchedule:
         stray_after: float = 30.0,
         stray_cap: float = 600.0,
         page_size: int = 1000,
-        margin: float = 120.0,
-        window_age: float | None = None,
         record_delay: float = 0.0,
+        narrow: bool = True,
     ) -> None:
         self.since = since
-        #: How much earlier than a message's intent its listing window starts (a skewed clock).
-        self.margin = timedelta(seconds=margin)
-        #: A message live this long (seconds; default 40 sweep intervals: 10 minutes) no longer
-        #: holds the window's start back: Twilio may never get its receipt (`sent` stays). Such
-        #: messages are looked for by a full sweep (from the campaign's start) once per
-        #: `window_age`.
-        self.window_age = 40 * cap if window_age is None else window_age
+        #: False: every sweep lists from `since` (the way before `_window`, for comparison).
+        self.narrow = narrow
         #: Seconds from a page's answer to its receipts being in the journal (the engine's
-        #: group commits): part of the promised `cap`.
+        #: group commits and its tick): part of the promised `cap`.
         self.record_delay = record_delay
         self.track_seconds = track_seconds
         self.first = first
@@ -147,13 +159,10 @@ class SweepSchedule:
         self.fetches = 0
         self.sweeps = 0
         #: When each sweep began (monotonic seconds): the benchmark's sweep period; how long
-        #: each took to read; how many were full (listed from the campaign's start, for
-        #: messages live for long), how many narrower.
+        #: each took to read; how many listed from over a second after the campaign's start.
         self.started: list[float] = []
         self.reads: list[float] = []
-        self.full_sweeps = 0
-        self.narrow_sweeps = 0  # those listed from later than the campaign's start
-        self._last_full: float | None = None
+        self.narrow_sweeps = 0
         self._by_sid: dict[str, _Watched] = {}
         self._by_row: dict[int, _Watched] = {}
         self._sweep: _Sweep | None = None
@@ -180,17 +189,18 @@ class SweepSchedule:
         to: str,
         now: float,
         from_: str | None = None,
-        sent: datetime | None = None,
+        listed_from: datetime | None = None,
     ) -> None:
-        """Watch a live message (sent from `from_`, None when not known yet; handed to Twilio
-        at `sent`, None when not known)."""
+        """Watch a live message (sent from `from_`, None when not known yet), which a listing
+        with `DateSent>` = `listed_from` shows once it is sent (None: not known, the
+        campaign's start is used)."""
         if row in self._by_row:
             self.done(row)
         number = self._sweep.number + 1 if self._sweep is not None else self.sweeps + 1
         self._seq += 1
         self.watched += 1
         item = _Watched(
-            row, sid, to, from_, number, self._seq, sent, now, stray_wait=self.stray_after
+            row, sid, to, from_, number, self._seq, listed_from, stray_wait=self.stray_after
         )
         item.stray_due = now + self.stray_after
         self._by_sid[sid] = item
@@ -267,58 +277,41 @@ class SweepSchedule:
         return out
 
     def _begin(self, now: float) -> None:
-        since = self._window(now)
-        if since is None:  # only messages live for long: their full sweep is not due yet
-            assert self._last_full is not None
-            self._next_sweep = self._last_full + self.window_age
-            return
         self.sweeps += 1
         self.started.append(now)
         legs = {item.from_ for item in self._by_row.values()}
         if None in legs:
             legs = {None}  # one listing of every sender covers the unknown ones too
-        sweep = _Sweep(self.sweeps, now, since, legs_left=set(legs))
-        if since > self.since:
+        since = self._window()
+        if since - self.since > timedelta(seconds=1):
             self.narrow_sweeps += 1
+        sweep = _Sweep(self.sweeps, now, since, legs_left=set(legs))
         self._sweep = sweep
         self._next_sweep = None
         for leg in sorted(legs, key=lambda x: x or ""):
             self._ready.append(Page(leg, since, None, sweep.number))
 
-    def _window(self, now: float) -> datetime | None:
-        """Where this sweep's listing starts (its `DateSent>`).
+    def _window(self) -> datetime:
+        """Where this sweep's listing starts (its `DateSent>`): the earliest `listed_from` of
+        the watched messages (the campaign's start when one is not known).
 
-        Twilio lists newest first, and a message is dated when it leaves, after smscast handed
-        it over: so a listing from just before the oldest watched message's hand-over (less
-        `margin`) holds every watched message, and a long campaign's sweeps read the pages of
-        its last minutes, not all of it again. Messages live for over `window_age` do not
-        hold it back; a full sweep (from the campaign's start) looks for them once per
-        `window_age` (None: not yet, and no other message is watched), and whenever a
-        watched message's hand-over is not known."""
+        Twilio lists newest first and dates a message when it leaves, after it was created:
+        so this listing holds every watched message that has left, and a long campaign's
+        sweeps read the pages of the messages still waiting, not all of it again. Assumed:
+        Twilio honours the time of day in `DateSent>` (the spec types it date-time and the SDK
+        sends one; the docs show whole days only). Were it to honour only the day, sweeps
+        would list from midnight UTC: still every message, only more pages.
+        """
         oldest: datetime | None = None
-        old = False
+        if not self.narrow:
+            return self.since
         for item in self._by_row.values():
-            if now - item.added > self.window_age:
-                old = True
-            elif item.sent is None:
-                return self._full(now)
-            elif oldest is None or item.sent < oldest:
-                oldest = item.sent
-        if old and (self._last_full is None or now - self._last_full >= self.window_age):
-            return self._full(now)
-        if oldest is None:
-            return None
-        return max(self.since, oldest - self.margin)
-
-    def _full(self, now: float) -> datetime:
-        self.full_sweeps += 1
-        self._last_full = now
-        return self.since
-
-    def _covered(self, item: _Watched, sweep: _Sweep) -> bool:
-        """Could `sweep`'s listing have shown `item` (its window reaches back far enough)?"""
-        start = self.since if item.sent is None else item.sent - self.margin
-        return sweep.since <= start
+            start = item.listed_from
+            if start is None or start <= self.since:
+                return self.since
+            if oldest is None or start < oldest:
+                oldest = start
+        return oldest or self.since
 
     # -- answers -----------------------------------------------------------------------------
 
@@ -400,17 +393,17 @@ class SweepSchedule:
         # (or a later one: newer messages push it down) at most its own reading time after it
         # starts, and records it `record_delay` later. So sweeps start at most `cap` apart
         # less that, the reading reckoned as half as long again as the longest of the last
-        # four; back to back when reading takes longer.
+        # four.
         reserve = 1.5 * max(self.reads[-4:]) + self.record_delay
         start = sweep.began + min(self.interval, self.cap - reserve)
-        self._next_sweep = max(now, start) if self._by_row else None
+        if start < now:  # the promise cannot be kept: not back to back, `first` after it
+            start = now + self.first
+        self._next_sweep = start if self._by_row else None
         latest = self._latest_listed
         heads: dict[str | None, _Watched] = {}
         for item in self._by_row.values():
             if item.row in sweep.seen or item.since_sweep > sweep.number:
                 continue
-            if not self._covered(item, sweep):
-                continue  # before this sweep's window: not missed by it
             item.misses += 1
             if item.seq > latest.get(item.from_, 0):
                 # Nothing sent after it is listed either: most likely still in the sender's

@@ -87,10 +87,10 @@ class PollSchedule:
         to: str,
         now: float,
         from_: str | None = None,
-        sent: datetime | None = None,
+        listed_from: datetime | None = None,
     ) -> None:
-        """Start tracking a message (first poll after `first` seconds; `from_` and `sent` are
-        not needed to fetch one message)."""
+        """Start tracking a message (first poll after `first` seconds; `from_` and
+        `listed_from` are not needed to fetch one message)."""
         self._tracked[row] = _Tracked(row, sid, to, 0)
         self._rows[sid] = row
         heapq.heappush(self._heap, (now + self.first, row))

@@ -221,6 +221,8 @@ class SendRow:
     sid: str | None
     not_before: datetime | None
     send_at: datetime | None = None
+    #: When its last request was made (read for live rows only: their sweeps list from then).
+    attempted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -823,8 +825,8 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         """Every recipient of the campaign in row order, only the columns the engine needs
         (a cheaper read than `recipients` for large campaigns)."""
         rows = self._db.execute(
-            "SELECT row, to_number, body, segments, status, sid, not_before, send_at"
-            " FROM recipients WHERE campaign_id = ? ORDER BY row",
+            "SELECT row, to_number, body, segments, status, sid, not_before, send_at,"
+            " attempted_at FROM recipients WHERE campaign_id = ? ORDER BY row",
             (campaign_id,),
         ).fetchall()
         return [
@@ -837,8 +839,9 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
                 sid,
                 None if nb is None else _parse(nb),
                 None if at is None else _parse(at),
+                _parse(tried) if tried is not None and status in LIVE_STATUSES else None,
             )
-            for row, to, body, segments, status, sid, nb, at in rows
+            for row, to, body, segments, status, sid, nb, at, tried in rows
         ]
 
     @translated("read")

@@ -349,6 +349,18 @@ class JournalReplies:
         assert origin is not None
         return Cursor(found[0], origin, _when(found[2]))
 
+    @translated("read")
+    def reply_polls(self) -> list[tuple[str, datetime, datetime]]:
+        """Every sender polled for replies: (sender, listed from, last polled), so a face can
+        tell whether the replies to a campaign were ever collected."""
+        rows = self._db.execute("SELECT sender, origin, polled_at FROM reply_cursors").fetchall()
+        polls = []
+        for sender, origin, polled_at in rows:
+            since, last = _when(origin), _when(polled_at)
+            assert since is not None and last is not None  # both NOT NULL
+            polls.append((str(sender), since, last))
+        return polls
+
     @translated("write")
     def save_reply_cursor(self, cursor: Cursor, polled_at: datetime) -> None:
         """Remember where polling `cursor.sender` got to."""

@@ -20,9 +20,12 @@ import pytest
 
 from campaigns.errors import InputError
 from campaigns.pipeline.followups import (
+    NO_REPLIES_COLLECTED,
     RepliesUnavailable,
+    follow_up_choices,
     follow_up_source,
     parse_codes,
+    replies_collected,
     retry_source,
 )
 from campaigns.store import journal as J
@@ -223,6 +226,8 @@ def test_subsets_match_the_rule_over_random_outcome_mixes(tmp_path: Path) -> Non
             outcome_chain = list(source.outcome.chain.ids)
             assert sorted(outcome_chain) == sorted(chain)
             store = Replies(answered, outcome_chain)
+            # what the app offers: each choice counts exactly the people it would choose
+            offered = {c.who: c for c in follow_up_choices(journal, member, replies=store)}
             for who in ("delivered", "failed", "replied", "no-reply", "opted-in"):
                 got = follow_up_source(
                     journal,
@@ -235,6 +240,8 @@ def test_subsets_match_the_rule_over_random_outcome_mixes(tmp_path: Path) -> Non
                     seed,
                     who,
                 )
+                assert offered[who].people == len(got.subset.rows)
+                assert (offered[who].unavailable is None) == bool(got.subset.rows)
                 checked["follow-up"] += 1
             assert follow_up not in source.outcome.chain.ids
     assert checked["retry"] == 40 and checked["follow-up"] == 200
@@ -283,3 +290,32 @@ def test_the_parent_must_be_over_and_codes_must_be_worth_a_second_try(tmp_path: 
         parse_codes("30003,30006")
     with pytest.raises(InputError, match="not a list"):
         parse_codes("30003;x")
+
+
+def test_reply_choices_need_replies_collected_for_the_campaign(tmp_path: Path) -> None:
+    """Without a reply store to read, the reply kinds are offered disabled with why; the
+    journal holds the replies to a campaign once a poll of its sender covered it."""
+    from datetime import timedelta
+
+    from campaigns.store.replies import Cursor
+
+    with J.Journal.open(tmp_path / "s.db") as journal:
+        cid = _campaign(journal, random.Random(3), [2, 3, 4])
+        offered = {c.who: c for c in follow_up_choices(journal, cid, replies=None)}
+        for who in ("replied", "no-reply", "opted-in"):
+            assert offered[who].unavailable == NO_REPLIES_COLLECTED
+        assert offered["delivered"].people + offered["failed"].people <= 3
+
+        parent = journal.campaign(cid)
+        start = parent.started_at or parent.created_at
+        assert not replies_collected(journal, parent)
+        # a poll of another sender, or one made before the campaign began, covers nothing
+        journal.save_reply_cursor(Cursor("+15005550006", start - timedelta(minutes=5), None), start)
+        journal.save_reply_cursor(
+            Cursor("+15017122661", start - timedelta(hours=2), None), start - timedelta(hours=1)
+        )
+        assert not replies_collected(journal, parent)
+        journal.save_reply_cursor(
+            Cursor("+15017122661", start - timedelta(minutes=5), None), start + timedelta(hours=1)
+        )
+        assert replies_collected(journal, parent)

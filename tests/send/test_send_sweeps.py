@@ -4,7 +4,6 @@ and `smscast status` sweeping the sandbox's listing through the real SDK."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from engine_support import campaign, gateway_for, numbers, open_journal
 from campaigns.cli.main import main
 from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.send.engine import Engine, EngineOptions
-from campaigns.send.sweeps import Fetch, Page, SweepSchedule
+from campaigns.send.sweeps import Fetch, Page, SweepSchedule, listed_from
 from campaigns.send.tracking import refresh_statuses
 from campaigns.store import journal as J
 from campaigns.twilio.models import Receipt, ReceiptPage
@@ -95,39 +94,34 @@ def test_sweeps_start_closer_together_when_reading_takes_long() -> None:
     assert sweeps.next_due() == 7.0  # backing off: 4 s after it began (8 - 0.75 allows it)
     (page,) = sweeps.due(7.0, 10)
     sweeps.page_answered(page, _answer(["SM1"], "sent"), 13.0)  # reading took 6 s
-    assert sweeps.next_due() == 13.0  # back to back: 8 - 9 < 6
+    assert sweeps.next_due() == 14.0  # 8 - 9 < 6: the promise is lost; `first` after it
 
 
-def test_a_sweep_lists_from_just_before_the_oldest_live_message() -> None:
-    sent = [SINCE + timedelta(minutes=2 + m) for m in range(4)]
-    sweeps = SweepSchedule(
-        since=SINCE, track_seconds=3600, first=1.0, cap=1.0, margin=60, window_age=100
-    )
+def test_a_sweep_lists_from_just_before_the_oldest_message_waiting() -> None:
+    created = [SINCE + timedelta(minutes=2 + m) for m in range(3)]
+    sweeps = SweepSchedule(since=SINCE, track_seconds=3600, first=1.0, cap=1.0)
     for row in range(3):
-        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501", sent[row])
+        sweeps.add(row, f"SM{row}", "+1", 0.0, "+1501", listed_from(created[row], None, 120))
     (page,) = sweeps.due(1.0, 10)
-    assert isinstance(page, Page) and page.since == sent[0] - timedelta(seconds=60)
+    # Twilio's own `date_created` less a second (its dates have whole seconds).
+    assert isinstance(page, Page) and page.since == created[0] - timedelta(seconds=1)
     sweeps.page_answered(page, _answer(["SM0"]), 1.1)  # SM0 delivered: no longer watched
     sweeps.done(0)
-    (page,) = sweeps.due(2.0, 10)
-    assert page.since == sent[1] - timedelta(seconds=60)  # the window moved on
-    sweeps.page_answered(page, _answer(["SM1", "SM2"], "sent"), 2.1)
-    # SM1 and SM2 stay `sent` (Twilio may never get their receipts); SM3 comes much later.
-    sweeps.add(3, "SM3", "+1", 150.0, "+1501", sent[3])
-    since = []
-    for now in range(151, 400):
-        for request in sweeps.due(float(now), 10):
-            assert isinstance(request, Page)
-            since.append((now, request.since))
-            listed = ["SM3", "SM2", "SM1"] if request.since == SINCE else ["SM3"]
-            sweeps.page_answered(request, _answer(listed, "sent"), now + 0.1)
-    # SM1 and SM2, live for over `window_age`, no longer hold the window back: one full sweep
-    # from the campaign's start per `window_age` looks for them, the others from SM3 on ...
-    full = [now for now, s in since if s == SINCE]
-    assert full[0] == 151 and [b - a for a, b in itertools.pairwise(full)] == [100, 100]
-    assert {s for _, s in since} == {SINCE, sent[3] - timedelta(seconds=60)}
-    # ... and the windowed sweeps, which could not list them, did not count them as missed.
-    assert sweeps.fetches == 0 and sweeps.full_sweeps == 3
+    (page,) = sweeps.due(2.1, 10)
+    assert isinstance(page, Page) and page.since == created[1] - timedelta(seconds=1)
+    sweeps.page_answered(page, _answer(["SM1", "SM2"], "sent"), 2.2)
+    # A message watched again by a resumed run: only when smscast handed it over is known,
+    # on this machine's clock, so its listing starts the margin earlier.
+    handed = SINCE + timedelta(minutes=3)
+    sweeps.add(3, "SM3", "+1", 2.5, "+1501", listed_from(None, handed, 120))
+    (page,) = sweeps.due(3.2, 10)
+    assert isinstance(page, Page) and page.since == handed - timedelta(seconds=120)
+    sweeps.page_answered(page, _answer(["SM3", "SM2", "SM1"], "sent"), 3.3)
+    # Nothing known of one: the listing goes back to the campaign's start.
+    sweeps.add(4, "SM4", "+1", 3.5, "+1501", None)
+    (page,) = sweeps.due(4.3, 10)
+    assert isinstance(page, Page) and page.since == SINCE
+    assert sweeps.narrow_sweeps == 3
 
 
 def _fast(**extra: float) -> SandboxConfig:
@@ -163,9 +157,8 @@ async def test_the_engine_tracks_a_campaign_by_pages_not_by_message(tmp_path: Pa
 async def test_sweeps_list_only_from_just_before_the_oldest_message_waiting(
     tmp_path: Path,
 ) -> None:
-    # 150 messages sent over ~3 s, receipts 0.1 s .. 0.4 s later; a margin of 1 s (the
-    # filter has whole seconds): the sandbox's DateSent> filter must still give every watched
-    # message to the narrower sweeps.
+    # 150 messages sent over ~3 s, receipts 0.1 s .. 0.4 s later: the sandbox's DateSent>
+    # filter must give every watched message to the narrower sweeps.
     config = _fast(delivery_delay=100.0, delivery_delay_max=400.0)
     with Sandbox(config) as sandbox:
         journal = open_journal(tmp_path)
@@ -177,7 +170,6 @@ async def test_sweeps_list_only_from_just_before_the_oldest_message_waiting(
             sweep_first=0.05,
             sweep_cap=0.3,
             sweep_page_size=40,
-            reconcile_margin=1.0,
         )
         engine = Engine(gateway_for(sandbox), journal, cid, options)
         assert (await engine.run(lambda e: None)).state == "finished"
@@ -186,9 +178,12 @@ async def test_sweeps_list_only_from_just_before_the_oldest_message_waiting(
         assert set(twilio.values()) == {"delivered"}
         sweeps = engine._polls
         assert isinstance(sweeps, SweepSchedule)
-        # Every message placed by the narrower listings: not one needed a fetch of its own,
-        # nor waited for the full listing that looks for messages live for long.
-        assert sweeps.narrow_sweeps > 3 and sweeps.fetches == 0 and sweeps.full_sweeps == 0
+        # The listings' start moved on with the oldest message waiting (by seconds: the
+        # campaign sends for ~3 s), and they placed every message without a fetch of its own.
+        began = journal.campaign(cid).created_at - timedelta(seconds=2)
+        starts = sorted({q["DateSent>"] for q in sandbox.message_listings})
+        assert len(starts) >= 3 and starts[0] >= began.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert sweeps.fetches == 0
 
 
 async def test_a_refresh_lists_from_the_oldest_live_message_not_the_campaign_start(

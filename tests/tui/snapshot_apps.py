@@ -304,6 +304,23 @@ async def goto_send_finished(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def goto_follow_up_choice(pilot: Any) -> None:
+    """History's f on the finished campaign: who gets a follow-up, each kind with its count,
+    the ones nobody fits (no replies: the demo's people answer nothing here) disabled."""
+    from tui.screens.follow_up import FollowUpDialog
+
+    app: SmscastApp = pilot.app
+    await goto_history(pilot)
+    await pilot.press("f")
+
+    def asked() -> bool:
+        """the choice of who is shown, with the counts"""
+        return isinstance(app.screen, FollowUpDialog) and bool(app.screen.choices)
+
+    assert await until(pilot, asked), f"the app never reached: {asked.__doc__}"
+    await settle(pilot)
+
+
 # -- replies ----------------------------------------------------------------------------------
 
 #: Who texts back in the Replies snapshots, in this order, one minute apart: (row, number of

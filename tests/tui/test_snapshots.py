@@ -58,3 +58,11 @@ def test_replies(size: tuple[int, int], snap_compare: Any, tmp_path: Path) -> No
     opt-out, a thank-you with an escape sequence in it)."""
     with apps.replies_app(tmp_path) as (app, sandbox):
         assert snap_compare(app, terminal_size=size, run_before=apps.goto_replies(sandbox))
+
+
+@pytest.mark.slow  # 3-5.3 s: it sends the demo campaign first, as the History snapshot does
+def test_follow_up_choice_100x30(snap_compare: Any, tmp_path: Path) -> None:
+    """History's f: who gets a follow-up of the demo campaign (the reply kinds nobody fits
+    disabled, with why)."""
+    with apps.demo_app(tmp_path) as app:
+        assert snap_compare(app, terminal_size=WIDE, run_before=apps.goto_follow_up_choice)

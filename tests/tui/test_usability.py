@@ -113,7 +113,7 @@ async def test_80x24_footers_keep_next_export_and_quit_and_history_headers_whole
             # the file name comes last in the table (cut first), and whole below it
             assert f"{app.draft.campaign_id}: sample_contacts.csv" in "\n".join(lines)
             footer = lines[-1]
-            for key in ("r Resume", "e Export", "^q Quit"):
+            for key in ("r Resume", "e Export", "t Retry failed", "f Follow up", "^q Quit"):
                 assert key in footer, f"History footer lacks {key!r}: {footer!r}"
 
             await apps.goto(pilot, "6", "send")

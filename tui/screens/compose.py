@@ -124,6 +124,18 @@ class ComposeScreen(StepScreen):
         line = self.query_one("#segments-line", Static)
         warnings_view = self.query_one("#compose-warnings", Static)
         warnings: list[str] = []
+        derived = draft.derived
+        if derived is not None and not draft.template_text.strip():
+            head.update(  # a follow-up starts with no message: not "a problem" yet
+                plain_lines(
+                    derived.source.summary(),
+                    "Write its message above: ctrl+e edits, and Enter on a column inserts it.",
+                )
+            )
+            preview.update("")
+            line.update("")
+            warnings_view.update("")
+            return
         if draft.template_error:
             head.update("The template has a problem:")
             preview.update(Text(plain_lines(*str(draft.template_error).split("\n"))))
@@ -262,6 +274,8 @@ class ComposeScreen(StepScreen):
 
 def _pending_totals(draft: Draft) -> str:
     """The totals line while there is no plan: why, or what is being worked out."""
+    if draft.derived is not None and not draft.template_text.strip():
+        return "Totals: once the message is written."
     if draft.template_error:
         return "Totals: fix the template first."
     if draft.book is None:

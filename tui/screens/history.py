@@ -1,5 +1,6 @@
 """Step 7, History: past campaigns from the journal; open one on its status table, resume it,
-refresh its delivery statuses from Twilio, export its results."""
+refresh its delivery statuses from Twilio, export its results, and make a retry (t) or a
+follow-up (f) of an ended one (`SmscastApp.retry_campaign` / `follow_up_campaign`)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,15 @@ class HistoryScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="history-open"),
         Binding("r", "resume", "Resume", id="history-resume"),
-        Binding("u", "refresh_statuses", "Update statuses", id="history-update"),
+        # Update statuses and Reload out of the footer: at 80 columns it then holds Retry
+        # failed and Follow up with Resume, Export, Cancel and Quit (the summary line above
+        # the table names every key, and ctrl+p > Keys lists them).
+        Binding("u", "refresh_statuses", "Update statuses", id="history-update", show=False),
         Binding("e", "export", "Export", id="history-export"),
         Binding("x", "cancel", "Cancel", id="history-cancel"),
-        Binding("g", "reload", "Reload", id="history-reload"),
+        Binding("t", "retry", "Retry failed", id="history-retry"),
+        Binding("f", "follow_up", "Follow up", id="history-follow-up"),
+        Binding("g", "reload", "Reload", id="history-reload", show=False),
     ]
 
     def body(self) -> Iterable[Widget]:
@@ -88,7 +94,8 @@ class HistoryScreen(StepScreen):
         summary.update(
             f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}. Enter opens one; "
             "r resumes it; u asks Twilio for the latest delivery statuses; "
-            "e exports the results to CSV; 8 shows its replies."
+            "e exports the results to CSV; 8 shows its replies; t retries its failures; "
+            "f sends a follow-up; g reads the journal again."
             if rows
             else "No campaigns yet."
         )
@@ -194,6 +201,19 @@ class HistoryScreen(StepScreen):
             ),
             answered,
         )
+
+    def action_retry(self) -> None:
+        """A retry of the campaign: its people whose failure a second try can change, on
+        Review (nothing is sent until SEND there)."""
+        campaign = self._selected_campaign()
+        if campaign is not None:
+            self.smscast.retry_campaign(campaign.id)
+
+    def action_follow_up(self) -> None:
+        """A follow-up of the campaign: choose who, then write it on Compose."""
+        campaign = self._selected_campaign()
+        if campaign is not None:
+            self.smscast.follow_up_campaign(campaign.id)
 
     def action_reload(self) -> None:
         """Read the journal again."""

@@ -1,5 +1,7 @@
 """Step 5, Review: the summary of what will happen, an optional canary (your own number first,
 or the first N recipients, then a pause to look), and a deliberate confirmation: type SEND.
+A retry or follow-up (made on History) is reviewed the same way, its first line saying whom
+it chose from which campaign.
 
 When the journal already holds the same campaign (this file and template, not over or ended
 within a day: `campaigns.pipeline.repeats`, the check `smscast send` makes), the summary says so and
@@ -88,7 +90,9 @@ class ReviewScreen(StepScreen):
             lines.append(f"Account: {account.friendly_name} ({account.type})")
         lines.append(f"Sender: {draft.sender or 'none chosen (1)'}")
         book = draft.book
-        if book is not None:
+        if draft.derived is not None:  # a retry or follow-up: whom it chose, and why not the rest
+            lines.append(draft.derived.source.summary())
+        elif book is not None:
             lines.append(f"Contacts: {book.path.name}, {book.rows} rows, {book.valid} valid")
         audience = draft.audience
         if audience is not None:
