@@ -119,6 +119,7 @@ class SmscastApp(App[int]):
         demo: bool = False,
         engine_options: EngineOptions | None = None,
         quiet_hours: bool | None = None,
+        settings_flags: Mapping[str, str] | None = None,
     ) -> None:
         """`settings` None = `load_settings()`; `db_path` overrides the journal's location;
         `engine_options` (an `EngineOptions`) replaces the default pacing (tests, benchmarks);
@@ -127,6 +128,7 @@ class SmscastApp(App[int]):
         """
         super().__init__()
         self.settings = settings
+        self.settings_flags = dict(settings_flags or {})  # for `load_settings` on mount
         self.settings_error: str | None = None
         self.contacts_file = str(contacts_file) if contacts_file else None
         self.db_path = Path(db_path) if db_path else None
@@ -146,6 +148,7 @@ class SmscastApp(App[int]):
         #: A campaign whose held messages are canceled once its engine here has stopped.
         self._cancel_after_stop: str | None = None
         self._drain_timer: Timer | None = None
+        self._callback_error: object = None  # the runner's failed CallbackCount, once said
         self._demo_env: DemoEnvironment | None = None  # started from the Account screen
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
@@ -186,7 +189,12 @@ class SmscastApp(App[int]):
             try:
                 from campaigns.config.settings import load_settings
 
-                self.settings = load_settings()
+                flags = self.settings_flags
+                self.settings = load_settings(
+                    status_callback_url=flags.get("status_callback_url"),
+                    listen_port=flags.get("listen_port"),
+                    listen_host=flags.get("listen_host"),
+                )
             except Exception as error:
                 self.settings_error = describe_error(error, "Settings")
         self._notify_settings_warnings()
@@ -747,9 +755,27 @@ class SmscastApp(App[int]):
         if self.draft.plan is None or not self.draft.plan.messages:
             self.fail("Review", "There is nothing to send yet.\nLoad contacts and compose first.")
             return
+        try:
+            callback = self.callback_url()
+        except Exception as error:  # the settings' callbacks cannot be used: say what to change
+            self.fail("Send", describe_error(error, "Send"))
+            return
         self.draft.sending = True
         options = self.engine_options(canary=(1 if canary else 0) + (first_n or 0))
+        if callback is not None:
+            options = replace(options, status_callback=callback)
         self._create_campaign_worker(self.draft.snapshot(), options, canary)
+
+    def callback_url(self) -> str | None:
+        """The status callback URL new campaigns give Twilio (the settings'
+        `status_callback_url`), checked as `smscast send --status-callback` checks it; None:
+        receipts come by sweeps. Raises an `InputError` / `ConfigError` saying what to change."""
+        if self.settings is None:
+            return None
+        from campaigns.pipeline.listen import app_callbacks
+
+        callbacks = app_callbacks(self.settings)
+        return callbacks.url if callbacks is not None else None
 
     @work(thread=True, exclusive=True, group="campaign", exit_on_error=False)
     def _create_campaign_worker(
@@ -854,8 +880,16 @@ class SmscastApp(App[int]):
         if self.runner is None:
             return
         events = self.runner.drain()
-        if events and self.send_screen is not None:
+        if self.send_screen is None:
+            return
+        if events:
             self.send_screen.apply(events)
+        callbacks = self.runner.callbacks
+        if callbacks is not None and callbacks.error and callbacks is not self._callback_error:
+            self._callback_error = callbacks
+            said = (callbacks.error, callbacks.hint, "This campaign goes on; sweeps track it.")
+            self.fail("Send", "\n".join(line for line in said if line))
+        self.send_screen.show_callbacks(callbacks)
 
     def on_engine_stopped(self, message: msg.EngineStopped) -> None:
         """The engine's thread ended: apply the last events, say how it ended."""
@@ -1504,9 +1538,15 @@ class SmscastApp(App[int]):
         self.call_from_thread(self.exit, 4)
 
 
-def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
+def run_app(
+    contacts_file: str | None = None,
+    demo: bool = False,
+    settings_flags: Mapping[str, str] | None = None,
+) -> int:
     """Run the app in the terminal; with `demo`, on an in-process sandbox. Returns the exit code
-    (4 when the person quit mid-send: the campaign is paused and resumable)."""
+    (4 when the person quit mid-send: the campaign is paused and resumable). `settings_flags`:
+    the command line's settings for the app (`--status-callback`...: `load_settings`
+    arguments, above the environment and the files)."""
     if demo:
         from campaigns.pipeline.demo import DemoEnvironment
 
@@ -1518,7 +1558,8 @@ def run_app(contacts_file: str | None = None, demo: bool = False) -> int:
                 demo=True,
             )
             return _run(app)
-    return _run(SmscastApp(contacts_file=contacts_file))  # settings are loaded on mount
+    # Settings are loaded on mount.
+    return _run(SmscastApp(contacts_file=contacts_file, settings_flags=settings_flags))
 
 
 def _run(app: SmscastApp) -> int:

@@ -6,13 +6,25 @@ appends to a thread-safe buffer; the app drains the buffer on a timer (at most 4
 applies the batch to the Send screen. Pause, resume, cancel and stop may be called from the
 app's thread: the engine hops onto its own loop (and queues calls made before it runs).
 No textual here, so the runner is testable on its own.
+
+Status callbacks: when the settings give a `listen_port` and the run's campaign asks Twilio
+for callbacks (`EngineOptions.status_callback`), a `campaigns.pipeline.listen.ReceiptServer`
+runs on the engine's loop for the run's life. Its desk (its own journal connection) records
+each signed receipt, and the engine is told (`Engine.heard`), so the Send screen shows it at
+once and the run ends as soon as every message is final. A port that cannot be listened on
+(in use), or no auth token to check the signatures with (a campaign resumed after the
+settings changed), is said in `callbacks.error`, and the run goes on without callbacks:
+Twilio is not given the URL, the sweeps at their usual pace track the messages, nothing is
+lost.
+`callbacks` (a `CallbackCount`, replaced whole on the engine's thread) is what the app's
+drain timer shows.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +34,8 @@ from tui.event_buffer import EventBuffer, key_by_fields
 if TYPE_CHECKING:  # loaded on the runner's thread, when the engine starts
     from campaigns.config.settings import Settings
     from campaigns.conversation.collector import Collected
+    from campaigns.pipeline.listen import ReceiptServer
+    from campaigns.send.callbacks import Answer
     from campaigns.send.engine import Engine, EngineOptions, RunResult
     from campaigns.send.events import Event
 
@@ -30,6 +44,26 @@ EVENT_KEYS = {
     "RecipientChanged": ("campaign_id", "row"),
     "Progress": ("campaign_id",),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackCount:
+    """The run's status callbacks so far: where they are received (`url`, the URL Twilio was
+    given), how many signed ones came, how many changed a row, how many were refused (4xx:
+    unsigned, forged, stale, another campaign's) and how many wait for their message to be
+    recorded; `error`: why the app could not listen (then the run tracks by sweeps);
+    `elsewhere`: the campaign asks Twilio for callbacks but the app does not listen (no
+    `listen_port`: another process, such as `smscast listen`, receives them)."""
+
+    url: str
+    listening: str = ""  # host:port, once listening
+    elsewhere: bool = False
+    received: int = 0
+    recorded: int = 0
+    refused: int = 0
+    held: int = 0
+    error: str = ""
+    hint: str = ""  # what to do about `error`
 
 
 class EngineRunner:
@@ -62,6 +96,16 @@ class EngineRunner:
         #: screen that shows them posts a message from it, never touches a widget.
         self.on_replies: Callable[[Collected], None] | None = None
         self.reply_interval = 10.0  # seconds between two polls (`ReplyPoller`)
+        #: The run's status callbacks (None: the app does not receive them for this run).
+        self.callbacks: CallbackCount | None = None
+        self._server: ReceiptServer | None = None
+
+    @property
+    def engine_stats(self) -> dict[str, int]:
+        """What the engine counted so far (`Engine.stats`: tracking requests, receipts heard
+        by callback...); empty before it exists."""
+        engine = self._engine
+        return dict(engine.stats) if engine is not None else {}
 
     @property
     def running(self) -> bool:
@@ -135,6 +179,66 @@ class EngineRunner:
         finally:
             self._on_stopped(error)
 
+    def _heard(self, answer: Answer) -> None:
+        """The listener's answer to a callback (on the engine's loop): counted; a receipt of
+        this run's campaign is handed to the engine (which takes it only forward)."""
+        count = self.callbacks
+        if count is None:
+            return
+        if answer.status >= 400:
+            count = replace(count, refused=count.refused + 1)
+        elif not answer.later and answer.receipt is not None:
+            count = replace(count, received=count.received + 1)
+        if answer.applied:
+            count = replace(count, recorded=count.recorded + 1)
+        server = self._server
+        self.callbacks = replace(count, held=server.desk.held if server is not None else 0)
+        engine = self._engine
+        if (
+            engine is not None
+            and answer.receipt is not None
+            and answer.campaign_id == self.campaign_id
+            and answer.status == 200
+        ):
+            engine.heard(answer.receipt)
+
+    async def _listen(self, journal_path: Path, options: EngineOptions) -> ReceiptServer | None:
+        """Start receiving the run's status callbacks, when the settings say the app listens
+        and the campaign asks Twilio for them; the server (None: not listening)."""
+        from campaigns.errors import ConfigError
+        from campaigns.pipeline.listen import ReceiptServer, cannot_listen, open_desk
+        from campaigns.store.journal import Journal
+
+        port = self.settings.listen_port
+        if not options.status_callback:
+            return None
+        if port is None:
+            self.callbacks = CallbackCount(options.status_callback, elsewhere=True)
+            return None
+        host = self.settings.listen_host
+        self.callbacks = CallbackCount(options.status_callback)
+        desk_journal = Journal.open(journal_path)  # the desk's own connection, on its thread
+        try:
+            server = ReceiptServer(
+                open_desk(self.settings, desk_journal),
+                host=host,
+                port=port,
+                public_url=options.status_callback,
+                on_answer=self._heard,
+            )
+            await server.start()
+        except (OSError, ConfigError) as exc:  # in use; or no auth token to check them with
+            desk_journal.close()
+            told = cannot_listen(host, port, exc) if isinstance(exc, OSError) else exc
+            self.callbacks = replace(self.callbacks, error=told.message, hint=told.hint or "")
+            return None
+        except BaseException:
+            desk_journal.close()
+            raise
+        self.callbacks = replace(self.callbacks, listening=f"{host}:{port}")
+        self._server = server
+        return server
+
     async def _run(self) -> None:
         from campaigns.audience.suppression import SuppressionList
         from campaigns.conversation.polling import ReplyPoller, poll_gateway
@@ -145,6 +249,7 @@ class EngineRunner:
         journal = Journal.open(self.db_path)
         suppression = SuppressionList(journal.path, self.settings.region)
         gateway = None
+        server: ReceiptServer | None = None
         try:
             gateway = live = TwilioGateway(self.settings)
             options = replace(
@@ -152,6 +257,10 @@ class EngineRunner:
                 exit_on_pause=False,
                 opted_out=lambda phone, campaign: suppression.record_opt_out(phone, campaign),
             )
+            server = await self._listen(journal.path, options)
+            if server is None and self.callbacks is not None and self.callbacks.error:
+                # Not listening: Twilio is not given the URL; the sweeps track as usual.
+                options = replace(options, status_callback=None)
             engine = Engine(gateway, journal, self.campaign_id, options)
             with self._lock:
                 self._engine = engine
@@ -168,6 +277,9 @@ class EngineRunner:
             ):
                 self.result = await engine.run(self._emit)
         finally:
+            if server is not None:
+                await server.stop()
+                server.desk.journal.close()
             if gateway is not None:
                 gateway.close()
             suppression.close()

@@ -44,6 +44,19 @@ EXIT_STATUS_HELP = """exit status:
   4    the campaign is paused or stopped: 'smscast resume' goes on
   130  interrupted"""
 
+#: The app's own options (`smscast [OPTIONS] [CONTACTS.csv]`): its status callbacks, as the
+#: settings they override (`campaigns.config.settings`: flags come first).
+APP_OPTIONS = {
+    "--status-callback": "status_callback_url",
+    "--listen-port": "listen_port",
+    "--listen-host": "listen_host",
+}
+APP_OPTIONS_HELP = """the app's options (before CONTACTS.csv):
+  --status-callback URL  ask Twilio to post delivery receipts to URL (public);
+                         the same as status_callback_url in the config file
+  --listen-port N        receive them on port N while a campaign runs
+  --listen-host HOST     on this address (default 127.0.0.1; 0.0.0.0: direct)"""
+
 #: Subcommand modules, in the order `smscast --help` lists them.
 COMMANDS: tuple[str, ...] = (
     "demo",
@@ -95,10 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser; importing it loads only the light `register` halves of commands."""
     parser = _Parser(
         prog="smscast",
-        usage="smscast [-h] [--version] [CONTACTS.csv | COMMAND ...]",
+        usage="smscast [-h] [--version] [APP OPTIONS] [CONTACTS.csv | COMMAND ...]",
         description="Bulk SMS from a CSV of contacts, through Twilio, exactly once per person.",
         epilog="With no command, smscast opens the app (on CONTACTS.csv if given).\n"
-        "Run 'smscast demo' to try everything on a built-in Twilio sandbox.\n\n" + EXIT_STATUS_HELP,
+        "Run 'smscast demo' to try everything on a built-in Twilio sandbox.\n\n"
+        + APP_OPTIONS_HELP
+        + "\n\n"
+        + EXIT_STATUS_HELP,
     )
     parser.add_argument("--version", action="version", version=f"smscast {__version__}")
     sub = parser.add_subparsers(
@@ -121,15 +137,48 @@ def _command_module(name: str) -> ModuleType | None:
         raise
 
 
-def open_app(contacts_file: str | None, demo: bool) -> int:
-    """Open the Textual app (`smscast`, `smscast FILE.csv`, `smscast demo`).
+def open_app(
+    contacts_file: str | None, demo: bool, settings_flags: dict[str, str] | None = None
+) -> int:
+    """Open the Textual app (`smscast`, `smscast FILE.csv`, `smscast demo`); `settings_flags`:
+    the app's options (`APP_OPTIONS`), as `load_settings` arguments.
 
     The only place the command line reaches into `tui/`, imported here lazily so that every
     other command starts without textual.
     """
     from tui.app import run_app
 
-    return run_app(contacts_file=contacts_file, demo=demo)
+    return run_app(contacts_file=contacts_file, demo=demo, settings_flags=settings_flags)
+
+
+def _app_options(
+    args_list: list[str], parser: argparse.ArgumentParser
+) -> tuple[dict[str, str], list[str]]:
+    """The app's options at the front of `args_list` (`--listen-port 8080` or
+    `--listen-port=8080`), as settings, and the arguments after them; a usage error (exit 2)
+    for a value that cannot be one."""
+    from campaigns.send.callbacks import problem_with_url
+
+    found: dict[str, str] = {}
+    rest = list(args_list)
+    while rest and rest[0].partition("=")[0] in APP_OPTIONS:
+        name, equals, value = rest.pop(0).partition("=")
+        if not equals:
+            if not rest:
+                parser.error(f"argument {name}: expected one argument")
+            value = rest.pop(0)
+        if name == "--status-callback" and (problem := problem_with_url(value)) is not None:
+            parser.error(f"argument {name}: {value!r}: {problem}")
+        if name == "--listen-port" and not (value.isdigit() and 1 <= int(value) <= 65535):
+            parser.error(f"argument {name}: {value!r} is not a port (1 to 65535)")
+        found[APP_OPTIONS[name]] = value
+    if found and rest and rest[0] in COMMANDS:
+        parser.error(
+            f"{', '.join(o for o in APP_OPTIONS)} are the app's options (smscast [OPTIONS] "
+            "[CONTACTS.csv]); 'smscast send' takes --status-callback after 'send', and "
+            "'smscast listen' takes --port"
+        )
+    return found, rest
 
 
 def _print_warning(warning: str) -> None:
@@ -141,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    app_options, args_list = _app_options(args_list, parser)
     if args_list and not args_list[0].startswith("-") and args_list[0] not in COMMANDS:
         # `smscast contacts.csv`: the app on that file (positional before any subcommand).
         args = argparse.Namespace(command=None, contacts_file=args_list[0])
@@ -152,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.contacts_file = None
     try:
         if args.command is None:
-            return open_app(contacts_file=args.contacts_file, demo=False)
+            return open_app(args.contacts_file, demo=False, settings_flags=app_options)
         if args.command == "demo":  # the app: it shows settings warnings itself
             return int(args.handler(args))
         with warnings_reported_to(_print_warning):

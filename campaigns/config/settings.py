@@ -6,6 +6,7 @@ Every setting is looked up in four places, the first that has it wins:
 2. the environment (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_API_KEY`,
    `TWILIO_API_SECRET`, `TWILIO_PHONE_NUMBER`, `TWILIO_MESSAGING_SERVICE_SID`,
    `SMSCAST_TWILIO_BASE_URL`, `SMSCAST_REGION`, `SMSCAST_DATA_DIR`, `SMSCAST_DB`,
+   `SMSCAST_STATUS_CALLBACK_URL`, `SMSCAST_LISTEN_PORT`, `SMSCAST_LISTEN_HOST`,
    `SMSCAST_CONFIG`);
 3. a `.env` file in the current directory (same names; never copied into `os.environ`);
 4. the TOML config file, `config.toml` in the user config directory (or `SMSCAST_CONFIG`):
@@ -21,6 +22,10 @@ base_url = "http://127.0.0.1:8080" # another API base (the sandbox); omit for Tw
 region = "US"                      # country of numbers written without +country code
 data_dir = "~/smscast"             # where the campaign database lives
 db_path = "~/smscast/smscast.db"
+# The app's status callbacks (`smscast send --status-callback` is the command line's):
+status_callback_url = "https://sms.example.com/receipts"  # the public URL Twilio posts to
+listen_port = 8080                 # the app receives them while a campaign runs
+listen_host = "127.0.0.1"          # (default) behind a reverse proxy or tunnel; 0.0.0.0: direct
 
 [prices]                           # price per segment by region code, see campaigns.compose.pricing
 US = 0.0083
@@ -72,6 +77,9 @@ _ENV_KEYS = {
     "region": "SMSCAST_REGION",
     "data_dir": "SMSCAST_DATA_DIR",
     "db_path": "SMSCAST_DB",
+    "status_callback_url": "SMSCAST_STATUS_CALLBACK_URL",
+    "listen_port": "SMSCAST_LISTEN_PORT",
+    "listen_host": "SMSCAST_LISTEN_HOST",
 }
 # Config-file keys: the table each lives in.
 _CONFIG_KEYS = {
@@ -84,8 +92,20 @@ _CONFIG_KEYS = {
         "messaging_service_sid",
         "base_url",
     ),
-    "smscast": ("region", "data_dir", "db_path"),
+    "smscast": (
+        "region",
+        "data_dir",
+        "db_path",
+        "status_callback_url",
+        "listen_port",
+        "listen_host",
+    ),
 }
+#: Config-file keys that may be written as a TOML integer too (listen_port = 8080).
+_INTEGER_KEYS = frozenset({"listen_port"})
+#: Where the app listens for status callbacks when only the port is set: loopback, the
+#: address a reverse proxy or a tunnel on the same machine forwards to.
+DEFAULT_LISTEN_HOST = "127.0.0.1"
 _SECRET_KEYS = frozenset({"auth_token", "api_secret"})
 _SID_PATTERN = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 
@@ -135,6 +155,14 @@ class Settings:
     #: config file), the number when both come from the same place
     #: (`campaigns.pipeline.sender.configured_sender`).
     preferred_sender: str = "from_number"
+    #: The app's status callbacks: the URL Twilio is asked to post each message's status
+    #: changes to (as `smscast send --status-callback`), checked when a campaign starts
+    #: (`campaigns.pipeline.listen.app_callbacks`); None: receipts come by sweeps only.
+    status_callback_url: str | None = None
+    #: The port (and address) the app receives them on while a campaign runs; None: the app
+    #: does not listen (`smscast listen` does, on the server the URL reaches).
+    listen_port: int | None = None
+    listen_host: str = DEFAULT_LISTEN_HOST
 
     @property
     def credentials_help(self) -> str:
@@ -204,6 +232,8 @@ def _read_config(path: Path) -> tuple[dict[str, Any], Mapping[str, Any], list[st
             if key not in _CONFIG_KEYS[table]:
                 warnings.append(f"{path}: unknown setting '{table}.{key}' was ignored.")
                 continue
+            if key in _INTEGER_KEYS and isinstance(item, int) and not isinstance(item, bool):
+                item = str(item)
             if not isinstance(item, str):
                 raise ConfigError(
                     f"The config file {path}: '{table}.{key}' must be a string in quotes.",
@@ -301,6 +331,9 @@ def load_settings(
     region: str | None = None,
     data_dir: str | Path | None = None,
     db_path: str | Path | None = None,
+    status_callback_url: str | None = None,
+    listen_port: int | str | None = None,
+    listen_host: str | None = None,
     config_path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -325,6 +358,9 @@ def load_settings(
         "region": region,
         "data_dir": data_dir,
         "db_path": db_path,
+        "status_callback_url": status_callback_url,
+        "listen_port": listen_port,
+        "listen_host": listen_host,
     }
     warnings: list[str] = []
     dotenv_path = cwd / ".env"
@@ -391,6 +427,9 @@ def load_settings(
         credential_problem=problem,
         warnings=tuple(warnings),
         preferred_sender=layers.first_set("from_number", "messaging_service_sid") or "from_number",
+        status_callback_url=_stripped(layers.get("status_callback_url")[0]),
+        listen_port=_port(*layers.get("listen_port")),
+        listen_host=_stripped(layers.get("listen_host")[0]) or DEFAULT_LISTEN_HOST,
     )
 
 
@@ -490,6 +529,24 @@ def _base_url(value: str | None, source: str) -> str | None:
             "SID and auth token (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN).",
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _port(value: str | None, source: str) -> int | None:
+    """The app's listening port (`listen_port`): a number from 1 to 65535."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 65535):
+        raise ConfigError(
+            f"The port to receive status callbacks on ({source}) must be a number from 1 to "
+            f"65535, not {excerpt(scrub(value))}.",
+            "One above 1023 needs no privileges, e.g. listen_port = 8080.",
+        )
+    return int(text)
 
 
 def _region(value: str | None, source: str) -> str:

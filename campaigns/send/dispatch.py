@@ -43,6 +43,7 @@ from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest, list
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
+from campaigns.store.statuses import moves_forward
 from campaigns.twilio.errors import (
     AmbiguousError,
     FatalError,
@@ -451,6 +452,21 @@ class Dispatcher:
                 self._trip(self._delivery_breaker, receipt.error_code)
             elif receipt.status == "delivered":
                 self._delivery_breaker.succeeded()
+
+    def heard(self, receipt: Any) -> bool:
+        """A receipt from elsewhere (a status callback) of a message this run watches:
+        recorded as a sweep's would be, but only forward (callbacks come out of order);
+        whether it was this run's."""
+        watched = self._polls.watching(receipt.sid)
+        if watched is None:
+            return False
+        row, to = watched
+        current = self._status.get(row)
+        if current is not None and not moves_forward(current, receipt.status):
+            return True
+        self._receipt(row, to, receipt)
+        self._wake_event.set()
+        return True
 
     async def _fetch_one(self, fetch: Fetch) -> None:
         row, sid, to = fetch

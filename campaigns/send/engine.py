@@ -80,6 +80,7 @@ from campaigns.send.tally import Tally
 from campaigns.send.tracking import PollSchedule
 from campaigns.store import journal as J
 from campaigns.store.statuses import RecipientStatus
+from campaigns.twilio.models import Receipt
 from campaigns.twilio.protocols import Gateway, GatewaySession
 
 __all__ = [
@@ -153,6 +154,19 @@ class Engine:
     def resume(self) -> None:
         """Go on after a pause (only while `run` is waiting, i.e. `exit_on_pause=False`)."""
         self._control(self._do_resume)
+
+    def heard(self, receipt: Receipt) -> None:
+        """A receipt that came another way (a status callback the app received while this
+        runs): the run records it and stops watching the message as if a sweep had seen it,
+        only forward (`Dispatcher.heard`); nothing when the message is not this run's. May be
+        called from any thread."""
+
+        def take() -> None:
+            dispatch = getattr(self, "_dispatch", None)  # none before the run's session
+            if dispatch is not None and dispatch.heard(receipt):
+                self.stats["receipts_heard"] += 1
+
+        self._control(take)
 
     def _control(self, action: Callable[[], None]) -> None:
         with self._lock:

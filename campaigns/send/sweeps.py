@@ -216,6 +216,11 @@ class SweepSchedule:
             if self._sweep is not None:
                 self._sweep.seen.discard(row)  # `seen` counts watched messages only
 
+    def watching(self, sid: str) -> tuple[int, str] | None:
+        """(row, to) of a watched message (None: not one of ours, or no longer watched)."""
+        item = self._by_sid.get(sid)
+        return (item.row, item.to) if item is not None else None
+
     def row_of(self, sid: str) -> int | None:
         """The row of a watched message (None: not one of ours, or no longer watched)."""
         item = self._by_sid.get(sid)

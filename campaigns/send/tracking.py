@@ -73,6 +73,7 @@ class PollSchedule:
         self.first = first
         self.cap = cap
         self._tracked: dict[int, _Tracked] = {}
+        self._rows: dict[str, int] = {}  # sid -> row, of the tracked messages
         self._heap: list[tuple[float, int]] = []
         self._out: set[int] = set()  # rows with a poll in flight
 
@@ -91,6 +92,7 @@ class PollSchedule:
         """Start tracking a message (first poll after `first` seconds; `from_` and
         `listed_from` are not needed to fetch one message)."""
         self._tracked[row] = _Tracked(row, sid, to, 0)
+        self._rows[sid] = row
         heapq.heappush(self._heap, (now + self.first, row))
 
     def next_due(self) -> float | None:
@@ -133,7 +135,14 @@ class PollSchedule:
     def done(self, row: int) -> None:
         """The message is final: stop tracking it."""
         self._out.discard(row)
-        self._tracked.pop(row, None)
+        item = self._tracked.pop(row, None)
+        if item is not None:
+            self._rows.pop(item.sid, None)
+
+    def watching(self, sid: str) -> tuple[int, str] | None:
+        """(row, to) of a tracked message (None: not one of ours, or no longer tracked)."""
+        item = self._tracked.get(self._rows.get(sid, -1))
+        return (item.row, item.to) if item is not None and item.sid == sid else None
 
 
 async def refresh_statuses(

@@ -934,6 +934,15 @@ class Journal(_replies.JournalReplies, _caches.JournalCaches):
         return {sid: (row, status) for sid, row, status in rows}
 
     @translated("read")
+    def write_mark(self) -> tuple[int, int]:
+        """A mark that changes whenever something was committed to the journal since it was
+        last taken: by another connection, the engine's or another process's (SQLite's
+        `PRAGMA data_version`), or by this one (`total_changes`). A reader that keeps a copy
+        of something reads it again only when the mark moved."""
+        other = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        return other, self._db.total_changes
+
+    @translated("read")
     def campaign_of_sid(self, sid: str) -> str | None:
         """The campaign a message SID belongs to (None: no row has it yet). Not indexed: for
         the rare status callback whose SID its campaign does not know."""

@@ -34,6 +34,7 @@ from campaigns.store.statuses import RecipientStatus as S
 from tui.screens.audience import contact_name
 from tui.screens.base import StepScreen
 from tui.screens.dialogs import ConfirmDialog
+from tui.widgets.callback_line import CallbackLine
 from tui.widgets.failure_summary import FailureSummary
 from tui.widgets.plain import plain_lines
 from tui.widgets.progress_panel import ProgressPanel
@@ -43,6 +44,7 @@ from tui.widgets.status_table import COLUMNS, RecipientRow, StatusTable
 
 if TYPE_CHECKING:
     from campaigns.store.journal import Recipient
+    from tui.engine_runner import CallbackCount
 
 #: Campaigns this large get the garbage collector frozen after loading (see show_recipients).
 LARGE_CAMPAIGN = 10_000
@@ -107,6 +109,7 @@ class SendScreen(StepScreen):
             markup=False,
         )
         yield Static("", id="send-schedule", markup=False)
+        yield CallbackLine(id="send-callbacks")
         yield ProgressPanel(id="progress")
         with Horizontal(id="search-row"):
             yield Static("Search (/):", classes="label")
@@ -204,6 +207,10 @@ class SendScreen(StepScreen):
             sid=event.sid or current.sid,
             error_code=event.error_code,
         )
+
+    def show_callbacks(self, count: CallbackCount | None) -> None:
+        """The run's status callbacks (None: the app does not receive them for this run)."""
+        self.query_one("#send-callbacks", CallbackLine).show(count)
 
     def resumed(self) -> None:
         """The paused engine goes on (r here, or "Resume sending" in the palette): show it

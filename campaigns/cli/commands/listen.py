@@ -4,7 +4,9 @@ For a campaign sent with `smscast send --status-callback URL`, on a machine Twil
 (directly, or through a reverse proxy or a tunnel: see the README's "Status callbacks"). Each
 POST is checked (`X-Twilio-Signature` against the auth token; unsigned, forged and stale ones
 are refused with 403) and applied to the journal exactly as a sweep's receipt, idempotently
-(`campaigns.send.callbacks`). One line per callback on stderr; Ctrl-C (or SIGTERM) stops.
+(`campaigns.send.callbacks`); a receipt that beats the journal's record of its send is held
+and applied once the SID is recorded. One line per callback on stderr (and one per held
+receipt applied or dropped later); Ctrl-C (or SIGTERM) stops.
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from campaigns.cli.flags import settings_from_args
-    from campaigns.errors import ConfigError
     from campaigns.pipeline import listen
     from campaigns.send.callbacks import Answer
     from campaigns.store.journal import Journal
@@ -83,10 +84,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 await server.start()
             except OSError as exc:
-                raise ConfigError(
-                    f"Cannot listen on {args.host}:{args.port}: {exc.strerror}.",
-                    "Choose another --port (one above 1023 needs no privileges).",
-                ) from None
+                raise listen.cannot_listen(args.host, args.port, exc) from None
             print(
                 f"smscast listen: receiving status callbacks at {server.url} for the "
                 f"campaigns in {db_path}. Ctrl-C stops.",
