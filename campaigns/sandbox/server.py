@@ -13,6 +13,7 @@ module with a `<name>_resources()` method, one base class of `_App` and one entr
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any, cast
@@ -28,6 +29,8 @@ from campaigns.sandbox.lookups_v2 import LookupsV2
 from campaigns.sandbox.messaging_v1 import MessagingV1
 from campaigns.sandbox.pricing_v1 import PricingV1
 from campaigns.sandbox.store import Message
+
+log = logging.getLogger(__name__)
 
 #: Control endpoints for tests and the demo live here, outside Twilio's namespace: they take
 #: no Twilio auth and meet no injected fault.
@@ -215,6 +218,11 @@ class Sandbox:
     def __exit__(self, *exc_info: object) -> None:
         if self._loop is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
+            # Stopping closes connections and waits for handlers (aiohttp allows them up to a
+            # minute): never longer than that, so a stuck one cannot hang whoever stops it. The
+            # thread is a daemon: it dies with the process.
+            self._thread.join(timeout=90)
+            if self._thread.is_alive():
+                log.warning("the sandbox did not stop within 90 s; leaving its thread behind")
             self._thread = None
             self._loop = None
