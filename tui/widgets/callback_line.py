@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
+from campaigns.secrets import scrub
 from tui.widgets.plain import plain_lines
 
 if TYPE_CHECKING:
@@ -17,23 +18,25 @@ if TYPE_CHECKING:
 
 
 def callback_text(count: CallbackCount) -> str:
-    """The line for `count`."""
+    """The line for `count` (a user name and password in the URL masked: Twilio accepts
+    them for HTTP basic auth on callbacks)."""
+    url = scrub(count.url)
     if count.error:
         return f"Status callbacks off for this run (sweeps track it): {count.error}"
     if count.elsewhere:
         return (
-            f"Receipts are posted to {count.url} (received elsewhere, e.g. by 'smscast "
+            f"Receipts are posted to {url} (received elsewhere, e.g. by 'smscast "
             "listen'); sweeps read them too, slowly."
         )
     if not count.listening:
-        return f"Status callbacks: starting to receive them for {count.url}..."
+        return f"Status callbacks: starting to receive them for {url}..."
     parts = [f"{count.received} received", f"{count.recorded} recorded"]
     if count.held:
         parts.append(f"{count.held} waiting for their send to be recorded")
     if count.refused:
         parts.append(f"{count.refused} refused")
     return (
-        f"Receipts arrive by status callbacks at {count.url} (on {count.listening}): "
+        f"Receipts arrive by status callbacks at {url} (on {count.listening}): "
         + ", ".join(parts)
         + "."
     )
