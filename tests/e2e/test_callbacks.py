@@ -126,7 +126,7 @@ async def test_forged_unsigned_stale_replayed_and_foreign_callbacks_change_nothi
             tampered = {**form(sid), "MessageStatus": "undelivered"}
             signed_other = signature(sandbox.auth_token, good, form(sid))
             assert (await post(good, tampered, key=signed_other))[0] == 403  # altered
-            stale = url(mine, now - 8 * 86400)
+            stale = url(mine, now - 41 * 86400)  # callbacks.MAX_AGE is 40 days
             assert (await post(stale, form(sid), token=sandbox.auth_token))[0] == 403
             # Signed, but the message is the other campaign's: 404, nobody changes.
             assert (await post(good, form(foreign), token=sandbox.auth_token))[0] == 404
