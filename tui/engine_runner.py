@@ -279,12 +279,22 @@ class EngineRunner:
             ):
                 self.result = await engine.run(self._emit)
         finally:
-            if server is not None:
-                await server.stop()
-                server.desk.journal.close()
-            if self.callbacks is not None:  # (before `on_stopped`: the app's last drain says so)
-                self.callbacks = replace(self.callbacks, stopped=True)
-            if gateway is not None:
-                gateway.close()
-            suppression.close()
-            journal.close()
+            # Each closes whatever the one before it did: a listener that fails to stop must
+            # not leave the journals or the gateway open.
+            try:
+                if server is not None:
+                    try:
+                        await server.stop()
+                    finally:
+                        server.desk.journal.close()
+            finally:
+                if self.callbacks is not None:  # (before `on_stopped`: the app's last drain)
+                    self.callbacks = replace(self.callbacks, stopped=True)
+                try:
+                    if gateway is not None:
+                        gateway.close()
+                finally:
+                    try:
+                        suppression.close()
+                    finally:
+                        journal.close()

@@ -75,11 +75,12 @@ def add_launch_arguments(p: argparse.ArgumentParser) -> None:
 
 def _callback_url(text: str) -> str:
     """A usable `--status-callback` URL (else a usage error, exit 2)."""
+    from campaigns.secrets import scrub
     from campaigns.send.callbacks import problem_with_url
 
     problem = problem_with_url(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r}: {problem}")
+        raise argparse.ArgumentTypeError(f"{scrub(text)!r}: {problem}")
     return text
 
 

@@ -168,7 +168,7 @@ def _app_options(
                 parser.error(f"argument {name}: expected one argument")
             value = rest.pop(0)
         if name == "--status-callback" and (problem := problem_with_url(value)) is not None:
-            parser.error(f"argument {name}: {value!r}: {problem}")
+            parser.error(f"argument {name}: {scrub(value)!r}: {problem}")
         if name == "--listen-port" and not (value.isdigit() and 1 <= int(value) <= 65535):
             parser.error(f"argument {name}: {value!r} is not a port (1 to 65535)")
         found[APP_OPTIONS[name]] = value

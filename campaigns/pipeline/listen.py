@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,9 +37,12 @@ from aiohttp import web
 
 from campaigns.config.settings import Settings
 from campaigns.errors import ConfigError, InputError
+from campaigns.secrets import scrub
 from campaigns.send.callbacks import Answer, ReceiptDesk, problem_with_url
 from campaigns.store.journal import Journal
 from campaigns.twilio.signatures import SignatureCheck
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
@@ -114,7 +119,11 @@ def cannot_listen(host: str, port: int, error: OSError) -> ConfigError:
     """The sentence for a port that cannot be listened on (in use, or privileged)."""
     # asyncio words it "error while attempting to bind on address (...): ..."; the C
     # library's sentence for the number is the short one ("Address already in use").
-    why = os.strerror(error.errno) if error.errno else (error.strerror or str(error))
+    # A resolver's error (a host name that does not resolve) has its own, negative numbers.
+    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
+        why = error.strerror or str(error)
+    else:
+        why = os.strerror(error.errno)
     return ConfigError(
         f"Cannot receive status callbacks on {host}:{port}: {why}.",
         "Choose another port (one above 1023 needs no privileges), or stop what uses it.",
@@ -170,10 +179,16 @@ class ReceiptServer:
         return web.Response(status=answer.status, text=answer.text + "\n")
 
     async def _watch_held(self) -> None:
+        """Apply held receipts every `held_interval` for the server's life. A failure (the
+        journal busy or unwritable for a moment) is logged and the next round tries again:
+        the held receipts stay held, and the sweeps still read them."""
         while True:
             await asyncio.sleep(self.held_interval)
-            answers = await self._at_desk(self.desk.apply_held)
-            self._tell(answers)
+            try:
+                answers = await self._at_desk(self.desk.apply_held)
+                self._tell(answers)
+            except Exception as exc:  # any one round's failure; never the loop's end
+                log.warning("could not apply held receipts this round: %s", scrub(str(exc)))
 
     async def start(self) -> None:
         """Listen (an `OSError` when the address cannot be used: `cannot_listen` says it)."""
@@ -198,7 +213,7 @@ class ReceiptServer:
     async def stop(self) -> None:
         if self._held_task is not None:
             self._held_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._held_task
             self._held_task = None
         if self._runner is not None:

@@ -47,8 +47,10 @@ from campaigns.twilio.models import Receipt
 
 CAMPAIGN_PARAM = "smscast_campaign"
 ISSUED_PARAM = "smscast_issued"
-#: How old a callback URL may be (seconds): a week.
-MAX_AGE = 7 * 86400.0
+#: How old a callback URL may be (seconds): 40 days. Each run issues its own; a message
+#: Twilio holds may be sent up to 35 days after it was created (Twilio's scheduling limit),
+#: and its receipts come then, with Twilio's retries within hours.
+MAX_AGE = 40 * 86400.0
 #: Clock skew allowed for an URL issued "in the future" (seconds).
 SKEW = 300.0
 #: Idempotency tokens remembered (the oldest forgotten first).

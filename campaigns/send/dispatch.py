@@ -43,7 +43,7 @@ from campaigns.send.sweeps import Fetch, Page, SweepSchedule, TrackRequest, list
 from campaigns.send.tally import Tally, outcome_of
 from campaigns.send.tracking import PollSchedule, gone_outcome, is_gone
 from campaigns.store import journal as J
-from campaigns.store.statuses import moves_forward
+from campaigns.store.statuses import behind, moves_forward
 from campaigns.twilio.errors import (
     AmbiguousError,
     FatalError,
@@ -441,8 +441,13 @@ class Dispatcher:
         return sweeps.continuation(page)
 
     def _receipt(self, row: int, to: str, receipt: Any) -> None:
-        """What a sweep (or a fetch) says of a watched message, recorded as a poll's would be."""
-        if receipt.status != self._status.get(row):
+        """What a sweep (or a fetch) says of a watched message, recorded as a poll's would be;
+        an answer older than what the run knows (a fetch that left before a status callback
+        said more) is ignored."""
+        current = self._status.get(row)
+        if current is not None and behind(current, receipt.status):
+            return
+        if receipt.status != current:
             self._change(row, to, receipt.status, outcome_of(row, receipt))
             if isinstance(self._polls, SweepSchedule):
                 self._polls.changed()

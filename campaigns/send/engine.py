@@ -398,7 +398,9 @@ class Engine:
             # still be found, whichever attempt's answer was lost.
             began=began,
             status_callback=(
-                callback_url(self.options.status_callback, self.campaign_id, began)
+                # Issued now, not when the campaign was made: a resumed or scheduled
+                # campaign's run may come weeks later (`callbacks.MAX_AGE`).
+                callback_url(self.options.status_callback, self.campaign_id, J.now_utc())
                 if self.options.status_callback
                 else None
             ),

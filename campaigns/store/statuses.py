@@ -49,6 +49,7 @@ __all__ = [
     "UNSENT",
     "CampaignState",
     "RecipientStatus",
+    "behind",
     "chain_rank",
     "count_of",
     "moves_forward",
@@ -227,6 +228,15 @@ def moves_forward(current: str, new: str) -> bool:
     before = LIFECYCLE_RANK.get(current)  # type: ignore[call-overload]
     after = LIFECYCLE_RANK.get(new)  # type: ignore[call-overload]
     return before is not None and after is not None and after > before
+
+
+def behind(current: str, new: str) -> bool:
+    """Whether a receipt saying `new` is older news than `current`: both on the message's
+    known life (`LIFECYCLE_RANK`) and `new` no further along (another final status included:
+    a final one does not change). A status off that life is never behind."""
+    before = LIFECYCLE_RANK.get(current)  # type: ignore[call-overload]
+    after = LIFECYCLE_RANK.get(new)  # type: ignore[call-overload]
+    return before is not None and after is not None and new != current and after <= before
 
 
 def count_of(counts: Mapping[str, int], statuses: Iterable[str]) -> int:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import aiohttp
 from engine_support import campaign, numbers, open_journal
 
+from campaigns.errors import JournalError
 from campaigns.pipeline.listen import ReceiptServer
 from campaigns.sandbox.callbacks import signature
 from campaigns.send.callbacks import CAMPAIGN_PARAM, ISSUED_PARAM, Answer, ReceiptDesk
@@ -67,3 +68,34 @@ async def test_the_listener_applies_a_held_receipt_once_the_send_is_recorded(
         "the sweeps read it",
     ]
     assert journal.counts(cid) == {"delivered": 1, "pending": 1}
+
+
+class _FlakyDesk(ReceiptDesk):
+    """A desk whose journal is busy for its first two rounds of held receipts."""
+
+    rounds = 0
+
+    def apply_held(self) -> list[Answer]:
+        self.rounds += 1
+        if self.rounds <= 2:
+            raise JournalError("The journal is busy.", "database is locked")
+        return super().apply_held()
+
+
+async def test_a_failing_round_of_held_receipts_does_not_stop_the_timer(tmp_path: Path) -> None:
+    journal = open_journal(tmp_path)
+    cid = campaign(journal, numbers(1))
+    with J.Journal.open(journal.path) as desk_journal:
+        desk = _FlakyDesk(desk_journal, SignatureCheck(TOKEN).valid)
+        server = ReceiptServer(desk, held_interval=0.02)
+        await server.start()
+        try:
+            query = urlencode({CAMPAIGN_PARAM: cid, ISSUED_PARAM: int(time.time())})
+            early = "SM" + "3" * 32
+            assert (await post(f"{server.url}/receipts?{query}", early))[0] == 200
+            journal.apply(cid, [J.Outcome(2, "queued", sid=early)])  # row 2: the first data row
+            # Applied by a later round, after the two that failed.
+            await until(lambda: journal.status_of(cid, 2) == "delivered")
+            assert desk.rounds > 2
+        finally:
+            await server.stop()  # the failures were the rounds', not the stop's

@@ -135,3 +135,31 @@ def test_the_sids_are_read_again_only_once_the_journal_was_written(tmp_path: Pat
     record_send(journal, cid, 2, "SM" + "d" * 32)
     assert [a.applied for a in desk.apply_held()] == [True]
     assert len(reads) == 2 and desk.held == 1
+
+
+def test_the_held_receipt_is_the_furthest_and_only_ever_its_own_campaign_s(
+    tmp_path: Path,
+) -> None:
+    journal = open_journal(tmp_path)
+    mine = campaign(journal, numbers(2))
+    other = campaign(journal, numbers(2, start=100))
+    clock = Clock()
+    desk = desk_on(journal, clock, hold_seconds=60.0)
+    x, y = "SM" + "d" * 32, "SM" + "e" * 32
+    assert post(desk, mine, x, "delivered", token="t1").held
+    assert post(desk, mine, x, "sent", token="t2").held  # a new one, out of order
+    assert post(desk, other, y, "delivered").held
+    # X turns up in the other campaign (and Y too): the desk reads that campaign's SIDs for
+    # Y, and must not apply X's receipt, which the URL of `mine` carried, to it.
+    record_send(journal, other, 2, x)
+    record_send(journal, other, 3, y)
+    assert [a.text for a in desk.apply_held()] == [f"held {y}: queued -> delivered"]
+    assert journal.status_of(other, 2) == "queued" and desk.held == 1
+    record_send(journal, mine, 2, x)
+    assert [a.text for a in desk.apply_held()] == [f"held {x}: queued -> delivered"]  # furthest
+    # Dropped receipts give their tokens back: Twilio's retry of one is taken again.
+    z = "SM" + "f" * 32
+    assert post(desk, mine, z, "delivered", token="t3").held
+    clock.now += 61.0
+    assert len(desk.apply_held()) == 1 and desk.held == 0
+    assert post(desk, mine, z, "delivered", token="t3").held

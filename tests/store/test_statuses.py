@@ -94,3 +94,11 @@ def test_counting_helpers() -> None:
     assert statuses.count_of(counts, statuses.SENT) == 5
     assert statuses.count_of(counts, statuses.FAILED) == 0
     assert statuses.to_text(counts) == 6
+
+
+def test_a_receipt_behind_what_is_known_is_older_news() -> None:
+    # A fetch that left before a status callback said `delivered` answers `sent`: behind.
+    assert statuses.behind("delivered", "sent") and statuses.behind("sent", "queued")
+    assert statuses.behind("delivered", "undelivered")  # a final status does not change
+    assert not statuses.behind("sent", "delivered") and not statuses.behind("sent", "sent")
+    assert not statuses.behind("sent", "partially_delivered")  # off the known life: news

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
+from campaigns.secrets import scrub
 from tui.widgets.plain import plain_lines
 
 if TYPE_CHECKING:
@@ -19,14 +20,15 @@ if TYPE_CHECKING:
 
 
 def callback_text(count: CallbackCount) -> str:
-    """The line for `count`."""
+    """The line for `count` (a user name and password in the URL masked: Twilio accepts
+    them for HTTP basic auth on callbacks)."""
+    url = scrub(count.url)
     if count.error:
         return f"Status callbacks off for this run (sweeps track it): {count.error}"
     if count.elsewhere:
         ending = "the run has ended." if count.stopped else "sweeps read them too, slowly."
         return (
-            f"Receipts are posted to {count.url} (received elsewhere, e.g. by 'smscast "
-            f"listen'); {ending}"
+            f"Receipts are posted to {url} (received elsewhere, e.g. by 'smscast listen'); {ending}"
         )
     parts = [f"{count.received} received", f"{count.recorded} recorded"]
     if count.held:
@@ -40,9 +42,9 @@ def callback_text(count: CallbackCount) -> str:
             + "."
         )
     if not count.listening:
-        return f"Status callbacks: starting to receive them for {count.url}..."
+        return f"Status callbacks: starting to receive them for {url}..."
     return (
-        f"Receipts arrive by status callbacks at {count.url} (on {count.listening}): "
+        f"Receipts arrive by status callbacks at {url} (on {count.listening}): "
         + ", ".join(parts)
         + "."
     )
