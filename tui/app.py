@@ -153,12 +153,13 @@ class SmscastApp(App[int]):
         #: The Send screen registers itself here on mount (it keeps its table while hidden).
         self.send_screen: SendScreen | None = None
         self._plan_timer: Timer | None = None
-        #: Called in the worker thread as the loading ("contacts"), audience ("audience") or
-        #: plan ("plan") work starts, with its name: a seam for tests to hold work mid-flight.
+        #: Called in the worker thread as the loading ("contacts"), audience ("audience"),
+        #: plan ("plan") or retry/follow-up ("derive") work starts, with its name: a seam for
+        #: tests to hold work mid-flight.
         self.before_work: Callable[[str], None] | None = None
         self.inbox = Inbox()  # the Replies screen and the reply counts (`tui.replies_state`)
-        #: The latest retry or follow-up asked for: an earlier one's people, read late, are
-        #: dropped.
+        #: The person's latest retry, follow-up (from the moment f is pressed) or contacts file:
+        #: a retry's or follow-up's people read late, after a newer one of these, are dropped.
         self._derive_generation = 0
 
     # ----------------------------------------------------------------- start-up
@@ -405,6 +406,7 @@ class SmscastApp(App[int]):
         follows."""
         self.contacts_file = path
         self.draft.load_generation += 1
+        self._derive_generation += 1  # a retry or follow-up still being read is dropped
         self.draft.loading = "reading the file"
         self.refresh_screen()
         self._load_contacts_worker(path, phone_column, self.draft.load_generation)
@@ -889,7 +891,19 @@ class SmscastApp(App[int]):
             self._callback_error = callbacks
             said = (callbacks.error, callbacks.hint, "This campaign goes on; sweeps track it.")
             self.fail("Send", "\n".join(line for line in said if line))
-        self.send_screen.show_callbacks(callbacks)
+        self._show_callbacks()
+
+    def _show_callbacks(self) -> None:
+        """The Send screen's callbacks line: the runner's count while its campaign is shown
+        (after the run, the count says the listener stopped); hidden for any other campaign,
+        whose receipts nobody here listens for."""
+        if self.send_screen is None:
+            return
+        runner = self.runner
+        count = None
+        if runner is not None and self.send_screen.campaign_id == runner.campaign_id:
+            count = runner.callbacks
+        self.send_screen.show_callbacks(count)
 
     def on_engine_stopped(self, message: msg.EngineStopped) -> None:
         """The engine's thread ended: apply the last events, say how it ended."""
@@ -1006,6 +1020,7 @@ class SmscastApp(App[int]):
             )
         if message.options is not None:
             self._start_runner(message.campaign_id, message.options)
+        self._show_callbacks()  # (the drain timer is paused when no run is under way)
 
     def refresh_statuses(self, campaign_id: str) -> None:
         """Ask Twilio for the latest delivery status of a campaign's messages."""
@@ -1086,11 +1101,14 @@ class SmscastApp(App[int]):
     @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
     def _retry_worker(self, campaign_id: str, generation: int) -> None:
         try:
+            if self.before_work is not None:
+                self.before_work("derive")
             from tui.core import retry_for
 
             derived = retry_for(self.db_path, campaign_id, self.region)
         except Exception as error:
-            self.report_failure("Retry", error)
+            if generation == self._derive_generation:  # (not for one asked for before)
+                self.report_failure("Retry", error)
             return
         self.post_message(msg.DerivedReady(derived, generation))
 
@@ -1102,6 +1120,7 @@ class SmscastApp(App[int]):
         if chosen is None:
             return
         dialog = FollowUpDialog(chosen)  # at once: "counting its people..."
+        self._derive_generation += 1  # a retry still being read is dropped: f came later
 
         def answered(who: str | None) -> None:
             if who is not None and not self.draft.sending:
@@ -1140,11 +1159,14 @@ class SmscastApp(App[int]):
     @work(thread=True, exclusive=True, group="derive", exit_on_error=False)
     def _follow_up_worker(self, campaign_id: str, who: Who, generation: int) -> None:
         try:
+            if self.before_work is not None:
+                self.before_work("derive")
             from tui.core import follow_up_for
 
             derived = follow_up_for(self.settings, self.db_path, campaign_id, who, self.region)
         except Exception as error:
-            self.report_failure("Follow-up", error)
+            if generation == self._derive_generation:  # (not for one asked for before)
+                self.report_failure("Follow-up", error)
             return
         self.post_message(msg.DerivedReady(derived, generation))
 

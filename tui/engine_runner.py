@@ -53,7 +53,8 @@ class CallbackCount:
     unsigned, forged, stale, another campaign's) and how many wait for their message to be
     recorded; `error`: why the app could not listen (then the run tracks by sweeps);
     `elsewhere`: the campaign asks Twilio for callbacks but the app does not listen (no
-    `listen_port`: another process, such as `smscast listen`, receives them)."""
+    `listen_port`: another process, such as `smscast listen`, receives them); `stopped`: the
+    run ended, and with it the app's listener (the counts are the run's last)."""
 
     url: str
     listening: str = ""  # host:port, once listening
@@ -64,6 +65,7 @@ class CallbackCount:
     held: int = 0
     error: str = ""
     hint: str = ""  # what to do about `error`
+    stopped: bool = False
 
 
 class EngineRunner:
@@ -286,6 +288,8 @@ class EngineRunner:
                     finally:
                         server.desk.journal.close()
             finally:
+                if self.callbacks is not None:  # (before `on_stopped`: the app's last drain)
+                    self.callbacks = replace(self.callbacks, stopped=True)
                 try:
                     if gateway is not None:
                         gateway.close()

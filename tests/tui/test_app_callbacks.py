@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ from tui_support import until
 from campaigns.config.settings import Settings, load_settings
 from campaigns.sandbox import Sandbox, SandboxConfig
 from campaigns.send.engine import EngineOptions
-from campaigns.store.journal import FINAL_STATUSES, Journal
+from campaigns.store.journal import FINAL_STATUSES, Journal, NewRecipient
 from tui.app import SmscastApp
 from tui.engine_runner import CallbackCount
-from tui.widgets.callback_line import CallbackLine
+from tui.widgets.callback_line import CallbackLine, callback_text
 
 OPTIONS = EngineOptions(rate=None, concurrency=4, track_seconds=30.0)
 
@@ -80,8 +81,27 @@ async def test_the_app_records_receipts_by_callback_and_sweeps_little(
         runner = app.runner
         assert runner is not None and runner.callbacks is not None
         count = runner.callbacks
-        line = str(screen.query_one("#send-callbacks", CallbackLine).render())
+        widget = screen.query_one("#send-callbacks", CallbackLine)
+        line = str(widget.render())
         stats = runner.engine_stats
+        # Another campaign opened from History: nobody listens for its receipts, no line.
+        with Journal.open(tmp_path / "journal.db") as journal:
+            other = journal.create_campaign(
+                template="Hi",
+                source_name="/data/other.csv",
+                source_sha256="f" * 64,
+                sender="+15017122661",
+                messaging_service_sid=None,
+                settings={},
+                recipients=[NewRecipient(2, "+14155550199", "Hi", 1, 0.0079, {})],
+            )
+        app.open_campaign(other)
+        assert await until(pilot, lambda: screen.campaign_id == other and not widget.display)
+        assert runner.campaign_id is not None
+        app.open_campaign(runner.campaign_id)  # the run's own campaign: the line is back
+        assert await until(pilot, lambda: screen.campaign_id == runner.campaign_id)
+        assert await until(pilot, lambda: widget.display)
+        reopened = str(widget.render())
     statuses = journal_statuses(tmp_path, app.draft.campaign_id)
     twilio = {m["sid"]: m["status"] for m in sandbox.messages()}
     assert statuses == twilio and len(statuses) == len(VERIFIED)
@@ -97,8 +117,14 @@ async def test_the_app_records_receipts_by_callback_and_sweeps_little(
     assert stats.get("receipts_heard", 0) >= len(VERIFIED)
     # The sweeps were the safety net only: none was due before the callbacks ended the run.
     assert stats.get("tracking_requests", 0) <= 1, stats
-    assert f"Receipts arrive by status callbacks at http://127.0.0.1:{port}/receipts" in line
+    # The run ended: the line says the listener stopped with it, never that receipts arrive.
+    assert count.stopped
+    assert "Status callbacks stopped with the run (the app receives none now)" in line
+    assert "arrive" not in line and "arrive" not in reopened
     assert f"{count.received} received, {count.recorded} recorded" in line
+    assert f"{count.received} received, {count.recorded} recorded" in reopened
+    live = callback_text(replace(count, stopped=False))  # as it read while the run went on
+    assert f"Receipts arrive by status callbacks at http://127.0.0.1:{port}/receipts" in live
 
 
 async def test_a_port_in_use_is_said_and_the_run_goes_on_with_sweeps(

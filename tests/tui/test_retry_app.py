@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from engine_support import numbers, run
+from test_app_scale import Gate
 from textual.widgets import DataTable, OptionList, Static
 from tui_support import sandbox_settings, until
 
@@ -211,3 +212,55 @@ def _toast_list(app: SmscastApp) -> list[str]:
 
 def _toasts(app: SmscastApp) -> str:
     return " | ".join(_toast_list(app))
+
+
+async def test_the_persons_latest_action_wins_over_a_slow_retry(tmp_path: Path) -> None:
+    """t, then (while the retry's people are still read) a contacts file or f: the file, or
+    the follow-up dialog, stays; the late retry neither replaces the draft nor leaves for
+    Review. And a file opened before t, read after the retry, is dropped."""
+    with J.Journal.open(tmp_path / "journal.db") as journal:
+        ended = _ended(journal, [("undelivered", 30003), ("delivered", None)])
+    contacts = tmp_path / "mine.csv"
+    contacts.write_text("name,phone\nAna,+14155550101\nBen,+14155550102\n", encoding="utf-8")
+    gate = Gate()
+    app = _app(tmp_path, None)
+    app.before_work = gate
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("7")
+            table = app.screen.query_one("#campaigns", DataTable)
+            assert await until(pilot, lambda: table.row_count == 1)
+
+            gate.held = {"derive"}
+            await pilot.press("t")  # the retry's worker is slow...
+            assert await until(pilot, lambda: gate.count("derive") == 1)
+            app.load_contacts(str(contacts))  # ...and another file is opened meanwhile
+            assert await until(pilot, lambda: app.draft.book is not None)
+            gate.release("derive", 0)
+            await pilot.pause(0.3)
+            assert app.draft.derived is None and app.current_mode == "history"
+            assert [c.fields["name"] for c in app.draft.book.contacts] == ["Ana", "Ben"]
+
+            await pilot.press("t")  # a slow retry again, then f
+            assert await until(pilot, lambda: gate.count("derive") == 2)
+            await pilot.press("f")
+            assert await until(pilot, lambda: isinstance(app.screen, FollowUpDialog))
+            gate.release("derive", 1)
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, FollowUpDialog) and app.draft.derived is None
+            await pilot.press("escape")
+
+            gate.held = {"contacts"}  # a file opened first, read last: the retry wins
+            app.load_contacts(str(contacts))
+            assert await until(pilot, lambda: gate.count("contacts") == 1)
+            gate.held = set()
+            await pilot.press("t")
+            assert await until(pilot, lambda: app.current_mode == "review")
+            gate.release("contacts", 0)
+            await pilot.pause(0.3)
+            derived = app.draft.derived
+            assert derived is not None and derived.kind == "retry"
+            assert derived.source.parent.id == ended
+            assert [c.row for c in app.draft.book.contacts] == [2]
+    finally:
+        gate.open()

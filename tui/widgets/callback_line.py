@@ -1,7 +1,9 @@
 """`CallbackLine`: one line on the Send screen saying that the run's receipts arrive by status
-callbacks, where, and how many came (`tui.engine_runner.CallbackCount`). Hidden when the app
-does not receive callbacks for the run. The URL comes from the settings (a person's file):
-shown through `plain_lines`, its controls made visible.
+callbacks, where, and how many came (`tui.engine_runner.CallbackCount`); once the run ended,
+that they stopped with it. Hidden when the app does not receive callbacks for the run, and for
+a campaign that is not the run's (the app decides: `SmscastApp._show_callbacks`). The URL
+comes from the settings (a person's file): shown through `plain_lines`, its controls made
+visible.
 """
 
 from __future__ import annotations
@@ -24,17 +26,23 @@ def callback_text(count: CallbackCount) -> str:
     if count.error:
         return f"Status callbacks off for this run (sweeps track it): {count.error}"
     if count.elsewhere:
+        ending = "the run has ended." if count.stopped else "sweeps read them too, slowly."
         return (
-            f"Receipts are posted to {url} (received elsewhere, e.g. by 'smscast "
-            "listen'); sweeps read them too, slowly."
+            f"Receipts are posted to {url} (received elsewhere, e.g. by 'smscast listen'); {ending}"
         )
-    if not count.listening:
-        return f"Status callbacks: starting to receive them for {url}..."
     parts = [f"{count.received} received", f"{count.recorded} recorded"]
     if count.held:
         parts.append(f"{count.held} waiting for their send to be recorded")
     if count.refused:
         parts.append(f"{count.refused} refused")
+    if count.stopped:  # nothing listens any more: never "arrive"
+        return (
+            "Status callbacks stopped with the run (the app receives none now): "
+            + ", ".join(parts)
+            + "."
+        )
+    if not count.listening:
+        return f"Status callbacks: starting to receive them for {url}..."
     return (
         f"Receipts arrive by status callbacks at {url} (on {count.listening}): "
         + ", ".join(parts)
