@@ -106,9 +106,6 @@ class _Watched:
 class _Sweep:
     number: int
     began: float
-    #: The listing's `DateSent>` for this sweep: the campaign's start (a full sweep), or just
-    #: before the oldest message it watches for (`SweepSchedule._window`).
-    since: datetime
     legs_left: set[str | None] = field(default_factory=set)
     seen: set[int] = field(default_factory=set)
     changed: bool = False
@@ -285,7 +282,7 @@ class SweepSchedule:
         since = self._window()
         if since - self.since > timedelta(seconds=1):
             self.narrow_sweeps += 1
-        sweep = _Sweep(self.sweeps, now, since, legs_left=set(legs))
+        sweep = _Sweep(self.sweeps, now, legs_left=set(legs))
         self._sweep = sweep
         self._next_sweep = None
         for leg in sorted(legs, key=lambda x: x or ""):
